@@ -1,0 +1,42 @@
+# The two quick-start commands: `make run` (set up, build, serve the demo site) and `make test`.
+BUILD_DIR ?= build
+JOBS ?= $(shell nproc)
+CMAKE_FLAGS ?=
+LISTEN ?= 127.0.0.1:8080
+FUZZ_SECONDS ?= 60
+
+.PHONY: all deps configure build run test test-sanitize fuzz micro clean
+
+all: build
+
+deps:
+	@bash scripts/install-deps.sh
+
+$(BUILD_DIR)/build.ninja:
+	cmake -S . -B $(BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=Release $(CMAKE_FLAGS)
+
+configure: deps $(BUILD_DIR)/build.ninja
+
+build: configure
+	cmake --build $(BUILD_DIR) --target c10k -j $(JOBS)
+
+run: build
+	./$(BUILD_DIR)/c10k serve --root examples/site --listen $(LISTEN)
+
+test: configure
+	cmake --build $(BUILD_DIR) -j $(JOBS)
+	cd $(BUILD_DIR) && ctest --output-on-failure --timeout 600 -j $(JOBS)
+
+# The whole suite under AddressSanitizer + UndefinedBehaviorSanitizer, in its own build folder.
+test-sanitize: deps
+	cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DC10K_SANITIZE=address,undefined
+	cmake --build build-asan -j $(JOBS)
+	cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+	  ctest --output-on-failure --timeout 900 -j $(JOBS)
+
+micro: deps
+	cmake -S . -B build-micro -G Ninja -DCMAKE_BUILD_TYPE=Release -DC10K_BUILD_MICRO=ON
+	cmake --build build-micro -j $(JOBS)
+
+clean:
+	rm -rf $(BUILD_DIR) build-asan build-tsan build-fuzz build-micro

@@ -1,0 +1,41 @@
+#pragma once
+// A parsed HTTP/1.x request head, as handlers see it. All views point into the Session's
+// per-request storage and stay valid until the handler returns.
+
+#include <cstdint>
+#include <span>
+#include <string_view>
+
+namespace c10k::http {
+
+enum class Method : std::uint8_t { get, head, post, put, delete_, options, patch, trace, connect, other };
+
+struct Header {
+    std::string_view name;
+    std::string_view value;
+};
+
+/// ASCII case-insensitive comparison, as header names require.
+bool iequals(std::string_view a, std::string_view b);
+
+struct Request {
+    Method method = Method::other;
+    std::string_view method_text;
+    /// The request-target exactly as sent ("/a%20b/?x=1"); not decoded.
+    std::string_view target;
+    int version_major = 1;
+    int version_minor = 1;
+    std::span<const Header> headers;
+    /// What the connection does after this response, from the version and Connection header.
+    bool keep_alive = true;
+
+    /// The first header of that name (case-insensitive), or an empty view.
+    std::string_view header(std::string_view name) const;
+    bool has_header(std::string_view name) const;
+    /// The target up to '?' (still percent-encoded).
+    std::string_view path() const;
+    /// The target after '?', or empty.
+    std::string_view query() const;
+};
+
+}  // namespace c10k::http
