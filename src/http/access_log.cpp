@@ -1,0 +1,79 @@
+#include "http/access_log.hpp"
+
+#include <unistd.h>
+
+#include <charconv>
+#include <ctime>
+
+namespace c10k::http {
+
+AccessLog::AccessLog(int fd, std::size_t flush_bytes) : fd_(fd), flush_bytes_(flush_bytes) {
+    buffer_.reserve(flush_bytes_ + 1024);
+}
+
+AccessLog::~AccessLog() { flush(); }
+
+void AccessLog::append_quoted(std::string_view text) {
+    buffer_.push_back('"');
+    if (text.empty()) buffer_.push_back('-');
+    for (char c : text) {
+        unsigned char u = static_cast<unsigned char>(c);
+        // Escape what could forge a log line or confuse a parser, as nginx does.
+        if (c == '"' || c == '\\' || u < 0x20 || u >= 0x7f) {
+            static constexpr char hex[] = "0123456789ABCDEF";
+            buffer_.append("\\x");
+            buffer_.push_back(hex[u >> 4]);
+            buffer_.push_back(hex[u & 15]);
+        } else {
+            buffer_.push_back(c);
+        }
+    }
+    buffer_.push_back('"');
+}
+
+void AccessLog::record(std::string_view peer, const Request& request, int status,
+                       std::uint64_t body_bytes, std::int64_t now_seconds) {
+    if (now_seconds != time_second_) {
+        time_second_ = now_seconds;
+        std::time_t t = static_cast<std::time_t>(now_seconds);
+        std::tm tm{};
+        gmtime_r(&t, &tm);
+        char text[40];
+        std::strftime(text, sizeof text, "[%d/%b/%Y:%H:%M:%S +0000]", &tm);
+        time_text_ = text;
+    }
+    buffer_.append(peer.empty() ? std::string_view("-") : peer);
+    buffer_.append(" - - ");
+    buffer_.append(time_text_);
+    buffer_.push_back(' ');
+    std::string request_line;
+    request_line.reserve(request.method_text.size() + request.target.size() + 10);
+    request_line.append(request.method_text);
+    request_line.push_back(' ');
+    request_line.append(request.target);
+    request_line.append(request.version_minor == 0 ? " HTTP/1.0" : " HTTP/1.1");
+    append_quoted(request_line);
+    char number[24];
+    buffer_.push_back(' ');
+    buffer_.append(number, std::to_chars(number, number + sizeof number, status).ptr);
+    buffer_.push_back(' ');
+    buffer_.append(number, std::to_chars(number, number + sizeof number, body_bytes).ptr);
+    buffer_.push_back(' ');
+    append_quoted(request.header("Referer"));
+    buffer_.push_back(' ');
+    append_quoted(request.header("User-Agent"));
+    buffer_.push_back('\n');
+    if (buffer_.size() >= flush_bytes_) flush();
+}
+
+void AccessLog::flush() {
+    std::size_t done = 0;
+    while (done < buffer_.size()) {
+        ssize_t n = ::write(fd_, buffer_.data() + done, buffer_.size() - done);
+        if (n <= 0) break;  // a full disk loses log lines, never requests
+        done += static_cast<std::size_t>(n);
+    }
+    buffer_.clear();
+}
+
+}  // namespace c10k::http

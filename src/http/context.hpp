@@ -1,0 +1,128 @@
+#pragma once
+// State shared by all the Sessions of one event loop: the handler, limits and timeouts, the clock
+// reading of the current iteration, the Date header, and pools of per-request scratch memory.
+// Loops share nothing, so none of this is locked.
+
+#include <sys/uio.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/clock.hpp"
+#include "http/date.hpp"
+#include "http/handler.hpp"
+
+namespace c10k::http {
+
+class AccessLog;
+
+/// Bounds on what one client may make the server hold. Each breach has its own status code.
+struct Limits {
+    std::size_t max_header_bytes = 16 * 1024;      ///< request line + header block; over: 431
+    std::size_t max_headers = 100;                 ///< header fields; over: 431
+    std::size_t max_uri_bytes = 8 * 1024;          ///< request-target; over: 414
+    std::uint64_t max_body_bytes = 1024 * 1024;    ///< request body (read and discarded); over: 413
+    std::size_t max_pending_output = 256 * 1024;   ///< stop parsing pipelined requests beyond this
+};
+
+/// How long a connection may sit in each phase before it is closed.
+struct Timeouts {
+    std::int64_t header_ms = 10'000;     ///< from a request's first byte to its complete header
+    std::int64_t keepalive_ms = 60'000;  ///< idle between requests
+    std::int64_t body_ms = 30'000;       ///< without progress while reading a request body
+    std::int64_t send_ms = 30'000;       ///< without progress while writing a response
+};
+
+/// One queued piece of output: owned bytes, shared bytes, or a range of an open file.
+struct OutputChunk {
+    std::string bytes;
+    core::RefPtr<Blob> blob;
+    core::RefPtr<OpenFile> file;
+    std::uint64_t offset = 0;  ///< start of what is left to send within bytes, blob or file
+    std::uint64_t length = 0;  ///< what is left to send
+
+    bool is_file() const { return static_cast<bool>(file); }
+    const char* data() const {
+        return (blob ? blob->data.data() : bytes.data()) + offset;
+    }
+};
+
+/// Memory a Session needs only while a request or response is in progress. Borrowed from the
+/// loop's pool and given back when the connection goes idle, so that an idle keep-alive
+/// connection holds no buffers at all (as uSockets and nginx arrange).
+struct Scratch {
+    struct HeaderSpan {
+        std::uint32_t name_offset, name_length, value_offset, value_length;
+    };
+    std::string text;                  ///< method, target, header names and values, back to back
+    std::vector<HeaderSpan> headers;
+    std::vector<Header> header_views;  ///< rebuilt at dispatch, pointing into text
+    std::string pending_input;         ///< bytes received while parsing was paused
+    std::vector<OutputChunk> output;   ///< queued output, front at output_front
+    std::size_t output_front = 0;
+
+    void reset_request() {
+        text.clear();
+        headers.clear();
+    }
+};
+
+class LoopContext {
+public:
+    LoopContext(Handler& handler, Limits limits, Timeouts timeouts)
+        : handler_(handler), limits_(limits), timeouts_(timeouts) {
+        tick();
+    }
+
+    Handler& handler() { return handler_; }
+    const Limits& limits() const { return limits_; }
+    const Timeouts& timeouts() const { return timeouts_; }
+
+    /// Reads the clocks; engines call it once per loop iteration.
+    void tick() {
+        now_ms_ = core::monotonic_ms();
+        now_s_ = core::wall_seconds();
+    }
+    std::int64_t now_ms() const { return now_ms_; }
+    std::int64_t now_s() const { return now_s_; }
+    std::string_view date() { return date_.get(now_s_); }
+
+    AccessLog* access_log() const { return access_log_; }
+    void set_access_log(AccessLog* log) { access_log_ = log; }
+
+    std::unique_ptr<Scratch> borrow_scratch() {
+        if (scratch_pool_.empty()) return std::make_unique<Scratch>();
+        auto scratch = std::move(scratch_pool_.back());
+        scratch_pool_.pop_back();
+        return scratch;
+    }
+    void return_scratch(std::unique_ptr<Scratch> scratch) {
+        scratch->reset_request();
+        scratch->pending_input.clear();
+        scratch->output.clear();
+        scratch->output_front = 0;
+        // A pool as large as the busiest moment would pin memory forever; 1024 is plenty to
+        // avoid malloc on the hot path while bounding what stays reserved.
+        if (scratch_pool_.size() < 1024) scratch_pool_.push_back(std::move(scratch));
+    }
+
+    /// A Response reused for every request of this loop, so that handlers' header strings keep
+    /// their capacity.
+    Response& response() { return response_; }
+
+private:
+    Handler& handler_;
+    Limits limits_;
+    Timeouts timeouts_;
+    std::int64_t now_ms_ = 0;
+    std::int64_t now_s_ = 0;
+    DateCache date_;
+    AccessLog* access_log_ = nullptr;
+    std::vector<std::unique_ptr<Scratch>> scratch_pool_;
+    Response response_;
+};
+
+}  // namespace c10k::http

@@ -1,0 +1,472 @@
+#include "http/session.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <cstring>
+
+#include "http/access_log.hpp"
+
+namespace c10k::http {
+
+// llhttp calls plain C functions with the parser; these trampolines find the Session in
+// parser->data. A struct, so that it can be the Session's friend.
+struct SessionCallbacks {
+    static Session& of(llhttp_t* parser) { return *static_cast<Session*>(parser->data); }
+    static int message_begin(llhttp_t* p) { return of(p).on_message_begin(); }
+    static int url(llhttp_t* p, const char* at, std::size_t n) { return of(p).on_url(at, n); }
+    static int header_field(llhttp_t* p, const char* at, std::size_t n) {
+        return of(p).on_header_field(at, n);
+    }
+    static int header_value(llhttp_t* p, const char* at, std::size_t n) {
+        return of(p).on_header_value(at, n);
+    }
+    static int headers_complete(llhttp_t* p) { return of(p).on_headers_complete(); }
+    static int body(llhttp_t* p, const char*, std::size_t n) { return of(p).on_body(n); }
+    static int message_complete(llhttp_t* p) { return of(p).on_message_complete(); }
+
+    static const llhttp_settings_t& settings() {
+        static const llhttp_settings_t instance = [] {
+            llhttp_settings_t s;
+            llhttp_settings_init(&s);
+            s.on_message_begin = message_begin;
+            s.on_url = url;
+            s.on_header_field = header_field;
+            s.on_header_value = header_value;
+            s.on_headers_complete = headers_complete;
+            s.on_body = body;
+            s.on_message_complete = message_complete;
+            return s;
+        }();
+        return instance;
+    }
+};
+
+namespace {
+
+Method method_of(llhttp_method_t method) {
+    switch (method) {
+        case HTTP_GET: return Method::get;
+        case HTTP_HEAD: return Method::head;
+        case HTTP_POST: return Method::post;
+        case HTTP_PUT: return Method::put;
+        case HTTP_DELETE: return Method::delete_;
+        case HTTP_OPTIONS: return Method::options;
+        case HTTP_PATCH: return Method::patch;
+        case HTTP_TRACE: return Method::trace;
+        case HTTP_CONNECT: return Method::connect;
+        default: return Method::other;
+    }
+}
+
+void append_number(std::string& out, std::uint64_t value) {
+    char digits[24];
+    auto end = std::to_chars(digits, digits + sizeof digits, value).ptr;
+    out.append(digits, end);
+}
+
+std::string error_page(int status) {
+    std::string body = "<html><head><title>";
+    append_number(body, static_cast<std::uint64_t>(status));
+    body += ' ';
+    body += reason_phrase(status);
+    body += "</title></head><body><h1>";
+    append_number(body, static_cast<std::uint64_t>(status));
+    body += ' ';
+    body += reason_phrase(status);
+    body += "</h1></body></html>\n";
+    return body;
+}
+
+}  // namespace
+
+Session::Session(LoopContext& context) : context_(context) {
+    llhttp_init(&parser_, HTTP_REQUEST, &SessionCallbacks::settings());
+    parser_.data = this;
+    phase_started_ms_ = context_.now_ms();
+}
+
+Session::~Session() {
+    if (scratch_) context_.return_scratch(std::move(scratch_));
+}
+
+void Session::ensure_scratch() {
+    if (!scratch_) scratch_ = context_.borrow_scratch();
+}
+
+void Session::maybe_release_scratch() {
+    if (scratch_ && !in_message_ && !has_output() && !paused_ && scratch_->pending_input.empty()) {
+        context_.return_scratch(std::move(scratch_));
+    }
+}
+
+void Session::feed(const char* data, std::size_t size) {
+    if (input_closed_ || stop_parsing_ || size == 0) return;
+    if (in_message_ && headers_done_) phase_started_ms_ = context_.now_ms();  // body progress
+    ensure_scratch();
+    if (paused_) {
+        // The engine should not read while paused, but nothing is lost if it does.
+        scratch_->pending_input.append(data, size);
+        return;
+    }
+    execute(data, size);
+    maybe_release_scratch();
+}
+
+void Session::execute(const char* data, std::size_t size) {
+    llhttp_errno_t rc = llhttp_execute(&parser_, data, size);
+    if (rc == HPE_OK) return;
+    if (rc == HPE_PAUSED) {
+        llhttp_resume(&parser_);
+        if (stop_parsing_) return;  // Connection: close; the rest is not read
+        // Output backlog: keep the unparsed rest until the client reads what is queued.
+        const char* at = llhttp_get_error_pos(&parser_);
+        std::string rest(at, data + size - at);
+        scratch_->pending_input = std::move(rest);
+        paused_ = true;
+        return;
+    }
+    if (rc == HPE_PAUSED_UPGRADE) {
+        // No protocol switch is offered yet (WebSocket comes later): the request was answered
+        // as a plain one, and the connection ends so that no bytes of another protocol are
+        // misread as HTTP.
+        stop_parsing_ = true;
+        return;
+    }
+    fail(error_status_ != 0 ? error_status_ : 400);
+}
+
+void Session::fail(int status) {
+    if (stop_parsing_) return;
+    Response& response = context_.response();
+    response.clear();
+    response.set_status(status);
+    response.add_header("Content-Type", "text/html; charset=utf-8");
+    response.set_body(error_page(status));
+    response.close_connection();
+    Request request;  // only its method matters for queue_response; GET sends the body
+    request.method = Method::get;
+    request.keep_alive = false;
+    queue_response(request, response);
+    failed_ = true;
+    stop_parsing_ = true;
+    in_message_ = false;
+}
+
+void Session::on_peer_closed() {
+    input_closed_ = true;
+    // Pipelined requests held back for output are still answered (a client may send them all
+    // and shut down its side); a request cut short by the close is dropped.
+    if (!paused_) in_message_ = false;
+    maybe_release_scratch();
+}
+
+void Session::request_close() {
+    close_requested_ = true;
+    if (!in_message_ && !has_output() && !paused_) stop_parsing_ = true;
+}
+
+int Session::on_message_begin() {
+    in_message_ = true;
+    headers_done_ = false;
+    in_header_value_ = false;
+    url_length_ = 0;
+    body_bytes_ = 0;
+    error_status_ = 0;
+    phase_started_ms_ = context_.now_ms();
+    scratch_->reset_request();
+    // Method first, so that the Request can point at it.
+    const char* name = llhttp_method_name(static_cast<llhttp_method_t>(parser_.method));
+    scratch_->text.append(name);
+    return 0;
+}
+
+int Session::on_url(const char* at, std::size_t length) {
+    url_length_ += static_cast<std::uint32_t>(length);
+    if (url_length_ > context_.limits().max_uri_bytes) {
+        error_status_ = 414;
+        return -1;
+    }
+    scratch_->text.append(at, length);
+    return 0;
+}
+
+int Session::on_header_field(const char* at, std::size_t length) {
+    Scratch& s = *scratch_;
+    if (s.headers.empty() || in_header_value_) {
+        if (s.headers.size() >= context_.limits().max_headers) {
+            error_status_ = 431;
+            return -1;
+        }
+        auto offset = static_cast<std::uint32_t>(s.text.size());
+        s.headers.push_back({offset, 0, offset, 0});
+        in_header_value_ = false;
+    }
+    if (s.text.size() + length + 4 * s.headers.size() > context_.limits().max_header_bytes) {
+        error_status_ = 431;
+        return -1;
+    }
+    s.text.append(at, length);
+    s.headers.back().name_length += static_cast<std::uint32_t>(length);
+    s.headers.back().value_offset = static_cast<std::uint32_t>(s.text.size());
+    return 0;
+}
+
+int Session::on_header_value(const char* at, std::size_t length) {
+    Scratch& s = *scratch_;
+    in_header_value_ = true;
+    if (s.text.size() + length + 4 * s.headers.size() > context_.limits().max_header_bytes) {
+        error_status_ = 431;
+        return -1;
+    }
+    s.text.append(at, length);
+    s.headers.back().value_length += static_cast<std::uint32_t>(length);
+    return 0;
+}
+
+int Session::on_headers_complete() {
+    headers_done_ = true;
+    phase_started_ms_ = context_.now_ms();
+    Scratch& s = *scratch_;
+    // Host: exactly one in HTTP/1.1 (RFC 9112 section 3.2), at most one in HTTP/1.0.
+    int hosts = 0;
+    bool expect_continue = false;
+    for (const auto& h : s.headers) {
+        std::string_view name(s.text.data() + h.name_offset, h.name_length);
+        std::string_view value(s.text.data() + h.value_offset, h.value_length);
+        if (iequals(name, "host")) ++hosts;
+        if (iequals(name, "expect")) {
+            if (!iequals(value, "100-continue")) {
+                error_status_ = 417;
+                return -1;
+            }
+            expect_continue = true;
+        }
+    }
+    bool http11 = parser_.http_major == 1 && parser_.http_minor >= 1;
+    if (hosts > 1 || (http11 && hosts == 0)) {
+        error_status_ = 400;
+        return -1;
+    }
+    bool has_body = (parser_.flags & F_CHUNKED) ||
+                    ((parser_.flags & F_CONTENT_LENGTH) && parser_.content_length > 0);
+    if ((parser_.flags & F_CONTENT_LENGTH) &&
+        parser_.content_length > context_.limits().max_body_bytes) {
+        error_status_ = 413;
+        return -1;
+    }
+    if (expect_continue && has_body && http11) {
+        queue_bytes("HTTP/1.1 100 Continue\r\n\r\n");
+    }
+    return 0;
+}
+
+int Session::on_body(std::size_t length) {
+    body_bytes_ += length;
+    if (body_bytes_ > context_.limits().max_body_bytes) {
+        error_status_ = 413;
+        return -1;
+    }
+    return 0;
+}
+
+int Session::on_message_complete() {
+    dispatch();
+    in_message_ = false;
+    headers_done_ = false;
+    phase_started_ms_ = context_.now_ms();
+    if (stop_parsing_) return HPE_PAUSED;
+    if (over_output_limit()) return HPE_PAUSED;
+    return 0;
+}
+
+void Session::dispatch() {
+    Scratch& s = *scratch_;
+    Request request;
+    request.method = method_of(static_cast<llhttp_method_t>(parser_.method));
+    std::size_t method_length = std::strlen(llhttp_method_name(static_cast<llhttp_method_t>(parser_.method)));
+    request.method_text = std::string_view(s.text.data(), method_length);
+    request.target = std::string_view(s.text.data() + method_length, url_length_);
+    request.version_major = parser_.http_major;
+    request.version_minor = parser_.http_minor;
+    s.header_views.clear();
+    for (const auto& h : s.headers) {
+        s.header_views.push_back({std::string_view(s.text.data() + h.name_offset, h.name_length),
+                                  std::string_view(s.text.data() + h.value_offset, h.value_length)});
+    }
+    request.headers = s.header_views;
+    request.keep_alive = llhttp_should_keep_alive(&parser_) != 0 && !close_requested_;
+
+    Response& response = context_.response();
+    response.clear();
+    if (request.method == Method::connect) {
+        // A static server is not a tunnel.
+        response.set_status(405);
+        response.add_header("Allow", "GET, HEAD");
+        response.add_header("Content-Type", "text/html; charset=utf-8");
+        response.set_body(error_page(405));
+        response.close_connection();
+    } else {
+        context_.handler().handle(request, response);
+    }
+    if (response.closes_connection()) request.keep_alive = false;
+    queue_response(request, response);
+    ++requests_;
+    if (!request.keep_alive) stop_parsing_ = true;
+}
+
+void Session::queue_response(const Request& request, Response& response) {
+    int status = response.status();
+    std::string head;
+    head.reserve(160 + response.header_lines().size());
+    head.append("HTTP/1.1 ");
+    append_number(head, static_cast<std::uint64_t>(status));
+    head.push_back(' ');
+    head.append(reason_phrase(status));
+    head.append("\r\nDate: ");
+    head.append(context_.date());
+    head.append("\r\nServer: c10k\r\n");
+    head.append(response.header_lines());
+    if (response.has_content_length()) {
+        head.append("Content-Length: ");
+        append_number(head, response.body_length());
+        head.append("\r\n");
+    }
+    if (!request.keep_alive) {
+        head.append("Connection: close\r\n");
+    } else if (request.version_minor == 0) {
+        head.append("Connection: keep-alive\r\n");
+    }
+    head.append("\r\n");
+
+    bool send_body = request.method != Method::head && response.has_content_length() &&
+                     response.body_length() > 0;
+    if (context_.access_log() != nullptr) {
+        context_.access_log()->record(peer_, request, status,
+                                      send_body ? response.body_length() : 0, context_.now_s());
+    }
+    if (!send_body) {
+        queue_bytes(std::move(head));
+        return;
+    }
+    switch (response.body_kind()) {
+        case Response::BodyKind::text:
+            // Small generated bodies travel in the same chunk as the head: one iovec fewer.
+            head.append(response.text(), response.body_offset(), response.body_length());
+            queue_bytes(std::move(head));
+            break;
+        case Response::BodyKind::blob: {
+            queue_bytes(std::move(head));
+            OutputChunk chunk;
+            chunk.blob = response.blob();
+            chunk.offset = response.body_offset();
+            chunk.length = response.body_length();
+            queue_chunk(std::move(chunk));
+            break;
+        }
+        case Response::BodyKind::file: {
+            queue_bytes(std::move(head));
+            OutputChunk chunk;
+            chunk.file = response.file();
+            chunk.offset = response.body_offset();
+            chunk.length = response.body_length();
+            queue_chunk(std::move(chunk));
+            break;
+        }
+        case Response::BodyKind::none:
+            // A length without a body to send would break framing: send nothing more and
+            // close, rather than leave the client waiting for bytes that never come.
+            queue_bytes(std::move(head));
+            stop_parsing_ = true;
+            break;
+    }
+}
+
+void Session::queue_bytes(std::string bytes) {
+    OutputChunk chunk;
+    chunk.length = bytes.size();
+    chunk.bytes = std::move(bytes);
+    queue_chunk(std::move(chunk));
+}
+
+void Session::queue_chunk(OutputChunk chunk) {
+    ensure_scratch();
+    pending_bytes_ += chunk.length;
+    if (!has_output()) phase_started_ms_ = context_.now_ms();
+    scratch_->output.push_back(std::move(chunk));
+}
+
+std::size_t Session::gather(iovec* iov, std::size_t max) const {
+    if (!scratch_) return 0;
+    std::size_t count = 0;
+    const auto& output = scratch_->output;
+    for (std::size_t i = scratch_->output_front; i < output.size() && count < max; ++i) {
+        const OutputChunk& chunk = output[i];
+        if (chunk.is_file()) break;
+        iov[count].iov_base = const_cast<char*>(chunk.data());
+        iov[count].iov_len = chunk.length;
+        ++count;
+    }
+    return count;
+}
+
+bool Session::front_file(FileRange& range) const {
+    if (!has_output()) return false;
+    const OutputChunk& chunk = scratch_->output[scratch_->output_front];
+    if (!chunk.is_file()) return false;
+    range.fd = chunk.file->fd.get();
+    range.offset = chunk.offset;
+    range.length = chunk.length;
+    return true;
+}
+
+void Session::consume(std::size_t bytes) {
+    if (!scratch_) return;
+    if (bytes > 0) phase_started_ms_ = context_.now_ms();
+    auto& output = scratch_->output;
+    pending_bytes_ -= std::min<std::uint64_t>(bytes, pending_bytes_);
+    while (bytes > 0 && scratch_->output_front < output.size()) {
+        OutputChunk& chunk = output[scratch_->output_front];
+        std::size_t used = static_cast<std::size_t>(std::min<std::uint64_t>(bytes, chunk.length));
+        chunk.offset += used;
+        chunk.length -= used;
+        bytes -= used;
+        if (chunk.length == 0) {
+            chunk = OutputChunk{};  // drop references to blobs and files now
+            ++scratch_->output_front;
+        }
+    }
+    if (scratch_->output_front == output.size()) {
+        output.clear();
+        scratch_->output_front = 0;
+        pending_bytes_ = 0;
+    }
+    // The client caught up: parse the pipelined requests that were held back.
+    if (paused_ && !over_output_limit()) {
+        paused_ = false;
+        std::string rest = std::move(scratch_->pending_input);
+        scratch_->pending_input.clear();
+        execute(rest.data(), rest.size());
+        if (input_closed_ && !paused_) in_message_ = false;
+    }
+    if (close_requested_ && !in_message_ && !has_output() && !paused_) stop_parsing_ = true;
+    maybe_release_scratch();
+}
+
+Phase Session::phase() const {
+    if (has_output()) return Phase::writing;
+    if (in_message_) return headers_done_ ? Phase::body : Phase::header;
+    return Phase::idle;
+}
+
+std::int64_t Session::deadline_ms() const {
+    const Timeouts& t = context_.timeouts();
+    switch (phase()) {
+        case Phase::idle: return phase_started_ms_ + t.keepalive_ms;
+        case Phase::header: return phase_started_ms_ + t.header_ms;
+        case Phase::body: return phase_started_ms_ + t.body_ms;
+        case Phase::writing: return phase_started_ms_ + t.send_ms;
+    }
+    return phase_started_ms_ + t.keepalive_ms;
+}
+
+}  // namespace c10k::http
