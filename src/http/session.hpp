@@ -71,6 +71,8 @@ public:
     /// True when the Session is closing because of a protocol error; the engine should linger
     /// (shut down writing and drain input briefly) so the error response is not lost to a RST.
     bool closing_after_error() const { return failed_; }
+    /// True once the peer closed its side (on_peer_closed).
+    bool peer_closed() const { return input_closed_; }
 
     Phase phase() const;
     /// When this connection times out (monotonic ms), given its phase and last activity.

@@ -1,0 +1,235 @@
+// `c10k serve`: the HTTP/1.1 static server, with its concurrency engine chosen at run time.
+
+#include <pthread.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <fmt/core.h>
+
+#include "commands.hpp"
+#include "core/duration.hpp"
+#include "core/net.hpp"
+#include "engine/engine.hpp"
+#include "serve/static_files.hpp"
+
+namespace c10k::app {
+
+namespace {
+
+struct ServeFlags {
+    std::string root;
+    std::vector<std::string> listen{"127.0.0.1:8080"};
+    std::string engine = "epoll";
+    int threads = static_cast<int>(std::thread::hardware_concurrency());
+    std::uint64_t max_connections = 0;
+    std::string header_timeout = "10s";
+    std::string keepalive_timeout = "60s";
+    std::string body_timeout = "30s";
+    std::string send_timeout = "30s";
+    std::string shutdown_grace = "10s";
+    std::string access_log;
+    std::size_t max_header_bytes = 16 * 1024;
+    std::size_t max_headers = 100;
+    std::size_t max_uri_bytes = 8 * 1024;
+    std::uint64_t max_body_bytes = 1024 * 1024;
+    bool follow_symlinks = false;
+    bool serve_dotfiles = false;
+    std::string batch = "0";
+    std::uint32_t thread_stack_kb = 64;
+};
+
+std::string default_root() {
+    if (std::filesystem::is_directory("examples/site")) return "examples/site";
+    return C10K_DEMO_SITE;
+}
+
+std::int64_t duration_ms(const std::string& flag, const std::string& text) {
+    std::int64_t us = 0;
+    std::string error;
+    if (!core::parse_duration_us(text, 1'000'000, us, error)) {
+        throw std::runtime_error(fmt::format("{}: {}", flag, error));
+    }
+    return us / 1000;
+}
+
+/// SIGINT and SIGTERM are taken by one thread with sigwait, so that no engine thread is ever
+/// interrupted by them and the stop request needs nothing async-signal-safe.
+class SignalWatcher {
+public:
+    explicit SignalWatcher(engine::StopSource& stop) {
+        sigemptyset(&signals_);
+        sigaddset(&signals_, SIGINT);
+        sigaddset(&signals_, SIGTERM);
+        pthread_sigmask(SIG_BLOCK, &signals_, nullptr);
+        thread_ = std::thread([this, &stop] {
+            int signal = 0;
+            sigwait(&signals_, &signal);
+            stop.request();
+        });
+    }
+    ~SignalWatcher() {
+        // Wake the watcher if no signal came (the engine returned on its own).
+        pthread_kill(thread_.native_handle(), SIGTERM);
+        thread_.join();
+    }
+
+private:
+    sigset_t signals_;
+    std::thread thread_;
+};
+
+int run_serve(const ServeFlags& flags) {
+    auto engine = engine::create(flags.engine);
+    if (!engine) {
+        std::string names;
+        for (const auto& info : engine::all_engines()) names += (names.empty() ? "" : ", ") + info.name;
+        throw std::runtime_error(
+            fmt::format("--engine: unknown engine '{}' (known: {}; `c10k engines` tells which work here)",
+                        flags.engine, names));
+    }
+    for (const auto& info : engine::all_engines()) {
+        if (info.name == flags.engine && !info.available) {
+            throw std::runtime_error(fmt::format("--engine {} does not work on this machine: {}",
+                                                 flags.engine, info.unavailable_reason));
+        }
+    }
+    if (flags.threads < 1) throw std::runtime_error("--threads must be at least 1");
+
+    engine::ServerConfig config;
+    config.threads = flags.threads;
+    config.max_connections = flags.max_connections;
+    config.timeouts.header_ms = duration_ms("--header-timeout", flags.header_timeout);
+    config.timeouts.keepalive_ms = duration_ms("--keepalive-timeout", flags.keepalive_timeout);
+    config.timeouts.body_ms = duration_ms("--body-timeout", flags.body_timeout);
+    config.timeouts.send_ms = duration_ms("--send-timeout", flags.send_timeout);
+    config.shutdown_grace_ms = duration_ms("--shutdown-grace", flags.shutdown_grace);
+    config.limits.max_header_bytes = flags.max_header_bytes;
+    config.limits.max_headers = flags.max_headers;
+    config.limits.max_uri_bytes = flags.max_uri_bytes;
+    config.limits.max_body_bytes = flags.max_body_bytes;
+    config.access_log_path = flags.access_log;
+    config.thread_stack_kb = flags.thread_stack_kb;
+    {
+        std::int64_t us = 0;
+        std::string error;
+        if (!core::parse_duration_us(flags.batch, 1, us, error)) {
+            throw std::runtime_error("--batch: " + error);
+        }
+        config.batch_us = us;
+    }
+
+    std::string root = flags.root.empty() ? default_root() : flags.root;
+    serve::StaticOptions options;
+    options.root = root;
+    options.follow_symlinks = flags.follow_symlinks;
+    options.serve_dotfiles = flags.serve_dotfiles;
+    // Constructed once here so that a bad root fails at start with a clear message.
+    { serve::StaticFiles probe(options); }
+    engine::HandlerFactory handlers = [options] {
+        return std::make_unique<serve::StaticFiles>(options);
+    };
+
+    std::vector<core::Endpoint> endpoints;
+    for (const auto& text : flags.listen) {
+        core::Endpoint endpoint;
+        std::string error;
+        if (!core::parse_endpoint(text, endpoint, error)) throw std::runtime_error("--listen: " + error);
+        endpoints.push_back(endpoint);
+    }
+    engine::ListenerSet listeners(endpoints);
+
+    ::signal(SIGPIPE, SIG_IGN);  // a peer that went away is an EPIPE, not a death
+    engine::StopSource stop;
+    SignalWatcher watcher(stop);
+    std::string urls;
+    for (const auto& endpoint : listeners.endpoints()) {
+        urls += fmt::format("{}http://{}/", urls.empty() ? "" : " ", endpoint.to_string());
+    }
+    std::printf("c10k: serving %s on %s (engine %s, %d thread%s)\n", root.c_str(), urls.c_str(),
+                flags.engine.c_str(), flags.threads, flags.threads == 1 ? "" : "s");
+    std::fflush(stdout);
+    int status = engine->run(config, handlers, listeners, stop);
+    std::printf("c10k: stopped\n");
+    std::fflush(stdout);
+    return status;
+}
+
+}  // namespace
+
+static const CommandRegistrar registrar{[](CLI::App& app) {
+    auto flags = std::make_shared<ServeFlags>();
+    CLI::App* cmd = app.add_subcommand("serve", "Serve static files over HTTP/1.1");
+    cmd->add_option("--root", flags->root, "Directory to serve (default: the demo site, examples/site)");
+    cmd->add_option("--listen", flags->listen,
+                    "Address to listen on, HOST:PORT or [V6]:PORT; repeat for several; port 0 "
+                    "picks a free one")
+        ->capture_default_str();
+    cmd->add_option("--engine", flags->engine,
+                    "Concurrency architecture (`c10k engines` lists them)")
+        ->capture_default_str();
+    cmd->add_option("--threads", flags->threads,
+                    "Event loops, each with its own SO_REUSEPORT listener (default: CPUs)")
+        ->capture_default_str();
+    cmd->add_option("--max-connections", flags->max_connections,
+                    "Open connections allowed; beyond it new ones get 503 (0: no cap but the "
+                    "descriptor limit)")
+        ->capture_default_str();
+    cmd->add_option("--header-timeout", flags->header_timeout,
+                    "Time from a request's first byte to its complete header")
+        ->capture_default_str();
+    cmd->add_option("--keepalive-timeout", flags->keepalive_timeout,
+                    "Idle time allowed between requests on a keep-alive connection")
+        ->capture_default_str();
+    cmd->add_option("--body-timeout", flags->body_timeout,
+                    "Time without progress allowed while a request body arrives")
+        ->capture_default_str();
+    cmd->add_option("--send-timeout", flags->send_timeout,
+                    "Time without progress allowed while a response is sent")
+        ->capture_default_str();
+    cmd->add_option("--shutdown-grace", flags->shutdown_grace,
+                    "On SIGTERM/SIGINT, how long responses in flight may take to finish")
+        ->capture_default_str();
+    cmd->add_option("--access-log", flags->access_log,
+                    "Write an access log in combined format to this file (default: off)");
+    cmd->add_option("--max-header-bytes", flags->max_header_bytes,
+                    "Largest request line + header block; larger gets 431")
+        ->capture_default_str();
+    cmd->add_option("--max-headers", flags->max_headers, "Most header fields; more gets 431")
+        ->capture_default_str();
+    cmd->add_option("--max-uri-bytes", flags->max_uri_bytes, "Longest request-target; longer gets 414")
+        ->capture_default_str();
+    cmd->add_option("--max-body-bytes", flags->max_body_bytes,
+                    "Largest request body (read and discarded); larger gets 413")
+        ->capture_default_str();
+    cmd->add_flag("--follow-symlinks", flags->follow_symlinks,
+                  "Follow symbolic links, as long as they resolve inside the root (default: off)");
+    cmd->add_flag("--serve-dotfiles", flags->serve_dotfiles,
+                  "Serve files and directories whose name starts with '.' (default: off)");
+    cmd->add_option("--batch", flags->batch,
+                    "Wake-up batching at light load: after a wait that returned few events, sleep "
+                    "this long (e.g. 1ms) so that the next events are handled together; 0 is off "
+                    "(a bare number is microseconds)")
+        ->capture_default_str();
+    cmd->add_option("--thread-stack", flags->thread_stack_kb,
+                    "Stack size in KB for the thread-per-connection engine")
+        ->capture_default_str();
+    cmd->callback([flags] {
+        int status = 0;
+        try {
+            status = run_serve(*flags);
+        } catch (const std::exception& e) {
+            std::fprintf(stderr, "c10k serve: %s\n", e.what());
+            throw CLI::RuntimeError(1);
+        }
+        if (status != 0) throw CLI::RuntimeError(status);
+    });
+}};
+
+}  // namespace c10k::app

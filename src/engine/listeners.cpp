@@ -1,0 +1,56 @@
+#include "engine/listeners.hpp"
+
+#include <cstring>
+#include <stdexcept>
+
+#include <fmt/core.h>
+
+namespace c10k::engine {
+
+ListenerSet::ListenerSet(const std::vector<core::Endpoint>& endpoints, int backlog)
+    : backlog_(backlog) {
+    core::ListenOptions options;
+    options.backlog = backlog;
+    for (const auto& endpoint : endpoints) {
+        auto fd = core::listen_on(endpoint, options);
+        if (!fd) {
+            std::string hint;
+            if (fd.error() == EADDRINUSE) hint = " (another server is using it: pick another port)";
+            if (fd.error() == EACCES) hint = " (ports below 1024 need privileges)";
+            if (fd.error() == EADDRNOTAVAIL) hint = " (no interface on this machine has that address)";
+            throw std::runtime_error(fmt::format("cannot listen on {}: {}{}", endpoint.to_string(),
+                                                 std::strerror(fd.error()), hint));
+        }
+        auto bound = core::local_endpoint(fd->get());
+        endpoints_.push_back(bound ? *bound : endpoint);
+        first_.push_back(std::move(fd.value()));
+    }
+}
+
+core::Result<std::vector<core::unique_fd>> ListenerSet::for_loop() {
+    std::vector<core::unique_fd> result;
+    if (!first_taken_) {
+        first_taken_ = true;
+        for (auto& fd : first_) result.emplace_back(::dup(fd.get()));
+        for (auto& fd : result) {
+            if (!fd) return core::last_errno();
+        }
+        return result;
+    }
+    core::ListenOptions options;
+    options.backlog = backlog_;
+    for (const auto& endpoint : endpoints_) {
+        auto fd = core::listen_on(endpoint, options);
+        if (!fd) return core::Errno{fd.error()};
+        result.push_back(std::move(fd.value()));
+    }
+    return result;
+}
+
+std::vector<int> ListenerSet::shared() const {
+    std::vector<int> fds;
+    for (const auto& fd : first_) fds.push_back(fd.get());
+    return fds;
+}
+
+}  // namespace c10k::engine

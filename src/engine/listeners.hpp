@@ -1,0 +1,39 @@
+#pragma once
+// Listening sockets for every loop. The first set is opened before the engine starts, so that
+// port 0 becomes a concrete port that can be printed and that every other loop then binds too
+// (SO_REUSEPORT: each loop gets its own accept queue, and the kernel spreads connections).
+
+#include <string>
+#include <vector>
+
+#include "core/net.hpp"
+#include "core/result.hpp"
+#include "core/unique_fd.hpp"
+
+namespace c10k::engine {
+
+class ListenerSet {
+public:
+    /// Binds the first listener of each endpoint. Throws std::runtime_error with a clear
+    /// message (busy port, permission) so that start-up fails before any engine runs.
+    explicit ListenerSet(const std::vector<core::Endpoint>& endpoints, int backlog = 4096);
+
+    /// The endpoints with their concrete ports.
+    const std::vector<core::Endpoint>& endpoints() const { return endpoints_; }
+
+    /// Listeners for one loop: loop 0 (or the first caller) takes the sockets opened at start,
+    /// others get new SO_REUSEPORT sockets bound to the same endpoints. Non-blocking.
+    core::Result<std::vector<core::unique_fd>> for_loop();
+
+    /// The sockets opened at start, shared by engines whose workers all accept on one queue
+    /// (prefork, thread per client). Stay owned by the set.
+    std::vector<int> shared() const;
+
+private:
+    std::vector<core::Endpoint> endpoints_;
+    std::vector<core::unique_fd> first_;
+    bool first_taken_ = false;
+    int backlog_;
+};
+
+}  // namespace c10k::engine

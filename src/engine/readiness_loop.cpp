@@ -1,0 +1,426 @@
+#include "engine/readiness_loop.hpp"
+
+#include <sys/sendfile.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <time.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "core/net.hpp"
+
+namespace c10k::engine {
+
+namespace {
+// Every tag handed to the poller starts with its kind, so that an event finds its owner.
+enum class Kind : std::uint8_t { listener, connection };
+
+constexpr std::size_t kReceiveBufferBytes = 64 * 1024;
+constexpr int kMaxEventsPerWait = 512;
+constexpr int kAcceptsPerEvent = 64;         // then let the connections run: fairness
+constexpr std::int64_t kLingerMs = 2000;     // as nginx's lingering_timeout: bounded
+constexpr std::int64_t kAcceptPauseMs = 100; // after EMFILE: no spinning on a full table
+constexpr int kFewEvents = 16;               // below this a wait counts as "light load"
+}  // namespace
+
+struct ReadinessLoop::Watched {
+    explicit Watched(Kind k) : kind(k) {}
+    Kind kind;
+};
+
+struct ReadinessLoop::Listener : Watched {
+    Listener() : Watched(Kind::listener) {}
+    core::unique_fd fd;
+};
+
+// The TimerNode is a base, so that a fired timer finds its connection with a static_cast.
+struct ReadinessLoop::Connection : Watched, core::TimerNode {
+    Connection(int descriptor, http::LoopContext& context)
+        : Watched(Kind::connection), fd(descriptor), session(context) {}
+
+    bool may_read = false;       // readiness seen and not yet read to EAGAIN / a short read
+    bool write_blocked = false;  // the socket buffer was full at the last write
+    bool lingering = false;
+    bool closed = false;         // closed during this batch; freed after it
+    std::uint32_t interest = 0;
+    int fd;
+    std::int64_t linger_until_ms = 0;
+    http::Session session;
+    Connection* prev = nullptr;
+    Connection* next = nullptr;
+};
+
+ReadinessLoop::ReadinessLoop(std::unique_ptr<Poller> poller,
+                             std::vector<core::unique_fd> listeners,
+                             std::unique_ptr<http::Handler> handler, LoopShared shared)
+    : poller_(std::move(poller)),
+      handler_(std::move(handler)),
+      shared_(shared),
+      context_(*handler_, shared.config.limits, shared.config.timeouts),
+      timers_(core::monotonic_ms(), 100, 1024),
+      receive_buffer_(kReceiveBufferBytes) {
+    if (shared_.access_log_fd >= 0) {
+        access_log_ = std::make_unique<http::AccessLog>(shared_.access_log_fd);
+        context_.set_access_log(access_log_.get());
+    }
+    for (auto& fd : listeners) {
+        auto listener = std::make_unique<Listener>();
+        listener->fd = std::move(fd);
+        listeners_.push_back(std::move(listener));
+    }
+}
+
+ReadinessLoop::~ReadinessLoop() {
+    while (connections_ != nullptr) close(*connections_);
+}
+
+int ReadinessLoop::wait_timeout_ms() const {
+    std::int64_t now = context_.now_ms();
+    std::int64_t timeout = timers_.next_timeout_ms(now);
+    auto at_most = [&timeout](std::int64_t ms) {
+        ms = std::max<std::int64_t>(ms, 0);
+        if (timeout < 0 || ms < timeout) timeout = ms;
+    };
+    if (!accepting_ && !stopping_) at_most(accept_paused_until_ms_ - now);
+    if (stopping_) at_most(shutdown_deadline_ms_ - now);
+    if (access_log_) at_most(1000);
+    return static_cast<int>(std::min<std::int64_t>(timeout, 60'000));
+}
+
+int ReadinessLoop::run() {
+    for (auto& listener : listeners_) {
+        if (!poller_->add(listener->fd.get(), Poller::readable,
+                          static_cast<Watched*>(listener.get()))) {
+            core::log(core::LogLevel::error, "cannot watch a listener: {}", std::strerror(errno));
+            return 1;
+        }
+    }
+    if (!poller_->add(shared_.stop.fd(), Poller::readable, &stop_tag_)) {
+        core::log(core::LogLevel::error, "cannot watch the stop signal: {}", std::strerror(errno));
+        return 1;
+    }
+    std::vector<Poller::Event> events(kMaxEventsPerWait);
+    for (;;) {
+        context_.tick();
+        auto waited = poller_->wait(events.data(), kMaxEventsPerWait, wait_timeout_ms());
+        if (!waited) {
+            core::log(core::LogLevel::error, "poller wait failed: {}", std::strerror(waited.error()));
+            return 1;
+        }
+        context_.tick();
+        int count = *waited;
+        for (int i = 0; i < count; ++i) {
+            void* tag = events[i].tag;
+            if (tag == &stop_tag_) {
+                begin_shutdown();
+                continue;
+            }
+            auto* watched = static_cast<Watched*>(tag);
+            if (watched->kind == Kind::listener) {
+                on_listener(*static_cast<Listener*>(watched));
+            } else {
+                on_connection(*static_cast<Connection*>(watched), events[i].events);
+            }
+        }
+        timers_.advance(context_.now_ms(), [this](core::TimerNode& node) { on_timer(node); });
+        if (!accepting_ && !stopping_ && context_.now_ms() >= accept_paused_until_ms_) {
+            resume_accepting();
+        }
+        if (access_log_ && context_.now_s() != last_flush_s_) {
+            last_flush_s_ = context_.now_s();
+            access_log_->flush();
+        }
+        reap();
+        if (stopping_) {
+            if (connection_count_ == 0) break;
+            if (context_.now_ms() >= shutdown_deadline_ms_) {
+                while (connections_ != nullptr) close(*connections_);
+                reap();
+                break;
+            }
+        }
+        // Light load: every event woke the loop on its own. Sleeping a little lets the next
+        // few arrive together, trading a bounded latency for fewer wake-ups.
+        if (shared_.config.batch_us > 0 && count > 0 && count < kFewEvents && !stopping_) {
+            timespec pause{0, shared_.config.batch_us * 1000};
+            ::nanosleep(&pause, nullptr);
+        }
+    }
+    if (access_log_) access_log_->flush();
+    return 0;
+}
+
+void ReadinessLoop::reap() {
+    for (Connection* conn : graveyard_) delete conn;
+    graveyard_.clear();
+}
+
+void ReadinessLoop::on_listener(Listener& listener) {
+    for (int i = 0; i < kAcceptsPerEvent && accepting_; ++i) {
+        int fd = accept_nonblocking(listener.fd.get());
+        if (fd < 0) {
+            int error = errno;
+            if (error == EAGAIN || error == EWOULDBLOCK) return;
+            if (error == EINTR || error == ECONNABORTED || error == EPROTO) continue;
+            if (error == EMFILE || error == ENFILE || error == ENOBUFS || error == ENOMEM) {
+                // Out of descriptors: shed one waiting client, then stop accepting for a
+                // moment instead of spinning on a listener that stays readable.
+                if (spare_.shed_one(listener.fd.get())) ++stats_.shed_out_of_fds;
+                if (fd_log_.allow(context_.now_ms())) {
+                    core::log(core::LogLevel::warn,
+                              "accept: {} ({} connections open); pausing accepts for {} ms",
+                              std::strerror(error), connection_count_, kAcceptPauseMs);
+                }
+                pause_accepting(kAcceptPauseMs);
+                return;
+            }
+            if (fd_log_.allow(context_.now_ms())) {
+                core::log(core::LogLevel::warn, "accept: {}", std::strerror(error));
+            }
+            return;
+        }
+        core::unique_fd owned(fd);
+        if (fd >= poller_->max_fd()) {
+            ++stats_.refused_fd_too_high;
+            if (fd_log_.allow(context_.now_ms())) {
+                core::log(core::LogLevel::warn,
+                          "refused a connection: descriptor {} is beyond this engine's limit of "
+                          "{} ({} refused so far)",
+                          fd, poller_->max_fd(), stats_.refused_fd_too_high);
+            }
+            continue;
+        }
+        if (!shared_.budget.try_acquire()) {
+            ++stats_.rejected_over_cap;
+            reject_busy(std::move(owned));
+            continue;
+        }
+        core::set_no_delay(fd);
+        auto* conn = new Connection(fd, context_);
+        std::uint32_t interest = poller_->edge_triggered()
+                                     ? (Poller::readable | Poller::writable)
+                                     : Poller::readable;
+        if (!poller_->add(fd, interest, static_cast<Watched*>(conn))) {
+            shared_.budget.release();
+            delete conn;
+            continue;
+        }
+        owned.release();
+        conn->interest = interest;
+        conn->next = connections_;
+        if (connections_ != nullptr) connections_->prev = conn;
+        connections_ = conn;
+        ++connection_count_;
+        ++stats_.accepted;
+        if (access_log_) {
+            sockaddr_storage address{};
+            socklen_t length = sizeof address;
+            if (::getpeername(fd, reinterpret_cast<sockaddr*>(&address), &length) == 0) {
+                core::Endpoint endpoint;
+                endpoint.address = address;
+                endpoint.length = length;
+                std::string text = endpoint.to_string();
+                conn->session.set_peer(text.substr(0, text.rfind(':')));
+            }
+        }
+        if (stopping_) conn->session.request_close();
+        update_timer(*conn);
+    }
+}
+
+void ReadinessLoop::on_connection(Connection& conn, std::uint32_t events) {
+    if (conn.closed) return;
+    if (events & (Poller::in | Poller::hangup | Poller::error)) conn.may_read = true;
+    if (events & (Poller::out | Poller::hangup | Poller::error)) conn.write_blocked = false;
+    if (conn.lingering) {
+        // Discard what the client still sends until it closes or the linger time is up.
+        for (;;) {
+            ssize_t n = ::read(conn.fd, receive_buffer_.data(), receive_buffer_.size());
+            if (n > 0) continue;
+            if (n < 0 && errno == EINTR) continue;
+            if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
+            close(conn);
+            return;
+        }
+        conn.may_read = false;
+        return;
+    }
+    drive(conn);
+}
+
+void ReadinessLoop::drive(Connection& conn) {
+    http::Session& session = conn.session;
+    for (;;) {
+        if (session.has_output() && !conn.write_blocked) {
+            if (!flush(conn)) {
+                close(conn);
+                return;
+            }
+        }
+        if (session.should_close()) {
+            bool linger = !session.peer_closed() && (session.closing_after_error() || !stopping_);
+            if (linger) {
+                start_lingering(conn);
+            } else {
+                close(conn);
+            }
+            return;
+        }
+        if (!conn.may_read || !session.wants_read()) break;
+        ssize_t n = ::read(conn.fd, receive_buffer_.data(), receive_buffer_.size());
+        if (n > 0) {
+            // A short read drained the socket (epoll(7)): skip the read that would only say
+            // EAGAIN. New data after this raises a new edge.
+            if (static_cast<std::size_t>(n) < receive_buffer_.size()) conn.may_read = false;
+            session.feed(receive_buffer_.data(), static_cast<std::size_t>(n));
+            continue;
+        }
+        if (n == 0) {
+            conn.may_read = false;
+            session.on_peer_closed();
+            continue;
+        }
+        if (errno == EINTR) continue;
+        if (errno == EAGAIN || errno == EWOULDBLOCK) {
+            conn.may_read = false;
+            break;
+        }
+        close(conn);  // ECONNRESET and the like: nobody to answer
+        return;
+    }
+    update_interest(conn);
+    if (!conn.closed) update_timer(conn);
+}
+
+bool ReadinessLoop::flush(Connection& conn) {
+    http::Session& session = conn.session;
+    iovec iov[16];
+    while (session.has_output()) {
+        std::size_t count = session.gather(iov, 16);
+        std::size_t wanted = 0;
+        ssize_t n;
+        if (count > 0) {
+            for (std::size_t i = 0; i < count; ++i) wanted += iov[i].iov_len;
+            n = ::writev(conn.fd, iov, static_cast<int>(count));
+        } else {
+            http::FileRange range;
+            if (!session.front_file(range)) break;
+            off_t offset = static_cast<off_t>(range.offset);
+            wanted = static_cast<std::size_t>(std::min<std::uint64_t>(range.length, 1u << 21));
+            n = ::sendfile(conn.fd, range.fd, &offset, wanted);
+            if (n == 0) return false;  // the file shrank under us: framing is lost, close
+        }
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            if (errno == EAGAIN || errno == EWOULDBLOCK) {
+                conn.write_blocked = true;
+                return true;
+            }
+            return false;
+        }
+        session.consume(static_cast<std::size_t>(n));
+        if (static_cast<std::size_t>(n) < wanted) {
+            // A short write means the socket buffer is full; the next writable event says when
+            // to go on, without a write that would only return EAGAIN.
+            conn.write_blocked = true;
+            return true;
+        }
+    }
+    return true;
+}
+
+void ReadinessLoop::update_interest(Connection& conn) {
+    if (poller_->edge_triggered()) return;  // registered for both once, never changed
+    std::uint32_t wanted = 0;
+    if (conn.lingering || conn.session.wants_read()) wanted |= Poller::readable;
+    if (!conn.lingering && conn.session.has_output() && conn.write_blocked) {
+        wanted |= Poller::writable;
+    }
+    if (wanted != conn.interest) {
+        if (!poller_->modify(conn.fd, wanted, static_cast<Watched*>(&conn))) {
+            close(conn);
+            return;
+        }
+        conn.interest = wanted;
+    }
+}
+
+void ReadinessLoop::update_timer(Connection& conn) {
+    std::int64_t deadline = conn.lingering ? conn.linger_until_ms : conn.session.deadline_ms();
+    // Lazy: a later deadline is noticed when the earlier timer fires, so a busy connection
+    // touches the wheel only when its deadline moves earlier.
+    if (!conn.scheduled() || deadline < conn.expires_ms) timers_.schedule(conn, deadline);
+}
+
+void ReadinessLoop::on_timer(core::TimerNode& node) {
+    auto& conn = static_cast<Connection&>(node);
+    if (conn.closed) return;
+    std::int64_t deadline = conn.lingering ? conn.linger_until_ms : conn.session.deadline_ms();
+    if (deadline > context_.now_ms()) {
+        timers_.schedule(conn, deadline);
+        return;
+    }
+    if (!conn.lingering) ++stats_.timed_out;
+    close(conn);
+}
+
+void ReadinessLoop::start_lingering(Connection& conn) {
+    // Half-close, then read and drop what the client still sends: closing with unread input
+    // would make the kernel send a RST that can destroy the response before it is read.
+    ::shutdown(conn.fd, SHUT_WR);
+    conn.lingering = true;
+    conn.linger_until_ms = context_.now_ms() + kLingerMs;
+    update_interest(conn);
+    timers_.schedule(conn, conn.linger_until_ms);
+    if (conn.may_read) on_connection(conn, 0);
+}
+
+void ReadinessLoop::close(Connection& conn) {
+    if (conn.closed) return;
+    conn.closed = true;
+    core::TimerWheel::cancel(conn);
+    poller_->remove(conn.fd);
+    ::close(conn.fd);
+    if (conn.prev != nullptr) conn.prev->next = conn.next;
+    if (conn.next != nullptr) conn.next->prev = conn.prev;
+    if (connections_ == &conn) connections_ = conn.next;
+    --connection_count_;
+    shared_.budget.release();
+    graveyard_.push_back(&conn);
+}
+
+void ReadinessLoop::pause_accepting(std::int64_t for_ms) {
+    for (auto& listener : listeners_) poller_->remove(listener->fd.get());
+    accepting_ = false;
+    accept_paused_until_ms_ = context_.now_ms() + for_ms;
+}
+
+void ReadinessLoop::resume_accepting() {
+    for (auto& listener : listeners_) {
+        auto added = poller_->add(listener->fd.get(), Poller::readable,
+                                  static_cast<Watched*>(listener.get()));
+        (void)added;  // it was watched before the pause; nothing new can fail here
+    }
+    accepting_ = true;
+}
+
+void ReadinessLoop::begin_shutdown() {
+    if (stopping_) return;
+    stopping_ = true;
+    shutdown_deadline_ms_ = context_.now_ms() + shared_.config.shutdown_grace_ms;
+    poller_->remove(shared_.stop.fd());
+    if (accepting_) {
+        for (auto& listener : listeners_) poller_->remove(listener->fd.get());
+    }
+    accepting_ = false;
+    listeners_.clear();
+    for (Connection* conn = connections_; conn != nullptr;) {
+        Connection* next = conn->next;
+        conn->session.request_close();
+        drive(*conn);
+        conn = next;
+    }
+}
+
+}  // namespace c10k::engine

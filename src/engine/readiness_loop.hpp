@@ -1,0 +1,95 @@
+#pragma once
+// The event loop shared by every readiness engine (epoll ET/LT, poll, select, realtime
+// signals). It owns its listeners, connections, timer wheel and one receive buffer; what
+// differs between engines is only the Poller it waits with.
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "core/log.hpp"
+#include "core/timer_wheel.hpp"
+#include "core/unique_fd.hpp"
+#include "engine/admission.hpp"
+#include "engine/engine.hpp"
+#include "engine/poller.hpp"
+#include "http/access_log.hpp"
+#include "http/session.hpp"
+
+namespace c10k::engine {
+
+/// What the loop shares with the other loops of its process.
+struct LoopShared {
+    const ServerConfig& config;
+    ConnectionBudget& budget;
+    StopSource& stop;
+    int access_log_fd = -1;
+};
+
+/// Counters a loop keeps; read after run() returns (tests, diagnostics).
+struct LoopStats {
+    std::uint64_t accepted = 0;
+    std::uint64_t rejected_over_cap = 0;    ///< answered 503: --max-connections reached
+    std::uint64_t refused_fd_too_high = 0;  ///< descriptor beyond the poller's reach (select)
+    std::uint64_t shed_out_of_fds = 0;      ///< closed at once: EMFILE/ENFILE
+    std::uint64_t timed_out = 0;
+};
+
+class ReadinessLoop {
+public:
+    ReadinessLoop(std::unique_ptr<Poller> poller, std::vector<core::unique_fd> listeners,
+                  std::unique_ptr<http::Handler> handler, LoopShared shared);
+    ~ReadinessLoop();
+    ReadinessLoop(const ReadinessLoop&) = delete;
+    ReadinessLoop& operator=(const ReadinessLoop&) = delete;
+
+    /// Serves until stop is requested and the connections have finished (or the grace period
+    /// ran out). Returns 0, or 1 after a fatal poller error.
+    int run();
+
+    const LoopStats& stats() const { return stats_; }
+
+private:
+    struct Watched;
+    struct Connection;
+    struct Listener;
+
+    void on_listener(Listener& listener);
+    void on_connection(Connection& conn, std::uint32_t events);
+    void drive(Connection& conn);
+    bool flush(Connection& conn);
+    void update_interest(Connection& conn);
+    void update_timer(Connection& conn);
+    void on_timer(core::TimerNode& node);
+    void start_lingering(Connection& conn);
+    void close(Connection& conn);
+    void begin_shutdown();
+    void pause_accepting(std::int64_t for_ms);
+    void resume_accepting();
+    int wait_timeout_ms() const;
+    void reap();
+
+    std::unique_ptr<Poller> poller_;
+    std::unique_ptr<http::Handler> handler_;
+    LoopShared shared_;
+    http::LoopContext context_;
+    std::unique_ptr<http::AccessLog> access_log_;
+    core::TimerWheel timers_;
+    std::vector<std::unique_ptr<Listener>> listeners_;
+    Connection* connections_ = nullptr;  ///< intrusive list of open connections
+    std::vector<Connection*> graveyard_;  ///< closed in this batch; freed after it, since a
+                                          ///< later event of the batch may still name them
+    std::uint64_t connection_count_ = 0;
+    std::vector<char> receive_buffer_;   ///< one per loop: idle connections hold none
+    SpareDescriptor spare_;
+    core::RateLimitedLog fd_log_;
+    LoopStats stats_;
+    std::int64_t accept_paused_until_ms_ = 0;
+    std::int64_t shutdown_deadline_ms_ = 0;
+    std::int64_t last_flush_s_ = 0;
+    bool accepting_ = true;
+    bool stopping_ = false;
+    char stop_tag_ = 0;
+};
+
+}  // namespace c10k::engine

@@ -1,0 +1,59 @@
+// The table of engines: name, what it is, how to make it, and whether it works here.
+
+#include <functional>
+#include <string>
+
+#include "engine/engine.hpp"
+#include "engine/engines.hpp"
+
+namespace c10k::engine {
+
+namespace {
+
+struct Entry {
+    const char* name;
+    const char* description;
+    std::unique_ptr<Engine> (*make)();
+    /// Empty when the engine works on this machine, else the reason it does not.
+    std::function<std::string()> probe;
+};
+
+std::string always_works() { return {}; }
+
+const std::vector<Entry>& entries() {
+    static const std::vector<Entry> table = {
+        {"epoll", "edge-triggered epoll, one loop per thread (default)", make_epoll_engine,
+         always_works},
+        {"epoll-lt", "level-triggered epoll on the same loop, for comparison",
+         make_epoll_lt_engine, always_works},
+    };
+    return table;
+}
+
+}  // namespace
+
+std::vector<EngineInfo> all_engines() {
+    std::vector<EngineInfo> result;
+    for (const auto& entry : entries()) {
+        std::string why_not = entry.probe();
+        result.push_back({entry.name, entry.description, why_not.empty(), why_not});
+    }
+    return result;
+}
+
+std::vector<std::string> available() {
+    std::vector<std::string> names;
+    for (const auto& info : all_engines()) {
+        if (info.available) names.push_back(info.name);
+    }
+    return names;
+}
+
+std::unique_ptr<Engine> create(std::string_view name) {
+    for (const auto& entry : entries()) {
+        if (name == entry.name) return entry.make();
+    }
+    return nullptr;
+}
+
+}  // namespace c10k::engine
