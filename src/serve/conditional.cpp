@@ -8,7 +8,9 @@ namespace c10k::serve {
 
 namespace {
 
-bool is_space(char c) { return c == ' ' || c == '\t'; }
+bool is_space(char c) {
+    return c == ' ' || c == '\t';
+}
 
 /// Splits one entity-tag off the front of `text` (after optional whitespace). On success
 /// `weak` tells whether it had "W/", and `opaque` is the quoted part including its quotes.
@@ -65,7 +67,8 @@ bool etag_list_matches(std::string_view field, std::string_view etag) {
 }
 
 bool is_not_modified(const Conditions& conditions, const Validators& validators) {
-    if (conditions.if_none_match) return etag_list_matches(*conditions.if_none_match, validators.etag);
+    if (conditions.if_none_match)
+        return etag_list_matches(*conditions.if_none_match, validators.etag);
     if (conditions.if_modified_since) {
         std::optional<std::time_t> since = http::parse_http_date(*conditions.if_modified_since);
         return since && validators.last_modified <= *since;

@@ -53,19 +53,21 @@ bool FileCache::still_current(const Entry& entry) const {
     return stamp_of(info) == entry.stamp;
 }
 
-const FileCache::Entry& FileCache::insert(const std::string& key, std::string relative,
-                                          FileHeaders headers, core::RefPtr<http::Blob> contents,
-                                          const FileStamp& stamp, std::int64_t now_ms) {
+bool FileCache::insert(const std::string& key, std::string relative, const FileHeaders& headers,
+                       core::RefPtr<http::Blob> contents, const FileStamp& stamp,
+                       std::int64_t now_ms) {
     auto existing = entries_.find(key);
     if (existing != entries_.end()) erase(existing);
 
     Entry fresh;
     fresh.contents = std::move(contents);
-    fresh.headers = std::move(headers);
+    fresh.headers = headers;
     fresh.stamp = stamp;
     fresh.relative = std::move(relative);
     fresh.validated_ms = now_ms;
     fresh.cost = cost_of(key, fresh);
+    // Do not empty the whole cache for something that would not fit anyway.
+    if (fresh.cost > limits_.max_total_bytes) return false;
 
     // Least recently used entries go first until the new one fits.
     while (!lru_.empty() && stats_.bytes + fresh.cost > limits_.max_total_bytes) {
@@ -78,7 +80,7 @@ const FileCache::Entry& FileCache::insert(const std::string& key, std::string re
     position->second.lru_position = lru_.begin();
     stats_.bytes += position->second.cost;
     stats_.entries = entries_.size();
-    return position->second;
+    return true;
 }
 
 void FileCache::erase(Map::iterator position) {

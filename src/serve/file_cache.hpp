@@ -58,10 +58,10 @@ public:
     /// Whether a file of `size` bytes would be kept in memory.
     bool admits(std::uint64_t size) const;
 
-    /// Stores a file version, evicting the least recently used entries to make room.
-    const Entry& insert(const std::string& key, std::string relative, FileHeaders headers,
-                        core::RefPtr<http::Blob> contents, const FileStamp& stamp,
-                        std::int64_t now_ms);
+    /// Stores a file version, evicting the least recently used entries to make room. Returns
+    /// false (and stores nothing) when the entry alone would exceed max_total_bytes.
+    bool insert(const std::string& key, std::string relative, const FileHeaders& headers,
+                core::RefPtr<http::Blob> contents, const FileStamp& stamp, std::int64_t now_ms);
 
     const Stats& stats() const { return stats_; }
 

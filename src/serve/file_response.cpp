@@ -80,9 +80,9 @@ void respond_with_file(const http::Request& request, http::Response& response,
             if (range.kind == RangeDecision::Kind::partial) {
                 response.set_status(206);
                 response.add_header_lines(headers.header_lines);
-                response.add_header("Content-Range",
-                                    content_range(range.offset, range.offset + range.length - 1,
-                                                  headers.size));
+                response.add_header(
+                    "Content-Range",
+                    content_range(range.offset, range.offset + range.length - 1, headers.size));
                 set_body_slice(response, body, range.offset, range.length);
                 return;
             }

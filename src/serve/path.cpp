@@ -37,15 +37,9 @@ std::optional<std::string> percent_decode(std::string_view encoded) {
 
 bool is_unreserved_or_allowed(unsigned char c) {
     if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return true;
-    switch (c) {
-        case '-': case '.': case '_': case '~':                          // unreserved
-        case '!': case '$': case '&': case '\'': case '(': case ')':     // sub-delims
-        case '*': case '+': case ',': case ';': case '=':
-        case ':': case '@': case '/':
-            return true;
-        default:
-            return false;
-    }
+    // RFC 3986: unreserved marks, sub-delims, and the pchar extras ':' '@', plus '/'.
+    constexpr std::string_view kAllowed = "-._~!$&'()*+,;=:@/";
+    return c != 0 && kAllowed.find(static_cast<char>(c)) != std::string_view::npos;
 }
 
 }  // namespace

@@ -23,8 +23,7 @@ namespace {
 constexpr int kOpenFlags = O_RDONLY | O_NONBLOCK | O_NOCTTY;
 
 [[noreturn]] void fail(const std::string& root, const std::string& what, int error) {
-    throw std::runtime_error("static root '" + root + "' " + what + ": " +
-                             std::strerror(error));
+    throw std::runtime_error("static root '" + root + "' " + what + ": " + std::strerror(error));
 }
 
 core::unique_fd open_root(const std::string& root) {
@@ -44,8 +43,7 @@ core::unique_fd open_root(const std::string& root) {
 }
 
 FileCache::Limits cache_limits(const StaticOptions& options) {
-    return {options.cache_max_file_bytes, options.cache_max_total_bytes,
-            options.cache_validate_ms};
+    return {options.cache_max_file_bytes, options.cache_max_total_bytes, options.cache_validate_ms};
 }
 
 }  // namespace
@@ -161,10 +159,10 @@ void StaticFiles::serve_regular_file(const http::Request& request, http::Respons
 
     FileHeaders headers = describe_file(relative, stamp);
     auto blob = core::make_ref<http::Blob>(std::move(bytes).value());
-    const FileCache::Entry& entry = cache_.insert(normalized, std::move(relative),
-                                                  std::move(headers), std::move(blob), stamp,
-                                                  now_ms);
-    respond_with_file(request, response, entry.headers, FileBody{entry.contents, {}});
+    // The cache keeps its own reference; this response holds another, so an eviction while the
+    // bytes are still being sent frees nothing too early.
+    cache_.insert(normalized, std::move(relative), headers, blob, stamp, now_ms);
+    respond_with_file(request, response, headers, FileBody{std::move(blob), {}});
 }
 
 }  // namespace c10k::serve

@@ -52,8 +52,8 @@ private:
                          const std::string& normalized, std::int64_t now_ms);
     /// Answers with an open regular file, caching it when it is small enough.
     void serve_regular_file(const http::Request& request, http::Response& response,
-                            const std::string& normalized, std::string relative,
-                            core::unique_fd fd, const FileStamp& stamp, std::int64_t now_ms);
+                            const std::string& normalized, std::string relative, core::unique_fd fd,
+                            const FileStamp& stamp, std::int64_t now_ms);
 
     StaticOptions options_;
     /// O_PATH|O_DIRECTORY descriptor of the root; every open is relative to it.

@@ -36,9 +36,9 @@ TEST(EtagListMatches, WeakComparison) {
 
 TEST(EtagListMatches, MalformedMatchesNothing) {
     EXPECT_FALSE(etag_list_matches("", kEtag));
-    EXPECT_FALSE(etag_list_matches("6553f100-1f4", kEtag));  // unquoted
+    EXPECT_FALSE(etag_list_matches("6553f100-1f4", kEtag));    // unquoted
     EXPECT_FALSE(etag_list_matches("\"6553f100-1f4", kEtag));  // unterminated
-    EXPECT_FALSE(etag_list_matches("\"a\" \"b\"", kEtag));       // no comma
+    EXPECT_FALSE(etag_list_matches("\"a\" \"b\"", kEtag));     // no comma
     // A prefix of the tag is not the tag.
     EXPECT_FALSE(etag_list_matches("\"6553f100\"", make_etag(0x6553f100, 0x1f4)));
 }

@@ -132,6 +132,22 @@ TEST_F(StaticFilesCacheTest, EvictsToStayUnderTheTotal) {
     EXPECT_EQ(handler.cache_stats().hits, hits + 1);
 }
 
+TEST_F(StaticFilesCacheTest, EntryTooBigForTheTotalDoesNotFlushTheCache) {
+    StaticOptions opts = options(60'000);
+    opts.cache_max_total_bytes = 1500;
+    StaticFiles handler(opts);
+    tree_.write("small.txt", "s");
+    tree_.write("wide.bin", std::string(1200, 'w'));
+    EXPECT_EQ(body_of(get(handler, "/small.txt")), "s");
+    // 1200 bytes plus headers and bookkeeping exceed 1500: served, but not cached.
+    EXPECT_EQ(body_of(get(handler, "/wide.bin")), std::string(1200, 'w'));
+    EXPECT_EQ(handler.cache_stats().entries, 1u);
+    EXPECT_EQ(handler.cache_stats().evictions, 0u);
+    std::uint64_t hits = handler.cache_stats().hits;
+    EXPECT_EQ(body_of(get(handler, "/small.txt")), "s");
+    EXPECT_EQ(handler.cache_stats().hits, hits + 1);
+}
+
 TEST_F(StaticFilesCacheTest, LargeFileIsSentFromADescriptor) {
     std::string big(200 * 1024, 'x');
     big[12345] = 'Y';

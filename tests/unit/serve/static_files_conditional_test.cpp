@@ -41,8 +41,8 @@ TEST_P(StaticFilesConditionalTest, EtagIsNginxStyle) {
     StaticFiles handler = make_handler();
     http::Response response = get(handler, "/f.txt");
     EXPECT_EQ(header_of(response, "ETag"), etag_);
-    EXPECT_EQ(response.body_kind(), GetParam() ? http::Response::BodyKind::file
-                                               : http::Response::BodyKind::blob);
+    EXPECT_EQ(response.body_kind(),
+              GetParam() ? http::Response::BodyKind::file : http::Response::BodyKind::blob);
 }
 
 TEST_P(StaticFilesConditionalTest, IfNoneMatchGives304) {
@@ -90,10 +90,10 @@ TEST_P(StaticFilesConditionalTest, SatisfiableRangeGives206) {
         const char* content_range;
         std::string body;
     };
-    for (const Case& c : {Case{"bytes=0-4", "bytes 0-4/20", "01234"},
-                          Case{"bytes=15-", "bytes 15-19/20", "fghij"},
-                          Case{"bytes=-3", "bytes 17-19/20", "hij"},
-                          Case{"bytes=18-1000", "bytes 18-19/20", "ij"}}) {
+    for (const Case& c :
+         {Case{"bytes=0-4", "bytes 0-4/20", "01234"}, Case{"bytes=15-", "bytes 15-19/20", "fghij"},
+          Case{"bytes=-3", "bytes 17-19/20", "hij"},
+          Case{"bytes=18-1000", "bytes 18-19/20", "ij"}}) {
         http::Response response = get(handler, "/f.txt", {{"Range", c.range}});
         EXPECT_EQ(response.status(), 206) << c.range;
         EXPECT_EQ(header_of(response, "Content-Range"), c.content_range) << c.range;

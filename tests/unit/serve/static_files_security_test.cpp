@@ -60,8 +60,8 @@ TEST_P(StaticFilesSecurityTest, DotDotIsRejected) {
 TEST_P(StaticFilesSecurityTest, EncodedTraversalIsRejected) {
     StaticFiles handler(options());
     for (std::string_view target :
-         {"/%2e%2e/secret.txt", "/%2E%2E/secret.txt", "/.%2e/secret.txt", "/d%2f..%2f..%2fsecret.txt",
-          "/%2e%2e%2fsecret.txt", "/d/%2e%2e/%2e%2e/secret.txt"}) {
+         {"/%2e%2e/secret.txt", "/%2E%2E/secret.txt", "/.%2e/secret.txt",
+          "/d%2f..%2f..%2fsecret.txt", "/%2e%2e%2fsecret.txt", "/d/%2e%2e/%2e%2e/secret.txt"}) {
         EXPECT_EQ(status_of(handler, target), 400) << target;
     }
 }

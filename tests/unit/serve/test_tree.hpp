@@ -130,6 +130,8 @@ inline std::string body_of(http::Response& response) {
     return {};
 }
 
-inline std::string body_of(http::Response&& response) { return body_of(response); }
+inline std::string body_of(http::Response&& response) {
+    return body_of(response);
+}
 
 }  // namespace c10k::serve::testing
