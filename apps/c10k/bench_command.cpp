@@ -1,0 +1,146 @@
+// `c10k bench URL [URL...]`: the open-loop / closed-loop load generator. This file only turns
+// flags into BenchOptions and the report into output; the work is in src/bench.
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdio>
+#include <fstream>
+#include <memory>
+#include <string>
+
+#include <fmt/core.h>
+
+#include "bench/report.hpp"
+#include "bench/runner.hpp"
+#include "commands.hpp"
+
+namespace {
+
+std::atomic<bool> interrupted{false};
+
+extern "C" void on_interrupt(int) { interrupted.store(true); }
+
+/// Checks a duration flag ("10s", "500ms", "2m") while parsing, so a typo is reported by name.
+std::string check_duration(const std::string& text) {
+    std::int64_t ns = 0;
+    if (c10k::bench::parse_duration(text, ns)) return {};
+    return fmt::format("'{}' is not a duration (write 10s, 500ms, 2m or 1h)", text);
+}
+
+void to_ns(const std::string& text, std::int64_t& out) { c10k::bench::parse_duration(text, out); }
+
+struct BenchFlags {
+    c10k::bench::BenchOptions options;
+    std::string arrival = "uniform";
+    std::string duration = "10s";
+    std::string warmup = "0s";
+    std::string timeout = "5s";
+    std::string connect_timeout = "5s";
+    std::string json_path;
+    std::string csv_path;
+    bool quiet = false;
+};
+
+void run(BenchFlags& flags) {
+    auto& o = flags.options;
+    o.arrival = flags.arrival == "poisson" ? c10k::bench::Arrival::poisson
+                                           : c10k::bench::Arrival::uniform;
+    to_ns(flags.duration, o.duration_ns);
+    to_ns(flags.warmup, o.warmup_ns);
+    to_ns(flags.timeout, o.timeout_ns);
+    to_ns(flags.connect_timeout, o.connect_timeout_ns);
+    o.request.close_after = o.new_connection_per_request;
+    o.progress = !flags.quiet && isatty(STDERR_FILENO);
+    o.interrupted = &interrupted;
+    for (auto& pid : o.server_pids) {
+        if (kill(pid, 0) != 0 && errno != EPERM) {
+            std::fprintf(stderr, "c10k bench: --server-pid %d: no such process\n", pid);
+            throw CLI::RuntimeError(2);
+        }
+    }
+    struct sigaction action {};
+    action.sa_handler = on_interrupt;
+    sigaction(SIGINT, &action, nullptr);
+    sigaction(SIGTERM, &action, nullptr);
+    signal(SIGPIPE, SIG_IGN);
+
+    c10k::bench::BenchReport report;
+    try {
+        report = c10k::bench::run_bench(o);
+    } catch (const std::invalid_argument& e) {
+        std::fprintf(stderr, "c10k bench: %s\n", e.what());
+        throw CLI::RuntimeError(2);
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "c10k bench: %s\n", e.what());
+        throw CLI::RuntimeError(1);
+    }
+    std::fputs(c10k::bench::format_summary(report).c_str(), stdout);
+    std::fflush(stdout);
+    if (!flags.json_path.empty()) {
+        std::ofstream out(flags.json_path, std::ios::trunc);
+        out << c10k::bench::format_json(report);
+        if (!out) {
+            std::fprintf(stderr, "c10k bench: cannot write %s\n", flags.json_path.c_str());
+            throw CLI::RuntimeError(1);
+        }
+    }
+    if (!flags.csv_path.empty()) {
+        std::string error;
+        if (!c10k::bench::append_csv(flags.csv_path, report, error)) {
+            std::fprintf(stderr, "c10k bench: %s\n", error.c_str());
+            throw CLI::RuntimeError(1);
+        }
+    }
+    // A run where nothing at all succeeded is a failure a script should notice.
+    if (report.stats.requests == 0 && report.options.connections > 0) throw CLI::RuntimeError(3);
+}
+
+const c10k::app::CommandRegistrar registrar{[](CLI::App& app) {
+    auto flags = std::make_shared<BenchFlags>();
+    auto& o = flags->options;
+    auto* cmd = app.add_subcommand(
+        "bench",
+        "HTTP/1.1 load generator: open loop at --rate (evenly paced, latency corrected for "
+        "coordinated omission) or closed loop without it; holds 100,000+ connections");
+    cmd->add_option("urls", o.urls, "http://HOST[:PORT]/PATH; connection i uses URL i mod count")
+        ->required();
+    cmd->add_option("-r,--rate", o.rate,
+                    "total requests/s over all connections (open loop); default 0 = closed loop");
+    cmd->add_option("--arrival", flags->arrival, "open-loop send times: uniform or poisson (default uniform)")
+        ->check(CLI::IsMember({"uniform", "poisson"}));
+    cmd->add_option("-c,--connections", o.connections, "connections sending requests (default 10)");
+    cmd->add_option("--idle", o.idle, "extra connections that connect and only wait (default 0)");
+    cmd->add_option("-d,--duration", flags->duration, "measured interval, e.g. 10s, 500ms, 2m (default 10s)")
+        ->check(check_duration);
+    cmd->add_option("--warmup", flags->warmup, "run this long first without counting (default 0s)")
+        ->check(check_duration);
+    cmd->add_option("-t,--threads", o.threads, "event-loop threads in all (default 1)");
+    cmd->add_option("--processes", o.processes,
+                    "worker processes (default 0 = as many as the descriptor limit requires)");
+    cmd->add_option("-p,--pipeline", o.pipeline, "requests in flight per connection (default 1)");
+    cmd->add_flag("--new-connection-per-request", o.new_connection_per_request,
+                  "send 'Connection: close' and open a new connection per request (default: keep-alive)");
+    cmd->add_option("-m,--method", o.request.method, "request method (default GET)");
+    cmd->add_option("-H,--header", o.request.headers, "extra request header 'Name: value' (repeatable)");
+    cmd->add_option("--body", o.request.body, "request body (default none)");
+    cmd->add_option("--timeout", flags->timeout,
+                    "a response not complete this long after its request is a read timeout; also "
+                    "bounds the final drain (default 5s)")
+        ->check(check_duration);
+    cmd->add_option("--connect-timeout", flags->connect_timeout, "bound on each connect (default 5s)")
+        ->check(check_duration);
+    cmd->add_option("--connect-batch", o.connect_batch,
+                    "connects in progress at once per thread while opening (default 256)");
+    cmd->add_option("--server-pid", o.server_pids,
+                    "server process to sample CPU and RSS from /proc, with its threads and "
+                    "children (repeatable; default none)");
+    cmd->add_option("--seed", o.seed, "seed of the Poisson schedule (default 1)");
+    cmd->add_option("--json", flags->json_path, "write the report as JSON (schema: docs/bench.md)");
+    cmd->add_option("--csv", flags->csv_path, "append one CSV row per run (header when new)");
+    cmd->add_flag("-q,--quiet", flags->quiet, "no live progress line (it only shows on a terminal)");
+    cmd->callback([flags] { run(*flags); });
+}};
+
+}  // namespace

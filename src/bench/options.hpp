@@ -1,0 +1,67 @@
+#pragma once
+// Everything one `c10k bench` run is asked to do, filled in by the CLI (or by a test).
+
+#include <sys/types.h>
+
+#include <atomic>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "bench/target.hpp"
+
+namespace c10k::bench {
+
+/// How intended send times are spread over a connection's life in open-loop mode.
+enum class Arrival {
+    uniform,  ///< a fixed period per connection, connections staggered evenly: no bursts at all
+    poisson,  ///< exponential gaps per connection, so the total is a Poisson process at `rate`
+};
+
+struct BenchOptions {
+    std::vector<std::string> urls;
+    RequestSpec request;
+
+    /// Requests per second over all connections; 0 means closed loop (send on each response).
+    double rate = 0;
+    Arrival arrival = Arrival::uniform;
+    /// Connections that send requests.
+    std::uint32_t connections = 10;
+    /// Extra connections that connect and wait, never sending (httperf's idle connections).
+    std::uint32_t idle = 0;
+    /// Requests a connection may have in flight (HTTP/1.1 pipelining); 1 means none.
+    std::uint32_t pipeline = 1;
+    /// Event-loop threads in all; each is one epoll loop over its share of the connections.
+    std::uint32_t threads = 1;
+    /// Worker processes; 0 picks as many as the descriptor limit requires.
+    std::uint32_t processes = 0;
+    /// A new connection for each request ("Connection: close") instead of keep-alive.
+    bool new_connection_per_request = false;
+
+    std::int64_t duration_ns = 10'000'000'000;
+    /// Time run before the measured interval; its requests are not counted.
+    std::int64_t warmup_ns = 0;
+    /// A response not complete this long after its request was written is a read timeout.
+    std::int64_t timeout_ns = 5'000'000'000;
+    /// A connect not complete after this long has timed out.
+    std::int64_t connect_timeout_ns = 5'000'000'000;
+    /// Connects in progress at once per thread while opening connections, so that opening
+    /// 100,000 connections does not overflow the server's listen backlog.
+    std::uint32_t connect_batch = 256;
+
+    /// Server processes to sample from /proc (each with its threads and descendants).
+    std::vector<pid_t> server_pids;
+    /// Live progress line on stderr, about once a second.
+    bool progress = false;
+    /// Seed for Poisson arrivals; runs with the same seed send on the same schedule.
+    std::uint64_t seed = 1;
+    /// Set from a signal handler to end the run early (the measured interval is cut short).
+    const std::atomic<bool>* interrupted = nullptr;
+};
+
+/// Parses "10s", "500ms", "2m", "1h", "250us" or a bare number of seconds into nanoseconds.
+/// False for anything else (negative, no digits, unknown unit).
+bool parse_duration(std::string_view text, std::int64_t& out_ns);
+
+}  // namespace c10k::bench
