@@ -268,7 +268,7 @@ void ReadinessLoop::drive(Connection& conn) {
             return;
         }
         if (!conn.may_read || !session.wants_read()) break;
-        ssize_t n = ::read(conn.fd, receive_buffer_.data(), receive_buffer_.size());
+        ssize_t n = ::recv(conn.fd, receive_buffer_.data(), receive_buffer_.size(), 0);
         if (n > 0) {
             // A short read drained the socket (epoll(7)): skip the read that would only say
             // EAGAIN. New data after this raises a new edge.
@@ -302,7 +302,10 @@ bool ReadinessLoop::flush(Connection& conn) {
         ssize_t n;
         if (count > 0) {
             for (std::size_t i = 0; i < count; ++i) wanted += iov[i].iov_len;
-            n = ::writev(conn.fd, iov, static_cast<int>(count));
+            // send() skips the iovec import that writev pays for; most responses are one
+            // buffer (head and small body together).
+            n = count == 1 ? ::send(conn.fd, iov[0].iov_base, wanted, MSG_NOSIGNAL)
+                           : ::writev(conn.fd, iov, static_cast<int>(count));
         } else {
             http::FileRange range;
             if (!session.front_file(range)) break;

@@ -58,6 +58,9 @@ Method method_of(llhttp_method_t method) {
     }
 }
 
+// Bodies up to this size are copied into the head's buffer rather than queued apart.
+constexpr std::uint64_t kCoalesceBodyBytes = 4096;
+
 void append_number(std::string& out, std::uint64_t value) {
     char digits[24];
     auto end = std::to_chars(digits, digits + sizeof digits, value).ptr;
@@ -174,9 +177,6 @@ int Session::on_message_begin() {
     error_status_ = 0;
     phase_started_ms_ = context_.now_ms();
     scratch_->reset_request();
-    // Method first, so that the Request can point at it.
-    const char* name = llhttp_method_name(static_cast<llhttp_method_t>(parser_.method));
-    scratch_->text.append(name);
     return 0;
 }
 
@@ -283,9 +283,9 @@ void Session::dispatch() {
     Scratch& s = *scratch_;
     Request request;
     request.method = method_of(static_cast<llhttp_method_t>(parser_.method));
-    std::size_t method_length = std::strlen(llhttp_method_name(static_cast<llhttp_method_t>(parser_.method)));
-    request.method_text = std::string_view(s.text.data(), method_length);
-    request.target = std::string_view(s.text.data() + method_length, url_length_);
+    // llhttp's method names are static strings; the target is the first thing in the text.
+    request.method_text = llhttp_method_name(static_cast<llhttp_method_t>(parser_.method));
+    request.target = std::string_view(s.text.data(), url_length_);
     request.version_major = parser_.http_major;
     request.version_minor = parser_.http_minor;
     s.header_views.clear();
@@ -317,7 +317,8 @@ void Session::dispatch() {
 void Session::queue_response(const Request& request, Response& response) {
     int status = response.status();
     std::string head;
-    head.reserve(160 + response.header_lines().size());
+    head.reserve(256 + response.header_lines().size() +
+                 (response.body_length() <= kCoalesceBodyBytes ? response.body_length() : 0));
     head.append("HTTP/1.1 ");
     append_number(head, static_cast<std::uint64_t>(status));
     head.push_back(' ');
@@ -355,6 +356,13 @@ void Session::queue_response(const Request& request, Response& response) {
             queue_bytes(std::move(head));
             break;
         case Response::BodyKind::blob: {
+            if (response.body_length() <= kCoalesceBodyBytes) {
+                // Copying a small cached body beside the head costs less than a second iovec:
+                // the kernel then imports and copies one contiguous buffer.
+                head.append(response.blob()->data, response.body_offset(), response.body_length());
+                queue_bytes(std::move(head));
+                break;
+            }
             queue_bytes(std::move(head));
             OutputChunk chunk;
             chunk.blob = response.blob();
