@@ -39,9 +39,12 @@ int ResponseParser::on_status_complete(llhttp_t* parser) {
 
 int ResponseParser::on_headers_complete(llhttp_t* parser) {
     auto* self = static_cast<ResponseParser*>(parser->data);
-    // 1 tells llhttp "no body follows", which is what a response to HEAD means. 1xx responses
-    // have no body anyway and are followed by the real one.
-    return self->head_ && parser->status_code >= 200 ? 1 : 0;
+    // 1 tells llhttp "no body follows". That holds for any response to HEAD and, whatever
+    // their headers say, for 1xx, 204 and 304 (RFC 9112 section 6.3); llhttp 8 only knows some.
+    int status = parser->status_code;
+    bool no_body = self->head_ || (status >= 100 && status < 200 && status != 101) ||
+                   status == 204 || status == 304;
+    return no_body ? 1 : 0;
 }
 
 int ResponseParser::on_message_complete(llhttp_t* parser) {
