@@ -1,0 +1,178 @@
+#include "support/server_process.hpp"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <stdexcept>
+#include <thread>
+
+namespace c10k::test {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+pid_t spawn(const std::vector<std::string>& args, int& output_fd) {
+    int pipe_fds[2];
+    if (::pipe2(pipe_fds, O_CLOEXEC) != 0) throw std::runtime_error("pipe2 failed");
+    pid_t pid = ::fork();
+    if (pid < 0) throw std::runtime_error("fork failed");
+    if (pid == 0) {
+        ::dup2(pipe_fds[1], STDOUT_FILENO);
+        ::dup2(pipe_fds[1], STDERR_FILENO);
+        int null_fd = ::open("/dev/null", O_RDONLY);
+        ::dup2(null_fd, STDIN_FILENO);
+        std::vector<char*> argv;
+        std::string binary = binary_path();
+        argv.push_back(binary.data());
+        std::vector<std::string> copy = args;
+        for (auto& a : copy) argv.push_back(a.data());
+        argv.push_back(nullptr);
+        ::execv(binary.c_str(), argv.data());
+        ::_exit(127);
+    }
+    ::close(pipe_fds[1]);
+    output_fd = pipe_fds[0];
+    ::fcntl(output_fd, F_SETFL, O_NONBLOCK);
+    return pid;
+}
+
+int decode_status(int status) {
+    if (WIFEXITED(status)) return WEXITSTATUS(status);
+    if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
+    return -1;
+}
+
+}  // namespace
+
+std::string binary_path() { return C10K_BINARY; }
+
+ServerProcess::ServerProcess(std::vector<std::string> args) {
+    pid_ = spawn(args, output_fd_);
+    static const std::regex ready(R"(serving .* on http://(\[[^\]]+\]|[^ /]+):([0-9]+)/)");
+    auto deadline = Clock::now() + std::chrono::seconds(10);
+    while (Clock::now() < deadline) {
+        drain_output(100);
+        std::smatch match;
+        if (std::regex_search(output_, match, ready)) {
+            port_ = std::stoi(match[2].str());
+            return;
+        }
+        if (!running()) break;
+    }
+    std::string captured = output();
+    stop(SIGKILL, 2000);
+    throw std::runtime_error("c10k did not become ready; output:\n" + captured);
+}
+
+ServerProcess::~ServerProcess() {
+    if (pid_ > 0) stop(SIGKILL, 5000);
+    if (output_fd_ >= 0) ::close(output_fd_);
+}
+
+void ServerProcess::drain_output(int timeout_ms) {
+    if (output_fd_ < 0) return;
+    pollfd p{output_fd_, POLLIN, 0};
+    if (::poll(&p, 1, timeout_ms) <= 0) return;
+    char buffer[4096];
+    for (;;) {
+        ssize_t n = ::read(output_fd_, buffer, sizeof buffer);
+        if (n <= 0) break;
+        output_.append(buffer, static_cast<std::size_t>(n));
+    }
+}
+
+bool ServerProcess::running() {
+    if (pid_ <= 0) return false;
+    int status = 0;
+    pid_t r = ::waitpid(pid_, &status, WNOHANG);
+    if (r == 0) return true;
+    exit_status_ = decode_status(status);
+    pid_ = -1;
+    return false;
+}
+
+int ServerProcess::stop(int signal, int timeout_ms) {
+    if (pid_ <= 0) return exit_status_;
+    ::kill(pid_, signal);
+    auto deadline = Clock::now() + std::chrono::milliseconds(timeout_ms);
+    while (Clock::now() < deadline) {
+        drain_output(20);
+        if (!running()) return exit_status_;
+    }
+    ::kill(pid_, SIGKILL);
+    int status = 0;
+    ::waitpid(pid_, &status, 0);
+    pid_ = -1;
+    exit_status_ = -1;
+    return -1;
+}
+
+std::string ServerProcess::output() {
+    drain_output(0);
+    return output_;
+}
+
+CommandResult run_command(std::vector<std::string> args, int timeout_ms) {
+    CommandResult result;
+    int output_fd = -1;
+    pid_t pid = spawn(args, output_fd);
+    auto deadline = Clock::now() + std::chrono::milliseconds(timeout_ms);
+    bool exited = false;
+    while (Clock::now() < deadline) {
+        pollfd p{output_fd, POLLIN, 0};
+        ::poll(&p, 1, 20);
+        char buffer[4096];
+        ssize_t n;
+        while ((n = ::read(output_fd, buffer, sizeof buffer)) > 0) {
+            result.output.append(buffer, static_cast<std::size_t>(n));
+        }
+        int status = 0;
+        if (::waitpid(pid, &status, WNOHANG) == pid) {
+            result.status = decode_status(status);
+            exited = true;
+            break;
+        }
+    }
+    if (!exited) {
+        ::kill(pid, SIGKILL);
+        ::waitpid(pid, nullptr, 0);
+        result.status = -1;
+    }
+    char buffer[4096];
+    ssize_t n;
+    while ((n = ::read(output_fd, buffer, sizeof buffer)) > 0) {
+        result.output.append(buffer, static_cast<std::size_t>(n));
+    }
+    ::close(output_fd);
+    return result;
+}
+
+TempDir::TempDir() {
+    char pattern[] = "/tmp/c10k-test-XXXXXX";
+    char* made = ::mkdtemp(pattern);
+    if (made == nullptr) throw std::runtime_error("mkdtemp failed");
+    path_ = made;
+}
+
+TempDir::~TempDir() {
+    std::error_code ignored;
+    std::filesystem::remove_all(path_, ignored);
+}
+
+std::string TempDir::write(const std::string& relative, const std::string& contents) const {
+    std::filesystem::path full = std::filesystem::path(path_) / relative;
+    std::filesystem::create_directories(full.parent_path());
+    std::ofstream out(full, std::ios::binary);
+    out << contents;
+    return full.string();
+}
+
+}  // namespace c10k::test
