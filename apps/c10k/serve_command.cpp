@@ -17,6 +17,7 @@
 #include "core/duration.hpp"
 #include "core/net.hpp"
 #include "engine/engine.hpp"
+#include "engine/loop_runner.hpp"
 #include "serve/static_files.hpp"
 
 namespace c10k::app {
@@ -115,6 +116,7 @@ int run_serve(const ServeFlags& flags) {
     config.limits.max_uri_bytes = flags.max_uri_bytes;
     config.limits.max_body_bytes = flags.max_body_bytes;
     config.access_log_path = flags.access_log;
+    engine::open_access_log(config);  // fails here, with the reason, rather than after start
     config.thread_stack_kb = flags.thread_stack_kb;
     {
         std::int64_t us = 0;

@@ -12,10 +12,24 @@ ListenerSet::ListenerSet(const std::vector<core::Endpoint>& endpoints, int backl
     core::ListenOptions options;
     options.backlog = backlog;
     for (const auto& endpoint : endpoints) {
+        // SO_REUSEPORT would let this server silently share a port with another process of the
+        // same user. A plain bind first tells whether anyone holds the port.
+        if (endpoint.port() != 0) {
+            core::ListenOptions probe = options;
+            probe.reuse_port = false;
+            auto held = core::listen_on(endpoint, probe);
+            if (!held && held.error() == EADDRINUSE) {
+                throw std::runtime_error(fmt::format(
+                    "cannot listen on {}: address already in use (another server is using it: "
+                    "pick another port)",
+                    endpoint.to_string()));
+            }
+        }
         auto fd = core::listen_on(endpoint, options);
         if (!fd) {
             std::string hint;
             if (fd.error() == EADDRINUSE) hint = " (another server is using it: pick another port)";
+            // (also reached when the port was taken between the probe and this bind)
             if (fd.error() == EACCES) hint = " (ports below 1024 need privileges)";
             if (fd.error() == EADDRNOTAVAIL) hint = " (no interface on this machine has that address)";
             throw std::runtime_error(fmt::format("cannot listen on {}: {}{}", endpoint.to_string(),
