@@ -109,6 +109,22 @@ public:
         if (scratch_pool_.size() < 1024) scratch_pool_.push_back(std::move(scratch));
     }
 
+    /// A string with capacity left by an earlier response, so that building a response head
+    /// does not call malloc on the hot path.
+    std::string take_buffer() {
+        if (buffer_pool_.empty()) return {};
+        std::string buffer = std::move(buffer_pool_.back());
+        buffer_pool_.pop_back();
+        buffer.clear();
+        return buffer;
+    }
+    void give_buffer(std::string&& buffer) {
+        // Only modest buffers are kept, and only a bounded number of them.
+        if (buffer.capacity() != 0 && buffer.capacity() <= 16 * 1024 && buffer_pool_.size() < 256) {
+            buffer_pool_.push_back(std::move(buffer));
+        }
+    }
+
     /// A Response reused for every request of this loop, so that handlers' header strings keep
     /// their capacity.
     Response& response() { return response_; }
@@ -122,6 +138,7 @@ private:
     DateCache date_;
     AccessLog* access_log_ = nullptr;
     std::vector<std::unique_ptr<Scratch>> scratch_pool_;
+    std::vector<std::string> buffer_pool_;
     Response response_;
 };
 

@@ -316,7 +316,7 @@ void Session::dispatch() {
 
 void Session::queue_response(const Request& request, Response& response) {
     int status = response.status();
-    std::string head;
+    std::string head = context_.take_buffer();
     head.reserve(256 + response.header_lines().size() +
                  (response.body_length() <= kCoalesceBodyBytes ? response.body_length() : 0));
     head.append("HTTP/1.1 ");
@@ -439,6 +439,7 @@ void Session::consume(std::size_t bytes) {
         chunk.length -= used;
         bytes -= used;
         if (chunk.length == 0) {
+            context_.give_buffer(std::move(chunk.bytes));
             chunk = OutputChunk{};  // drop references to blobs and files now
             ++scratch_->output_front;
         }

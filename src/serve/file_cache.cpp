@@ -20,7 +20,7 @@ bool FileCache::admits(std::uint64_t size) const {
     return size <= limits_.max_file_bytes && size + kEntryOverhead <= limits_.max_total_bytes;
 }
 
-const FileCache::Entry* FileCache::find(const std::string& key, std::int64_t now_ms) {
+const FileCache::Entry* FileCache::find(std::string_view key, std::int64_t now_ms) {
     auto position = entries_.find(key);
     if (position == entries_.end()) {
         ++stats_.misses;

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <list>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 
 #include "core/ref_ptr.hpp"
@@ -53,7 +54,7 @@ public:
 
     /// The entry for `key`, or nullptr. A stale entry is revalidated first and dropped if the
     /// file changed; then nullptr sends the caller to the file system.
-    const Entry* find(const std::string& key, std::int64_t now_ms);
+    const Entry* find(std::string_view key, std::int64_t now_ms);
 
     /// Whether a file of `size` bytes would be kept in memory.
     bool admits(std::uint64_t size) const;
@@ -66,7 +67,14 @@ public:
     const Stats& stats() const { return stats_; }
 
 private:
-    using Map = std::unordered_map<std::string, Entry>;
+    /// Transparent hashing, so that a lookup by string_view builds no std::string.
+    struct KeyHash {
+        using is_transparent = void;
+        std::size_t operator()(std::string_view key) const {
+            return std::hash<std::string_view>{}(key);
+        }
+    };
+    using Map = std::unordered_map<std::string, Entry, KeyHash, std::equal_to<>>;
 
     bool still_current(const Entry& entry) const;
     void erase(Map::iterator position);

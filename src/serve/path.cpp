@@ -89,6 +89,17 @@ std::string relative_path(std::string_view normalized) {
     return std::string(normalized);
 }
 
+bool is_plain_path(std::string_view encoded) {
+    if (encoded.empty() || encoded.front() != '/') return false;
+    for (std::size_t i = 0; i < encoded.size(); ++i) {
+        char c = encoded[i];
+        if (c == '%' || c == '\0') return false;
+        if (c == '/' && i + 1 < encoded.size() && (encoded[i + 1] == '.' || encoded[i + 1] == '/'))
+            return false;
+    }
+    return true;
+}
+
 bool has_dot_segment(std::string_view normalized) {
     for (std::size_t i = 0; i + 1 < normalized.size(); ++i) {
         if (normalized[i] == '/' && normalized[i + 1] == '.') return true;

@@ -34,4 +34,8 @@ bool has_dot_segment(std::string_view normalized);
 /// ever reaching a header line.
 std::string percent_encode_path(std::string_view decoded);
 
+/// True when `encoded` is already what normalize_path would return and has no dot segment:
+/// absolute, without '%' escapes, "/." or "//". Such a path can be looked up as it is.
+bool is_plain_path(std::string_view encoded);
+
 }  // namespace c10k::serve

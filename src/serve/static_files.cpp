@@ -64,7 +64,17 @@ void StaticFiles::handle(const http::Request& request, http::Response& response)
         response.add_header("Allow", "GET, HEAD");
         return;
     }
-    std::optional<std::string> normalized = normalize_path(request.path());
+    std::int64_t now_ms = core::monotonic_ms();
+    // Fast path: a target with no escapes, dot segments or doubled slashes is already in
+    // normal form (and not hidden), so a cached file is found without building a string.
+    std::string_view raw = request.path();
+    if (is_plain_path(raw)) {
+        if (const FileCache::Entry* entry = cache_.find(raw, now_ms)) {
+            respond_with_file(request, response, entry->headers, FileBody{entry->contents, {}});
+            return;
+        }
+    }
+    std::optional<std::string> normalized = normalize_path(raw);
     if (!normalized) {
         set_error_page(response, 400);
         return;
@@ -74,7 +84,6 @@ void StaticFiles::handle(const http::Request& request, http::Response& response)
         set_error_page(response, 404);
         return;
     }
-    std::int64_t now_ms = core::monotonic_ms();
     if (const FileCache::Entry* entry = cache_.find(*normalized, now_ms)) {
         respond_with_file(request, response, entry->headers, FileBody{entry->contents, {}});
         return;

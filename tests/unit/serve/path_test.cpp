@@ -110,3 +110,27 @@ TEST(PercentEncodePath, EscapesUnsafeBytes) {
 
 }  // namespace
 }  // namespace c10k::serve
+
+namespace c10k::serve {
+namespace {
+
+TEST(IsPlainPath, PlainPathsAreTheirOwnNormalForm) {
+    for (const char* path : {"/", "/a.txt", "/docs/", "/docs/index.html", "/a-b_c~d/e.f",
+                             "/x/y/z/", "/a.b.c", "/a..b"}) {
+        ASSERT_TRUE(is_plain_path(path)) << path;
+        auto normalized = normalize_path(path);
+        ASSERT_TRUE(normalized.has_value()) << path;
+        EXPECT_EQ(*normalized, path);
+        EXPECT_FALSE(has_dot_segment(path)) << path;
+    }
+}
+
+TEST(IsPlainPath, AnythingThatNeedsWorkIsNotPlain) {
+    for (const char* path : {"", "a.txt", "/%2e%2e/x", "/a%20b", "/../x", "/./x", "/a/./b",
+                             "//x", "/a//b", "/.hidden", "/a/..", "/a/."}) {
+        EXPECT_FALSE(is_plain_path(path)) << path;
+    }
+}
+
+}  // namespace
+}  // namespace c10k::serve
