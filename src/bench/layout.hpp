@@ -36,8 +36,8 @@ LoopPlan plan_loops(const BenchOptions& options, const std::vector<Target>& targ
 /// Raises the soft RLIMIT_NOFILE to the hard one and returns it.
 std::uint64_t raise_descriptor_limit();
 
-/// Ephemeral ports usable per source address (ip_local_port_range, less a margin for the rest
-/// of the machine).
+/// Connections to one destination that one source address can make cheaply: a quarter of
+/// ip_local_port_range (see layout.cpp for why not all of it).
 std::uint32_t ephemeral_port_budget();
 
 }  // namespace c10k::bench

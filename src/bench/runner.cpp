@@ -165,11 +165,10 @@ BenchReport run_bench(const BenchOptions& options) {
     // take seconds for 100,000) is not measured. Each loop bounds its own connects; this bound
     // only guards against a loop that never reports.
     Progress progress(options.progress, shared);
-    std::uint64_t per_loop = (std::uint64_t{options.connections} + options.idle) /
-                                 plan.layout.threads + 1;
+    // Each loop bounds its own connects (--connect-timeout each); this bound only guards
+    // against a loop that never reports. Late loops join the schedule when they are ready.
     std::int64_t ready_deadline =
-        core::monotonic_ns() + options.connect_timeout_ns *
-                                   static_cast<std::int64_t>(2 + per_loop / std::max(1u, options.connect_batch));
+        core::monotonic_ns() + 2 * options.connect_timeout_ns + 30'000'000'000LL;
     auto interrupted = [&] { return options.interrupted != nullptr && options.interrupted->load(); };
     while (control.ready.load() < plan.layout.threads && core::monotonic_ns() < ready_deadline &&
            !interrupted()) {
