@@ -73,6 +73,8 @@ void StaticFiles::handle(const http::Request& request, http::Response& response)
             respond_with_file(request, response, entry->headers, FileBody{entry->contents, {}});
             return;
         }
+        serve_from_disk(request, response, std::string(raw), now_ms);
+        return;
     }
     std::optional<std::string> normalized = normalize_path(raw);
     if (!normalized) {
