@@ -36,7 +36,9 @@ void TimerWheel::link_before(TimerNode& head, TimerNode& node) {
 }
 
 void TimerWheel::cancel(TimerNode& node) {
-    if (node.scheduled()) unlink(node);
+    if (!node.scheduled()) return;
+    unlink(node);
+    --size_;
 }
 
 void TimerWheel::mark(std::size_t slot, bool nonempty) {

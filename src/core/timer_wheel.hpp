@@ -34,7 +34,7 @@ public:
     /// Arms (or re-arms) a timer to fire at the first advance() at or after expires_ms.
     void schedule(TimerNode& node, std::int64_t expires_ms);
     /// Disarms a timer; harmless when it is not armed.
-    static void cancel(TimerNode& node);
+    void cancel(TimerNode& node);
 
     /// Fires every timer whose time has come, calling on_expired(TimerNode&) once for each, after
     /// unlinking it. The callback may schedule or cancel any timer, including the one it got.

@@ -382,7 +382,7 @@ void ReadinessLoop::start_lingering(Connection& conn) {
 void ReadinessLoop::close(Connection& conn) {
     if (conn.closed) return;
     conn.closed = true;
-    core::TimerWheel::cancel(conn);
+    timers_.cancel(conn);
     poller_->remove(conn.fd);
     ::close(conn.fd);
     if (conn.prev != nullptr) conn.prev->next = conn.next;

@@ -43,8 +43,8 @@ TEST(TimerWheel, CancelAndRescheduleAreHonoured) {
     b.id = 2;
     wheel.schedule(a, 50);
     wheel.schedule(b, 50);
-    TimerWheel::cancel(a);
-    TimerWheel::cancel(a);  // harmless twice
+    wheel.cancel(a);
+    wheel.cancel(a);  // harmless twice
     wheel.schedule(b, 500);  // moved later
     EXPECT_TRUE(advance_collect(wheel, 100).empty());
     EXPECT_EQ(advance_collect(wheel, 500), std::vector<int>{2});
@@ -100,7 +100,7 @@ TEST(TimerWheel, ACallbackMayRescheduleAndCancelOthers) {
         fired.push_back(t.id);
         if (t.id == fired.front()) {
             // The first to fire cancels one of the others and re-arms itself.
-            TimerWheel::cancel(t.id == 2 ? a : b);
+            wheel.cancel(t.id == 2 ? a : b);
             wheel.schedule(t, 100);
         }
     });
@@ -122,7 +122,7 @@ TEST(TimerWheel, RandomScheduleFiresEveryTimerWithinOneSlotOfItsTime) {
     for (std::size_t i = 0; i < timers.size(); i += 3) {
         wheel.schedule(timers[i], static_cast<std::int64_t>(random() % 5000));
     }
-    for (std::size_t i = 1; i < timers.size(); i += 7) TimerWheel::cancel(timers[i]);
+    for (std::size_t i = 1; i < timers.size(); i += 7) wheel.cancel(timers[i]);
     for (std::int64_t now = 0; now <= 5100; now += 1 + static_cast<std::int64_t>(random() % 13)) {
         advance_collect(wheel, now);
         for (auto& t : timers) {
