@@ -39,7 +39,7 @@ for round in $(seq 1 "$rounds"); do
     rps=$(echo "$out" | awk '/Requests\/sec/ {print $2}')
     cpu=$(awk -v t=$((after - before)) -v r="$requests" -v hz="$tick" 'BEGIN {printf "%.2f", t / hz * 1e6 / r}')
     printf '%-28s %5s %12s %10s %12s\n' "$spec" "$round" "$requests" "$rps" "$cpu"
-    kill "$pid"; wait "$pid" 2>/dev/null || true
+    stop_server "$pid"
     sleep 0.3
   done
 done

@@ -67,7 +67,7 @@ for round in $(seq 1 "$rounds"); do
     printf '%-28s %8s %9s %10s %8s %11s %9s %9s\n' "$spec" "$open" "${requests:-?}" "${failed:-?}" "$cpu" "$per_req" \
       "$(awk -v a="$rss0" 'BEGIN {printf "%.1f", a / 1024}')" "$per_conn"
     cp "$work/client.out" "/tmp/koshien-$(echo "$spec" | tr ':/ ' '___')-$round.out" 2>/dev/null || true
-    kill "$pid"; wait "$pid" 2>/dev/null || true
+    stop_server "$pid"
     sleep 1
   done
 done

@@ -77,3 +77,12 @@ wait_ready() {  # until the server answers, at most 5 s
   echo "server did not come up on port $port" >&2
   return 1
 }
+
+stop_server() {  # PID: SIGTERM, then wait until it is gone (it is not this shell's child)
+  kill "$1" 2>/dev/null || return 0
+  for _ in $(seq 1 100); do
+    kill -0 "$1" 2>/dev/null || return 0
+    sleep 0.05
+  done
+  kill -9 "$1" 2>/dev/null || true
+}
