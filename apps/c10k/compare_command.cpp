@@ -139,9 +139,9 @@ static const CommandRegistrar registrar{[](CLI::App& app) {
     cmd->add_option("--sizes", flags->sizes, "Response sizes in bytes (default 128,10240)");
     cmd->add_option("--rate", flags->rate, "Open-loop requests/s per cell")->capture_default_str();
     cmd->add_option("--duration", flags->duration,
-                    "Measured interval per cell (default 8s; --quick 4s)");
+                    "Measured interval per cell (default 6s; --quick 4s)");
     cmd->add_option("--warmup", flags->warmup,
-                    "Warm-up per cell after connecting (default 3s; --quick 1s)");
+                    "Warm-up per cell after connecting (default 2s; --quick 1s)");
     cmd->add_flag("--no-max-throughput", flags->no_max_throughput,
                   "Skip the closed-loop maximum-throughput cells");
     cmd->add_option("--from-json", flags->from_json,

@@ -277,7 +277,9 @@ std::vector<ChartFile> build_charts(const Results& results) {
                     const CellResult* r = results.find(server.name, size, n);
                     if (r == nullptr) continue;
                     if (r->held) {
-                        series.points.emplace_back(n, std::max(metric.value(*r), 0.0));
+                        // A figure that could not be measured (0) is left out, not drawn as 0.
+                        double value = metric.value(*r);
+                        if (value > 0) series.points.emplace_back(n, value);
                     } else {
                         series.failed_x.push_back(n);
                     }

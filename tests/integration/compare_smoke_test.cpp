@@ -1,0 +1,119 @@
+// `c10k compare` end to end on a tiny plan: two engines x two connection counts x one size,
+// short cells. Checks that the report holds what was measured, not how fast anything was.
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <set>
+#include <sstream>
+
+#include "support/server_process.hpp"
+
+namespace c10k::test {
+namespace {
+
+std::string slurp(const std::string& path) {
+    std::ifstream in(path);
+    std::stringstream text;
+    text << in.rdbuf();
+    return text.str();
+}
+
+/// Every value of `"key": NUMBER` in a JSON text, in order (the integration suite does not link
+/// the compare layer, so results.json is read with patterns that match its fixed layout).
+std::vector<double> numbers_of(const std::string& json, const std::string& key) {
+    std::vector<double> values;
+    std::regex pattern("\"" + key + "\": ([-0-9.]+)");
+    for (auto it = std::sregex_iterator(json.begin(), json.end(), pattern);
+         it != std::sregex_iterator(); ++it) {
+        values.push_back(std::stod((*it)[1]));
+    }
+    return values;
+}
+
+std::vector<std::string> strings_of(const std::string& json, const std::string& key) {
+    std::vector<std::string> values;
+    std::regex pattern("\"" + key + "\": \"([^\"]*)\"");
+    for (auto it = std::sregex_iterator(json.begin(), json.end(), pattern);
+         it != std::sregex_iterator(); ++it) {
+        values.push_back((*it)[1]);
+    }
+    return values;
+}
+
+TEST(CompareSmoke, TwoEnginesTwoCountsProduceResultsAndCharts) {
+    TempDir out;
+    // Cells of 1 s after a 300 ms warm-up; 4 cells plus starts and stops stay well under the
+    // 60 s bound given to the command.
+    CommandResult run = run_command({"compare", "--engines", "epoll,epoll-lt", "--connections",
+                                     "50,200", "--sizes", "128", "--anchors", "none",
+                                     "--duration", "1s", "--warmup", "300ms",
+                                     "--no-max-throughput", "--out", out.path()},
+                                    60'000);
+    ASSERT_EQ(run.status, 0) << run.output;
+    EXPECT_NE(run.output.find("claims:"), std::string::npos) << run.output;
+
+    std::string json = slurp(out.path() + "/results.json");
+    EXPECT_NE(json.find("\"schema\": \"c10k-compare/1\""), std::string::npos);
+    auto servers = strings_of(json, "server");
+    auto connections = numbers_of(json, "connections");
+    auto held = strings_of(json, "failure");
+    auto requests = numbers_of(json, "requests");
+    auto cpu = numbers_of(json, "cpu_us_per_request");
+    auto p99 = numbers_of(json, "p99");
+    auto open = numbers_of(json, "connections_open");
+    ASSERT_EQ(servers.size(), 4u) << json;
+    ASSERT_EQ(connections.size(), 4u);
+    ASSERT_EQ(requests.size(), 4u);
+    ASSERT_EQ(cpu.size(), 4u);
+    ASSERT_EQ(p99.size(), 4u);
+    ASSERT_EQ(open.size(), 4u);
+    std::set<std::pair<std::string, int>> seen;
+    for (std::size_t i = 0; i < 4; ++i) {
+        SCOPED_TRACE(servers[i] + " x " + std::to_string(connections[i]));
+        seen.insert({servers[i], static_cast<int>(connections[i])});
+        EXPECT_EQ(held[i], "");  // no failure reason: the cell held
+        EXPECT_GT(requests[i], 0);
+        EXPECT_GT(cpu[i], 0);
+        EXPECT_GT(p99[i], 0);
+        EXPECT_EQ(open[i], connections[i]);
+    }
+    EXPECT_EQ(seen, (std::set<std::pair<std::string, int>>{
+                        {"epoll", 50}, {"epoll", 200}, {"epoll-lt", 50}, {"epoll-lt", 200}}));
+    // The CSV carries the same cells, one row each after the header.
+    std::string csv = slurp(out.path() + "/results.csv");
+    EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 5);
+
+    std::string chart = slurp(out.path() + "/cpu_per_request_128.svg");
+    EXPECT_EQ(chart.rfind("<svg", 0), 0u);
+    EXPECT_NE(chart.find(">epoll<"), std::string::npos);
+    EXPECT_NE(chart.find(">epoll-lt<"), std::string::npos);
+    EXPECT_NE(chart.find("<polyline"), std::string::npos);
+
+    std::string html = slurp(out.path() + "/index.html");
+    EXPECT_NE(html.find("epoll-lt"), std::string::npos);
+    EXPECT_NE(html.find("<svg"), std::string::npos);
+    auto commit = strings_of(json, "commit");
+    ASSERT_EQ(commit.size(), 1u);
+    EXPECT_NE(html.find(commit[0]), std::string::npos);
+    EXPECT_TRUE(std::filesystem::exists(out.path() + "/summary.txt"));
+}
+
+TEST(CompareSmoke, BadFlagsExitNonZeroWithAMessage) {
+    CommandResult unknown = run_command({"compare", "--engines", "kqueue"});
+    EXPECT_EQ(unknown.status, 2);
+    EXPECT_NE(unknown.output.find("unknown engine 'kqueue'"), std::string::npos) << unknown.output;
+
+    CommandResult sizes = run_command({"compare", "--sizes", "12x"});
+    EXPECT_EQ(sizes.status, 2);
+    EXPECT_NE(sizes.output.find("--sizes"), std::string::npos) << sizes.output;
+
+    CommandResult anchors = run_command({"compare", "--anchors", "apache"});
+    EXPECT_EQ(anchors.status, 2);
+    EXPECT_NE(anchors.output.find("unknown anchor"), std::string::npos) << anchors.output;
+}
+
+}  // namespace
+}  // namespace c10k::test
