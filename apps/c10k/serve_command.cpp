@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <stdexcept>
@@ -17,6 +18,7 @@
 #include "core/duration.hpp"
 #include "core/net.hpp"
 #include "engine/engine.hpp"
+#include "engine/process_group.hpp"
 #include "engine/loop_runner.hpp"
 #include "serve/static_files.hpp"
 
@@ -44,7 +46,12 @@ struct ServeFlags {
     bool serve_dotfiles = false;
     std::string batch = "0";
     std::uint32_t thread_stack_kb = 64;
+    int processes = 0;  ///< 0: one process (prefork: its default number of workers)
 };
+
+/// Workers of the prefork engine when --processes is not given: it serves one connection per
+/// worker at a time, so a handful of keep-alive clients would otherwise starve the rest.
+constexpr int kDefaultPreforkWorkers = 16;
 
 std::string default_root() {
     if (std::filesystem::is_directory("examples/site")) return "examples/site";
@@ -118,6 +125,10 @@ int run_serve(const ServeFlags& flags) {
     config.access_log_path = flags.access_log;
     engine::open_access_log(config);  // fails here, with the reason, rather than after start
     config.thread_stack_kb = flags.thread_stack_kb;
+    if (flags.processes < 0) throw std::runtime_error("--processes must be at least 1");
+    bool prefork = flags.engine == "prefork";
+    if (prefork) config.threads = flags.processes > 0 ? flags.processes : kDefaultPreforkWorkers;
+    int processes = prefork ? 1 : std::max(flags.processes, 1);
     {
         std::int64_t us = 0;
         std::string error;
@@ -154,10 +165,17 @@ int run_serve(const ServeFlags& flags) {
     for (const auto& endpoint : listeners.endpoints()) {
         urls += fmt::format("{}http://{}/", urls.empty() ? "" : " ", endpoint.to_string());
     }
-    std::printf("c10k: serving %s on %s (engine %s, %d thread%s)\n", root.c_str(), urls.c_str(),
-                flags.engine.c_str(), flags.threads, flags.threads == 1 ? "" : "s");
+    std::string shape = prefork ? fmt::format("{} worker processes", config.threads)
+                                : fmt::format("{} thread{}", flags.threads,
+                                              flags.threads == 1 ? "" : "s");
+    if (processes > 1) shape += fmt::format(" x {} processes", processes);
+    std::printf("c10k: serving %s on %s (engine %s, %s)\n", root.c_str(), urls.c_str(),
+                flags.engine.c_str(), shape.c_str());
     std::fflush(stdout);
-    int status = engine->run(config, handlers, listeners, stop);
+    int status = processes > 1
+                     ? engine::run_process_group(processes, flags.engine, config, handlers,
+                                                 listeners, stop)
+                     : engine->run(config, handlers, listeners, stop);
     std::printf("c10k: stopped\n");
     std::fflush(stdout);
     return status;
@@ -222,6 +240,10 @@ static const CommandRegistrar registrar{[](CLI::App& app) {
     cmd->add_option("--thread-stack", flags->thread_stack_kb,
                     "Stack size in KB for the thread-per-connection engine")
         ->capture_default_str();
+    cmd->add_option("--processes", flags->processes,
+                    "Event engines: run N server processes, each with its own SO_REUSEPORT "
+                    "listeners and --threads loops (how to go past the per-process descriptor "
+                    "limit). prefork: the number of worker processes (default 16)");
     cmd->callback([flags] {
         int status = 0;
         try {

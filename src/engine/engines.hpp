@@ -2,6 +2,7 @@
 // Constructors of the engines, one per engine file; the registry (registry.cpp) lists them.
 
 #include <memory>
+#include <string>
 
 #include "engine/engine.hpp"
 
@@ -9,5 +10,18 @@ namespace c10k::engine {
 
 std::unique_ptr<Engine> make_epoll_engine();
 std::unique_ptr<Engine> make_epoll_lt_engine();
+std::unique_ptr<Engine> make_poll_engine();
+std::unique_ptr<Engine> make_select_engine();
+std::unique_ptr<Engine> make_sigio_engine();
+std::unique_ptr<Engine> make_uring_engine();
+std::unique_ptr<Engine> make_thread_engine();
+std::unique_ptr<Engine> make_fork_engine();
+std::unique_ptr<Engine> make_prefork_engine();
+
+/// Empty when io_uring works here with everything the uring engine uses, else a sentence
+/// saying why not. Setting C10K_URING_DISABLE=1 in the environment makes it fail as if
+/// io_uring_setup returned EPERM (a test hook: that is what a sandbox or
+/// kernel.io_uring_disabled=2 does).
+std::string uring_unavailable_reason();
 
 }  // namespace c10k::engine

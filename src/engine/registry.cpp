@@ -26,6 +26,20 @@ const std::vector<Entry>& entries() {
          always_works},
         {"epoll-lt", "level-triggered epoll on the same loop, for comparison",
          make_epoll_lt_engine, always_works},
+        {"poll", "poll(), level-triggered on the same loop: O(connections) per wait",
+         make_poll_engine, always_works},
+        {"select", "select() on the same loop; descriptors >= FD_SETSIZE are refused",
+         make_select_engine, always_works},
+        {"sigio", "realtime signals (F_SETSIG, sigtimedwait), poll() sweep on queue overflow",
+         make_sigio_engine, always_works},
+        {"uring", "io_uring: multishot accept and recv, provided buffers, splice for files",
+         make_uring_engine, uring_unavailable_reason},
+        {"thread", "one thread per connection, blocking I/O, small stacks, capped",
+         make_thread_engine, always_works},
+        {"fork", "one process per connection (fork per client), capped", make_fork_engine,
+         always_works},
+        {"prefork", "N processes blocking in accept() on one listener (Apache prefork)",
+         make_prefork_engine, always_works},
     };
     return table;
 }

@@ -1,0 +1,52 @@
+#pragma once
+// The per-connection driver of the blocking engines (thread per client, process per client,
+// prefork): one thread of control waits on one connection only, reads, feeds http::Session,
+// writes everything it is asked to, and repeats. Written once here so that the three engines
+// speak exactly the HTTP the event loops speak, with the same timeouts and shutdown.
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "engine/engine.hpp"
+#include "http/access_log.hpp"
+#include "http/context.hpp"
+#include "http/session.hpp"
+
+namespace c10k::engine {
+
+/// How a connection served by BlockingWorker ended.
+enum class BlockingEnd : std::uint8_t { finished, timed_out, failed };
+
+/// What one blocking thread or process needs to serve connections: its own handler, loop
+/// context (clock, Date cache, scratch pool) and access-log buffer. Build one per thread or
+/// process; never share one between threads.
+class BlockingWorker {
+public:
+    /// `access_log_fd` is shared and not owned; -1 for none.
+    BlockingWorker(const ServerConfig& config, const HandlerFactory& handlers, StopSource& stop,
+                   int access_log_fd);
+    ~BlockingWorker();
+    BlockingWorker(const BlockingWorker&) = delete;
+    BlockingWorker& operator=(const BlockingWorker&) = delete;
+
+    /// Serves the connection on `fd` until it closes, times out (session.deadline_ms()), or
+    /// the server stops (then the response in progress is finished, within the grace period).
+    /// Waits with poll() on the socket and the stop descriptor, so it never blocks past a
+    /// deadline. Does not close fd.
+    BlockingEnd serve(int fd);
+
+private:
+    BlockingEnd drive(int fd);
+    bool write_pending(int fd, http::Session& session, bool& blocked);
+    void linger(int fd);
+
+    const ServerConfig& config_;
+    StopSource& stop_;
+    std::unique_ptr<http::Handler> handler_;
+    http::LoopContext context_;
+    std::unique_ptr<http::AccessLog> access_log_;
+    std::vector<char> buffer_;
+};
+
+}  // namespace c10k::engine

@@ -1,0 +1,159 @@
+// Thread per connection, the architecture C10K started from: one acceptor thread, and for each
+// client a thread that blocks on that client alone (BlockingWorker). Threads are created with
+// small stacks (--thread-stack, default 64 KB) because their number, not their work, is what
+// costs; beyond a cap (--max-connections, default 1024 when 0) new clients get a canned 503.
+
+#include <poll.h>
+#include <pthread.h>
+
+#include <algorithm>
+#include <chrono>
+#include <condition_variable>
+#include <cstring>
+#include <memory>
+#include <mutex>
+
+#include "core/clock.hpp"
+#include "core/log.hpp"
+#include "engine/admission.hpp"
+#include "engine/blocking_connection.hpp"
+#include "engine/engines.hpp"
+#include "engine/loop_runner.hpp"
+
+namespace c10k::engine {
+
+namespace {
+
+/// Cap when --max-connections is 0: threads are not free (stack, scheduler), and an
+/// unbounded number would let a connection flood exhaust memory.
+constexpr std::uint64_t kDefaultThreadCap = 1024;
+
+/// Everything the connection threads share. run() waits for every thread to finish before it
+/// frees this; if some outlive the grace period it is leaked, not freed under them.
+struct ThreadShared {
+    const ServerConfig& config;
+    const HandlerFactory& handlers;
+    StopSource& stop;
+    int access_log_fd;
+    std::mutex mutex;
+    std::condition_variable all_done;
+    std::uint64_t live = 0;
+};
+
+struct ThreadStart {
+    ThreadShared* shared;
+    int fd;
+};
+
+void* connection_thread(void* argument) {
+    std::unique_ptr<ThreadStart> start(static_cast<ThreadStart*>(argument));
+    ThreadShared& shared = *start->shared;
+    {
+        core::unique_fd fd(start->fd);
+        // Built per thread: a handler and loop context are never shared between threads.
+        BlockingWorker worker(shared.config, shared.handlers, shared.stop, shared.access_log_fd);
+        worker.serve(fd.get());
+    }
+    std::lock_guard lock(shared.mutex);
+    if (--shared.live == 0) shared.all_done.notify_all();
+    return nullptr;
+}
+
+class ThreadEngine final : public Engine {
+public:
+    std::string_view name() const override { return "thread"; }
+
+    int run(const ServerConfig& config, const HandlerFactory& handlers, ListenerSet& listeners,
+            StopSource& stop) override {
+        core::unique_fd access_log = open_access_log(config);
+        auto* state = new ThreadShared{config, handlers, stop, access_log.get(), {}, {}, 0};
+        ThreadShared& shared = *state;
+        std::uint64_t cap = config.max_connections != 0 ? config.max_connections
+                                                        : kDefaultThreadCap;
+        pthread_attr_t attributes;
+        pthread_attr_init(&attributes);
+        pthread_attr_setdetachstate(&attributes, PTHREAD_CREATE_DETACHED);
+        std::size_t stack = std::max<std::size_t>(std::size_t{config.thread_stack_kb} * 1024,
+                                                  PTHREAD_STACK_MIN);
+        if (pthread_attr_setstacksize(&attributes, stack) != 0) {
+            core::log(core::LogLevel::warn, "thread stack of {} bytes refused; using default",
+                      stack);
+        }
+
+        std::vector<pollfd> waits;
+        for (int fd : listeners.shared()) waits.push_back(pollfd{fd, POLLIN, 0});
+        waits.push_back(pollfd{stop.fd(), POLLIN, 0});
+        SpareDescriptor spare;
+        core::RateLimitedLog log_limit;
+        while (!stop.requested()) {
+            if (::poll(waits.data(), waits.size(), -1) < 0 && errno != EINTR) break;
+            // The eventfd rather than stop.requested() alone: under --processes this engine
+            // runs in a child, where the flag (the parent's memory) never changes.
+            if (waits.back().revents & POLLIN) break;
+            for (std::size_t i = 0; i + 1 < waits.size(); ++i) {
+                if (!(waits[i].revents & POLLIN)) continue;
+                for (;;) {
+                    int fd = accept_nonblocking(waits[i].fd);
+                    if (fd < 0) {
+                        if (errno == EMFILE || errno == ENFILE) {
+                            spare.shed_one(waits[i].fd);
+                            if (log_limit.allow(core::monotonic_ms())) {
+                                core::log(core::LogLevel::warn, "accept: {}",
+                                          std::strerror(errno));
+                            }
+                        }
+                        break;
+                    }
+                    core::unique_fd owned(fd);
+                    std::unique_lock lock(shared.mutex);
+                    if (shared.live >= cap) {
+                        lock.unlock();
+                        reject_busy(std::move(owned));
+                        continue;
+                    }
+                    ++shared.live;
+                    lock.unlock();
+                    auto* start = new ThreadStart{&shared, fd};
+                    pthread_t thread;
+                    if (pthread_create(&thread, &attributes, connection_thread, start) != 0) {
+                        // Out of threads (memory, RLIMIT_NPROC): the same answer as the cap.
+                        delete start;
+                        {
+                            std::lock_guard relock(shared.mutex);
+                            --shared.live;
+                        }
+                        reject_busy(std::move(owned));
+                        if (log_limit.allow(core::monotonic_ms())) {
+                            core::log(core::LogLevel::warn, "cannot start a thread: {}",
+                                      std::strerror(errno));
+                        }
+                        continue;
+                    }
+                    owned.release();  // the thread owns it now
+                }
+            }
+        }
+        pthread_attr_destroy(&attributes);
+        // Threads see the stop themselves, finish their response and exit. A thread stuck past
+        // the grace period is beyond a graceful stop; the process exit ends it.
+        std::unique_lock lock(shared.mutex);
+        bool done = shared.all_done.wait_for(
+            lock, std::chrono::milliseconds(config.shutdown_grace_ms + 1000),
+            [&] { return shared.live == 0; });
+        if (!done) {
+            core::log(core::LogLevel::warn, "{} connection threads still running at exit",
+                      shared.live);
+            access_log.release();  // still in use by them; the process exit closes it
+            return 1;
+        }
+        lock.unlock();
+        delete state;
+        return 0;
+    }
+};
+
+}  // namespace
+
+std::unique_ptr<Engine> make_thread_engine() { return std::make_unique<ThreadEngine>(); }
+
+}  // namespace c10k::engine
