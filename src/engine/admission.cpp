@@ -1,7 +1,11 @@
 #include "engine/admission.hpp"
 
 #include <fcntl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
+
+#include <algorithm>
+#include <climits>
 
 #include <string_view>
 
@@ -33,6 +37,19 @@ bool SpareDescriptor::shed_one(int listener) {
     if (shed) ::close(fd);
     spare_.reset(::open("/dev/null", O_RDONLY | O_CLOEXEC));
     return shed;
+}
+
+int descriptor_ceiling() {
+    static const int ceiling = [] {
+        rlimit limit{};
+        if (::getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur == RLIM_INFINITY ||
+            limit.rlim_cur > static_cast<rlim_t>(INT_MAX)) {
+            return INT_MAX;
+        }
+        auto soft = static_cast<int>(limit.rlim_cur);
+        return soft - std::max(16, soft / 16);
+    }();
+    return ceiling;
 }
 
 int accept_nonblocking(int listener) {

@@ -49,6 +49,16 @@ private:
     core::unique_fd spare_;
 };
 
+/// The lowest descriptor number that a newly accepted connection may not have: the soft
+/// RLIMIT_NOFILE minus a reserve (1/16 of it, at least 16), read once per process.
+///
+/// Descriptors are handed out lowest first, so a connection accepted as number N means that
+/// 0..N-1 are all taken. Letting sockets take the very last descriptors leaves none for the work
+/// of the connections already held (opening the files they ask for), which would then be
+/// answered 503 themselves: at the limit, service would end instead of degrading. Connections
+/// that would eat into the reserve get the fast 503 of reject_busy instead.
+int descriptor_ceiling();
+
 /// accept4 flags every engine uses for event-driven sockets.
 int accept_nonblocking(int listener);
 

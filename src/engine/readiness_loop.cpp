@@ -32,6 +32,9 @@ struct ReadinessLoop::Watched {
 struct ReadinessLoop::Listener : Watched {
     Listener() : Watched(Kind::listener) {}
     core::unique_fd fd;
+    /// Edge-triggered pollers only: the last visit stopped at kAcceptsPerEvent, so connections
+    /// may still be queued, and no new edge will announce them until another one arrives.
+    bool more_queued = false;
 };
 
 // The TimerNode is a base, so that a fired timer finds its connection with a static_cast.
@@ -85,6 +88,9 @@ int ReadinessLoop::wait_timeout_ms() const {
     if (!accepting_ && !stopping_) at_most(accept_paused_until_ms_ - now);
     if (stopping_) at_most(shutdown_deadline_ms_ - now);
     if (access_log_) at_most(1000);
+    for (const auto& listener : listeners_) {
+        if (listener->more_queued) at_most(0);
+    }
     return static_cast<int>(std::min<std::int64_t>(timeout, 60'000));
 }
 
@@ -123,6 +129,10 @@ int ReadinessLoop::run() {
                 on_connection(*static_cast<Connection*>(watched), events[i].events);
             }
         }
+        // Go on accepting what the fairness cap left queued, after the connections had a turn.
+        for (auto& listener : listeners_) {
+            if (listener->more_queued && accepting_) on_listener(*listener);
+        }
         timers_.advance(context_.now_ms(), [this](core::TimerNode& node) { on_timer(node); });
         if (!accepting_ && !stopping_ && context_.now_ms() >= accept_paused_until_ms_) {
             resume_accepting();
@@ -157,6 +167,7 @@ void ReadinessLoop::reap() {
 }
 
 void ReadinessLoop::on_listener(Listener& listener) {
+    listener.more_queued = false;
     for (int i = 0; i < kAcceptsPerEvent && accepting_; ++i) {
         int fd = accept_nonblocking(listener.fd.get());
         if (fd < 0) {
@@ -189,6 +200,18 @@ void ReadinessLoop::on_listener(Listener& listener) {
                           "{} ({} refused so far)",
                           fd, poller_->max_fd(), stats_.refused_fd_too_high);
             }
+            continue;
+        }
+        if (fd >= descriptor_ceiling()) {
+            // Nearly out of descriptors: keep the rest for the clients already held.
+            ++stats_.shed_out_of_fds;
+            if (fd_log_.allow(context_.now_ms())) {
+                core::log(core::LogLevel::warn,
+                          "refused a connection with 503: descriptor {} is within the reserve "
+                          "below the descriptor limit ({} connections open)",
+                          fd, connection_count_);
+            }
+            reject_busy(std::move(owned));
             continue;
         }
         if (!shared_.budget.try_acquire()) {
@@ -227,6 +250,8 @@ void ReadinessLoop::on_listener(Listener& listener) {
         if (stopping_) conn->session.request_close();
         update_timer(*conn);
     }
+    // The loop ended at the cap rather than at EAGAIN: look again after this batch.
+    listener.more_queued = accepting_ && poller_->edge_triggered();
 }
 
 void ReadinessLoop::on_connection(Connection& conn, std::uint32_t events) {
