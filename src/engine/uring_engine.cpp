@@ -43,10 +43,12 @@ constexpr std::uint32_t kPipeBytes = 256 * 1024;  // splice chunk; pipes are res
 constexpr std::int64_t kLingerMs = 2000;
 constexpr std::int64_t kAcceptPauseMs = 100;
 
-// user_data: an object pointer (8-byte aligned) with the operation in the low bits.
+// user_data: an object pointer with the operation in the low bits. Every object named so is
+// allocated with new, which aligns to __STDCPP_DEFAULT_NEW_ALIGNMENT__ (16): four free bits.
 enum Op : std::uint64_t { op_accept = 1, op_recv, op_send, op_splice_in, op_splice_out, op_stop,
-                          op_ignore };
-constexpr std::uint64_t kOpMask = 7;
+                          op_ignore, op_writable };
+constexpr std::uint64_t kOpMask = 15;
+static_assert(__STDCPP_DEFAULT_NEW_ALIGNMENT__ >= 16);
 
 std::uint64_t tag(const void* object, Op op) {
     return reinterpret_cast<std::uint64_t>(object) | op;
@@ -72,6 +74,7 @@ struct Connection : core::TimerNode {
     bool closed = false;       // closed for the loop; freed when in_flight reaches 0
     bool lingering = false;
     bool peer_eof = false;     // EOF arrived while sending: handed to the session after
+    bool starved = false;      // receive ended for want of buffers: re-armed when some return
     std::int64_t linger_until_ms = 0;
     iovec iov[16];
     msghdr message{};
@@ -159,6 +162,8 @@ public:
                 complete(*cqe);
             }
             io_uring_cq_advance(&ring_, seen);
+            rearm_starved();
+            recycled_ = false;
             timers_.advance(context_.now_ms(), [this](core::TimerNode& node) { on_timer(node); });
             if (!stopping_ && accept_paused_until_ms_ != 0 &&
                 context_.now_ms() >= accept_paused_until_ms_) {
@@ -228,6 +233,17 @@ private:
         io_uring_buf_ring_add(buffer_ring_, buffer_base_ + std::size_t{buffer} * kBufferBytes,
                               kBufferBytes, buffer, io_uring_buf_ring_mask(kBufferCount), 0);
         io_uring_buf_ring_advance(buffer_ring_, 1);
+        recycled_ = true;
+    }
+
+    void rearm_starved() {
+        if (!recycled_ || starved_.empty()) return;
+        std::vector<Connection*> waiting;
+        waiting.swap(starved_);
+        for (Connection* conn : waiting) {
+            conn->starved = false;
+            drive(*conn);
+        }
     }
 
     int wait_timeout_ms() const {
@@ -278,6 +294,7 @@ private:
             case op_send: on_sent(*static_cast<Connection*>(object), cqe.res); break;
             case op_splice_in: on_spliced_in(*static_cast<Connection*>(object), cqe.res); break;
             case op_splice_out: on_spliced_out(*static_cast<Connection*>(object), cqe.res); break;
+            case op_writable: on_writable(*static_cast<Connection*>(object)); break;
             case op_stop: begin_shutdown(); break;
             default: break;
         }
@@ -361,6 +378,12 @@ private:
             } else {
                 conn.session.on_peer_closed();
             }
+        } else if (cqe.res == -ENOBUFS && !conn.receiving) {
+            // Every buffer is held (received while sends were in flight): re-arming now would
+            // only fail again at once. Wait until one is given back.
+            conn.starved = true;
+            starved_.push_back(&conn);
+            return;
         } else if (cqe.res < 0 && cqe.res != -ENOBUFS && cqe.res != -ECANCELED) {
             close(conn);  // reset by the peer: nobody to answer
             return;
@@ -471,6 +494,14 @@ private:
             conn.sending = false;
             return;
         }
+        if (result == -EAGAIN) {
+            // The socket is non-blocking and its buffer is full; splice does not wait for room
+            // the way send does, so ask for writability and splice again then.
+            io_uring_prep_poll_add(sqe(), conn.fd, POLLOUT);
+            io_uring_sqe_set_data64(last_sqe_, tag(&conn, op_writable));
+            ++conn.in_flight;
+            return;
+        }
         if (result <= 0) {
             conn.sending = false;
             close(conn);
@@ -485,6 +516,15 @@ private:
         conn.sending = false;
         give_back_pipe(conn.pipe);
         after_send(conn);
+    }
+
+    void on_writable(Connection& conn) {
+        --conn.in_flight;
+        if (conn.closed) {
+            conn.sending = false;
+            return;
+        }
+        splice_out(conn);
     }
 
     /// The output may change again: feed what arrived meanwhile, then carry on.
@@ -559,6 +599,7 @@ private:
         }
         for (const Deferred& d : conn.deferred) recycle(d.buffer);
         conn.deferred.clear();
+        if (conn.starved) std::erase(starved_, &conn);
         if (conn.prev != nullptr) conn.prev->next = conn.next;
         if (conn.next != nullptr) conn.next->prev = conn.prev;
         if (connections_ == &conn) connections_ = conn.next;
@@ -617,6 +658,8 @@ private:
     std::vector<Connection*> graveyard_; // closed, freed once their last completion came
     std::uint64_t open_ = 0;
     std::vector<Pipe> pipes_;
+    std::vector<Connection*> starved_;  // waiting for a receive buffer
+    bool recycled_ = false;             // a buffer went back to the ring this iteration
     SpareDescriptor spare_;
     core::RateLimitedLog fd_log_;
     std::int64_t accept_paused_until_ms_ = 0;
