@@ -157,6 +157,12 @@ private:
         owner_tid_ = static_cast<pid_t>(::syscall(SYS_gettid));
         // Blocked, the signals stay queued for sigtimedwait instead of killing the process.
         pthread_sigmask(SIG_BLOCK, &waited_, nullptr);
+        // Signals an earlier poller of this thread left queued name descriptors that may have
+        // been closed and reused since: drop them, so that this poller starts clean.
+        siginfo_t info;
+        timespec now{0, 0};
+        while (::sigtimedwait(&waited_, &info, &now) > 0) {
+        }
     }
 
     /// Queues events for `fd`, merging with one already queued in this batch.

@@ -30,7 +30,9 @@ struct SigioStats {
 /// O_ASYNC with F_SETSIG and owned by the waiting thread, so that every readiness change queues
 /// one signal carrying the fd (si_fd) and the events (si_band). Signals are taken in batches
 /// with sigtimedwait. When the queue overflows the kernel raises plain SIGIO instead, and the
-/// poller falls back to one poll() sweep over everything it watches.
+/// poller falls back to one poll() sweep over everything it watches. A signal queued for a
+/// descriptor that was removed and whose number was reused may be reported for its new
+/// owner: a spurious event, which the loop (reading until EAGAIN) shrugs off.
 class SigioPoller : public Poller {
 public:
     /// Statistics of this poller (read on the loop's thread, or after it stopped).
