@@ -114,7 +114,10 @@ std::string format_html(const Results& results, const std::vector<Claim>& claims
            "between runs; CPU per request is the figure that holds still (about 10%). RSS is "
            "summed over processes, so pages shared between processes (fork, prefork, nginx's "
            "master and worker) count once per process, and prefork's workers exist before the "
-           "connections, so their memory is not in its per-connection figure.</p>\n";
+           "connections, so their memory is not in its per-connection figure. CPU time is read from "
+           "/proc/PID/stat, which counts each process in whole 10 ms ticks: a process per "
+           "connection (fork, prefork) serves a few requests and stays under a tick, so its CPU "
+           "figures are lower bounds and the claims do not compare them.</p>\n";
     for (const auto& note : plan.notes) out += "<p>Note: " + xml_escape(note) + "</p>\n";
     out += claims_html(claims);
     out += "<h2>Charts</h2>\n<p>Solid lines: c10k's engines; dashed: anchors. A cross on the x "

@@ -107,6 +107,17 @@ TEST(Claims, EventDrivenWinsComparesTheCheapestOfEachArchitecture) {
               Verdict::not_reproduced);
 }
 
+TEST(Claims, ProcessPerConnectionCpuIsALowerBoundAndNotCompared) {
+    Results results = grid({engine("epoll"), engine("poll"), engine("fork")}, {100, 10000});
+    cell(results, "poll", 10000).cpu_us_per_request = 30;
+    cell(results, "fork", 10000).cpu_us_per_request = 1;  // truncated ticks, not a real cost
+    Claim c = claim(evaluate_claims(results), "event-driven-wins");
+    EXPECT_EQ(c.verdict, Verdict::reproduced) << c.reason;
+    bool marked = false;
+    for (const auto& line : c.evidence) marked = marked || line.find("(lower bound)") != std::string::npos;
+    EXPECT_TRUE(marked);
+}
+
 TEST(Claims, SelectIsCappedWhenItFailsOnlyAboveFdSetSize) {
     Results results = grid({engine("select")}, {100, 1000, 5000});
     EXPECT_EQ(claim(evaluate_claims(results), "select-fd-setsize").verdict,
