@@ -348,9 +348,10 @@ bool ReadinessLoop::flush(Connection& conn) {
             return false;
         }
         session.consume(static_cast<std::size_t>(n));
-        if (static_cast<std::size_t>(n) < wanted) {
+        if (static_cast<std::size_t>(n) < wanted && count > 0) {
             // A short write means the socket buffer is full; the next writable event says when
-            // to go on, without a write that would only return EAGAIN.
+            // to go on, without a write that would only return EAGAIN. Not so for sendfile,
+            // which also stops short when the file's side does: there only EAGAIN is proof.
             conn.write_blocked = true;
             return true;
         }

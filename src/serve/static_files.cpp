@@ -146,6 +146,15 @@ void StaticFiles::serve_regular_file(const http::Request& request, http::Respons
                                      std::int64_t now_ms) {
     if (!cache_.admits(stamp.size)) {
         // Large files are never read into memory: the engine sends them with sendfile.
+        // O_NONBLOCK was only for the open (a fifo must not stall the loop); left on a regular
+        // file it makes sendfile/splice use non-blocking page-cache reads, which return short
+        // whenever a page is not cached yet. The engine would read that short count as a full
+        // socket and wait for a writable event that never comes.
+        int flags = ::fcntl(fd.get(), F_GETFL);
+        if (flags < 0 || ::fcntl(fd.get(), F_SETFL, flags & ~O_NONBLOCK) != 0) {
+            set_error_page(response, 500);
+            return;
+        }
         FileHeaders headers = describe_file(relative, stamp);
         auto file = core::make_ref<http::OpenFile>(std::move(fd), stamp.size);
         respond_with_file(request, response, headers, FileBody{{}, std::move(file)});
