@@ -1,13 +1,12 @@
 #include "engine/blocking_connection.hpp"
 
 #include <poll.h>
-#include <sys/sendfile.h>
 #include <sys/socket.h>
-#include <sys/uio.h>
 
 #include <algorithm>
 
 #include "core/net.hpp"
+#include "engine/output.hpp"
 #include "http/session.hpp"
 
 namespace c10k::engine {
@@ -116,38 +115,7 @@ BlockingEnd BlockingWorker::drive(int fd) {
 }
 
 bool BlockingWorker::write_pending(int fd, http::Session& session, bool& blocked) {
-    iovec iov[16];
-    while (session.has_output()) {
-        std::size_t count = session.gather(iov, 16);
-        std::size_t wanted = 0;
-        ssize_t n;
-        if (count > 0) {
-            for (std::size_t i = 0; i < count; ++i) wanted += iov[i].iov_len;
-            n = count == 1 ? ::send(fd, iov[0].iov_base, wanted, MSG_NOSIGNAL)
-                           : ::writev(fd, iov, static_cast<int>(count));
-        } else {
-            http::FileRange range;
-            if (!session.front_file(range)) break;
-            off_t offset = static_cast<off_t>(range.offset);
-            wanted = static_cast<std::size_t>(std::min<std::uint64_t>(range.length, 1u << 21));
-            n = ::sendfile(fd, range.fd, &offset, wanted);
-            if (n == 0) return false;  // the file shrank: framing is lost
-        }
-        if (n < 0) {
-            if (errno == EINTR) continue;
-            if (errno == EAGAIN || errno == EWOULDBLOCK) {
-                blocked = true;
-                return true;
-            }
-            return false;
-        }
-        session.consume(static_cast<std::size_t>(n));
-        if (static_cast<std::size_t>(n) < wanted) {
-            blocked = true;
-            return true;
-        }
-    }
-    return true;
+    return write_output(fd, session, blocked);
 }
 
 void BlockingWorker::linger(int fd) {

@@ -1,14 +1,13 @@
 #include "engine/readiness_loop.hpp"
 
-#include <sys/sendfile.h>
 #include <sys/socket.h>
-#include <sys/uio.h>
 #include <time.h>
 
 #include <algorithm>
 #include <cstring>
 
 #include "core/net.hpp"
+#include "engine/output.hpp"
 
 namespace c10k::engine {
 
@@ -319,44 +318,7 @@ void ReadinessLoop::drive(Connection& conn) {
 }
 
 bool ReadinessLoop::flush(Connection& conn) {
-    http::Session& session = conn.session;
-    iovec iov[16];
-    while (session.has_output()) {
-        std::size_t count = session.gather(iov, 16);
-        std::size_t wanted = 0;
-        ssize_t n;
-        if (count > 0) {
-            for (std::size_t i = 0; i < count; ++i) wanted += iov[i].iov_len;
-            // send() skips the iovec import that writev pays for; most responses are one
-            // buffer (head and small body together).
-            n = count == 1 ? ::send(conn.fd, iov[0].iov_base, wanted, MSG_NOSIGNAL)
-                           : ::writev(conn.fd, iov, static_cast<int>(count));
-        } else {
-            http::FileRange range;
-            if (!session.front_file(range)) break;
-            off_t offset = static_cast<off_t>(range.offset);
-            wanted = static_cast<std::size_t>(std::min<std::uint64_t>(range.length, 1u << 21));
-            n = ::sendfile(conn.fd, range.fd, &offset, wanted);
-            if (n == 0) return false;  // the file shrank under us: framing is lost, close
-        }
-        if (n < 0) {
-            if (errno == EINTR) continue;
-            if (errno == EAGAIN || errno == EWOULDBLOCK) {
-                conn.write_blocked = true;
-                return true;
-            }
-            return false;
-        }
-        session.consume(static_cast<std::size_t>(n));
-        if (static_cast<std::size_t>(n) < wanted && count > 0) {
-            // A short write means the socket buffer is full; the next writable event says when
-            // to go on, without a write that would only return EAGAIN. Not so for sendfile,
-            // which also stops short when the file's side does: there only EAGAIN is proof.
-            conn.write_blocked = true;
-            return true;
-        }
-    }
-    return true;
+    return write_output(conn.fd, conn.session, conn.write_blocked);
 }
 
 void ReadinessLoop::update_interest(Connection& conn) {
