@@ -2,15 +2,6 @@
 
 #include <fcntl.h>
 
-#include <cstring>
-#include <stdexcept>
-#include <thread>
-#include <vector>
-
-#include <fmt/core.h>
-
-#include "engine/readiness_loop.hpp"
-
 namespace c10k::engine {
 
 core::unique_fd open_access_log(const ServerConfig& config) {
@@ -26,34 +17,13 @@ core::unique_fd open_access_log(const ServerConfig& config) {
 
 int run_readiness_loops(const ServerConfig& config, const HandlerFactory& handlers,
                         ListenerSet& listeners, StopSource& stop, const PollerFactory& pollers) {
-    core::unique_fd access_log = open_access_log(config);
-    ConnectionBudget budget(config.max_connections);
-    LoopShared shared{config, budget, stop, access_log.get()};
-    int threads = config.threads > 0 ? config.threads : 1;
-
-    // Build every loop first, so that a failure (a listener that cannot be opened) stops the
-    // start before any thread serves.
-    std::vector<std::unique_ptr<ReadinessLoop>> loops;
-    for (int i = 0; i < threads; ++i) {
-        auto fds = listeners.for_loop();
-        if (!fds) {
-            throw std::runtime_error(
-                fmt::format("cannot open a listener for loop {}: {}", i, std::strerror(fds.error())));
-        }
-        loops.push_back(std::make_unique<ReadinessLoop>(pollers(), std::move(fds.value()),
-                                                        handlers(), shared));
-    }
-    std::vector<int> results(loops.size(), 0);
-    std::vector<std::thread> workers;
-    for (std::size_t i = 1; i < loops.size(); ++i) {
-        workers.emplace_back([&, i] { results[i] = loops[i]->run(); });
-    }
-    results[0] = loops[0]->run();
-    for (auto& worker : workers) worker.join();
-    for (int result : results) {
-        if (result != 0) return result;
-    }
-    return 0;
+    return run_loops<ReadinessLoop>(
+        config, handlers, listeners, stop,
+        [&pollers](std::vector<core::unique_fd> fds, std::unique_ptr<http::Handler> handler,
+                   LoopShared shared) {
+            return std::make_unique<ReadinessLoop>(pollers(), std::move(fds), std::move(handler),
+                                                   shared);
+        });
 }
 
 }  // namespace c10k::engine

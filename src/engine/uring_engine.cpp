@@ -677,36 +677,13 @@ public:
         if (std::string why = uring_unavailable_reason(); !why.empty()) {
             throw std::runtime_error("io_uring does not work here: " + why);
         }
-        core::unique_fd access_log = open_access_log(config);
-        ConnectionBudget budget(config.max_connections);
-        LoopShared shared{config, budget, stop, access_log.get()};
-        int threads = config.threads > 0 ? config.threads : 1;
-        std::vector<std::unique_ptr<UringLoop>> loops;
-        for (int i = 0; i < threads; ++i) {
-            auto fds = listeners.for_loop();
-            if (!fds) {
-                throw std::runtime_error(fmt::format("cannot open a listener for loop {}: {}", i,
-                                                     std::strerror(fds.error())));
-            }
-            loops.push_back(
-                std::make_unique<UringLoop>(std::move(fds.value()), handlers(), shared));
-        }
         // Each ring is created by the thread that uses it (SINGLE_ISSUER), inside run().
-        std::vector<int> results(loops.size(), 0);
-        std::vector<std::thread> workers;
-        for (std::size_t i = 1; i < loops.size(); ++i) {
-            workers.emplace_back([&, i] {
-                results[i] = loops[i]->run();
-                if (results[i] != 0) stop.request();
+        return run_loops<UringLoop>(
+            config, handlers, listeners, stop,
+            [](std::vector<core::unique_fd> fds, std::unique_ptr<http::Handler> handler,
+               LoopShared shared) {
+                return std::make_unique<UringLoop>(std::move(fds), std::move(handler), shared);
             });
-        }
-        results[0] = loops[0]->run();
-        if (results[0] != 0) stop.request();
-        for (auto& worker : workers) worker.join();
-        for (int result : results) {
-            if (result != 0) return result;
-        }
-        return 0;
     }
 };
 
