@@ -91,13 +91,6 @@ struct Listener {
     bool armed = false;
 };
 
-struct LoopShared {
-    const ServerConfig& config;
-    ConnectionBudget& budget;
-    StopSource& stop;
-    int access_log_fd;
-};
-
 class UringLoop {
 public:
     UringLoop(std::vector<core::unique_fd> listeners, std::unique_ptr<http::Handler> handler,
