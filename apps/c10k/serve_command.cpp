@@ -143,9 +143,12 @@ int run_serve(const ServeFlags& flags) {
     options.root = root;
     options.follow_symlinks = flags.follow_symlinks;
     options.serve_dotfiles = flags.serve_dotfiles;
-    // Constructed once here so that a bad root fails at start with a clear message.
-    { serve::StaticFiles probe(options); }
-    engine::HandlerFactory handlers = [options] {
+    // Constructed once here so that a bad root fails at start with a clear message. It stays
+    // alive for the handlers' sake: they all borrow its root descriptor instead of opening one
+    // each (a handler per connection would otherwise cost a second descriptor per client).
+    auto first = std::make_shared<serve::StaticFiles>(options);
+    options.shared_root_fd = first->root_fd();
+    engine::HandlerFactory handlers = [options, first] {
         return std::make_unique<serve::StaticFiles>(options);
     };
 

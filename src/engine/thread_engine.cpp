@@ -7,6 +7,7 @@
 #include <pthread.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstring>
@@ -50,9 +51,22 @@ void* connection_thread(void* argument) {
     ThreadShared& shared = *start->shared;
     {
         core::unique_fd fd(start->fd);
-        // Built per thread: a handler and loop context are never shared between threads.
-        BlockingWorker worker(shared.config, shared.handlers, shared.stop, shared.access_log_fd);
-        worker.serve(fd.get());
+        try {
+            // Built per thread: a handler and loop context are never shared between threads.
+            BlockingWorker worker(shared.config, shared.handlers, shared.stop,
+                                  shared.access_log_fd);
+            worker.serve(fd.get());
+        } catch (const std::exception& e) {
+            // The handler could not be built (out of descriptors or memory): this client gets
+            // the answer of a full server, and the process lives on.
+            static std::atomic<std::int64_t> last_log_ms{0};
+            std::int64_t now = core::monotonic_ms();
+            std::int64_t last = last_log_ms.load(std::memory_order_relaxed);
+            if (now - last >= 1000 && last_log_ms.compare_exchange_strong(last, now)) {
+                core::log(core::LogLevel::warn, "cannot serve a connection: {}", e.what());
+            }
+            reject_busy(std::move(fd));
+        }
     }
     std::lock_guard lock(shared.mutex);
     if (--shared.live == 0) shared.all_done.notify_all();

@@ -50,11 +50,12 @@ FileCache::Limits cache_limits(const StaticOptions& options) {
 
 StaticFiles::StaticFiles(StaticOptions options)
     : options_(std::move(options)),
-      root_fd_(open_root(options_.root)),
-      cache_(root_fd_.get(), options_.follow_symlinks, cache_limits(options_)) {
+      owned_root_fd_(options_.shared_root_fd >= 0 ? core::unique_fd{} : open_root(options_.root)),
+      root_fd_(options_.shared_root_fd >= 0 ? options_.shared_root_fd : owned_root_fd_),
+      cache_(root_fd_, options_.follow_symlinks, cache_limits(options_)) {
     // Probe once so that a kernel without openat2 fails at start-up, not on every request.
     core::Result<core::unique_fd> probe =
-        open_beneath(root_fd_.get(), ".", options_.follow_symlinks, O_PATH);
+        open_beneath(root_fd_, ".", options_.follow_symlinks, O_PATH);
     if (!probe) fail(options_.root, "cannot be opened with openat2", probe.error());
 }
 
@@ -97,7 +98,7 @@ void StaticFiles::serve_from_disk(const http::Request& request, http::Response& 
                                   const std::string& normalized, std::int64_t now_ms) {
     std::string relative = relative_path(normalized);
     core::Result<core::unique_fd> fd =
-        open_beneath(root_fd_.get(), relative, options_.follow_symlinks, kOpenFlags);
+        open_beneath(root_fd_, relative, options_.follow_symlinks, kOpenFlags);
     if (!fd) {
         set_error_page(response, status_for_open_error(fd.error()));
         return;
@@ -116,7 +117,7 @@ void StaticFiles::serve_from_disk(const http::Request& request, http::Response& 
         // Opened from the root again (not from the directory's descriptor) so that a symlinked
         // index.html is judged against the root, like every other path.
         relative = relative == "." ? std::string("index.html") : relative + "/index.html";
-        fd = open_beneath(root_fd_.get(), relative, options_.follow_symlinks, kOpenFlags);
+        fd = open_beneath(root_fd_, relative, options_.follow_symlinks, kOpenFlags);
         if (!fd) {
             set_error_page(response, status_for_open_error(fd.error()));
             return;

@@ -31,6 +31,11 @@ struct StaticOptions {
     /// A cached entry is re-checked against the file system at most this often, so a changed
     /// file is noticed within about this long. 0 re-checks on every request.
     std::int64_t cache_validate_ms = 1000;
+    /// An O_PATH descriptor of `root` that the caller opened and keeps open for as long as the
+    /// handler lives; -1 (the default) makes the handler open its own. Engines that build a
+    /// handler per connection (thread per client) share one, so that a connection costs one
+    /// descriptor, not two.
+    int shared_root_fd = -1;
 };
 
 /// One per event loop: it keeps a per-loop cache and takes no locks.
@@ -44,6 +49,8 @@ public:
     void handle(const http::Request& request, http::Response& response) override;
 
     const StaticOptions& options() const { return options_; }
+    /// The O_PATH descriptor of the root this handler resolves paths beneath.
+    int root_fd() const { return root_fd_; }
     const FileCache::Stats& cache_stats() const { return cache_.stats(); }
 
 private:
@@ -57,7 +64,8 @@ private:
 
     StaticOptions options_;
     /// O_PATH|O_DIRECTORY descriptor of the root; every open is relative to it.
-    core::unique_fd root_fd_;
+    core::unique_fd owned_root_fd_;  ///< when the handler opened the root itself
+    int root_fd_;
     FileCache cache_;
 };
 
