@@ -51,7 +51,7 @@ FileCache::Limits cache_limits(const StaticOptions& options) {
 StaticFiles::StaticFiles(StaticOptions options)
     : options_(std::move(options)),
       owned_root_fd_(options_.shared_root_fd >= 0 ? core::unique_fd{} : open_root(options_.root)),
-      root_fd_(options_.shared_root_fd >= 0 ? options_.shared_root_fd : owned_root_fd_),
+      root_fd_(options_.shared_root_fd >= 0 ? options_.shared_root_fd : owned_root_fd_.get()),
       cache_(root_fd_, options_.follow_symlinks, cache_limits(options_)) {
     // Probe once so that a kernel without openat2 fails at start-up, not on every request.
     core::Result<core::unique_fd> probe =
