@@ -44,8 +44,13 @@ double process_cpu_seconds(pid_t pid) {
     std::vector<std::string> fields;
     if (!read_stat_fields(pid, fields)) return -1;
     // utime and stime are fields 14 and 15, in clock ticks; the process's line already sums
-    // every thread, live and exited.
-    double ticks = std::strtod(fields[11].c_str(), nullptr) + std::strtod(fields[12].c_str(), nullptr);
+    // every thread, live and exited. cutime and cstime (16 and 17) hold the children it has
+    // reaped: a fork-per-connection server's work is done by children that are gone before
+    // the next sample, and only their parent's account still shows it.
+    double ticks = 0;
+    for (std::size_t field : {11u, 12u, 13u, 14u}) {
+        if (field < fields.size()) ticks += std::strtod(fields[field].c_str(), nullptr);
+    }
     return ticks / static_cast<double>(sysconf(_SC_CLK_TCK));
 }
 
