@@ -16,7 +16,9 @@ std::vector<CommandSetup>& command_registry();
 
 /// `static const CommandRegistrar registrar{[](CLI::App& app) { ... }};` in a command's file.
 struct CommandRegistrar {
-    explicit CommandRegistrar(CommandSetup setup) { command_registry().push_back(std::move(setup)); }
+    explicit CommandRegistrar(CommandSetup setup) {
+        command_registry().push_back(std::move(setup));
+    }
 };
 
 }  // namespace c10k::app

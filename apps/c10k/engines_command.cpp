@@ -8,7 +8,8 @@
 namespace c10k::app {
 
 static const CommandRegistrar registrar{[](CLI::App& app) {
-    CLI::App* cmd = app.add_subcommand("engines", "List the concurrency engines and whether they work here");
+    CLI::App* cmd =
+        app.add_subcommand("engines", "List the concurrency engines and whether they work here");
     cmd->callback([] {
         for (const auto& info : engine::all_engines()) {
             if (info.available) {

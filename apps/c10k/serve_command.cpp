@@ -18,8 +18,8 @@
 #include "core/duration.hpp"
 #include "core/net.hpp"
 #include "engine/engine.hpp"
-#include "engine/process_group.hpp"
 #include "engine/loop_runner.hpp"
+#include "engine/process_group.hpp"
 #include "serve/static_files.hpp"
 
 namespace c10k::app {
@@ -97,10 +97,11 @@ int run_serve(const ServeFlags& flags) {
     auto engine = engine::create(flags.engine);
     if (!engine) {
         std::string names;
-        for (const auto& info : engine::all_engines()) names += (names.empty() ? "" : ", ") + info.name;
-        throw std::runtime_error(
-            fmt::format("--engine: unknown engine '{}' (known: {}; `c10k engines` tells which work here)",
-                        flags.engine, names));
+        for (const auto& info : engine::all_engines())
+            names += (names.empty() ? "" : ", ") + info.name;
+        throw std::runtime_error(fmt::format(
+            "--engine: unknown engine '{}' (known: {}; `c10k engines` tells which work here)",
+            flags.engine, names));
     }
     for (const auto& info : engine::all_engines()) {
         if (info.name == flags.engine && !info.available) {
@@ -156,7 +157,8 @@ int run_serve(const ServeFlags& flags) {
     for (const auto& text : flags.listen) {
         core::Endpoint endpoint;
         std::string error;
-        if (!core::parse_endpoint(text, endpoint, error)) throw std::runtime_error("--listen: " + error);
+        if (!core::parse_endpoint(text, endpoint, error))
+            throw std::runtime_error("--listen: " + error);
         endpoints.push_back(endpoint);
     }
     engine::ListenerSet listeners(endpoints);
@@ -168,17 +170,16 @@ int run_serve(const ServeFlags& flags) {
     for (const auto& endpoint : listeners.endpoints()) {
         urls += fmt::format("{}http://{}/", urls.empty() ? "" : " ", endpoint.to_string());
     }
-    std::string shape = prefork ? fmt::format("{} worker processes", config.threads)
-                                : fmt::format("{} thread{}", flags.threads,
-                                              flags.threads == 1 ? "" : "s");
+    std::string shape =
+        prefork ? fmt::format("{} worker processes", config.threads)
+                : fmt::format("{} thread{}", flags.threads, flags.threads == 1 ? "" : "s");
     if (processes > 1) shape += fmt::format(" x {} processes", processes);
     std::printf("c10k: serving %s on %s (engine %s, %s)\n", root.c_str(), urls.c_str(),
                 flags.engine.c_str(), shape.c_str());
     std::fflush(stdout);
-    int status = processes > 1
-                     ? engine::run_process_group(processes, flags.engine, config, handlers,
-                                                 listeners, stop)
-                     : engine->run(config, handlers, listeners, stop);
+    int status = processes > 1 ? engine::run_process_group(processes, flags.engine, config,
+                                                           handlers, listeners, stop)
+                               : engine->run(config, handlers, listeners, stop);
     std::printf("c10k: stopped\n");
     std::fflush(stdout);
     return status;
@@ -189,7 +190,8 @@ int run_serve(const ServeFlags& flags) {
 static const CommandRegistrar registrar{[](CLI::App& app) {
     auto flags = std::make_shared<ServeFlags>();
     CLI::App* cmd = app.add_subcommand("serve", "Serve static files over HTTP/1.1");
-    cmd->add_option("--root", flags->root, "Directory to serve (default: the demo site, examples/site)");
+    cmd->add_option("--root", flags->root,
+                    "Directory to serve (default: the demo site, examples/site)");
     cmd->add_option("--listen", flags->listen,
                     "Address to listen on, HOST:PORT or [V6]:PORT; repeat for several; port 0 "
                     "picks a free one")
@@ -226,7 +228,8 @@ static const CommandRegistrar registrar{[](CLI::App& app) {
         ->capture_default_str();
     cmd->add_option("--max-headers", flags->max_headers, "Most header fields; more gets 431")
         ->capture_default_str();
-    cmd->add_option("--max-uri-bytes", flags->max_uri_bytes, "Longest request-target; longer gets 414")
+    cmd->add_option("--max-uri-bytes", flags->max_uri_bytes,
+                    "Longest request-target; longer gets 414")
         ->capture_default_str();
     cmd->add_option("--max-body-bytes", flags->max_body_bytes,
                     "Largest request body (read and discarded); larger gets 413")

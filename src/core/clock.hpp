@@ -14,8 +14,12 @@ inline std::int64_t monotonic_ns() {
     return std::int64_t{ts.tv_sec} * 1'000'000'000 + ts.tv_nsec;
 }
 
-inline std::int64_t monotonic_us() { return monotonic_ns() / 1000; }
-inline std::int64_t monotonic_ms() { return monotonic_ns() / 1'000'000; }
+inline std::int64_t monotonic_us() {
+    return monotonic_ns() / 1000;
+}
+inline std::int64_t monotonic_ms() {
+    return monotonic_ns() / 1'000'000;
+}
 
 /// Wall-clock seconds since the epoch (for Date headers and logs).
 inline std::int64_t wall_seconds() {

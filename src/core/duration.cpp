@@ -16,12 +16,18 @@ bool parse_duration_us(std::string_view text, std::int64_t bare_unit_us, std::in
     }
     std::string_view unit(end, static_cast<std::size_t>(text.data() + text.size() - end));
     double scale = 0;
-    if (unit.empty()) scale = static_cast<double>(bare_unit_us);
-    else if (unit == "us") scale = 1;
-    else if (unit == "ms") scale = 1e3;
-    else if (unit == "s") scale = 1e6;
-    else if (unit == "m" || unit == "min") scale = 60e6;
-    else if (unit == "h") scale = 3600e6;
+    if (unit.empty())
+        scale = static_cast<double>(bare_unit_us);
+    else if (unit == "us")
+        scale = 1;
+    else if (unit == "ms")
+        scale = 1e3;
+    else if (unit == "s")
+        scale = 1e6;
+    else if (unit == "m" || unit == "min")
+        scale = 60e6;
+    else if (unit == "h")
+        scale = 3600e6;
     else {
         error = fmt::format("'{}': unknown unit '{}' (use us, ms, s, m or h)", text, unit);
         return false;

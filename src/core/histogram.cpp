@@ -11,9 +11,9 @@ namespace {
 // Values below `linear_limit` get a bucket each. Above it, each power of two [2^k, 2^(k+1))
 // is cut into `sub_buckets` equal parts, whose width is at most 1/128 of the values in them.
 constexpr int sub_bits = 7;
-constexpr std::int64_t sub_buckets = 1 << sub_bits;         // 128
-constexpr std::int64_t linear_limit = sub_buckets * 2;      // 256
-constexpr int top_bit = 31;                                 // 2^31 < 1 h in us < 2^32
+constexpr std::int64_t sub_buckets = 1 << sub_bits;     // 128
+constexpr std::int64_t linear_limit = sub_buckets * 2;  // 256
+constexpr int top_bit = 31;                             // 2^31 < 1 h in us < 2^32
 constexpr std::size_t bucket_count =
     linear_limit + static_cast<std::size_t>(top_bit - sub_bits) * sub_buckets;
 
@@ -39,8 +39,8 @@ std::size_t Histogram::bucket_of(std::int64_t value) {
     if (value > max_trackable) value = max_trackable;
     if (value < linear_limit) return static_cast<std::size_t>(value);
     int msb = 63 - std::countl_zero(static_cast<std::uint64_t>(value));  // >= 8
-    int shift = msb - sub_bits;                                           // >= 1
-    std::int64_t sub = (value >> shift) - sub_buckets;                     // 0..127
+    int shift = msb - sub_bits;                                          // >= 1
+    std::int64_t sub = (value >> shift) - sub_buckets;                   // 0..127
     return static_cast<std::size_t>(linear_limit + (shift - 1) * sub_buckets + sub);
 }
 

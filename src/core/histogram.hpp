@@ -18,7 +18,8 @@ public:
 
     Histogram();
 
-    /// Adds one value (microseconds). Negative values count as 0; values above one hour as one hour.
+    /// Adds one value (microseconds). Negative values count as 0; values above one hour as one
+    /// hour.
     void record(std::int64_t value) { record_n(value, 1); }
     /// Adds `times` copies of a value.
     void record_n(std::int64_t value, std::uint64_t times);

@@ -11,8 +11,12 @@ namespace {
 std::atomic<LogLevel> g_level{LogLevel::info};
 }
 
-void set_log_level(LogLevel level) { g_level.store(level, std::memory_order_relaxed); }
-LogLevel log_level() { return g_level.load(std::memory_order_relaxed); }
+void set_log_level(LogLevel level) {
+    g_level.store(level, std::memory_order_relaxed);
+}
+LogLevel log_level() {
+    return g_level.load(std::memory_order_relaxed);
+}
 
 void log_line(LogLevel level, std::string_view text) {
     static constexpr const char* names[] = {"debug", "info", "warn", "error"};

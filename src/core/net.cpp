@@ -14,14 +14,16 @@ namespace c10k::core {
 
 int Endpoint::port() const {
     if (family() == AF_INET) return ntohs(reinterpret_cast<const sockaddr_in&>(address).sin_port);
-    if (family() == AF_INET6) return ntohs(reinterpret_cast<const sockaddr_in6&>(address).sin6_port);
+    if (family() == AF_INET6)
+        return ntohs(reinterpret_cast<const sockaddr_in6&>(address).sin6_port);
     return 0;
 }
 
 std::string Endpoint::to_string() const {
     char host[INET6_ADDRSTRLEN] = {};
     if (family() == AF_INET) {
-        inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in&>(address).sin_addr, host, sizeof host);
+        inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in&>(address).sin_addr, host,
+                  sizeof host);
         return fmt::format("{}:{}", host, port());
     }
     if (family() == AF_INET6) {
@@ -91,7 +93,8 @@ Result<unique_fd> listen_on(const Endpoint& endpoint, const ListenOptions& optio
     if (endpoint.family() == AF_INET6) {
         ::setsockopt(fd.get(), IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
     }
-    if (::bind(fd.get(), reinterpret_cast<const sockaddr*>(&endpoint.address), endpoint.length) != 0)
+    if (::bind(fd.get(), reinterpret_cast<const sockaddr*>(&endpoint.address), endpoint.length) !=
+        0)
         return last_errno();
     if (::listen(fd.get(), options.backlog) != 0) return last_errno();
     return fd;

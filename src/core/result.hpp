@@ -14,7 +14,9 @@ struct Errno {
 };
 
 /// The errno of the last failed call, as an Errno.
-inline Errno last_errno() { return Errno{errno}; }
+inline Errno last_errno() {
+    return Errno{errno};
+}
 
 template <class T>
 class [[nodiscard]] Result {

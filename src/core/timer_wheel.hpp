@@ -68,10 +68,10 @@ private:
 
     std::int64_t slot_ms_;
     std::size_t mask_;
-    std::vector<TimerNode> heads_;       // sentinel per slot
+    std::vector<TimerNode> heads_;         // sentinel per slot
     std::vector<std::uint64_t> occupied_;  // one bit per slot that may hold timers
-    TimerNode expired_;                  // timers due, being handed to the callback
-    std::int64_t current_tick_;          // the next tick advance() has yet to visit
+    TimerNode expired_;                    // timers due, being handed to the callback
+    std::int64_t current_tick_;            // the next tick advance() has yet to visit
     std::size_t size_ = 0;
 };
 

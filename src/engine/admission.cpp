@@ -23,7 +23,8 @@ void reject_busy(core::unique_fd fd) {
         "server at capacity.\n";
     // One non-blocking attempt: the response fits any socket buffer, and a client that cannot
     // take 150 bytes is not worth waiting for.
-    ssize_t ignored = ::send(fd.get(), response.data(), response.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+    ssize_t ignored =
+        ::send(fd.get(), response.data(), response.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
     (void)ignored;
     ::shutdown(fd.get(), SHUT_WR);
 }

@@ -20,11 +20,11 @@ namespace c10k::engine {
 
 /// Everything an engine needs to serve, independent of how it waits.
 struct ServerConfig {
-    int threads = 1;                   ///< event loops (or worker processes for prefork)
-    std::uint64_t max_connections = 0; ///< across the process; 0 = bounded only by descriptors
+    int threads = 1;                    ///< event loops (or worker processes for prefork)
+    std::uint64_t max_connections = 0;  ///< across the process; 0 = bounded only by descriptors
     http::Limits limits;
     http::Timeouts timeouts;
-    std::string access_log_path;       ///< empty: no access log
+    std::string access_log_path;              ///< empty: no access log
     std::int64_t shutdown_grace_ms = 10'000;  ///< how long in-flight responses may take at stop
     /// Adaptive wake-up batching: when a wait returns only a few events, sleep this long before
     /// the next one so that later events are handled together. 0 turns it off.

@@ -26,7 +26,11 @@ private:
 
 }  // namespace
 
-std::unique_ptr<Engine> make_epoll_engine() { return std::make_unique<EpollEngine>(true); }
-std::unique_ptr<Engine> make_epoll_lt_engine() { return std::make_unique<EpollEngine>(false); }
+std::unique_ptr<Engine> make_epoll_engine() {
+    return std::make_unique<EpollEngine>(true);
+}
+std::unique_ptr<Engine> make_epoll_lt_engine() {
+    return std::make_unique<EpollEngine>(false);
+}
 
 }  // namespace c10k::engine

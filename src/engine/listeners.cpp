@@ -31,7 +31,8 @@ ListenerSet::ListenerSet(const std::vector<core::Endpoint>& endpoints, int backl
             if (fd.error() == EADDRINUSE) hint = " (another server is using it: pick another port)";
             // (also reached when the port was taken between the probe and this bind)
             if (fd.error() == EACCES) hint = " (ports below 1024 need privileges)";
-            if (fd.error() == EADDRNOTAVAIL) hint = " (no interface on this machine has that address)";
+            if (fd.error() == EADDRNOTAVAIL)
+                hint = " (no interface on this machine has that address)";
             throw std::runtime_error(fmt::format("cannot listen on {}: {}{}", endpoint.to_string(),
                                                  std::strerror(fd.error()), hint));
         }

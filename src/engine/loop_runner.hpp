@@ -32,11 +32,11 @@ core::unique_fd open_access_log(const ServerConfig& config);
 /// failure (a listener that cannot be opened) stops the start before anything serves. A loop
 /// that fails asks the others to stop. `Loop` needs `int run()`.
 template <class Loop>
-int run_loops(const ServerConfig& config, const HandlerFactory& handlers, ListenerSet& listeners,
-              StopSource& stop,
-              const std::function<std::unique_ptr<Loop>(std::vector<core::unique_fd>,
-                                                        std::unique_ptr<http::Handler>,
-                                                        LoopShared)>& make) {
+int run_loops(
+    const ServerConfig& config, const HandlerFactory& handlers, ListenerSet& listeners,
+    StopSource& stop,
+    const std::function<std::unique_ptr<Loop>(std::vector<core::unique_fd>,
+                                              std::unique_ptr<http::Handler>, LoopShared)>& make) {
     core::unique_fd access_log = open_access_log(config);
     ConnectionBudget budget(config.max_connections);
     LoopShared shared{config, budget, stop, access_log.get()};

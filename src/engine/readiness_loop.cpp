@@ -17,10 +17,10 @@ enum class Kind : std::uint8_t { listener, connection };
 
 constexpr std::size_t kReceiveBufferBytes = 64 * 1024;
 constexpr int kMaxEventsPerWait = 512;
-constexpr int kAcceptsPerEvent = 64;         // then let the connections run: fairness
-constexpr std::int64_t kLingerMs = 2000;     // as nginx's lingering_timeout: bounded
-constexpr std::int64_t kAcceptPauseMs = 100; // after EMFILE: no spinning on a full table
-constexpr int kFewEvents = 16;               // below this a wait counts as "light load"
+constexpr int kAcceptsPerEvent = 64;          // then let the connections run: fairness
+constexpr std::int64_t kLingerMs = 2000;      // as nginx's lingering_timeout: bounded
+constexpr std::int64_t kAcceptPauseMs = 100;  // after EMFILE: no spinning on a full table
+constexpr int kFewEvents = 16;                // below this a wait counts as "light load"
 }  // namespace
 
 struct ReadinessLoop::Watched {
@@ -44,7 +44,7 @@ struct ReadinessLoop::Connection : Watched, core::TimerNode {
     bool may_read = false;       // readiness seen and not yet read to EAGAIN / a short read
     bool write_blocked = false;  // the socket buffer was full at the last write
     bool lingering = false;
-    bool closed = false;         // closed during this batch; freed after it
+    bool closed = false;  // closed during this batch; freed after it
     std::uint32_t interest = 0;
     int fd;
     std::int64_t linger_until_ms = 0;
@@ -53,8 +53,7 @@ struct ReadinessLoop::Connection : Watched, core::TimerNode {
     Connection* next = nullptr;
 };
 
-ReadinessLoop::ReadinessLoop(std::unique_ptr<Poller> poller,
-                             std::vector<core::unique_fd> listeners,
+ReadinessLoop::ReadinessLoop(std::unique_ptr<Poller> poller, std::vector<core::unique_fd> listeners,
                              std::unique_ptr<http::Handler> handler, LoopShared shared)
     : poller_(std::move(poller)),
       handler_(std::move(handler)),
@@ -110,7 +109,8 @@ int ReadinessLoop::run() {
         context_.tick();
         auto waited = poller_->wait(events.data(), kMaxEventsPerWait, wait_timeout_ms());
         if (!waited) {
-            core::log(core::LogLevel::error, "poller wait failed: {}", std::strerror(waited.error()));
+            core::log(core::LogLevel::error, "poller wait failed: {}",
+                      std::strerror(waited.error()));
             return 1;
         }
         context_.tick();
@@ -220,9 +220,8 @@ void ReadinessLoop::on_listener(Listener& listener) {
         }
         core::set_no_delay(fd);
         auto* conn = new Connection(fd, context_);
-        std::uint32_t interest = poller_->edge_triggered()
-                                     ? (Poller::readable | Poller::writable)
-                                     : Poller::readable;
+        std::uint32_t interest =
+            poller_->edge_triggered() ? (Poller::readable | Poller::writable) : Poller::readable;
         if (!poller_->add(fd, interest, static_cast<Watched*>(conn))) {
             shared_.budget.release();
             delete conn;

@@ -76,11 +76,11 @@ private:
     std::unique_ptr<http::AccessLog> access_log_;
     core::TimerWheel timers_;
     std::vector<std::unique_ptr<Listener>> listeners_;
-    Connection* connections_ = nullptr;  ///< intrusive list of open connections
+    Connection* connections_ = nullptr;   ///< intrusive list of open connections
     std::vector<Connection*> graveyard_;  ///< closed in this batch; freed after it, since a
                                           ///< later event of the batch may still name them
     std::uint64_t connection_count_ = 0;
-    std::vector<char> receive_buffer_;   ///< one per loop: idle connections hold none
+    std::vector<char> receive_buffer_;  ///< one per loop: idle connections hold none
     SpareDescriptor spare_;
     core::RateLimitedLog fd_log_;
     LoopStats stats_;

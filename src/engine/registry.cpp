@@ -18,14 +18,16 @@ struct Entry {
     std::function<std::string()> probe;
 };
 
-std::string always_works() { return {}; }
+std::string always_works() {
+    return {};
+}
 
 const std::vector<Entry>& entries() {
     static const std::vector<Entry> table = {
         {"epoll", "edge-triggered epoll, one loop per thread (default)", make_epoll_engine,
          always_works},
-        {"epoll-lt", "level-triggered epoll on the same loop, for comparison",
-         make_epoll_lt_engine, always_works},
+        {"epoll-lt", "level-triggered epoll on the same loop, for comparison", make_epoll_lt_engine,
+         always_works},
         {"poll", "poll(), level-triggered on the same loop: O(connections) per wait",
          make_poll_engine, always_works},
         {"select", "select() on the same loop; descriptors >= FD_SETSIZE are refused",

@@ -11,7 +11,9 @@ AccessLog::AccessLog(int fd, std::size_t flush_bytes) : fd_(fd), flush_bytes_(fl
     buffer_.reserve(flush_bytes_ + 1024);
 }
 
-AccessLog::~AccessLog() { flush(); }
+AccessLog::~AccessLog() {
+    flush();
+}
 
 void AccessLog::append_quoted(std::string_view text) {
     buffer_.push_back('"');

@@ -21,11 +21,11 @@ class AccessLog;
 
 /// Bounds on what one client may make the server hold. Each breach has its own status code.
 struct Limits {
-    std::size_t max_header_bytes = 16 * 1024;      ///< request line + header block; over: 431
-    std::size_t max_headers = 100;                 ///< header fields; over: 431
-    std::size_t max_uri_bytes = 8 * 1024;          ///< request-target; over: 414
-    std::uint64_t max_body_bytes = 1024 * 1024;    ///< request body (read and discarded); over: 413
-    std::size_t max_pending_output = 256 * 1024;   ///< stop parsing pipelined requests beyond this
+    std::size_t max_header_bytes = 16 * 1024;     ///< request line + header block; over: 431
+    std::size_t max_headers = 100;                ///< header fields; over: 431
+    std::size_t max_uri_bytes = 8 * 1024;         ///< request-target; over: 414
+    std::uint64_t max_body_bytes = 1024 * 1024;   ///< request body (read and discarded); over: 413
+    std::size_t max_pending_output = 256 * 1024;  ///< stop parsing pipelined requests beyond this
 };
 
 /// How long a connection may sit in each phase before it is closed.
@@ -45,9 +45,7 @@ struct OutputChunk {
     std::uint64_t length = 0;  ///< what is left to send
 
     bool is_file() const { return static_cast<bool>(file); }
-    const char* data() const {
-        return (blob ? blob->data.data() : bytes.data()) + offset;
-    }
+    const char* data() const { return (blob ? blob->data.data() : bytes.data()) + offset; }
 };
 
 /// Memory a Session needs only while a request or response is in progress. Borrowed from the
@@ -57,7 +55,7 @@ struct Scratch {
     struct HeaderSpan {
         std::uint32_t name_offset, name_length, value_offset, value_length;
     };
-    std::string text;                  ///< method, target, header names and values, back to back
+    std::string text;  ///< method, target, header names and values, back to back
     std::vector<HeaderSpan> headers;
     std::vector<Header> header_views;  ///< rebuilt at dispatch, pointing into text
     std::string pending_input;         ///< bytes received while parsing was paused

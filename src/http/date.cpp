@@ -41,8 +41,9 @@ std::optional<std::time_t> make_time(int year, int month, int day, int h, int m,
 }
 
 bool parse_clock(std::string_view text, int& h, int& m, int& s) {
-    return text.size() == 8 && text[2] == ':' && text[5] == ':' && parse_digits(text.substr(0, 2), h) &&
-           parse_digits(text.substr(3, 2), m) && parse_digits(text.substr(6, 2), s);
+    return text.size() == 8 && text[2] == ':' && text[5] == ':' &&
+           parse_digits(text.substr(0, 2), h) && parse_digits(text.substr(3, 2), m) &&
+           parse_digits(text.substr(6, 2), s);
 }
 }  // namespace
 

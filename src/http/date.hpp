@@ -2,8 +2,8 @@
 // HTTP dates (RFC 9110 IMF-fixdate, "Sun, 06 Nov 1994 08:49:37 GMT"), and a per-loop cache of the
 // current one so that the Date header costs a copy, not a gmtime_r, per response.
 
-#include <ctime>
 #include <cstdint>
+#include <ctime>
 #include <optional>
 #include <string>
 #include <string_view>

@@ -8,7 +8,18 @@
 
 namespace c10k::http {
 
-enum class Method : std::uint8_t { get, head, post, put, delete_, options, patch, trace, connect, other };
+enum class Method : std::uint8_t {
+    get,
+    head,
+    post,
+    put,
+    delete_,
+    options,
+    patch,
+    trace,
+    connect,
+    other
+};
 
 struct Header {
     std::string_view name;

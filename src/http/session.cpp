@@ -45,16 +45,26 @@ namespace {
 
 Method method_of(llhttp_method_t method) {
     switch (method) {
-        case HTTP_GET: return Method::get;
-        case HTTP_HEAD: return Method::head;
-        case HTTP_POST: return Method::post;
-        case HTTP_PUT: return Method::put;
-        case HTTP_DELETE: return Method::delete_;
-        case HTTP_OPTIONS: return Method::options;
-        case HTTP_PATCH: return Method::patch;
-        case HTTP_TRACE: return Method::trace;
-        case HTTP_CONNECT: return Method::connect;
-        default: return Method::other;
+        case HTTP_GET:
+            return Method::get;
+        case HTTP_HEAD:
+            return Method::head;
+        case HTTP_POST:
+            return Method::post;
+        case HTTP_PUT:
+            return Method::put;
+        case HTTP_DELETE:
+            return Method::delete_;
+        case HTTP_OPTIONS:
+            return Method::options;
+        case HTTP_PATCH:
+            return Method::patch;
+        case HTTP_TRACE:
+            return Method::trace;
+        case HTTP_CONNECT:
+            return Method::connect;
+        default:
+            return Method::other;
     }
 }
 
@@ -290,8 +300,9 @@ void Session::dispatch() {
     request.version_minor = parser_.http_minor;
     s.header_views.clear();
     for (const auto& h : s.headers) {
-        s.header_views.push_back({std::string_view(s.text.data() + h.name_offset, h.name_length),
-                                  std::string_view(s.text.data() + h.value_offset, h.value_length)});
+        s.header_views.push_back(
+            {std::string_view(s.text.data() + h.name_offset, h.name_length),
+             std::string_view(s.text.data() + h.value_offset, h.value_length)});
     }
     request.headers = s.header_views;
     request.keep_alive = llhttp_should_keep_alive(&parser_) != 0 && !close_requested_;
@@ -470,10 +481,14 @@ Phase Session::phase() const {
 std::int64_t Session::deadline_ms() const {
     const Timeouts& t = context_.timeouts();
     switch (phase()) {
-        case Phase::idle: return phase_started_ms_ + t.keepalive_ms;
-        case Phase::header: return phase_started_ms_ + t.header_ms;
-        case Phase::body: return phase_started_ms_ + t.body_ms;
-        case Phase::writing: return phase_started_ms_ + t.send_ms;
+        case Phase::idle:
+            return phase_started_ms_ + t.keepalive_ms;
+        case Phase::header:
+            return phase_started_ms_ + t.header_ms;
+        case Phase::body:
+            return phase_started_ms_ + t.body_ms;
+        case Phase::writing:
+            return phase_started_ms_ + t.send_ms;
     }
     return phase_started_ms_ + t.keepalive_ms;
 }

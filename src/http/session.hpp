@@ -94,9 +94,7 @@ private:
     void queue_response(const Request& request, Response& response);
     void queue_bytes(std::string bytes);
     void queue_chunk(OutputChunk chunk);
-    bool over_output_limit() const {
-        return pending_bytes_ > context_.limits().max_pending_output;
-    }
+    bool over_output_limit() const { return pending_bytes_ > context_.limits().max_pending_output; }
 
     // llhttp callbacks
     int on_message_begin();
@@ -116,7 +114,7 @@ private:
     std::uint64_t requests_ = 0;
     std::int64_t phase_started_ms_ = 0;  ///< request start (header) or last progress (others)
     std::uint32_t url_length_ = 0;
-    std::uint16_t error_status_ = 0;     ///< set by a callback that rejects the request
+    std::uint16_t error_status_ = 0;  ///< set by a callback that rejects the request
     bool in_message_ = false;
     bool headers_done_ = false;
     bool in_header_value_ = false;

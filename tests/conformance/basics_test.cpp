@@ -62,7 +62,8 @@ TEST_P(Basics, ManyPipelinedRequestsBeyondTheOutputLimitAllArrive) {
     start();
     HttpClient client(port());
     std::string burst;
-    for (int i = 0; i < 200; ++i) burst += "GET /large.bin HTTP/1.1\r\nHost: t\r\nRange: bytes=0-9999\r\n\r\n";
+    for (int i = 0; i < 200; ++i)
+        burst += "GET /large.bin HTTP/1.1\r\nHost: t\r\nRange: bytes=0-9999\r\n\r\n";
     burst += "GET /a.txt HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n";
     client.send(burst);
     HttpResponse r;

@@ -28,7 +28,9 @@ SiteFixture::SiteFixture() {
     std::filesystem::create_symlink(dir.path() + "/secret.txt", root + "/link-out.txt");
 }
 
-void EngineTest::SetUp() { site_ = std::make_unique<SiteFixture>(); }
+void EngineTest::SetUp() {
+    site_ = std::make_unique<SiteFixture>();
+}
 
 void EngineTest::TearDown() {
     if (server_) {
@@ -39,7 +41,7 @@ void EngineTest::TearDown() {
 }
 
 void EngineTest::start(std::vector<std::string> extra) {
-    std::vector<std::string> args = {"serve", "--engine", GetParam(), "--root", site_->root,
+    std::vector<std::string> args = {"serve",    "--engine",    GetParam(),  "--root", site_->root,
                                      "--listen", "127.0.0.1:0", "--threads", "1"};
     args.insert(args.end(), extra.begin(), extra.end());
     server_ = std::make_unique<ServerProcess>(args);

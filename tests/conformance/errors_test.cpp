@@ -57,7 +57,8 @@ TEST_P(Errors, AmbiguousFramingIs400AndCloses) {
 
 TEST_P(Errors, OversizedHeaderIs431) {
     start();
-    std::string big = "GET /a.txt HTTP/1.1\r\nHost: t\r\nX-Big: " + std::string(20000, 'x') + "\r\n\r\n";
+    std::string big =
+        "GET /a.txt HTTP/1.1\r\nHost: t\r\nX-Big: " + std::string(20000, 'x') + "\r\n\r\n";
     EXPECT_EQ(exchange(big, true).status, 431);
     std::string many = "GET /a.txt HTTP/1.1\r\nHost: t\r\n";
     for (int i = 0; i < 150; ++i) many += "X-H" + std::to_string(i) + ": v\r\n";
@@ -67,14 +68,16 @@ TEST_P(Errors, OversizedHeaderIs431) {
 
 TEST_P(Errors, OverlongUriIs414) {
     start();
-    EXPECT_EQ(exchange("GET /" + std::string(10000, 'a') + " HTTP/1.1\r\nHost: t\r\n\r\n", true).status,
-              414);
+    EXPECT_EQ(
+        exchange("GET /" + std::string(10000, 'a') + " HTTP/1.1\r\nHost: t\r\n\r\n", true).status,
+        414);
 }
 
 TEST_P(Errors, OversizedBodyIs413) {
     start({"--max-body-bytes", "1000"});
-    EXPECT_EQ(exchange("POST /a.txt HTTP/1.1\r\nHost: t\r\nContent-Length: 5000\r\n\r\n", true).status,
-              413);
+    EXPECT_EQ(
+        exchange("POST /a.txt HTTP/1.1\r\nHost: t\r\nContent-Length: 5000\r\n\r\n", true).status,
+        413);
     std::string chunked = "POST /a.txt HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n";
     for (int i = 0; i < 10; ++i) chunked += "200\r\n" + std::string(512, 'z') + "\r\n";
     EXPECT_EQ(exchange(chunked, true).status, 413);
@@ -88,8 +91,9 @@ TEST_P(Errors, OtherMethodsGet405AndTheBodyKeepsFraming) {
     ASSERT_TRUE(client.read_response(r));
     EXPECT_EQ(r.status, 405);
     EXPECT_EQ(r.header("Allow"), "GET, HEAD");
-    client.send("PUT /a.txt HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n"
-                "5\r\nhello\r\n0\r\n\r\n");
+    client.send(
+        "PUT /a.txt HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n"
+        "5\r\nhello\r\n0\r\n\r\n");
     ASSERT_TRUE(client.read_response(r));
     EXPECT_EQ(r.status, 405);
     client.send_get("/a.txt");  // still in step after two discarded bodies
@@ -101,7 +105,8 @@ TEST_P(Errors, OtherMethodsGet405AndTheBodyKeepsFraming) {
 TEST_P(Errors, ExpectContinueIsAnswered) {
     start();
     HttpClient client(port());
-    client.send("POST /a.txt HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n");
+    client.send(
+        "POST /a.txt HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n");
     // The interim response comes before the body is sent.
     bool got_continue = false;
     for (int i = 0; i < 50 && !got_continue; ++i) {
@@ -114,8 +119,9 @@ TEST_P(Errors, ExpectContinueIsAnswered) {
     HttpResponse r;
     ASSERT_TRUE(client.read_response(r));
     EXPECT_EQ(r.status, 405);
-    EXPECT_EQ(exchange("GET /a.txt HTTP/1.1\r\nHost: t\r\nExpect: something-else\r\n\r\n", true).status,
-              417);
+    EXPECT_EQ(
+        exchange("GET /a.txt HTTP/1.1\r\nHost: t\r\nExpect: something-else\r\n\r\n", true).status,
+        417);
 }
 
 INSTANTIATE_TEST_SUITE_P(AllEngines, Errors, ::testing::ValuesIn(engine::available()),

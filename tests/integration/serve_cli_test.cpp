@@ -86,11 +86,11 @@ TEST(ServeCli, ServesTheDemoSiteByDefaultAndSaysWhere) {
 TEST(ServeCli, ListensOnIpv6AndSeveralAddresses) {
     TempDir dir;
     dir.write("root/x.txt", "x");
-    ServerProcess server({"serve", "--root", dir.path() + "/root", "--listen", "127.0.0.1:0",
-                          "--threads", "1"});
+    ServerProcess server(
+        {"serve", "--root", dir.path() + "/root", "--listen", "127.0.0.1:0", "--threads", "1"});
     // A second listener on IPv6 loopback in another process (the first line names one port).
-    ServerProcess v6({"serve", "--root", dir.path() + "/root", "--listen", "[::1]:0", "--threads",
-                      "1"});
+    ServerProcess v6(
+        {"serve", "--root", dir.path() + "/root", "--listen", "[::1]:0", "--threads", "1"});
     EXPECT_NE(v6.output().find("http://[::1]:"), std::string::npos) << v6.output();
     HttpClient client(v6.port(), "::1");
     client.send_get("/x.txt");
@@ -108,8 +108,8 @@ TEST(ServeCli, SigintAlsoStopsCleanly) {
 }
 
 TEST(ServeCli, MaxConnectionsAnswersTheExcessWith503) {
-    ServerProcess server({"serve", "--listen", "127.0.0.1:0", "--threads", "1",
-                          "--max-connections", "2"});
+    ServerProcess server(
+        {"serve", "--listen", "127.0.0.1:0", "--threads", "1", "--max-connections", "2"});
     HttpClient a(server.port());
     HttpClient b(server.port());
     a.send_get("/");

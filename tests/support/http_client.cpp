@@ -174,12 +174,14 @@ bool HttpClient::read_response(HttpResponse& out, int timeout_ms, bool head) {
             const char* start = pending_.data() + parsed;
             llhttp_errno_t rc = llhttp_execute(&parser, start, pending_.size() - parsed);
             if (rc == HPE_PAUSED && builder.complete) {
-                std::size_t used = static_cast<std::size_t>(llhttp_get_error_pos(&parser) - pending_.data());
+                std::size_t used =
+                    static_cast<std::size_t>(llhttp_get_error_pos(&parser) - pending_.data());
                 pending_.erase(0, used);
                 return true;
             }
             if (rc != HPE_OK) {
-                error_ = llhttp_get_error_reason(&parser) ? llhttp_get_error_reason(&parser) : "parse error";
+                error_ = llhttp_get_error_reason(&parser) ? llhttp_get_error_reason(&parser)
+                                                          : "parse error";
                 return false;
             }
             parsed = pending_.size();

@@ -52,7 +52,9 @@ int decode_status(int status) {
 
 }  // namespace
 
-std::string binary_path() { return C10K_BINARY; }
+std::string binary_path() {
+    return C10K_BINARY;
+}
 
 ServerProcess::ServerProcess(std::vector<std::string> args) {
     pid_ = spawn(args, output_fd_);

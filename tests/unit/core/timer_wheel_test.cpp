@@ -44,7 +44,7 @@ TEST(TimerWheel, CancelAndRescheduleAreHonoured) {
     wheel.schedule(a, 50);
     wheel.schedule(b, 50);
     wheel.cancel(a);
-    wheel.cancel(a);  // harmless twice
+    wheel.cancel(a);         // harmless twice
     wheel.schedule(b, 500);  // moved later
     EXPECT_TRUE(advance_collect(wheel, 100).empty());
     EXPECT_EQ(advance_collect(wheel, 500), std::vector<int>{2});

@@ -66,7 +66,8 @@ TEST_F(SessionTest, AnswersARequestFedOneByteAtATime) {
 TEST_F(SessionTest, PipelinedRequestsAreAnsweredInOrder) {
     Session session(context);
     std::string burst;
-    for (int i = 0; i < 10; ++i) burst += "GET /" + std::to_string(i) + " HTTP/1.1\r\nHost: h\r\n\r\n";
+    for (int i = 0; i < 10; ++i)
+        burst += "GET /" + std::to_string(i) + " HTTP/1.1\r\nHost: h\r\n\r\n";
     session.feed(burst.data(), burst.size());
     std::string out = drain(session);
     std::size_t at = 0;
@@ -85,7 +86,8 @@ TEST_F(SessionTest, BacklogPausesParsingUntilTheClientReads) {
     LoopContext small(handler, limits, Timeouts{});
     Session session(small);
     std::string burst;
-    for (int i = 0; i < 100; ++i) burst += "GET /" + std::string(50, 'x') + " HTTP/1.1\r\nHost: h\r\n\r\n";
+    for (int i = 0; i < 100; ++i)
+        burst += "GET /" + std::string(50, 'x') + " HTTP/1.1\r\nHost: h\r\n\r\n";
     session.feed(burst.data(), burst.size());
     EXPECT_FALSE(session.wants_read()) << "parsing should pause over the output limit";
     EXPECT_LT(handler.targets.size(), 100u);
@@ -100,7 +102,8 @@ TEST_F(SessionTest, HalfClosedClientStillGetsItsPipelinedAnswers) {
     LoopContext small(handler, limits, Timeouts{});
     Session session(small);
     std::string burst;
-    for (int i = 0; i < 30; ++i) burst += "GET /" + std::string(40, 'y') + " HTTP/1.1\r\nHost: h\r\n\r\n";
+    for (int i = 0; i < 30; ++i)
+        burst += "GET /" + std::string(40, 'y') + " HTTP/1.1\r\nHost: h\r\n\r\n";
     session.feed(burst.data(), burst.size());
     session.on_peer_closed();
     drain(session);
@@ -132,7 +135,8 @@ TEST_F(SessionTest, LimitsMapToTheirStatusCodes) {
         {"GET / HTTP/1.1\r\n\r\n", "400"},
         {"GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", "400"},
         {"GET / HTTP/1.1\r\nHost: h\r\nExpect: nonsense\r\n\r\n", "417"},
-        {"POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n", "400"},
+        {"POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n",
+         "400"},
     };
     for (const Case& c : cases) {
         Session session(context);
