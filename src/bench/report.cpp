@@ -1,5 +1,7 @@
 #include "bench/report.hpp"
 
+#include "core/json.hpp"
+
 #include <sys/stat.h>
 
 #include <cerrno>
@@ -52,25 +54,7 @@ const char* arrival_name(const BenchOptions& options) {
 
 }  // namespace
 
-std::string json_string(const std::string& text) {
-    std::string out = "\"";
-    for (unsigned char c : text) {
-        switch (c) {
-            case '"': out += "\\\""; break;
-            case '\\': out += "\\\\"; break;
-            case '\n': out += "\\n"; break;
-            case '\r': out += "\\r"; break;
-            case '\t': out += "\\t"; break;
-            default:
-                if (c < 0x20) {
-                    out += fmt::format("\\u{:04x}", c);
-                } else {
-                    out += static_cast<char>(c);
-                }
-        }
-    }
-    return out + "\"";
-}
+std::string json_string(const std::string& text) { return core::json_quote(text); }
 
 std::string format_summary(const BenchReport& report) {
     const auto& o = report.options;

@@ -108,6 +108,15 @@ Result<Endpoint> local_endpoint(int fd) {
     return endpoint;
 }
 
+std::string peer_address(int fd) {
+    Endpoint endpoint;
+    endpoint.length = sizeof endpoint.address;
+    if (::getpeername(fd, reinterpret_cast<sockaddr*>(&endpoint.address), &endpoint.length) != 0)
+        return {};
+    std::string text = endpoint.to_string();
+    return text.substr(0, text.rfind(':'));
+}
+
 void set_no_delay(int fd) {
     int one = 1;
     ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);

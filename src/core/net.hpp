@@ -43,6 +43,10 @@ Result<Endpoint> local_endpoint(int fd);
 /// segment would only add latency.
 void set_no_delay(int fd);
 
+/// The peer's address of a connected socket without the port ("127.0.0.1", "[::1]"), for access
+/// logs; empty when it cannot be read.
+std::string peer_address(int fd);
+
 /// Makes a descriptor non-blocking.
 bool set_nonblocking(int fd, bool enabled = true);
 

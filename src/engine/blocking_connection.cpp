@@ -46,17 +46,7 @@ BlockingEnd BlockingWorker::drive(int fd) {
     core::set_nonblocking(fd);
     core::set_no_delay(fd);
     http::Session session(context_);
-    if (access_log_) {
-        sockaddr_storage address{};
-        socklen_t length = sizeof address;
-        if (::getpeername(fd, reinterpret_cast<sockaddr*>(&address), &length) == 0) {
-            core::Endpoint endpoint;
-            endpoint.address = address;
-            endpoint.length = length;
-            std::string text = endpoint.to_string();
-            session.set_peer(text.substr(0, text.rfind(':')));  // the address without the port
-        }
-    }
+    if (access_log_) session.set_peer(core::peer_address(fd));
     bool stopping = false;
     std::int64_t stop_deadline_ms = 0;
     for (;;) {

@@ -234,17 +234,7 @@ void ReadinessLoop::on_listener(Listener& listener) {
         connections_ = conn;
         ++connection_count_;
         ++stats_.accepted;
-        if (access_log_) {
-            sockaddr_storage address{};
-            socklen_t length = sizeof address;
-            if (::getpeername(fd, reinterpret_cast<sockaddr*>(&address), &length) == 0) {
-                core::Endpoint endpoint;
-                endpoint.address = address;
-                endpoint.length = length;
-                std::string text = endpoint.to_string();
-                conn->session.set_peer(text.substr(0, text.rfind(':')));
-            }
-        }
+        if (access_log_) conn->session.set_peer(core::peer_address(fd));
         if (stopping_) conn->session.request_close();
         update_timer(*conn);
     }

@@ -328,17 +328,7 @@ private:
         if (connections_ != nullptr) connections_->prev = conn;
         connections_ = conn;
         ++open_;
-        if (access_log_) {
-            sockaddr_storage address{};
-            socklen_t length = sizeof address;
-            if (::getpeername(conn->fd, reinterpret_cast<sockaddr*>(&address), &length) == 0) {
-                core::Endpoint endpoint;
-                endpoint.address = address;
-                endpoint.length = length;
-                std::string text = endpoint.to_string();
-                conn->session.set_peer(text.substr(0, text.rfind(':')));
-            }
-        }
+        if (access_log_) conn->session.set_peer(core::peer_address(conn->fd));
         drive(*conn);
     }
 
