@@ -119,6 +119,12 @@ public:
                         break;
                     }
                     core::unique_fd owned(fd);
+                    if (fd >= descriptor_ceiling()) {
+                        // Keep the last descriptors for the files the threads already serving
+                        // must open, as the event loops do.
+                        reject_busy(std::move(owned));
+                        continue;
+                    }
                     std::unique_lock lock(shared.mutex);
                     if (shared.live >= cap) {
                         lock.unlock();

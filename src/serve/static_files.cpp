@@ -54,9 +54,12 @@ StaticFiles::StaticFiles(StaticOptions options)
       root_fd_(options_.shared_root_fd >= 0 ? options_.shared_root_fd : owned_root_fd_.get()),
       cache_(root_fd_, options_.follow_symlinks, cache_limits(options_)) {
     // Probe once so that a kernel without openat2 fails at start-up, not on every request.
-    core::Result<core::unique_fd> probe =
-        open_beneath(root_fd_, ".", options_.follow_symlinks, O_PATH);
-    if (!probe) fail(options_.root, "cannot be opened with openat2", probe.error());
+    // A handler that borrows the root was preceded by the one that opened it, which probed.
+    if (options_.shared_root_fd < 0) {
+        core::Result<core::unique_fd> probe =
+            open_beneath(root_fd_, ".", options_.follow_symlinks, O_PATH);
+        if (!probe) fail(options_.root, "cannot be opened with openat2", probe.error());
+    }
 }
 
 void StaticFiles::handle(const http::Request& request, http::Response& response) {
