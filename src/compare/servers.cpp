@@ -95,17 +95,22 @@ std::vector<std::string> lighttpd_command(const LaunchOptions& options, int port
 std::vector<std::string> engine_command(const ServerSpec& spec, const LaunchOptions& options,
                                         int port) {
     std::uint32_t per_connection = options.connections + kCapHeadroom;
-    int threads = spec.name == "prefork" ? static_cast<int>(per_connection) : 1;
     std::uint32_t cap = (spec.name == "thread" || spec.name == "fork") ? per_connection : 0;
-    return {options.c10k_binary, "serve", "--engine", spec.name,
-            "--threads", std::to_string(threads),
+    std::vector<std::string> command = {options.c10k_binary, "serve", "--engine", spec.name,
+                                        "--threads", "1"};
+    // prefork's workers are processes: `c10k serve` takes their number from --processes.
+    if (spec.name == "prefork") {
+        command.insert(command.end(), {"--processes", std::to_string(per_connection)});
+    }
+    command.insert(command.end(), {
             "--listen", fmt::format("127.0.0.1:{}", port),
             "--root", options.root,
             "--max-connections", std::to_string(cap),
             // Longer than any gap between two requests of one connection (15,000 connections at
             // 2,000 requests/s send every 7.5 s), so idle closes never count as errors.
             "--keepalive-timeout", "120s",
-            "--shutdown-grace", "1s"};
+            "--shutdown-grace", "1s"});
+    return command;
 }
 
 std::string describe_status(int status) {
