@@ -58,6 +58,22 @@ std::uint32_t count_at_least(const Results& results, std::uint32_t wanted) {
     return counts.empty() ? 0 : counts.back();
 }
 
+/// The verdict of a claim that `hits` of `judged` servers bear out: all of them, some (a
+/// caveat), or none; `rule` says what counted, after "<kind>s at N connections".
+void judge_share(Claim& c, std::size_t hits, std::size_t judged, const std::string& kind,
+                 std::uint32_t n, const std::string& rule) {
+    if (hits == judged) {
+        c.verdict = Verdict::reproduced;
+        c.reason = fmt::format("all {} {}s at {} connections{}", judged, kind, n, rule);
+    } else if (hits > 0) {
+        c.verdict = Verdict::reproduced_with_caveat;
+        c.reason = fmt::format("{} of {} {}s at {} connections{}", hits, judged, kind, n, rule);
+    } else {
+        c.verdict = Verdict::not_reproduced;
+        c.reason = fmt::format("no {} at {} connections{}", kind, n, rule);
+    }
+}
+
 Claim polling_slow(const Results& results, std::uint64_t size) {
     Claim c{"polling-slow",
             "Polling with select/poll is slow; there is no longer any reason to use it.",
@@ -162,17 +178,7 @@ Claim per_connection_slow(const Results& results, std::uint64_t size) {
     }
     std::string rule = fmt::format("failed, or >= {}x {}'s CPU per request, or >= {}x its p99",
                                    kSlowerRatio, ref->name, kLatencyRatio);
-    if (slow == judged) {
-        c.verdict = Verdict::reproduced;
-        c.reason = fmt::format("all {} per-connection engines at {} connections: {}", judged, n, rule);
-    } else if (slow > 0) {
-        c.verdict = Verdict::reproduced_with_caveat;
-        c.reason = fmt::format("{} of {} per-connection engines at {} connections: {}", slow,
-                               judged, n, rule);
-    } else {
-        c.verdict = Verdict::not_reproduced;
-        c.reason = fmt::format("no per-connection engine at {} connections {}", n, rule);
-    }
+    judge_share(c, slow, judged, "per-connection engine", n, ": " + rule);
     return c;
 }
 
@@ -295,17 +301,7 @@ Claim koshien_idle(const Results& results, std::uint64_t size) {
         return c;
     }
     std::string rule = fmt::format("held with >= {:.0f}% of the core idle", kKoshienIdle * 100);
-    if (idle_enough == judged) {
-        c.verdict = Verdict::reproduced;
-        c.reason = fmt::format("all {} event-driven servers at {} connections {}", judged, n, rule);
-    } else if (idle_enough > 0) {
-        c.verdict = Verdict::reproduced_with_caveat;
-        c.reason = fmt::format("{} of {} event-driven servers at {} connections {}", idle_enough,
-                               judged, n, rule);
-    } else {
-        c.verdict = Verdict::not_reproduced;
-        c.reason = fmt::format("no event-driven server at {} connections {}", n, rule);
-    }
+    judge_share(c, idle_enough, judged, "event-driven server", n, " " + rule);
     return c;
 }
 
