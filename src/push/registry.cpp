@@ -1,0 +1,128 @@
+#include "push/registry.hpp"
+
+#include <algorithm>
+#include <memory>
+#include <stdexcept>
+
+namespace c10k::push {
+
+Registry::Registry(RegistryOptions options) : limits_(options.history), loops_(options.loops) {
+    if (loops_ == 0) throw std::invalid_argument("push registry needs at least one loop");
+}
+
+Registry::Channel& Registry::find_or_create(std::string_view name, std::int64_t now_ms) {
+    if (auto it = channels_.find(name); it != channels_.end()) return it->second;
+    // See the header: the creation time in microseconds, above anything a dropped channel used.
+    std::uint64_t from_clock = now_ms > 0 ? static_cast<std::uint64_t>(now_ms) * 1000 : 0;
+    std::uint64_t first_id = std::max(from_clock, retired_floor_ + 1);
+    auto [it, inserted] = channels_.try_emplace(std::string(name), limits_, loops_, first_id);
+    return it->second;
+}
+
+void Registry::retire(const Channel& channel) {
+    retired_floor_ = std::max({retired_floor_, channel.first_id, channel.last_id});
+}
+
+std::vector<std::size_t> Registry::loops_with_subscribers(const Channel& channel) {
+    std::vector<std::size_t> loops;
+    if (channel.subscribers == 0) return loops;
+    for (std::size_t loop = 0; loop < channel.per_loop.size(); ++loop) {
+        if (channel.per_loop[loop] > 0) loops.push_back(loop);
+    }
+    return loops;
+}
+
+Registry::Published Registry::publish(std::string_view channel, std::string event, std::string data,
+                                      std::string content_type, std::int64_t now_ms) {
+    // The message is allocated before taking the lock; only its id is assigned under it.
+    auto message = std::make_shared<Message>();
+    message->event = std::move(event);
+    message->data = std::move(data);
+    message->content_type = std::move(content_type);
+    message->published_ms = now_ms;
+
+    Published result;
+    std::lock_guard lock(mutex_);
+    Channel& state = find_or_create(channel, now_ms);
+    message->id = state.next_id++;
+    state.last_id = message->id;
+    result.message = message;
+    state.history.append(std::move(message));
+    state.history.prune(now_ms);
+    result.loops_to_notify = loops_with_subscribers(state);
+    result.subscribers = state.subscribers;
+    return result;
+}
+
+Registry::Subscribed Registry::subscribe(std::string_view channel, std::size_t loop,
+                                         std::optional<std::uint64_t> last_id,
+                                         std::size_t first_count, std::int64_t now_ms) {
+    if (loop >= loops_) throw std::out_of_range("push subscriber on a loop the registry lacks");
+    Subscribed result;
+    std::lock_guard lock(mutex_);
+    Channel& state = find_or_create(channel, now_ms);
+    state.history.prune(now_ms);
+    if (last_id) {
+        History::Since since = state.history.since(*last_id, state.last_id);
+        result.backlog = std::move(since.messages);
+        result.lost = since.lost;
+    } else {
+        result.backlog = state.history.newest(first_count);
+    }
+    ++state.per_loop[loop];
+    ++state.subscribers;
+    result.last_id = state.last_id;
+    result.incarnation = state.first_id;
+    return result;
+}
+
+void Registry::unsubscribe(std::string_view channel, std::size_t loop, std::uint64_t incarnation) {
+    std::lock_guard lock(mutex_);
+    auto it = channels_.find(channel);
+    if (it == channels_.end()) return;
+    Channel& state = it->second;
+    if (incarnation != 0 && incarnation != state.first_id) return;
+    if (loop >= state.per_loop.size() || state.per_loop[loop] == 0) return;
+    --state.per_loop[loop];
+    --state.subscribers;
+}
+
+std::optional<Registry::Info> Registry::info(std::string_view channel, std::int64_t now_ms) {
+    std::lock_guard lock(mutex_);
+    auto it = channels_.find(channel);
+    if (it == channels_.end()) return std::nullopt;
+    Channel& state = it->second;
+    state.history.prune(now_ms);
+    return Info{state.subscribers, state.last_id, state.history.size()};
+}
+
+std::optional<std::vector<std::size_t>> Registry::remove(std::string_view channel) {
+    std::lock_guard lock(mutex_);
+    auto it = channels_.find(channel);
+    if (it == channels_.end()) return std::nullopt;
+    std::vector<std::size_t> loops = loops_with_subscribers(it->second);
+    retire(it->second);
+    channels_.erase(it);
+    return loops;
+}
+
+void Registry::prune(std::int64_t now_ms) {
+    std::lock_guard lock(mutex_);
+    for (auto it = channels_.begin(); it != channels_.end();) {
+        Channel& state = it->second;
+        state.history.prune(now_ms);
+        if (state.subscribers == 0 && state.history.empty()) {
+            retire(state);
+            it = channels_.erase(it);
+        } else {
+            ++it;
+        }
+    }
+}
+
+std::size_t Registry::channel_count() const {
+    std::lock_guard lock(mutex_);
+    return channels_.size();
+}
+
+}  // namespace c10k::push

@@ -1,0 +1,154 @@
+#pragma once
+// The process-wide table of push channels, shared by every event loop of the process.
+//
+// Each loop keeps its own subscribers (their sockets and queues) and tells the Registry only how
+// many it has per channel. A publish returns the loops to post the message to; each loop then
+// frames it once and writes it to its subscribers without holding the Registry's lock. So the
+// lock is held for a hash lookup and a few counter updates, never for I/O or per-subscriber work.
+//
+// Ids. A channel's first id is its creation wall time in microseconds (now_ms * 1000), then +1 per
+// message. Ids are therefore monotonic and consecutive per channel, and a server restarted later
+// starts above any id the old one handed out (unless the old one published more than a million
+// messages a second on average, or the wall clock stepped back). A client resuming with an id from
+// an earlier incarnation is then told that history was lost: its id is either below the oldest
+// message held (it missed messages we no longer have) or above the last id assigned (it saw
+// messages we never had). A channel that is removed, or forgotten by prune(), and created again
+// starts a new range the same way, and strictly above every id the Registry handed out on a
+// channel it dropped, even if the clock did not move.
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "push/history.hpp"
+#include "push/message.hpp"
+
+namespace c10k::push {
+
+struct RegistryOptions {
+    /// What each channel keeps for resuming clients and new subscribers.
+    HistoryLimits history;
+    /// How many event loops share the Registry; they are numbered 0..loops-1.
+    std::size_t loops = 1;
+};
+
+/// Thread-safe: every public call takes one std::mutex briefly.
+class Registry {
+public:
+    /// Throws std::invalid_argument when options.loops is 0 (start-up configuration).
+    explicit Registry(RegistryOptions options);
+
+    Registry(const Registry&) = delete;
+    Registry& operator=(const Registry&) = delete;
+
+    struct Published {
+        /// The stored message, with its id; share it, never copy it.
+        MessagePtr message;
+        /// The loops that have at least one subscriber on the channel, in increasing order: the
+        /// caller posts the message to each of them.
+        std::vector<std::size_t> loops_to_notify;
+        /// Subscribers on the channel across all loops at the time of publication.
+        std::uint64_t subscribers = 0;
+    };
+    /// Assigns the next id and stores the message (creating the channel if needed). The channel
+    /// name must satisfy valid_channel_name(); the caller checks it and answers 400 otherwise.
+    Published publish(std::string_view channel, std::string event, std::string data,
+                      std::string content_type, std::int64_t now_ms);
+
+    struct Subscribed {
+        /// What the new subscriber must be sent before live messages, oldest first.
+        std::vector<MessagePtr> backlog;
+        /// A resume found a gap it cannot fill (see History::Since::lost): tell the client.
+        bool lost = false;
+        /// The channel's last assigned id, 0 if it has none yet (a long-poll waits for the next).
+        std::uint64_t last_id = 0;
+        /// Identifies this incarnation of the channel (its first id). Pass it to unsubscribe() so
+        /// that a subscriber of a channel that was removed and created again meanwhile does not
+        /// decrement the new channel's count.
+        std::uint64_t incarnation = 0;
+    };
+    /// A subscriber arrives on `loop` (< loops; std::out_of_range otherwise, a programming error).
+    /// Counts it (creating the channel if needed) and returns what it must be sent first: with a
+    /// `last_id`, every held message after it (History::since, with `lost`); without one, the
+    /// newest `first_count` messages (0 = none).
+    /// The loop is notified of every publish after this call, but a message published just
+    /// before it may still be on its way to the loop (posted for another subscriber there) while
+    /// also being in the backlog. So the loop starts the subscriber's cursor at `last_id` and
+    /// gives it only posted messages with a greater id: nothing is lost and nothing repeated.
+    Subscribed subscribe(std::string_view channel, std::size_t loop,
+                         std::optional<std::uint64_t> last_id, std::size_t first_count,
+                         std::int64_t now_ms);
+
+    /// A subscriber on `loop` leaves. `incarnation` is Subscribed::incarnation; 0 means whatever
+    /// channel of that name exists now. Nothing happens when the channel (or that incarnation of
+    /// it) no longer exists, or when the loop has no subscriber counted on it.
+    void unsubscribe(std::string_view channel, std::size_t loop, std::uint64_t incarnation = 0);
+
+    struct Info {
+        std::uint64_t subscribers = 0;
+        std::uint64_t last_id = 0;  ///< 0 if no message was published
+        std::size_t messages = 0;   ///< held in history, after pruning by age at now_ms
+    };
+    /// The channel's figures; nullopt when there is no such channel. Does not create it.
+    std::optional<Info> info(std::string_view channel, std::int64_t now_ms);
+
+    /// Deletes the channel; returns the loops that had subscribers on it (to tell them to close
+    /// those subscribers), nullopt if there was no such channel.
+    std::optional<std::vector<std::size_t>> remove(std::string_view channel);
+
+    /// Drops history older than the age limit in every channel, and forgets channels with no
+    /// subscribers and no history, so that the table does not grow without bound. It visits every
+    /// channel under the lock: call it from a timer (about once a second), not per request.
+    void prune(std::int64_t now_ms);
+
+    std::size_t channel_count() const;
+    std::size_t loops() const { return loops_; }
+
+private:
+    struct Channel {
+        Channel(HistoryLimits limits, std::size_t loops, std::uint64_t first_id)
+            : history(limits), per_loop(loops, 0), first_id(first_id), next_id(first_id) {}
+
+        History history;
+        /// Subscribers on each loop; a publish notifies the loops with a nonzero count.
+        std::vector<std::uint64_t> per_loop;
+        std::uint64_t subscribers = 0;
+        /// The first id of this incarnation, which also identifies it.
+        std::uint64_t first_id;
+        std::uint64_t next_id;
+        /// 0 until the first publish.
+        std::uint64_t last_id = 0;
+    };
+
+    /// Transparent hashing, so that a lookup by std::string_view allocates no std::string.
+    struct NameHash {
+        using is_transparent = void;
+        std::size_t operator()(std::string_view name) const noexcept {
+            return std::hash<std::string_view>{}(name);
+        }
+    };
+    using Table = std::unordered_map<std::string, Channel, NameHash, std::equal_to<>>;
+
+    /// The channel named `name`, created at `now_ms` if absent. Called with mutex_ held.
+    Channel& find_or_create(std::string_view name, std::int64_t now_ms);
+    /// Raises retired_floor_ above every id `channel` handed out, before it is dropped.
+    void retire(const Channel& channel);
+    /// The loops with a subscriber on `channel`, in increasing order.
+    static std::vector<std::size_t> loops_with_subscribers(const Channel& channel);
+
+    const HistoryLimits limits_;
+    const std::size_t loops_;
+    mutable std::mutex mutex_;
+    Table channels_;
+    /// The highest id (first or assigned) of any channel dropped so far: a new channel starts
+    /// above it, so that a re-created channel never reuses an id its predecessor handed out.
+    std::uint64_t retired_floor_ = 0;
+};
+
+}  // namespace c10k::push
