@@ -28,4 +28,11 @@ inline std::int64_t wall_seconds() {
     return ts.tv_sec;
 }
 
+/// Wall-clock milliseconds since the epoch (message timestamps, history ages).
+inline std::int64_t wall_ms() {
+    timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return std::int64_t{ts.tv_sec} * 1000 + ts.tv_nsec / 1'000'000;
+}
+
 }  // namespace c10k::core

@@ -48,7 +48,9 @@ int run_loops(
             throw std::runtime_error(fmt::format("cannot open a listener for loop {}: {}", i,
                                                  std::strerror(fds.error())));
         }
-        loops.push_back(make(std::move(fds.value()), handlers(), shared));
+        LoopShared mine = shared;
+        mine.loop_index = static_cast<std::size_t>(i);
+        loops.push_back(make(std::move(fds.value()), handlers(), mine));
     }
     std::vector<int> results(loops.size(), 0);
     auto run_one = [&](std::size_t i) {

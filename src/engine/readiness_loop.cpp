@@ -13,7 +13,7 @@ namespace c10k::engine {
 
 namespace {
 // Every tag handed to the poller starts with its kind, so that an event finds its owner.
-enum class Kind : std::uint8_t { listener, connection };
+enum class Kind : std::uint8_t { listener, connection, external };
 
 constexpr std::size_t kReceiveBufferBytes = 64 * 1024;
 constexpr int kMaxEventsPerWait = 512;
@@ -31,9 +31,18 @@ struct ReadinessLoop::Watched {
 struct ReadinessLoop::Listener : Watched {
     Listener() : Watched(Kind::listener) {}
     core::unique_fd fd;
+    std::uint8_t index = 0;  ///< of its --listen address: handlers may tell listeners apart
     /// Edge-triggered pollers only: the last visit stopped at kAcceptsPerEvent, so connections
     /// may still be queued, and no new edge will announce them until another one arrives.
     bool more_queued = false;
+};
+
+// A descriptor of a handler's own (a backend connection, a child's pipe).
+struct ReadinessLoop::External : Watched {
+    External(int descriptor, http::DescriptorTask& t)
+        : Watched(Kind::external), fd(descriptor), task(&t) {}
+    int fd;
+    http::DescriptorTask* task;  ///< nullptr once unwatched (a stale event finds nothing)
 };
 
 // The TimerNode is a base, so that a fired timer finds its connection with a static_cast.
@@ -61,6 +70,8 @@ ReadinessLoop::ReadinessLoop(std::unique_ptr<Poller> poller, std::vector<core::u
       context_(*handler_, shared.config.limits, shared.config.timeouts),
       timers_(core::monotonic_ms(), 100, 1024),
       receive_buffer_(kReceiveBufferBytes) {
+    context_.set_loop_index(shared_.loop_index);
+    context_.set_descriptors(this);
     if (shared_.access_log_fd >= 0) {
         access_log_ = std::make_unique<http::AccessLog>(shared_.access_log_fd);
         context_.set_access_log(access_log_.get());
@@ -68,6 +79,7 @@ ReadinessLoop::ReadinessLoop(std::unique_ptr<Poller> poller, std::vector<core::u
     for (auto& fd : listeners) {
         auto listener = std::make_unique<Listener>();
         listener->fd = std::move(fd);
+        listener->index = static_cast<std::uint8_t>(listeners_.size());
         listeners_.push_back(std::move(listener));
     }
 }
@@ -83,6 +95,8 @@ int ReadinessLoop::wait_timeout_ms() const {
         ms = std::max<std::int64_t>(ms, 0);
         if (timeout < 0 || ms < timeout) timeout = ms;
     };
+    std::int64_t handler_timeout = context_.handler_timers().next_timeout_ms(now);
+    if (handler_timeout >= 0) at_most(handler_timeout);
     if (!accepting_ && !stopping_) at_most(accept_paused_until_ms_ - now);
     if (stopping_) at_most(shutdown_deadline_ms_ - now);
     if (access_log_) at_most(1000);
@@ -104,6 +118,12 @@ int ReadinessLoop::run() {
         core::log(core::LogLevel::error, "cannot watch the stop signal: {}", std::strerror(errno));
         return 1;
     }
+    if (!poller_->add(context_.mailbox().fd(), Poller::readable, &mailbox_tag_)) {
+        core::log(core::LogLevel::error, "cannot watch the loop's mailbox: {}",
+                  std::strerror(errno));
+        return 1;
+    }
+    handler_->on_loop_start(context_);
     std::vector<Poller::Event> events(kMaxEventsPerWait);
     for (;;) {
         context_.tick();
@@ -121,11 +141,25 @@ int ReadinessLoop::run() {
                 begin_shutdown();
                 continue;
             }
+            if (tag == &mailbox_tag_) {
+                context_.mailbox().run_pending();
+                continue;
+            }
             auto* watched = static_cast<Watched*>(tag);
             if (watched->kind == Kind::listener) {
                 on_listener(*static_cast<Listener*>(watched));
-            } else {
+            } else if (watched->kind == Kind::connection) {
                 on_connection(*static_cast<Connection*>(watched), events[i].events);
+            } else {
+                auto* external = static_cast<External*>(watched);
+                std::uint32_t bits = 0;
+                if (events[i].events & (Poller::in | Poller::hangup | Poller::error)) {
+                    bits |= http::DescriptorTask::readable;
+                }
+                if (events[i].events & (Poller::out | Poller::hangup | Poller::error)) {
+                    bits |= http::DescriptorTask::writable;
+                }
+                if (external->task != nullptr) external->task->on_ready(bits);
             }
         }
         // Go on accepting what the fairness cap left queued, after the connections had a turn.
@@ -133,6 +167,8 @@ int ReadinessLoop::run() {
             if (listener->more_queued && accepting_) on_listener(*listener);
         }
         timers_.advance(context_.now_ms(), [this](core::TimerNode& node) { on_timer(node); });
+        context_.run_timers();
+        run_ready();
         if (!accepting_ && !stopping_ && context_.now_ms() >= accept_paused_until_ms_) {
             resume_accepting();
         }
@@ -156,13 +192,55 @@ int ReadinessLoop::run() {
             ::nanosleep(&pause, nullptr);
         }
     }
+    handler_->on_loop_stop(context_);
     if (access_log_) access_log_->flush();
     return 0;
+}
+
+void ReadinessLoop::run_ready() {
+    // Deferred responses that got output from elsewhere (a publish, a timer, a posted task):
+    // one flush per connection per batch, however many messages it was given.
+    context_.drain_ready([this](http::Session& session) {
+        auto* conn = static_cast<Connection*>(session.engine_data());
+        if (conn != nullptr && !conn->closed && !conn->lingering) drive(*conn);
+    });
 }
 
 void ReadinessLoop::reap() {
     for (Connection* conn : graveyard_) delete conn;
     graveyard_.clear();
+    external_graveyard_.clear();
+}
+
+bool ReadinessLoop::watch(int fd, std::uint32_t events, http::DescriptorTask& task) {
+    if (fd < 0) {
+        errno = EBADF;
+        return false;
+    }
+    std::uint32_t interest = 0;
+    if (events & http::DescriptorTask::readable) interest |= Poller::readable;
+    if (events & http::DescriptorTask::writable) interest |= Poller::writable;
+    auto index = static_cast<std::size_t>(fd);
+    if (index >= externals_.size()) externals_.resize(index + 1);
+    auto& slot = externals_[index];
+    if (slot) {
+        slot->task = &task;
+        if (!poller_->modify(fd, interest, static_cast<Watched*>(slot.get()))) return false;
+        return true;
+    }
+    auto external = std::make_unique<External>(fd, task);
+    if (!poller_->add(fd, interest, static_cast<Watched*>(external.get()))) return false;
+    slot = std::move(external);
+    return true;
+}
+
+void ReadinessLoop::unwatch(int fd) {
+    auto index = static_cast<std::size_t>(fd);
+    if (fd < 0 || index >= externals_.size() || !externals_[index]) return;
+    poller_->remove(fd);
+    // A later event of this batch may still carry its tag: keep the object until the reap.
+    externals_[index]->task = nullptr;
+    external_graveyard_.push_back(std::move(externals_[index]));
 }
 
 void ReadinessLoop::on_listener(Listener& listener) {
@@ -229,6 +307,8 @@ void ReadinessLoop::on_listener(Listener& listener) {
         }
         owned.release();
         conn->interest = interest;
+        conn->session.set_engine_data(conn);
+        conn->session.set_listener(listener.index);
         conn->next = connections_;
         if (connections_ != nullptr) connections_->prev = conn;
         connections_ = conn;
@@ -265,6 +345,10 @@ void ReadinessLoop::on_connection(Connection& conn, std::uint32_t events) {
 void ReadinessLoop::drive(Connection& conn) {
     http::Session& session = conn.session;
     for (;;) {
+        if (session.aborted()) {
+            close(conn);  // a dropped deferred response: nothing more is owed to this client
+            return;
+        }
         if (session.has_output() && !conn.write_blocked) {
             if (!flush(conn)) {
                 close(conn);
@@ -328,6 +412,7 @@ void ReadinessLoop::update_interest(Connection& conn) {
 
 void ReadinessLoop::update_timer(Connection& conn) {
     std::int64_t deadline = conn.lingering ? conn.linger_until_ms : conn.session.deadline_ms();
+    if (deadline == http::kNoDeadline) return;  // a timer already armed re-reads it when it fires
     // Lazy: a later deadline is noticed when the earlier timer fires, so a busy connection
     // touches the wheel only when its deadline moves earlier.
     if (!conn.scheduled() || deadline < conn.expires_ms) timers_.schedule(conn, deadline);
@@ -337,6 +422,7 @@ void ReadinessLoop::on_timer(core::TimerNode& node) {
     auto& conn = static_cast<Connection&>(node);
     if (conn.closed) return;
     std::int64_t deadline = conn.lingering ? conn.linger_until_ms : conn.session.deadline_ms();
+    if (deadline == http::kNoDeadline) return;
     if (deadline > context_.now_ms()) {
         timers_.schedule(conn, deadline);
         return;
@@ -359,6 +445,7 @@ void ReadinessLoop::start_lingering(Connection& conn) {
 void ReadinessLoop::close(Connection& conn) {
     if (conn.closed) return;
     conn.closed = true;
+    conn.session.abandon();  // a subscriber's owner forgets it now, not at the reap
     timers_.cancel(conn);
     poller_->remove(conn.fd);
     ::close(conn.fd);

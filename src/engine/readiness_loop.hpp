@@ -24,6 +24,7 @@ struct LoopShared {
     ConnectionBudget& budget;
     StopSource& stop;
     int access_log_fd = -1;
+    std::size_t loop_index = 0;  ///< this loop's number within the process
 };
 
 /// Counters a loop keeps; read after run() returns (tests, diagnostics).
@@ -35,7 +36,7 @@ struct LoopStats {
     std::uint64_t timed_out = 0;
 };
 
-class ReadinessLoop {
+class ReadinessLoop : private http::DescriptorWatcher {
 public:
     ReadinessLoop(std::unique_ptr<Poller> poller, std::vector<core::unique_fd> listeners,
                   std::unique_ptr<http::Handler> handler, LoopShared shared);
@@ -53,6 +54,12 @@ private:
     struct Watched;
     struct Connection;
     struct Listener;
+    struct External;
+
+    // http::DescriptorWatcher: a handler's own descriptors share the poller.
+    bool watch(int fd, std::uint32_t events, http::DescriptorTask& task) override;
+    void unwatch(int fd) override;
+    void run_ready();
 
     void on_listener(Listener& listener);
     void on_connection(Connection& conn, std::uint32_t events);
@@ -79,6 +86,8 @@ private:
     Connection* connections_ = nullptr;   ///< intrusive list of open connections
     std::vector<Connection*> graveyard_;  ///< closed in this batch; freed after it, since a
                                           ///< later event of the batch may still name them
+    std::vector<std::unique_ptr<External>> externals_;  ///< indexed by descriptor
+    std::vector<std::unique_ptr<External>> external_graveyard_;
     std::uint64_t connection_count_ = 0;
     std::vector<char> receive_buffer_;  ///< one per loop: idle connections hold none
     SpareDescriptor spare_;
@@ -90,6 +99,7 @@ private:
     bool accepting_ = true;
     bool stopping_ = false;
     char stop_tag_ = 0;
+    char mailbox_tag_ = 0;
 };
 
 }  // namespace c10k::engine

@@ -12,12 +12,49 @@
 #include <vector>
 
 #include "core/clock.hpp"
+#include "core/mailbox.hpp"
+#include "core/timer_wheel.hpp"
 #include "http/date.hpp"
 #include "http/handler.hpp"
 
 namespace c10k::http {
 
 class AccessLog;
+class Session;
+
+/// A handler's timer on its loop's wheel (coarse: 100 ms slots).
+class TimerTask : public core::TimerNode {
+public:
+    virtual void on_timer() = 0;
+
+protected:
+    ~TimerTask() = default;
+};
+
+/// An extra descriptor a handler waits on: a backend connection, a child's pipe.
+class DescriptorTask {
+public:
+    static constexpr std::uint32_t readable = 1;
+    static constexpr std::uint32_t writable = 2;
+    /// Some of `events` (readable, writable, or both; errors and hang-ups report as both).
+    virtual void on_ready(std::uint32_t events) = 0;
+
+protected:
+    ~DescriptorTask() = default;
+};
+
+/// What an engine offers a handler beyond HTTP: watching descriptors of the handler's own.
+/// Level-triggered semantics: on_ready is called while the descriptor stays ready and watched.
+class DescriptorWatcher {
+public:
+    /// Starts (or changes) watching `fd` for `events`. False with errno on failure.
+    virtual bool watch(int fd, std::uint32_t events, DescriptorTask& task) = 0;
+    /// Stops watching; call before closing the descriptor.
+    virtual void unwatch(int fd) = 0;
+
+protected:
+    ~DescriptorWatcher() = default;
+};
 
 /// Bounds on what one client may make the server hold. Each breach has its own status code.
 struct Limits {
@@ -58,6 +95,7 @@ struct Scratch {
     std::string text;  ///< method, target, header names and values, back to back
     std::vector<HeaderSpan> headers;
     std::vector<Header> header_views;  ///< rebuilt at dispatch, pointing into text
+    std::string body;                  ///< the request body, when the handler keeps it
     std::string pending_input;         ///< bytes received while parsing was paused
     std::vector<OutputChunk> output;   ///< queued output, front at output_front
     std::size_t output_front = 0;
@@ -65,6 +103,7 @@ struct Scratch {
     void reset_request() {
         text.clear();
         headers.clear();
+        body.clear();
     }
 };
 
@@ -77,6 +116,44 @@ public:
 
     Handler& handler() { return handler_; }
     const Limits& limits() const { return limits_; }
+
+    /// The loop's number within its process (0 .. loops-1), for handlers that keep per-loop
+    /// state in something shared.
+    std::size_t loop_index() const { return loop_index_; }
+    void set_loop_index(std::size_t index) { loop_index_ = index; }
+
+    /// Work other threads post to this loop. The engine watches mailbox().fd() and runs the
+    /// tasks on the loop's thread.
+    core::Mailbox& mailbox() { return mailbox_; }
+    /// Handler timers (TimerTask nodes); the engine advances them with its own.
+    core::TimerWheel& timers() { return timers_; }
+    const core::TimerWheel& handler_timers() const { return timers_; }
+    /// Fires the handler timers that are due; engines call it once per iteration.
+    void run_timers() {
+        timers_.advance(now_ms_,
+                        [](core::TimerNode& node) { static_cast<TimerTask&>(node).on_timer(); });
+    }
+    /// Descriptors of a handler's own, when the engine can watch them (nullptr otherwise).
+    DescriptorWatcher* descriptors() const { return descriptors_; }
+    void set_descriptors(DescriptorWatcher* watcher) { descriptors_ = watcher; }
+
+    /// Sessions whose deferred responses have output outside the engine's own drive (a publish
+    /// on this loop wrote to them). The engine flushes them after each batch of events.
+    void mark_ready(Session& session);
+    /// Takes the ready list: the engine calls `visit(Session&)` for each (in marking order).
+    template <class F>
+    void drain_ready(F&& visit) {
+        while (!ready_.empty()) {
+            ready_swap_.swap(ready_);
+            for (Session* session : ready_swap_) {
+                if (session != nullptr && take_ready(*session)) visit(*session);
+            }
+            ready_swap_.clear();
+        }
+    }
+    bool has_ready() const { return !ready_.empty(); }
+    /// A Session going away leaves the ready list.
+    void forget_ready(Session& session);
     const Timeouts& timeouts() const { return timeouts_; }
 
     /// Reads the clocks; engines call it once per loop iteration.
@@ -128,9 +205,17 @@ public:
     Response& response() { return response_; }
 
 private:
+    static bool take_ready(Session& session);
+
     Handler& handler_;
     Limits limits_;
     Timeouts timeouts_;
+    std::size_t loop_index_ = 0;
+    core::Mailbox mailbox_;
+    core::TimerWheel timers_{core::monotonic_ms(), 100, 1024};
+    DescriptorWatcher* descriptors_ = nullptr;
+    std::vector<Session*> ready_;       ///< marked since the last drain
+    std::vector<Session*> ready_swap_;  ///< being visited
     std::int64_t now_ms_ = 0;
     std::int64_t now_s_ = 0;
     DateCache date_;

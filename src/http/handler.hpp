@@ -6,12 +6,26 @@
 
 namespace c10k::http {
 
+class LoopContext;
+
 /// One Handler per event loop (loops share nothing), so handlers may keep caches without locks.
-/// handle() runs on the loop's thread and must not block.
+/// handle() runs on the loop's thread and must not block. It answers at once by filling the
+/// response, or later through Response::defer() (see http/pending.hpp).
 class Handler {
 public:
     virtual ~Handler() = default;
     virtual void handle(const Request& request, Response& response) = 0;
+
+    /// The loop that owns this handler starts (on its thread, before any request) and stops
+    /// (after its last connection closed). Handlers that use the loop's services (timers, the
+    /// mailbox other threads post to) or register with something process-wide do it here.
+    virtual void on_loop_start(LoopContext& context) {}
+    virtual void on_loop_stop(LoopContext& context) {}
+
+    /// How many bytes of a request body that arrived on `listener` (the index of its
+    /// --listen address) the handler wants in Request::body; larger bodies get 413. 0 (the
+    /// default) reads and discards bodies, so a static server holds none.
+    virtual std::uint64_t body_limit(std::uint8_t listener) const { return 0; }
 };
 
 }  // namespace c10k::http

@@ -39,6 +39,11 @@ struct Request {
     std::span<const Header> headers;
     /// What the connection does after this response, from the version and Connection header.
     bool keep_alive = true;
+    /// Which listener the connection came in on: the index of its --listen address (0 for
+    /// engines that do not tell). Lets one handler serve a public and a private address.
+    std::uint8_t listener = 0;
+    /// The body, when the handler asked to keep it (Handler::body_limit); empty otherwise.
+    std::string_view body;
 
     /// The first header of that name (case-insensitive), or an empty view.
     std::string_view header(std::string_view name) const;

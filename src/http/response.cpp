@@ -102,6 +102,7 @@ void Response::clear() {
     status_ = 200;
     body_kind_ = BodyKind::none;
     close_ = false;
+    deferred_ = false;
     headers_.clear();
     text_.clear();
     blob_ = {};

@@ -3,8 +3,8 @@
 // the status line, Date, Server, Content-Length and Connection, and turns it into an output plan
 // (iovecs and file segments) for the engine. A handler never touches a socket.
 //
-// Later, streaming responses (SSE, long-poll, WebSocket) will add a body kind that stays open and
-// is fed by the handler; the output plan already allows chunks to arrive after the head.
+// A handler that cannot answer at once calls defer() instead, and answers later through the
+// Pending it gets (http/pending.hpp): a long-poll, an event stream, a proxied response.
 
 #include <cstdint>
 #include <string>
@@ -12,6 +12,7 @@
 
 #include "core/ref_ptr.hpp"
 #include "core/unique_fd.hpp"
+#include "http/pending.hpp"
 
 namespace c10k::http {
 
@@ -68,6 +69,13 @@ public:
     void close_connection() { close_ = true; }
     bool closes_connection() const { return close_; }
 
+    /// Answers later: nothing is sent now, and the connection waits (reading no further
+    /// requests) until the Pending answers, streams, or is closed. `owner` is told if the client
+    /// leaves first. Only inside Handler::handle().
+    Pending defer(PendingOwner& owner);
+    bool deferred() const { return deferred_; }
+    /// Set by the Session before it calls the handler.
+    void set_session(Session* session) { session_ = session; }
     /// Resets to an empty 200 for reuse between requests.
     void clear();
 
@@ -75,6 +83,8 @@ private:
     int status_ = 200;
     BodyKind body_kind_ = BodyKind::none;
     bool close_ = false;
+    bool deferred_ = false;
+    Session* session_ = nullptr;
     std::string headers_;
     std::string text_;
     core::RefPtr<Blob> blob_;

@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cstdio>
 #include <cstring>
+#include <utility>
 
 #include "http/access_log.hpp"
 
@@ -21,7 +23,7 @@ struct SessionCallbacks {
         return of(p).on_header_value(at, n);
     }
     static int headers_complete(llhttp_t* p) { return of(p).on_headers_complete(); }
-    static int body(llhttp_t* p, const char*, std::size_t n) { return of(p).on_body(n); }
+    static int body(llhttp_t* p, const char* at, std::size_t n) { return of(p).on_body(at, n); }
     static int message_complete(llhttp_t* p) { return of(p).on_message_complete(); }
 
     static const llhttp_settings_t& settings() {
@@ -99,6 +101,7 @@ Session::Session(LoopContext& context) : context_(context) {
 }
 
 Session::~Session() {
+    abandon();
     if (scratch_) context_.return_scratch(std::move(scratch_));
 }
 
@@ -107,7 +110,10 @@ void Session::ensure_scratch() {
 }
 
 void Session::maybe_release_scratch() {
-    if (scratch_ && !in_message_ && !has_output() && !paused_ && scratch_->pending_input.empty()) {
+    // A subscriber waiting for its next message holds no scratch either: 100,000 of them must
+    // not pin 100,000 request buffers.
+    if (scratch_ && !in_message_ && !has_output() && (!paused_ || suspended()) &&
+        scratch_->pending_input.empty()) {
         context_.return_scratch(std::move(scratch_));
     }
 }
@@ -167,6 +173,13 @@ void Session::fail(int status) {
 
 void Session::on_peer_closed() {
     input_closed_ = true;
+    if (suspended()) {
+        // The client left while its response was deferred: nobody will read it (as nginx
+        // without proxy_ignore_client_abort). The owner forgets it; the connection closes.
+        end_pending(true);
+        aborted_ = true;
+        return;
+    }
     // Pipelined requests held back for output are still answered (a client may send them all
     // and shut down its side); a request cut short by the close is dropped.
     if (!paused_) in_message_ = false;
@@ -175,6 +188,26 @@ void Session::on_peer_closed() {
 
 void Session::request_close() {
     close_requested_ = true;
+    if (suspend_ == Suspend::waiting) {
+        // Server stop: a deferred answer will not come. Say so, rather than cut the client off.
+        deferred_->keep_alive = false;
+        Response response;
+        response.set_status(503);
+        response.add_header("Retry-After", "1");
+        response.add_header("Content-Type", "text/plain; charset=utf-8");
+        response.set_body("server stopping\n");
+        PendingOwner* owner = owner_;
+        pending_respond(response);
+        if (owner != nullptr) owner->on_pending_closed();
+        return;
+    }
+    if (suspend_ == Suspend::streaming) {
+        deferred_->keep_alive = false;
+        PendingOwner* owner = owner_;
+        pending_finish();
+        if (owner != nullptr) owner->on_pending_closed();
+        return;
+    }
     if (!in_message_ && !has_output() && !paused_) stop_parsing_ = true;
 }
 
@@ -259,8 +292,11 @@ int Session::on_headers_complete() {
     }
     bool has_body = (parser_.flags & F_CHUNKED) ||
                     ((parser_.flags & F_CONTENT_LENGTH) && parser_.content_length > 0);
-    if ((parser_.flags & F_CONTENT_LENGTH) &&
-        parser_.content_length > context_.limits().max_body_bytes) {
+    // Asked only when a body comes: a GET costs no virtual call.
+    body_keep_ = has_body ? context_.handler().body_limit(listener_) : 0;
+    std::uint64_t max_body = context_.limits().max_body_bytes;
+    if (body_keep_ > 0) max_body = std::min(max_body, body_keep_);
+    if ((parser_.flags & F_CONTENT_LENGTH) && parser_.content_length > max_body) {
         error_status_ = 413;
         return -1;
     }
@@ -270,12 +306,14 @@ int Session::on_headers_complete() {
     return 0;
 }
 
-int Session::on_body(std::size_t length) {
+int Session::on_body(const char* at, std::size_t length) {
     body_bytes_ += length;
-    if (body_bytes_ > context_.limits().max_body_bytes) {
+    if (body_bytes_ > context_.limits().max_body_bytes ||
+        (body_keep_ > 0 && body_bytes_ > body_keep_)) {
         error_status_ = 413;
         return -1;
     }
+    if (body_keep_ > 0) scratch_->body.append(at, length);
     return 0;
 }
 
@@ -286,6 +324,8 @@ int Session::on_message_complete() {
     phase_started_ms_ = context_.now_ms();
     if (stop_parsing_) return HPE_PAUSED;
     if (over_output_limit()) return HPE_PAUSED;
+    // A deferred response: hold pipelined requests back until it is answered.
+    if (suspended()) return HPE_PAUSED;
     return 0;
 }
 
@@ -306,9 +346,12 @@ void Session::dispatch() {
     }
     request.headers = s.header_views;
     request.keep_alive = llhttp_should_keep_alive(&parser_) != 0 && !close_requested_;
+    request.listener = listener_;
+    request.body = s.body;
 
     Response& response = context_.response();
     response.clear();
+    response.set_session(this);
     if (request.method == Method::connect) {
         // A static server is not a tunnel.
         response.set_status(405);
@@ -317,19 +360,24 @@ void Session::dispatch() {
         response.set_body(error_page(405));
         response.close_connection();
     } else {
+        current_request_ = &request;
         context_.handler().handle(request, response);
+        current_request_ = nullptr;
+    }
+    ++requests_;
+    if (response.deferred()) {
+        // Answered later (or already, if the handler finished it inside handle()): the
+        // Pending queues what is sent, and ends the connection if it must.
+        return;
     }
     if (response.closes_connection()) request.keep_alive = false;
     queue_response(request, response);
-    ++requests_;
     if (!request.keep_alive) stop_parsing_ = true;
 }
 
-void Session::queue_response(const Request& request, Response& response) {
+void Session::build_head(const Request& request, Response& response, std::string& head,
+                         bool stream) {
     int status = response.status();
-    std::string head = context_.take_buffer();
-    head.reserve(256 + response.header_lines().size() +
-                 (response.body_length() <= kCoalesceBodyBytes ? response.body_length() : 0));
     head.append("HTTP/1.1 ");
     append_number(head, static_cast<std::uint64_t>(status));
     head.push_back(' ');
@@ -338,7 +386,10 @@ void Session::queue_response(const Request& request, Response& response) {
     head.append(context_.date());
     head.append("\r\nServer: c10k\r\n");
     head.append(response.header_lines());
-    if (response.has_content_length()) {
+    if (stream) {
+        // HTTP/1.0 has no chunks: its stream ends with the connection (keep_alive is false).
+        if (request.version_minor >= 1) head.append("Transfer-Encoding: chunked\r\n");
+    } else if (response.has_content_length()) {
         head.append("Content-Length: ");
         append_number(head, response.body_length());
         head.append("\r\n");
@@ -349,6 +400,14 @@ void Session::queue_response(const Request& request, Response& response) {
         head.append("Connection: keep-alive\r\n");
     }
     head.append("\r\n");
+}
+
+void Session::queue_response(const Request& request, Response& response) {
+    int status = response.status();
+    std::string head = context_.take_buffer();
+    head.reserve(256 + response.header_lines().size() +
+                 (response.body_length() <= kCoalesceBodyBytes ? response.body_length() : 0));
+    build_head(request, response, head, false);
 
     bool send_body = request.method != Method::head && response.has_content_length() &&
                      response.body_length() > 0;
@@ -460,12 +519,13 @@ void Session::consume(std::size_t bytes) {
         scratch_->output_front = 0;
         pending_bytes_ = 0;
     }
-    // The client caught up: parse the pipelined requests that were held back.
-    if (paused_ && !over_output_limit()) {
+    // The client caught up: parse the pipelined requests that were held back (not while a
+    // deferred response still holds them, and never after the connection decided to close).
+    if (paused_ && !suspended() && !over_output_limit()) {
         paused_ = false;
         std::string rest = std::move(scratch_->pending_input);
         scratch_->pending_input.clear();
-        execute(rest.data(), rest.size());
+        if (!stop_parsing_) execute(rest.data(), rest.size());
         if (input_closed_ && !paused_) in_message_ = false;
     }
     if (close_requested_ && !in_message_ && !has_output() && !paused_) stop_parsing_ = true;
@@ -474,6 +534,7 @@ void Session::consume(std::size_t bytes) {
 
 Phase Session::phase() const {
     if (has_output()) return Phase::writing;
+    if (suspended()) return Phase::waiting;
     if (in_message_) return headers_done_ ? Phase::body : Phase::header;
     return Phase::idle;
 }
@@ -489,8 +550,180 @@ std::int64_t Session::deadline_ms() const {
             return phase_started_ms_ + t.body_ms;
         case Phase::writing:
             return phase_started_ms_ + t.send_ms;
+        case Phase::waiting:
+            return kNoDeadline;
     }
     return phase_started_ms_ + t.keepalive_ms;
+}
+
+// ---- deferred responses ----------------------------------------------------------------------
+
+Pending Response::defer(PendingOwner& owner) {
+    deferred_ = true;
+    session_->pending_begin(owner);
+    return Pending(session_);
+}
+
+bool Session::holds_little_input() const {
+    // While a response is deferred the client should send nothing; what it sends anyway (the
+    // next pipelined request) is kept up to one request head, then reading stops.
+    return suspended() &&
+           (!scratch_ || scratch_->pending_input.size() < context_.limits().max_header_bytes);
+}
+
+void Session::pending_begin(PendingOwner& owner) {
+    const Request& request = *current_request_;
+    deferred_ = std::make_unique<DeferredRequest>();
+    deferred_->method = request.method;
+    deferred_->keep_alive = request.keep_alive;
+    deferred_->version_minor = request.version_minor;
+    if (context_.access_log() != nullptr) {
+        deferred_->method_text = request.method_text;
+        deferred_->target = request.target;
+    }
+    owner_ = &owner;
+    suspend_ = Suspend::waiting;
+}
+
+Request Session::deferred_request() const {
+    Request request;
+    request.method = deferred_->method;
+    request.keep_alive = deferred_->keep_alive && !close_requested_;
+    request.version_major = 1;
+    request.version_minor = deferred_->version_minor;
+    request.method_text = deferred_->method_text;
+    request.target = deferred_->target;
+    request.listener = listener_;
+    return request;
+}
+
+void Session::end_pending(bool tell_owner) {
+    PendingOwner* owner = std::exchange(owner_, nullptr);
+    bool keep_alive = deferred_ && deferred_->keep_alive && !close_requested_;
+    suspend_ = Suspend::none;
+    deferred_.reset();
+    if (!keep_alive) {
+        stop_parsing_ = true;
+        paused_ = false;  // nothing more will be parsed
+    } else if (!scratch_ || scratch_->pending_input.empty()) {
+        // Nothing pipelined to go back to; otherwise consume() resumes parsing once the answer
+        // is on its way (never from here: that would run a handler inside another's call).
+        if (!over_output_limit()) paused_ = false;
+    }
+    if (tell_owner && owner != nullptr) owner->on_pending_closed();
+    maybe_release_scratch();
+}
+
+void Session::notify_output() {
+    if (!ready_marked_) context_.mark_ready(*this);
+}
+
+void Session::pending_respond(Response& response) {
+    if (suspend_ != Suspend::waiting) return;
+    Request request = deferred_request();
+    if (response.closes_connection()) deferred_->keep_alive = false;
+    request.keep_alive = deferred_->keep_alive && !close_requested_;
+    queue_response(request, response);
+    end_pending(false);
+    notify_output();
+}
+
+void Session::pending_start_stream(Response& head_response) {
+    if (suspend_ != Suspend::waiting) return;
+    if (deferred_->version_minor == 0 || head_response.closes_connection()) {
+        deferred_->keep_alive = false;  // the stream ends with the connection
+    }
+    Request request = deferred_request();
+    std::string head = context_.take_buffer();
+    build_head(request, head_response, head, true);
+    if (context_.access_log() != nullptr) {
+        context_.access_log()->record(peer_, request, head_response.status(), 0, context_.now_s());
+    }
+    queue_bytes(std::move(head));
+    stream_chunked_ = request.version_minor >= 1;
+    suspend_ = Suspend::streaming;
+    if (request.method == Method::head) {
+        // The head is the whole answer; the chunked body is empty by definition.
+        end_pending(false);
+    }
+    notify_output();
+}
+
+void Session::pending_write(std::string_view bytes) {
+    if (suspend_ != Suspend::streaming || bytes.empty()) return;
+    std::string framed;
+    if (stream_chunked_) {
+        char size[20];
+        int n = std::snprintf(size, sizeof size, "%zx\r\n", bytes.size());
+        framed.reserve(static_cast<std::size_t>(n) + bytes.size() + 2);
+        framed.append(size, static_cast<std::size_t>(n));
+        framed.append(bytes);
+        framed.append("\r\n");
+    } else {
+        framed.assign(bytes);
+    }
+    queue_bytes(std::move(framed));
+    notify_output();
+}
+
+void Session::pending_write_framed(core::RefPtr<Blob> blob, std::uint64_t offset,
+                                   std::uint64_t length) {
+    if (suspend_ != Suspend::streaming || length == 0) return;
+    OutputChunk chunk;
+    chunk.blob = std::move(blob);
+    chunk.offset = offset;
+    chunk.length = length;
+    queue_chunk(std::move(chunk));
+    notify_output();
+}
+
+void Session::pending_finish() {
+    if (suspend_ == Suspend::waiting) {
+        // Finished without an answer: nothing valid can be sent, so close.
+        pending_close();
+        return;
+    }
+    if (suspend_ != Suspend::streaming) return;
+    if (stream_chunked_) {
+        queue_bytes("0\r\n\r\n");
+    } else {
+        deferred_->keep_alive = false;  // a close-delimited body ends with the close
+    }
+    end_pending(false);
+    notify_output();
+}
+
+void Session::pending_close() {
+    if (!suspended()) return;
+    end_pending(false);
+    aborted_ = true;
+    notify_output();
+}
+
+void Session::abandon() {
+    if (suspended()) end_pending(true);
+    if (ready_marked_) context_.forget_ready(*this);
+}
+
+void LoopContext::mark_ready(Session& session) {
+    session.ready_marked_ = true;
+    ready_.push_back(&session);
+}
+
+bool LoopContext::take_ready(Session& session) {
+    if (!session.ready_marked_) return false;
+    session.ready_marked_ = false;
+    return true;
+}
+
+void LoopContext::forget_ready(Session& session) {
+    // Rare (a connection closed while marked): a linear scan of this batch's list is fine.
+    for (auto* list : {&ready_, &ready_swap_}) {
+        for (Session*& entry : *list) {
+            if (entry == &session) entry = nullptr;
+        }
+    }
+    session.ready_marked_ = false;
 }
 
 }  // namespace c10k::http

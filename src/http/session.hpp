@@ -17,6 +17,7 @@
 #include <llhttp.h>
 
 #include "http/context.hpp"
+#include "http/pending.hpp"
 
 namespace c10k::http {
 
@@ -26,7 +27,12 @@ enum class Phase : std::uint8_t {
     header,   ///< a request head is arriving: header timeout, from its first byte
     body,     ///< a request body is arriving: body timeout, from the last progress
     writing,  ///< output is queued: send timeout, from the last progress
+    waiting,  ///< a deferred response or an open stream with nothing queued: no timeout (the
+              ///< handler that finishes it owns the time)
 };
+
+/// Deadline of a connection that has none (Phase::waiting).
+inline constexpr std::int64_t kNoDeadline = INT64_MAX;
 
 /// A file range at the front of the output, for sendfile/splice.
 struct FileRange {
@@ -62,12 +68,21 @@ public:
     std::uint64_t pending_output() const { return pending_bytes_; }
 
     /// Whether the engine should read more input now. False while closing, or while enough
-    /// output is queued that parsing further pipelined requests would only buffer more.
-    bool wants_read() const { return !input_closed_ && !stop_parsing_ && !paused_; }
+    /// output is queued that parsing further pipelined requests would only buffer more. While a
+    /// response is deferred it stays true (up to a bound of held input), so that a subscriber
+    /// who leaves is noticed at once.
+    bool wants_read() const {
+        return !input_closed_ && !stop_parsing_ && (!paused_ || holds_little_input());
+    }
     /// True once nothing remains to send and the connection is finished.
     bool should_close() const {
-        return !has_output() && !paused_ && (input_closed_ || stop_parsing_);
+        return aborted_ || (!has_output() && !paused_ && (input_closed_ || stop_parsing_));
     }
+    /// True when the connection must close at once, without lingering or sending what is
+    /// queued (a deferred response was dropped: Pending::close, or its client left).
+    bool aborted() const { return aborted_; }
+    /// True while a response is deferred or streaming.
+    bool suspended() const { return suspend_ != Suspend::none; }
     /// True when the Session is closing because of a protocol error; the engine should linger
     /// (shut down writing and drain input briefly) so the error response is not lost to a RST.
     bool closing_after_error() const { return failed_; }
@@ -82,10 +97,46 @@ public:
     std::uint64_t requests() const { return requests_; }
     /// Set by the engine when an access log is written: the peer's address as text.
     void set_peer(std::string peer) { peer_ = std::move(peer); }
+    /// Set by the engine at accept: the index of the listener (its --listen address).
+    void set_listener(std::uint8_t index) { listener_ = index; }
+
+    /// The engine's own object for this connection, to find it from the ready list.
+    void set_engine_data(void* data) { engine_data_ = data; }
+    void* engine_data() const { return engine_data_; }
+
+    /// The engine is closing the connection: tells a deferred response's owner, leaves the
+    /// ready list. Idempotent; the destructor calls it too.
+    void abandon();
+
+    // Deferred responses: Pending forwards here (see http/pending.hpp).
+    void pending_begin(PendingOwner& owner);
+    void pending_respond(Response& response);
+    void pending_start_stream(Response& head);
+    bool pending_chunked() const { return stream_chunked_; }
+    void pending_write(std::string_view bytes);
+    void pending_write_framed(core::RefPtr<Blob> blob, std::uint64_t offset, std::uint64_t length);
+    void pending_finish();
+    void pending_close();
 
 private:
     friend struct SessionCallbacks;
+    friend class LoopContext;
 
+    enum class Suspend : std::uint8_t { none, waiting, streaming };
+    /// What a deferred response needs of its request after the handler returned.
+    struct DeferredRequest {
+        Method method = Method::get;
+        bool keep_alive = true;
+        int version_minor = 1;
+        std::string method_text;  ///< only when an access log is written
+        std::string target;       ///< likewise
+    };
+
+    bool holds_little_input() const;
+    Request deferred_request() const;
+    void end_pending(bool tell_owner);
+    void notify_output();
+    void build_head(const Request& request, Response& response, std::string& head, bool stream);
     void ensure_scratch();
     void maybe_release_scratch();
     void execute(const char* data, std::size_t size);
@@ -102,13 +153,18 @@ private:
     int on_header_field(const char* at, std::size_t length);
     int on_header_value(const char* at, std::size_t length);
     int on_headers_complete();
-    int on_body(std::size_t length);
+    int on_body(const char* at, std::size_t length);
     int on_message_complete();
 
     LoopContext& context_;
     llhttp_t parser_;
     std::unique_ptr<Scratch> scratch_;
     std::string peer_;
+    PendingOwner* owner_ = nullptr;  ///< of the deferred response, while suspended
+    std::unique_ptr<DeferredRequest> deferred_;
+    const Request* current_request_ = nullptr;  ///< during dispatch only
+    void* engine_data_ = nullptr;
+    std::uint64_t body_keep_ = 0;  ///< body bytes the handler wants for this request
     std::uint64_t pending_bytes_ = 0;
     std::uint64_t body_bytes_ = 0;
     std::uint64_t requests_ = 0;
@@ -123,6 +179,38 @@ private:
     bool paused_ = false;
     bool failed_ = false;
     bool close_requested_ = false;
+    bool aborted_ = false;
+    bool stream_chunked_ = false;
+    bool stream_head_only_ = false;  ///< a HEAD request's stream: nothing but the head
+    bool ready_marked_ = false;      ///< on the LoopContext's ready list
+    std::uint8_t listener_ = 0;
+    Suspend suspend_ = Suspend::none;
 };
+
+inline void Pending::respond(Response& response) {
+    session_->pending_respond(response);
+}
+inline void Pending::start_stream(Response& head) {
+    session_->pending_start_stream(head);
+}
+inline bool Pending::chunked() const {
+    return session_->pending_chunked();
+}
+inline void Pending::write(std::string_view bytes) {
+    session_->pending_write(bytes);
+}
+inline void Pending::write_framed(core::RefPtr<Blob> blob, std::uint64_t offset,
+                                  std::uint64_t length) {
+    session_->pending_write_framed(std::move(blob), offset, length);
+}
+inline void Pending::finish() {
+    session_->pending_finish();
+}
+inline void Pending::close() {
+    session_->pending_close();
+}
+inline std::uint64_t Pending::queued_bytes() const {
+    return session_->pending_output();
+}
 
 }  // namespace c10k::http

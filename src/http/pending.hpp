@@ -1,0 +1,70 @@
+#pragma once
+// Responses that finish later. A handler that cannot answer at once calls
+// Response::defer(owner) and keeps the Pending it gets; later, on an event from elsewhere (a
+// publish, a backend's reply, a child's output, a helper thread's result posted to the loop),
+// it answers with respond(), or opens a stream with start_stream() and appends to it.
+//
+// Lifetime, as uWebSockets' onAborted: the Session tells the owner when the client goes away
+// (or the server stops, or the connection times out) through on_pending_closed(), and the owner
+// must then drop the Pending at once. After respond(), finish() or close() the handler drops it
+// itself. A Pending is used only on the loop that handed it out.
+
+#include <cstdint>
+#include <string_view>
+
+#include "core/ref_ptr.hpp"
+
+namespace c10k::http {
+
+class Session;
+class Response;
+struct Blob;
+
+/// Whoever will finish a deferred response.
+class PendingOwner {
+public:
+    /// The connection is going away without the handler's doing: forget the Pending now.
+    virtual void on_pending_closed() = 0;
+
+protected:
+    ~PendingOwner() = default;
+};
+
+/// A handle on one deferred response: a pointer to its Session, nothing more.
+class Pending {
+public:
+    Pending() = default;
+    explicit Pending(Session* session) : session_(session) {}
+
+    explicit operator bool() const { return session_ != nullptr; }
+
+    /// Answers with a complete response (status, headers, body as for an immediate answer).
+    /// Use a Response of your own: the loop's shared one may be in use by another request.
+    /// Ends the Pending; further pipelined requests on the connection are then parsed.
+    void respond(Response& response);
+    /// Sends the head now (status and headers of `head`; its body is ignored) and keeps the
+    /// body open: on HTTP/1.1 with chunked framing, on HTTP/1.0 delimited by the close.
+    /// For a HEAD request the stream ends at once (write() becomes a no-op).
+    void start_stream(Response& head);
+    /// Whether the stream's bytes travel as chunks (HTTP/1.1) or raw (HTTP/1.0).
+    bool chunked() const;
+    /// Appends bytes to the stream, framing them as a chunk when chunked(). Copies.
+    void write(std::string_view bytes);
+    /// Appends bytes that are already framed for this stream (a chunk when chunked(), raw
+    /// otherwise), without copying: a message sent to many subscribers is framed once and
+    /// shared. The range [offset, offset + length) of the blob goes on the wire as is.
+    void write_framed(core::RefPtr<Blob> blob, std::uint64_t offset, std::uint64_t length);
+    /// Ends the stream cleanly (the last chunk, or the close for HTTP/1.0); ends the Pending.
+    void finish();
+    /// Drops the connection without finishing (a subscriber past its queue bound, a backend
+    /// that broke mid-response). Ends the Pending.
+    void close();
+    /// Bytes queued on the connection and not yet taken by the kernel: the backpressure signal
+    /// (uWebSockets' getBufferedAmount).
+    std::uint64_t queued_bytes() const;
+
+private:
+    Session* session_ = nullptr;
+};
+
+}  // namespace c10k::http
