@@ -1,20 +1,49 @@
 #!/usr/bin/env bash
-# Installs the Debian 12 packages c10k builds and tests with, skipping those already present.
+# Installs the Debian 12 packages c10k needs, skipping those already present.
+#   scripts/install-deps.sh          what `make run` needs: build c10k and serve
+#   scripts/install-deps.sh --test   that, plus what `make test` needs (sanitizers, fuzzing,
+#                                    the anchor servers, headless Chromium for the demo test)
 # As root it runs apt-get; otherwise it prints the exact command to run.
 set -euo pipefail
 
-packages=(
+usage() {
+  sed -n '2,5p' "$0" | sed 's/^# \{0,1\}//'
+}
+
+with_test=0
+for arg in "$@"; do
+  case "$arg" in
+    --test) with_test=1 ;;
+    -h|--help) usage; exit 0 ;;
+    *) echo "install-deps.sh: unknown option '$arg'" >&2; usage >&2; exit 2 ;;
+  esac
+done
+
+run_packages=(
   # build
   build-essential cmake ninja-build pkg-config
   # libraries (see docs/ARCHITECTURE.md for why each)
   node-llhttp liburing-dev libcli11-dev libfmt-dev
-  # tests and micro-benchmarks
-  libgtest-dev libgmock-dev libbenchmark-dev
+  # CMake's configure step looks for GoogleTest while tests are enabled (the default), so even
+  # a build for running needs the headers.
+  libgtest-dev libgmock-dev
+)
+
+test_packages=(
+  # micro-benchmarks
+  libbenchmark-dev
   # fuzzing and sanitizers
   clang libclang-rt-14-dev
   # anchors measured beside c10k, and charts
   nginx h2o lighttpd wrk nghttp2-client gnuplot-nox
+  # the live scoreboard demo's test in a real browser (headless), with a font to render text
+  chromium fonts-dejavu-core
 )
+
+packages=("${run_packages[@]}")
+if [ $with_test -eq 1 ]; then
+  packages+=("${test_packages[@]}")
+fi
 
 missing=()
 for p in "${packages[@]}"; do
@@ -38,13 +67,12 @@ echo "installing: ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 # Packaged servers (nginx, h2o, lighttpd) must not be started as services by the install:
 # c10k starts them itself, on loopback, with its own configs.
+# The policy goes away even when apt-get fails.
 policy=/usr/sbin/policy-rc.d
-created_policy=0
 if [ ! -e "$policy" ]; then
   printf '#!/bin/sh\nexit 101\n' > "$policy"
   chmod +x "$policy"
-  created_policy=1
+  trap 'rm -f "$policy"' EXIT
 fi
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${missing[@]}"
-if [ $created_policy -eq 1 ]; then rm -f "$policy"; fi
