@@ -20,6 +20,7 @@
 #include "engine/engine.hpp"
 #include "engine/loop_runner.hpp"
 #include "engine/process_group.hpp"
+#include "push_flags.hpp"
 #include "serve/static_files.hpp"
 
 namespace c10k::app {
@@ -47,6 +48,7 @@ struct ServeFlags {
     std::string batch = "0";
     std::uint32_t thread_stack_kb = 64;
     int processes = 0;  ///< 0: one process (prefork: its default number of workers)
+    PushFlags push;
 };
 
 /// Workers of the prefork engine when --processes is not given: it serves one connection per
@@ -161,13 +163,21 @@ int run_serve(const ServeFlags& flags) {
             throw std::runtime_error("--listen: " + error);
         endpoints.push_back(endpoint);
     }
+    std::shared_ptr<push::Hub> hub;
+    if (flags.push.enabled()) {
+        PushFlags push_flags = flags.push;
+        hub = make_push_hub(push_flags, flags.engine, processes, config.threads, endpoints);
+        handlers = with_push(hub, handlers);
+    }
     engine::ListenerSet listeners(endpoints);
 
     ::signal(SIGPIPE, SIG_IGN);  // a peer that went away is an EPIPE, not a death
     engine::StopSource stop;
     SignalWatcher watcher(stop);
     std::string urls;
-    for (const auto& endpoint : listeners.endpoints()) {
+    std::size_t public_count = listeners.endpoints().size() - (hub ? 1 : 0);
+    for (std::size_t i = 0; i < public_count; ++i) {
+        const auto& endpoint = listeners.endpoints()[i];
         urls += fmt::format("{}http://{}/", urls.empty() ? "" : " ", endpoint.to_string());
     }
     std::string shape =
@@ -176,10 +186,22 @@ int run_serve(const ServeFlags& flags) {
     if (processes > 1) shape += fmt::format(" x {} processes", processes);
     std::printf("c10k: serving %s on %s (engine %s, %s)\n", root.c_str(), urls.c_str(),
                 flags.engine.c_str(), shape.c_str());
+    if (hub) {
+        std::printf("c10k: publishing on http://%s/pub/ (push under",
+                    listeners.endpoints().back().to_string().c_str());
+        for (const auto& prefix : hub->options().prefixes) std::printf(" %s", prefix.c_str());
+        std::printf(")\n");
+    }
     std::fflush(stdout);
+    std::unique_ptr<DemoPublisher> demo;
+    if (hub && flags.push.demo) {
+        demo = std::make_unique<DemoPublisher>(
+            hub, push_duration_ms("--demo-interval", flags.push.demo_interval));
+    }
     int status = processes > 1 ? engine::run_process_group(processes, flags.engine, config,
                                                            handlers, listeners, stop)
                                : engine->run(config, handlers, listeners, stop);
+    demo.reset();
     std::printf("c10k: stopped\n");
     std::fflush(stdout);
     return status;
@@ -250,6 +272,7 @@ static const CommandRegistrar registrar{[](CLI::App& app) {
                     "Event engines: run N server processes, each with its own SO_REUSEPORT "
                     "listeners and --threads loops (how to go past the per-process descriptor "
                     "limit). prefork: the number of worker processes (default 16)");
+    add_push_flags(*cmd, flags->push);
     cmd->callback([flags] {
         int status = 0;
         try {

@@ -1,0 +1,187 @@
+#include "push_flags.hpp"
+
+#include <charconv>
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <stdexcept>
+
+#include <fmt/core.h>
+
+#include "core/duration.hpp"
+#include "push/handler.hpp"
+#include "serve/demo_game.hpp"
+
+namespace c10k::app {
+
+namespace {
+
+// The engines that drive deferred responses today: the readiness loop's.
+bool engine_drives_push(const std::string& engine) {
+    return engine == "epoll" || engine == "epoll-lt" || engine == "poll" || engine == "select" ||
+           engine == "sigio";
+}
+
+std::size_t parse_first(const std::string& text) {
+    if (text == "none") return 0;
+    if (text == "newest") return 1;
+    std::size_t count = 0;
+    auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), count);
+    if (error != std::errc() || end != text.data() + text.size()) {
+        throw std::runtime_error(
+            fmt::format("--push-first: '{}' is not newest, none or a number of messages", text));
+    }
+    return count;
+}
+
+}  // namespace
+
+std::int64_t push_duration_ms(const std::string& flag, const std::string& text) {
+    std::int64_t us = 0;
+    std::string error;
+    if (!core::parse_duration_us(text, 1'000'000, us, error)) {
+        throw std::runtime_error(fmt::format("{}: {}", flag, error));
+    }
+    return us / 1000;
+}
+
+void add_push_flags(CLI::App& cmd, PushFlags& flags) {
+    cmd.add_option("--push", flags.prefixes,
+                   "Serve live push under this URL prefix (repeatable), e.g. /live/: GET "
+                   "/live/<channel> subscribes (SSE with Accept: text/event-stream, else "
+                   "long-poll)");
+    cmd.add_option("--publish-listen", flags.publish_listen,
+                   "Address of the publish API (POST/GET/DELETE /pub/<channel>); never served "
+                   "on the public --listen addresses")
+        ->capture_default_str();
+    cmd.add_option("--publish-token", flags.token,
+                   "Require 'Authorization: Bearer TOKEN' to publish (default: none)");
+    cmd.add_option("--push-history", flags.history,
+                   "Messages each channel keeps for subscribers that resume with Last-Event-ID")
+        ->capture_default_str();
+    cmd.add_option("--push-history-age", flags.history_age,
+                   "Drop kept messages older than this (0: no age limit)")
+        ->capture_default_str();
+    cmd.add_option("--push-first", flags.first,
+                   "What a new subscriber without Last-Event-ID gets at once: newest, none, or "
+                   "a number of the latest messages")
+        ->capture_default_str();
+    cmd.add_option("--push-heartbeat", flags.heartbeat,
+                   "A comment line on SSE streams silent this long, so intermediaries keep them")
+        ->capture_default_str();
+    cmd.add_option("--push-long-poll-timeout", flags.long_poll_timeout,
+                   "A long-poll with no message this long is answered 304")
+        ->capture_default_str();
+    cmd.add_option("--push-max-queue", flags.max_queue,
+                   "Bytes a subscriber may have queued; past it the server closes it")
+        ->capture_default_str();
+    cmd.add_option("--push-max-message", flags.max_message,
+                   "Largest message a publish may carry; larger gets 413")
+        ->capture_default_str();
+    cmd.add_option("--push-retry", flags.retry,
+                   "The SSE retry field: how long browsers wait before reconnecting")
+        ->capture_default_str();
+    cmd.add_flag("--demo", flags.demo,
+                 "The live scoreboard demo: --push /live/ with a game simulator publishing to "
+                 "channel 'score'");
+    cmd.add_option("--demo-interval", flags.demo_interval, "How often the demo game publishes")
+        ->capture_default_str();
+}
+
+std::shared_ptr<push::Hub> make_push_hub(PushFlags& flags, const std::string& engine, int processes,
+                                         int loops, std::vector<core::Endpoint>& endpoints) {
+    if (flags.demo) {
+        if (flags.prefixes.empty()) flags.prefixes.push_back("/live/");
+        if (flags.first == "none") flags.first = "newest";  // a new page shows the score at once
+    }
+    if (!engine_drives_push(engine)) {
+        throw std::runtime_error(fmt::format(
+            "--push: engine {} cannot hold push subscribers yet; use epoll, epoll-lt, poll, "
+            "select or sigio",
+            engine));
+    }
+    if (processes > 1) {
+        throw std::runtime_error(
+            "--push with --processes: delivering across processes is not built yet; use "
+            "--threads N for several loops in one process");
+    }
+    for (const auto& prefix : flags.prefixes) {
+        if (prefix.size() < 2 || prefix.front() != '/' || prefix.back() != '/') {
+            throw std::runtime_error(fmt::format(
+                "--push: '{}' must be a URL path prefix that starts and ends with '/', e.g. "
+                "/live/",
+                prefix));
+        }
+    }
+    push::PushOptions options;
+    options.prefixes = flags.prefixes;
+    options.token = flags.token;
+    options.first_count = parse_first(flags.first);
+    options.heartbeat_ms = push_duration_ms("--push-heartbeat", flags.heartbeat);
+    options.long_poll_timeout_ms =
+        push_duration_ms("--push-long-poll-timeout", flags.long_poll_timeout);
+    options.retry_ms = push_duration_ms("--push-retry", flags.retry);
+    if (options.heartbeat_ms <= 0) throw std::runtime_error("--push-heartbeat must be positive");
+    if (options.long_poll_timeout_ms <= 0) {
+        throw std::runtime_error("--push-long-poll-timeout must be positive");
+    }
+    if (flags.max_queue < 1024) {
+        throw std::runtime_error("--push-max-queue must be at least 1024 bytes");
+    }
+    options.max_queue_bytes = flags.max_queue;
+    options.max_message_bytes = flags.max_message;
+    if (options.max_message_bytes == 0) {
+        throw std::runtime_error("--push-max-message must be at least 1 byte");
+    }
+
+    core::Endpoint publish;
+    std::string error;
+    if (!core::parse_endpoint(flags.publish_listen, publish, error)) {
+        throw std::runtime_error("--publish-listen: " + error);
+    }
+    options.publish_listener = static_cast<int>(endpoints.size());
+    endpoints.push_back(publish);
+
+    push::RegistryOptions registry;
+    registry.history.max_messages = flags.history;
+    registry.history.max_age_ms = push_duration_ms("--push-history-age", flags.history_age);
+    registry.loops = static_cast<std::size_t>(std::max(loops, 1));
+    return std::make_shared<push::Hub>(std::move(options), registry);
+}
+
+engine::HandlerFactory with_push(std::shared_ptr<push::Hub> hub, engine::HandlerFactory inner) {
+    return [hub, inner] { return std::make_unique<push::PushHandler>(hub, inner()); };
+}
+
+struct DemoPublisher::State {
+    std::mutex mutex;
+    std::condition_variable wake;
+    bool stop = false;
+};
+
+DemoPublisher::DemoPublisher(std::shared_ptr<push::Hub> hub, std::int64_t interval_ms)
+    : state_(std::make_unique<State>()) {
+    State* state = state_.get();
+    thread_ = std::thread([hub, interval_ms, state] {
+        serve::DemoGame game(static_cast<std::uint64_t>(
+            std::chrono::system_clock::now().time_since_epoch().count()));
+        std::unique_lock<std::mutex> lock(state->mutex);
+        while (!state->stop) {
+            hub->publish("score", "", game.snapshot_json(), "application/json");
+            game.advance();
+            state->wake.wait_for(lock, std::chrono::milliseconds(interval_ms),
+                                 [state] { return state->stop; });
+        }
+    });
+}
+
+DemoPublisher::~DemoPublisher() {
+    {
+        std::lock_guard<std::mutex> lock(state_->mutex);
+        state_->stop = true;
+    }
+    state_->wake.notify_all();
+    thread_.join();
+}
+
+}  // namespace c10k::app

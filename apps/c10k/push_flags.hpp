@@ -1,0 +1,66 @@
+#pragma once
+// The `c10k serve` flags of live push (--push and friends), kept apart from the static-file
+// flags, and what they turn into: a push::Hub and a handler factory that wraps the static one.
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+
+#include "core/net.hpp"
+#include "engine/engine.hpp"
+#include "push/hub.hpp"
+
+namespace c10k::app {
+
+struct PushFlags {
+    std::vector<std::string> prefixes;
+    std::string publish_listen = "127.0.0.1:8081";
+    std::string token;
+    std::size_t history = 100;
+    std::string history_age = "10m";
+    std::string first = "none";
+    std::string heartbeat = "15s";
+    std::string long_poll_timeout = "30s";
+    std::uint64_t max_queue = 256 * 1024;
+    std::uint64_t max_message = 64 * 1024;
+    std::string retry = "2s";
+    bool demo = false;
+    std::string demo_interval = "3s";
+
+    bool enabled() const { return demo || !prefixes.empty(); }
+};
+
+void add_push_flags(CLI::App& command, PushFlags& flags);
+
+/// Checks the flags against the engine and process count, appends the publish listener to
+/// `endpoints`, and makes the Hub for `loops` event loops. Throws std::runtime_error with a
+/// message that says what is wrong and how to fix it.
+std::shared_ptr<push::Hub> make_push_hub(PushFlags& flags, const std::string& engine, int processes,
+                                         int loops, std::vector<core::Endpoint>& endpoints);
+
+/// Handlers that serve push locations and the publish API, and `inner` for everything else.
+engine::HandlerFactory with_push(std::shared_ptr<push::Hub> hub, engine::HandlerFactory inner);
+
+/// `--demo`: a baseball game simulator that publishes the scoreboard to channel "score" every
+/// --demo-interval, on a thread of its own, until stopped.
+class DemoPublisher {
+public:
+    DemoPublisher(std::shared_ptr<push::Hub> hub, std::int64_t interval_ms);
+    ~DemoPublisher();
+    DemoPublisher(const DemoPublisher&) = delete;
+    DemoPublisher& operator=(const DemoPublisher&) = delete;
+
+private:
+    struct State;
+    std::unique_ptr<State> state_;
+    std::thread thread_;
+};
+
+/// Parses a --demo-interval style duration into milliseconds (throws with the flag's name).
+std::int64_t push_duration_ms(const std::string& flag, const std::string& text);
+
+}  // namespace c10k::app

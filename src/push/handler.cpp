@@ -1,0 +1,514 @@
+#include "push/handler.hpp"
+
+#include <fmt/core.h>
+
+#include <algorithm>
+#include <charconv>
+
+#include "core/clock.hpp"
+#include "core/json.hpp"
+#include "http/session.hpp"
+#include "push/info_json.hpp"
+#include "push/names.hpp"
+#include "push/sse.hpp"
+
+namespace c10k::push {
+
+namespace {
+
+constexpr std::string_view kPublishPath = "/pub/";
+constexpr std::int64_t kTickMs = 1000;
+
+void append_chunk(std::string& out, std::string_view bytes) {
+    char size[20];
+    auto end = std::to_chars(size, size + sizeof size, bytes.size(), 16).ptr;
+    out.append(size, end);
+    out.append("\r\n");
+    out.append(bytes);
+    out.append("\r\n");
+}
+
+std::string quoted_id(std::uint64_t id) {
+    return fmt::format("\"{}\"", id);
+}
+
+void plain(http::Response& response, int status, std::string_view text) {
+    response.set_status(status);
+    response.add_header("Content-Type", "text/plain; charset=utf-8");
+    response.add_header("Cache-Control", "no-store");
+    response.set_body(std::string(text) + "\n");
+}
+
+void json(http::Response& response, int status, std::string body) {
+    response.set_status(status);
+    response.add_header("Content-Type", "application/json");
+    response.add_header("Cache-Control", "no-store");
+    response.set_body(std::move(body) + "\n");
+}
+
+/// The id a subscriber says it saw last: Last-Event-ID (EventSource sends it on reconnect), the
+/// last_event_id query parameter (a page that reconnects by hand), or an ETag-style
+/// If-None-Match (long-poll clients that echo the ETag). Malformed ids count as none.
+std::optional<std::uint64_t> last_seen_id(const http::Request& request) {
+    std::string_view text = request.header("last-event-id");
+    if (text.empty()) text = query_param(request.query(), "last_event_id");
+    if (text.empty()) text = request.header("if-none-match");
+    if (text.empty()) return std::nullopt;
+    return parse_event_id(text);
+}
+
+}  // namespace
+
+struct PushHandler::Subscriber final : http::PendingOwner, http::TimerTask {
+    Subscriber(PushHandler& h, LocalChannel& c) : handler(h), channel(&c) {}
+    void on_pending_closed() override {
+        // The client left, timed out, or the server is stopping: the Pending is gone.
+        pending = http::Pending();
+        handler.drop(*this);
+    }
+    void on_timer() override { handler.on_long_poll_timeout(*this); }
+
+    PushHandler& handler;
+    LocalChannel* channel;
+    http::Pending pending;
+    std::uint64_t last_id = 0;  ///< the newest id this subscriber has (or was told of)
+    std::uint64_t incarnation = 0;
+    std::int64_t last_write_ms = 0;
+    bool sse = false;
+    Subscriber* prev = nullptr;
+    Subscriber* next = nullptr;
+};
+
+struct PushHandler::LocalChannel {
+    explicit LocalChannel(std::string_view n) : name(n) {}
+    std::string name;
+    Subscriber* head = nullptr;
+    std::size_t count = 0;
+    // The last message framed on this loop, per transport: framed once, shared by every
+    // subscriber's output queue.
+    std::uint64_t framed_id = 0;
+    core::RefPtr<http::Blob> sse_chunked;
+    core::RefPtr<http::Blob> sse_raw;
+};
+
+struct PushHandler::Tick final : http::TimerTask {
+    explicit Tick(PushHandler& h) : handler(h) {}
+    void on_timer() override { handler.on_tick(); }
+    PushHandler& handler;
+};
+
+PushHandler::PushHandler(std::shared_ptr<Hub> hub, std::unique_ptr<http::Handler> fallback)
+    : hub_(std::move(hub)),
+      options_(hub_->options()),
+      fallback_(std::move(fallback)),
+      heartbeat_raw_(new http::Blob(std::string(sse_heartbeat()))) {
+    std::string chunked;
+    append_chunk(chunked, sse_heartbeat());
+    heartbeat_chunked_ = core::RefPtr<http::Blob>(new http::Blob(std::move(chunked)));
+}
+
+PushHandler::~PushHandler() {
+    // Connections close before handlers die, and closing drops every subscriber; whatever is
+    // left (a loop that failed to start) is freed here without touching sessions.
+    for (auto& entry : channels_) {
+        Subscriber* s = entry.second->head;
+        while (s != nullptr) {
+            Subscriber* next = s->next;
+            if (context_ != nullptr) context_->timers().cancel(*s);
+            delete s;
+            s = next;
+        }
+    }
+    if (tick_ && context_ != nullptr) context_->timers().cancel(*tick_);
+}
+
+void PushHandler::on_loop_start(http::LoopContext& context) {
+    context_ = &context;
+    loop_ = context.loop_index();
+    hub_->attach(loop_, *this, context.mailbox());
+    tick_ = std::make_unique<Tick>(*this);
+    context.timers().schedule(*tick_, context.now_ms() + kTickMs);
+    next_heartbeat_ms_ = context.now_ms() + options_.heartbeat_ms;
+    if (fallback_) fallback_->on_loop_start(context);
+}
+
+void PushHandler::on_loop_stop(http::LoopContext& context) {
+    hub_->detach(loop_);
+    if (tick_) context.timers().cancel(*tick_);
+    if (fallback_) fallback_->on_loop_stop(context);
+}
+
+std::uint64_t PushHandler::body_limit(std::uint8_t listener) const {
+    if (options_.publish_listener >= 0 && listener == options_.publish_listener) {
+        return options_.max_message_bytes;
+    }
+    return fallback_ ? fallback_->body_limit(listener) : 0;
+}
+
+void PushHandler::handle(const http::Request& request, http::Response& response) {
+    if (options_.publish_listener >= 0 && request.listener == options_.publish_listener) {
+        serve_publish_api(request, response);
+        return;
+    }
+    std::string_view path = request.path();
+    for (const auto& prefix : options_.prefixes) {
+        if (path.size() >= prefix.size() && path.substr(0, prefix.size()) == prefix) {
+            subscribe(request, response, path.substr(prefix.size()));
+            return;
+        }
+    }
+    if (fallback_) {
+        fallback_->handle(request, response);
+    } else {
+        plain(response, 404, "not found");
+    }
+}
+
+// ---- subscribers ------------------------------------------------------------------------------
+
+PushHandler::LocalChannel& PushHandler::local_channel(std::string_view name) {
+    auto found = channels_.find(name);
+    if (found != channels_.end()) return *found->second;
+    auto channel = std::make_unique<LocalChannel>(name);
+    LocalChannel& ref = *channel;
+    channels_.emplace(std::string(name), std::move(channel));
+    return ref;
+}
+
+void PushHandler::link(LocalChannel& channel, Subscriber& subscriber) {
+    subscriber.next = channel.head;
+    if (channel.head != nullptr) channel.head->prev = &subscriber;
+    channel.head = &subscriber;
+    ++channel.count;
+}
+
+void PushHandler::drop(Subscriber& subscriber, bool tell_registry) {
+    LocalChannel& channel = *subscriber.channel;
+    if (subscriber.prev != nullptr) subscriber.prev->next = subscriber.next;
+    if (subscriber.next != nullptr) subscriber.next->prev = subscriber.prev;
+    if (channel.head == &subscriber) channel.head = subscriber.next;
+    --channel.count;
+    if (tell_registry) {
+        hub_->registry().unsubscribe(channel.name, loop_, subscriber.incarnation);
+    }
+    context_->timers().cancel(subscriber);
+    // The LocalChannel itself stays until the next tick: a delivery may be walking it now.
+    delete &subscriber;
+}
+
+void PushHandler::subscribe(const http::Request& request, http::Response& response,
+                            std::string_view name) {
+    if (request.method != http::Method::get && request.method != http::Method::head) {
+        plain(response, 405, "subscribe with GET");
+        response.add_header("Allow", "GET, HEAD");
+        return;
+    }
+    if (!valid_channel_name(name)) {
+        plain(response, 400,
+              "bad channel name: use 1-128 of A-Z a-z 0-9 . _ ~ : @ - (not . or ..)");
+        return;
+    }
+    bool sse = request.header("accept").find("text/event-stream") != std::string_view::npos;
+    if (request.method == http::Method::head) {
+        // What a GET would start, without waiting or subscribing.
+        response.add_header("Content-Type", sse ? "text/event-stream" : "text/plain");
+        response.add_header("Cache-Control", "no-cache");
+        response.set_body_length_only(0);
+        return;
+    }
+    std::optional<std::uint64_t> after = last_seen_id(request);
+    Registry::Subscribed subscribed =
+        hub_->registry().subscribe(name, loop_, after, options_.first_count, core::wall_ms());
+
+    if (!sse && (subscribed.lost || !subscribed.backlog.empty())) {
+        // A long-poll that has something to take now answers at once, one message per poll.
+        hub_->registry().unsubscribe(name, loop_, subscribed.incarnation);
+        response.add_header("Cache-Control", "no-cache");
+        if (subscribed.lost) {
+            std::uint64_t first = subscribed.backlog.empty() ? 0 : subscribed.backlog.front()->id;
+            // The next poll asks for what follows the one before the oldest held: it gets that.
+            std::uint64_t resume = first != 0 ? first - 1 : subscribed.last_id;
+            response.add_header("ETag", quoted_id(resume));
+            response.add_header("X-Event", "history-lost");
+            std::string body;
+            append_sse_history_lost(body, after.value_or(0), first);
+            // The SSE framing carries the JSON in its data line: hand the JSON alone.
+            auto start = body.find("data: ");
+            auto stop = body.find('\n', start);
+            json(response, 200, body.substr(start + 6, stop - start - 6));
+            return;
+        }
+        const Message& message = *subscribed.backlog.front();
+        response.add_header("ETag", quoted_id(message.id));
+        if (!message.event.empty()) response.add_header("X-Event", message.event);
+        response.add_header("Content-Type", message.content_type.empty()
+                                                ? std::string_view("text/plain; charset=utf-8")
+                                                : std::string_view(message.content_type));
+        response.set_body(message.data);
+        return;
+    }
+
+    LocalChannel& channel = local_channel(name);
+    auto* subscriber = new Subscriber(*this, channel);
+    subscriber->sse = sse;
+    subscriber->incarnation = subscribed.incarnation;
+    subscriber->last_id = subscribed.last_id;
+    subscriber->last_write_ms = context_->now_ms();
+    link(channel, *subscriber);
+    ++stats_.subscribed;
+    subscriber->pending = response.defer(*subscriber);
+
+    if (!sse) {
+        context_->timers().schedule(*subscriber,
+                                    context_->now_ms() + options_.long_poll_timeout_ms);
+        return;
+    }
+    http::Response& head = later_;
+    head.clear();
+    head.add_header("Content-Type", "text/event-stream");
+    head.add_header("Cache-Control", "no-cache");
+    head.add_header("X-Accel-Buffering", "no");  // intermediaries: do not buffer the stream
+    subscriber->pending.start_stream(head);
+    std::string opening;
+    append_sse_retry(opening, options_.retry_ms);
+    if (subscribed.lost) {
+        append_sse_history_lost(opening, after.value_or(0),
+                                subscribed.backlog.empty() ? 0 : subscribed.backlog.front()->id);
+    }
+    for (const auto& message : subscribed.backlog) append_sse_event(opening, *message);
+    subscriber->pending.write(opening);
+}
+
+void PushHandler::deliver(const std::string& name, const MessagePtr& message) {
+    auto found = channels_.find(name);
+    if (found == channels_.end()) return;
+    LocalChannel& channel = *found->second;
+    for (Subscriber* s = channel.head; s != nullptr;) {
+        Subscriber* next = s->next;  // s may be dropped below
+        if (message->id > s->last_id) {
+            if (s->sse) {
+                send_to_sse(*s, channel, *message);
+            } else {
+                answer_long_poll(*s, *message);
+            }
+        }
+        s = next;
+    }
+}
+
+void PushHandler::send_to_sse(Subscriber& subscriber, LocalChannel& channel,
+                              const Message& message) {
+    if (channel.framed_id != message.id) {
+        channel.framed_id = message.id;
+        channel.sse_chunked = {};
+        channel.sse_raw = {};
+    }
+    bool chunked = subscriber.pending.chunked();
+    core::RefPtr<http::Blob>& frame = chunked ? channel.sse_chunked : channel.sse_raw;
+    if (!frame) {
+        std::string event;
+        append_sse_event(event, message);
+        if (chunked) {
+            std::string framed;
+            framed.reserve(event.size() + 16);
+            append_chunk(framed, event);
+            event = std::move(framed);
+        }
+        frame = core::RefPtr<http::Blob>(new http::Blob(std::move(event)));
+    }
+    std::uint64_t queued = subscriber.pending.queued_bytes();
+    if (queued + frame->data.size() > options_.max_queue_bytes) {
+        close_slow(subscriber, queued);
+        return;
+    }
+    subscriber.pending.write_framed(frame, 0, frame->data.size());
+    subscriber.last_id = message.id;
+    subscriber.last_write_ms = context_->now_ms();
+    ++stats_.delivered;
+}
+
+void PushHandler::close_slow(Subscriber& subscriber, std::uint64_t queued) {
+    ++stats_.closed_slow;
+    if (slow_log_.allow(context_->now_ms())) {
+        core::log(core::LogLevel::warn,
+                  "closing a slow subscriber of channel '{}': {} bytes queued, over "
+                  "--push-max-queue {} ({} closed on this loop so far)",
+                  subscriber.channel->name, queued, options_.max_queue_bytes, stats_.closed_slow);
+    }
+    http::Pending pending = subscriber.pending;
+    drop(subscriber);
+    pending.close();
+}
+
+void PushHandler::answer_long_poll(Subscriber& subscriber, const Message& message) {
+    http::Response& response = later_;
+    response.clear();
+    response.add_header("Cache-Control", "no-cache");
+    response.add_header("ETag", quoted_id(message.id));
+    if (!message.event.empty()) response.add_header("X-Event", message.event);
+    response.add_header("Content-Type", message.content_type.empty()
+                                            ? std::string_view("text/plain; charset=utf-8")
+                                            : std::string_view(message.content_type));
+    response.set_body(message.data);
+    http::Pending pending = subscriber.pending;
+    drop(subscriber);
+    pending.respond(response);
+    ++stats_.delivered;
+}
+
+void PushHandler::on_long_poll_timeout(Subscriber& subscriber) {
+    ++stats_.long_poll_timeouts;
+    http::Response& response = later_;
+    response.clear();
+    response.set_status(304);
+    response.add_header("Cache-Control", "no-cache");
+    // The same id comes back, so the next poll asks again from where this one stood.
+    response.add_header("ETag", quoted_id(subscriber.last_id));
+    http::Pending pending = subscriber.pending;
+    drop(subscriber);
+    pending.respond(response);
+}
+
+void PushHandler::close_channel(const std::string& name) {
+    auto found = channels_.find(name);
+    if (found == channels_.end()) return;
+    LocalChannel& channel = *found->second;
+    for (Subscriber* s = channel.head; s != nullptr;) {
+        Subscriber* next = s->next;
+        http::Pending pending = s->pending;
+        bool sse = s->sse;
+        drop(*s, false);  // the Registry forgot the channel already
+        if (sse) {
+            pending.finish();
+        } else {
+            http::Response& response = later_;
+            response.clear();
+            plain(response, 410, "channel deleted");
+            pending.respond(response);
+        }
+        s = next;
+    }
+}
+
+void PushHandler::on_tick() {
+    std::int64_t now = context_->now_ms();
+    bool heartbeat = now >= next_heartbeat_ms_;
+    if (heartbeat) next_heartbeat_ms_ = now + options_.heartbeat_ms;
+    for (auto it = channels_.begin(); it != channels_.end();) {
+        LocalChannel& channel = *it->second;
+        if (channel.count == 0) {
+            it = channels_.erase(it);
+            continue;
+        }
+        if (heartbeat) {
+            // Only streams that were silent for a whole period: a busy channel needs none.
+            for (Subscriber* s = channel.head; s != nullptr;) {
+                Subscriber* next = s->next;
+                if (s->sse && now - s->last_write_ms >= options_.heartbeat_ms) {
+                    const auto& frame = s->pending.chunked() ? heartbeat_chunked_ : heartbeat_raw_;
+                    if (s->pending.queued_bytes() + frame->data.size() > options_.max_queue_bytes) {
+                        close_slow(*s, s->pending.queued_bytes());
+                    } else {
+                        s->pending.write_framed(frame, 0, frame->data.size());
+                        s->last_write_ms = now;
+                    }
+                }
+                s = next;
+            }
+        }
+        ++it;
+    }
+    if (loop_ == 0) hub_->registry().prune(core::wall_ms());
+    context_->timers().schedule(*tick_, now + kTickMs);
+}
+
+// ---- the publish API --------------------------------------------------------------------------
+
+bool PushHandler::authorized(const http::Request& request, http::Response& response) const {
+    if (options_.token.empty()) return true;
+    std::string_view given = request.header("authorization");
+    constexpr std::string_view scheme = "Bearer ";
+    bool ok = false;
+    if (given.size() == scheme.size() + options_.token.size() &&
+        http::iequals(given.substr(0, scheme.size()), scheme)) {
+        // Compare every byte, whatever the first difference, so that timing tells nothing.
+        unsigned char diff = 0;
+        std::string_view token = given.substr(scheme.size());
+        for (std::size_t i = 0; i < token.size(); ++i) {
+            diff |= static_cast<unsigned char>(token[i] ^ options_.token[i]);
+        }
+        ok = diff == 0;
+    }
+    if (ok) return true;
+    if (given.empty()) {
+        plain(response, 401, "publishing needs Authorization: Bearer <token>");
+        response.add_header("WWW-Authenticate", "Bearer realm=\"c10k publish\"");
+    } else {
+        plain(response, 403, "wrong publish token");
+    }
+    return false;
+}
+
+void PushHandler::serve_publish_api(const http::Request& request, http::Response& response) {
+    std::string_view path = request.path();
+    if (path.size() < kPublishPath.size() || path.substr(0, kPublishPath.size()) != kPublishPath) {
+        plain(response, 404, "the publish listener serves /pub/<channel> only");
+        return;
+    }
+    if (!authorized(request, response)) return;
+    std::string_view name = path.substr(kPublishPath.size());
+    if (!valid_channel_name(name)) {
+        plain(response, 400,
+              "bad channel name: use 1-128 of A-Z a-z 0-9 . _ ~ : @ - (not . or ..)");
+        return;
+    }
+    switch (request.method) {
+        case http::Method::post:
+        case http::Method::put:
+            publish(request, response, name);
+            return;
+        case http::Method::get:
+        case http::Method::head: {
+            auto info = hub_->registry().info(name, core::wall_ms());
+            if (!info) {
+                json(response, 404,
+                     fmt::format("{{\"channel\":{},\"error\":\"no such channel\"}}",
+                                 core::json_quote(name)));
+                return;
+            }
+            json(response, 200, channel_info_json(name, *info));
+            return;
+        }
+        case http::Method::delete_:
+            if (!hub_->remove(name)) {
+                json(response, 404,
+                     fmt::format("{{\"channel\":{},\"error\":\"no such channel\"}}",
+                                 core::json_quote(name)));
+                return;
+            }
+            json(response, 200,
+                 fmt::format("{{\"channel\":{},\"deleted\":true}}", core::json_quote(name)));
+            return;
+        default:
+            plain(response, 405, "publish with POST, describe with GET, close with DELETE");
+            response.add_header("Allow", "GET, HEAD, POST, PUT, DELETE");
+            return;
+    }
+}
+
+void PushHandler::publish(const http::Request& request, http::Response& response,
+                          std::string_view name) {
+    std::string_view event = request.header("x-event");
+    if (event.empty()) event = query_param(request.query(), "event");
+    if (!event.empty() && !valid_event_name(event)) {
+        plain(response, 400, "bad event name: use 1-64 of A-Z a-z 0-9 . _ : -");
+        return;
+    }
+    auto published = hub_->publish(name, std::string(event), std::string(request.body),
+                                   std::string(request.header("content-type")));
+    json(response, 200,
+         fmt::format("{{\"channel\":{},\"id\":\"{}\",\"subscribers\":{}}}", core::json_quote(name),
+                     published.message->id, published.subscribers));
+}
+
+}  // namespace c10k::push

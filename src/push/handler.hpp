@@ -1,0 +1,91 @@
+#pragma once
+// PushHandler: the per-loop side of live push. GET <prefix><channel> subscribes (Server-Sent
+// Events when the client accepts text/event-stream, long-poll otherwise); the publish listener
+// serves /pub/<channel> (POST publishes, GET describes, DELETE closes). Everything else goes to
+// the fallback handler (static files).
+//
+// Subscribers are deferred responses (http/pending.hpp). Each loop keeps its own subscribers
+// per channel; a message reaches the loop once (posted by the Hub), is framed once per transport
+// into a shared buffer, and every SSE subscriber's queue takes a reference to it.
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+#include "core/log.hpp"
+#include "http/context.hpp"
+#include "http/handler.hpp"
+#include "push/hub.hpp"
+
+namespace c10k::push {
+
+/// Counters of one loop (for tests and the status page to come).
+struct PushStats {
+    std::uint64_t subscribed = 0;
+    std::uint64_t delivered = 0;
+    std::uint64_t closed_slow = 0;  ///< closed at --push-max-queue
+    std::uint64_t long_poll_timeouts = 0;
+};
+
+class PushHandler final : public http::Handler {
+public:
+    PushHandler(std::shared_ptr<Hub> hub, std::unique_ptr<http::Handler> fallback);
+    ~PushHandler() override;
+
+    void handle(const http::Request& request, http::Response& response) override;
+    void on_loop_start(http::LoopContext& context) override;
+    void on_loop_stop(http::LoopContext& context) override;
+    std::uint64_t body_limit(std::uint8_t listener) const override;
+
+    /// On this loop's thread (posted by the Hub): gives `message` to the channel's subscribers.
+    void deliver(const std::string& channel, const MessagePtr& message);
+    /// On this loop's thread: the channel was deleted; ends its subscribers' responses.
+    void close_channel(const std::string& channel);
+
+    const PushStats& stats() const { return stats_; }
+
+private:
+    struct Subscriber;
+    struct LocalChannel;
+    struct Tick;
+    struct NameHash {
+        using is_transparent = void;
+        std::size_t operator()(std::string_view name) const noexcept {
+            return std::hash<std::string_view>{}(name);
+        }
+    };
+
+    void subscribe(const http::Request& request, http::Response& response,
+                   std::string_view channel);
+    void serve_publish_api(const http::Request& request, http::Response& response);
+    void publish(const http::Request& request, http::Response& response, std::string_view channel);
+    bool authorized(const http::Request& request, http::Response& response) const;
+    LocalChannel& local_channel(std::string_view name);
+    void link(LocalChannel& channel, Subscriber& subscriber);
+    /// Forgets a subscriber: unlinks it, tells the Registry, frees it.
+    void drop(Subscriber& subscriber, bool tell_registry = true);
+    void send_to_sse(Subscriber& subscriber, LocalChannel& channel, const Message& message);
+    void answer_long_poll(Subscriber& subscriber, const Message& message);
+    void on_long_poll_timeout(Subscriber& subscriber);
+    void on_tick();
+    void close_slow(Subscriber& subscriber, std::uint64_t queued);
+
+    std::shared_ptr<Hub> hub_;
+    const PushOptions& options_;
+    std::unique_ptr<http::Handler> fallback_;
+    http::LoopContext* context_ = nullptr;
+    std::size_t loop_ = 0;
+    std::unordered_map<std::string, std::unique_ptr<LocalChannel>, NameHash, std::equal_to<>>
+        channels_;
+    std::unique_ptr<Tick> tick_;
+    http::Response later_;  ///< for answers given outside handle(): the loop's own is busy then
+    core::RefPtr<http::Blob> heartbeat_chunked_;
+    core::RefPtr<http::Blob> heartbeat_raw_;
+    std::int64_t next_heartbeat_ms_ = 0;
+    core::RateLimitedLog slow_log_;
+    PushStats stats_;
+};
+
+}  // namespace c10k::push

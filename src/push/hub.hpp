@@ -1,0 +1,77 @@
+#pragma once
+// The process-wide side of push: the channel Registry, and the event loops that hold
+// subscribers. A publish goes through the Hub, which assigns the id and posts the message to
+// every loop with subscribers on the channel. Posting happens under one mutex, so each loop
+// receives a channel's messages in id order even when several loops publish at once; the
+// delivery itself (framing, writing to subscribers) runs on each loop, without the lock.
+
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/mailbox.hpp"
+#include "push/registry.hpp"
+
+namespace c10k::push {
+
+class PushHandler;
+
+/// What `c10k serve --push ...` configures.
+struct PushOptions {
+    /// URL path prefixes whose GET is a subscription ("/live/" -> GET /live/<channel>).
+    std::vector<std::string> prefixes;
+    /// Index of the listener that serves the publish API (/pub/<channel>); -1: none.
+    int publish_listener = -1;
+    /// When set, publishing needs "Authorization: Bearer <token>".
+    std::string token;
+    /// Messages a new subscriber without a Last-Event-ID gets at once (0: none).
+    std::size_t first_count = 0;
+    /// An SSE stream that sent nothing for this long gets a comment line.
+    std::int64_t heartbeat_ms = 15'000;
+    /// A long-poll that saw no message for this long is answered 304.
+    std::int64_t long_poll_timeout_ms = 30'000;
+    /// A subscriber with more than this queued (not taken by its socket) is closed.
+    std::uint64_t max_queue_bytes = 256 * 1024;
+    /// Largest publish body; larger gets 413.
+    std::uint64_t max_message_bytes = 64 * 1024;
+    /// The SSE `retry:` field: how long a browser waits before reconnecting.
+    std::int64_t retry_ms = 2'000;
+};
+
+class Hub {
+public:
+    Hub(PushOptions options, RegistryOptions registry_options);
+    Hub(const Hub&) = delete;
+    Hub& operator=(const Hub&) = delete;
+
+    const PushOptions& options() const { return options_; }
+    Registry& registry() { return registry_; }
+
+    /// A loop starts serving (on its thread): messages for it go to `handler` via `mailbox`.
+    void attach(std::size_t loop, PushHandler& handler, core::Mailbox& mailbox);
+    /// The loop stopped: nothing more is posted to it.
+    void detach(std::size_t loop);
+
+    /// Stores the message and posts it to every loop with subscribers on the channel.
+    Registry::Published publish(std::string_view channel, std::string event, std::string data,
+                                std::string content_type);
+    /// Deletes the channel and tells its loops to close its subscribers. False: no such channel.
+    bool remove(std::string_view channel);
+
+private:
+    struct Slot {
+        PushHandler* handler = nullptr;
+        core::Mailbox* mailbox = nullptr;
+    };
+
+    PushOptions options_;
+    Registry registry_;
+    std::mutex mutex_;         ///< orders posts: a loop gets a channel's ids in order
+    std::vector<Slot> loops_;  ///< guarded by mutex_
+};
+
+}  // namespace c10k::push

@@ -1,0 +1,449 @@
+// Live push end to end: the real binary with --push, SSE and long-poll subscribers on raw
+// sockets, publishes through the publish listener. The core behaviours run on every engine that
+// holds subscribers.
+
+#include <signal.h>
+#include <sys/socket.h>
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "support/push_client.hpp"
+#include "support/server_process.hpp"
+
+namespace c10k::test {
+namespace {
+
+const std::vector<std::string> kPushEngines = {"epoll", "epoll-lt", "poll", "select", "sigio"};
+
+struct PushServer {
+    explicit PushServer(const std::string& engine, std::vector<std::string> extra = {},
+                        int threads = 1) {
+        std::vector<std::string> args = {"serve",
+                                         "--root",
+                                         site.path(),
+                                         "--listen",
+                                         "127.0.0.1:0",
+                                         "--publish-listen",
+                                         "127.0.0.1:0",
+                                         "--engine",
+                                         engine,
+                                         "--threads",
+                                         std::to_string(threads),
+                                         "--push",
+                                         "/live/"};
+        args.insert(args.end(), extra.begin(), extra.end());
+        site.write("index.html", "home\n");
+        server = std::make_unique<ServerProcess>(args);
+        port = server->port();
+        pub = publish_port(*server);
+    }
+    /// Publishes and returns the id the server assigned.
+    std::string publish(const std::string& channel, const std::string& body,
+                        const std::string& headers = {}) {
+        HttpResponse r = request(pub, "POST", "/pub/" + channel, body, headers);
+        EXPECT_EQ(r.status, 200) << r.body;
+        auto at = r.body.find("\"id\":\"");
+        if (at == std::string::npos) return {};
+        at += 6;
+        return r.body.substr(at, r.body.find('"', at) - at);
+    }
+    TempDir site;
+    std::unique_ptr<ServerProcess> server;
+    int port = 0;
+    int pub = 0;
+};
+
+std::unique_ptr<SseClient> subscribe(int port, const std::string& path,
+                                     const std::string& headers = {}) {
+    auto client = std::make_unique<SseClient>(port, path, headers);
+    EXPECT_TRUE(client->read_head());
+    return client;
+}
+
+std::uint64_t as_id(const std::string& text) {
+    return std::stoull(text);
+}
+
+/// Reads the long-poll answer the server gives on `client` (a poll sent before).
+HttpResponse poll_answer(HttpClient& client, int timeout_ms = 5000) {
+    HttpResponse response;
+    if (!client.read_response(response, timeout_ms)) response.status = 0;
+    return response;
+}
+
+class PushOnEveryEngine : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(PushOnEveryEngine, SseStreamCarriesEveryPublishInOrder) {
+    PushServer s(GetParam());
+    auto sub = subscribe(s.port, "/live/scores");
+    EXPECT_EQ(sub->status(), 200);
+    EXPECT_EQ(sub->header("content-type"), "text/event-stream");
+    EXPECT_EQ(sub->header("transfer-encoding"), "chunked");
+    EXPECT_EQ(sub->header("cache-control"), "no-cache");
+    std::string first = s.publish("scores", "1-0");
+    s.publish("scores", "line one\nline two", "X-Event: update\r\n");
+    s.publish("scores", "2-0");
+    SseEvent e;
+    ASSERT_TRUE(sub->next_event(e));
+    EXPECT_EQ(e.id, first);
+    EXPECT_EQ(e.data, "1-0");
+    ASSERT_TRUE(sub->next_event(e));
+    EXPECT_EQ(as_id(e.id), as_id(first) + 1);
+    EXPECT_EQ(e.event, "update");
+    EXPECT_EQ(e.data, "line one\nline two");
+    ASSERT_TRUE(sub->next_event(e));
+    EXPECT_EQ(as_id(e.id), as_id(first) + 2);
+    EXPECT_EQ(e.data, "2-0");
+}
+
+TEST_P(PushOnEveryEngine, ResumeWithLastEventIdLosesNothingAndRepeatsNothing) {
+    PushServer s(GetParam());
+    std::string seen;
+    {
+        auto sub = subscribe(s.port, "/live/c");
+        s.publish("c", "m1");
+        s.publish("c", "m2");
+        SseEvent e;
+        ASSERT_TRUE(sub->next_event(e));
+        ASSERT_TRUE(sub->next_event(e));
+        EXPECT_EQ(e.data, "m2");
+        seen = e.id;
+    }
+    s.publish("c", "m3");
+    s.publish("c", "m4");
+    s.publish("c", "m5");
+    auto sub = subscribe(s.port, "/live/c", "Last-Event-ID: " + seen + "\r\n");
+    s.publish("c", "m6");
+    for (int i = 3; i <= 6; ++i) {
+        SseEvent e;
+        ASSERT_TRUE(sub->next_event(e)) << "message " << i;
+        EXPECT_EQ(e.data, "m" + std::to_string(i));
+        EXPECT_EQ(as_id(e.id), as_id(seen) + static_cast<std::uint64_t>(i - 2));
+    }
+    SseEvent extra;
+    EXPECT_FALSE(sub->next_event(extra, 300)) << "repeated: " << extra.data;
+}
+
+TEST_P(PushOnEveryEngine, LongPollWaitsForTheNextMessageAndResumesByEtag) {
+    PushServer s(GetParam());
+    HttpClient client(s.port);
+    client.send_get("/live/lp");
+    HttpResponse early;
+    EXPECT_FALSE(client.read_response(early, 300)) << "answered before any publish";
+    std::string id = s.publish("lp", "{\"score\":1}", "Content-Type: application/json\r\n");
+    HttpResponse r = poll_answer(client);
+    ASSERT_EQ(r.status, 200);
+    EXPECT_EQ(r.body, "{\"score\":1}");
+    EXPECT_EQ(r.header("etag"), "\"" + id + "\"");
+    EXPECT_EQ(r.header("content-type"), "application/json");
+    // The next poll, on the same connection, names what it has and waits for what follows.
+    client.send_get("/live/lp", "If-None-Match: " + r.header("etag") + "\r\n");
+    EXPECT_FALSE(client.read_response(early, 300));
+    std::string next = s.publish("lp", "{\"score\":2}");
+    r = poll_answer(client);
+    ASSERT_EQ(r.status, 200);
+    EXPECT_EQ(r.body, "{\"score\":2}");
+    EXPECT_EQ(as_id(next), as_id(id) + 1);
+    // A poll that names an older id gets the message after it at once.
+    HttpClient again(s.port);
+    again.send_get("/live/lp", "Last-Event-ID: " + id + "\r\n");
+    r = poll_answer(again, 2000);
+    ASSERT_EQ(r.status, 200);
+    EXPECT_EQ(r.body, "{\"score\":2}");
+}
+
+TEST_P(PushOnEveryEngine, PublishOnOneLoopReachesSubscribersOnEveryLoop) {
+    // Four loops, each with its own SO_REUSEPORT listener: the kernel spreads 24 subscribers
+    // over them, and the publish lands on whichever loop accepts the publish connection.
+    PushServer s(GetParam(), {}, 4);
+    std::vector<std::unique_ptr<SseClient>> subs;
+    for (int i = 0; i < 24; ++i) subs.push_back(subscribe(s.port, "/live/all"));
+    // Every subscriber is counted before the first publish.
+    for (int i = 0; i < 50; ++i) {
+        HttpResponse info = request(s.pub, "GET", "/pub/all");
+        if (info.body.find("\"subscribers\":24") != std::string::npos) break;
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    std::vector<std::string> ids;
+    for (int m = 0; m < 5; ++m) ids.push_back(s.publish("all", "msg" + std::to_string(m)));
+    for (auto& sub : subs) {
+        for (int m = 0; m < 5; ++m) {
+            SseEvent e;
+            ASSERT_TRUE(sub->next_event(e));
+            EXPECT_EQ(e.id, ids[static_cast<std::size_t>(m)]);
+            EXPECT_EQ(e.data, "msg" + std::to_string(m));
+        }
+    }
+}
+
+TEST_P(PushOnEveryEngine, SigtermEndsStreamsCleanlyAndAnswersLongPolls) {
+    PushServer s(GetParam());
+    auto sub = subscribe(s.port, "/live/t");
+    HttpClient poller(s.port);
+    poller.send_get("/live/t");
+    s.publish("t", "before");
+    SseEvent e;
+    ASSERT_TRUE(sub->next_event(e));
+    HttpResponse first = poll_answer(poller);
+    ASSERT_EQ(first.status, 200);
+    poller.send_get("/live/t", "If-None-Match: " + first.header("etag") + "\r\n");
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    ::kill(s.server->pid(), SIGTERM);
+    EXPECT_TRUE(sub->wait_end(5000));
+    EXPECT_TRUE(sub->saw_last_chunk()) << "the stream was cut instead of ended";
+    HttpResponse last = poll_answer(poller);
+    EXPECT_EQ(last.status, 503);
+    EXPECT_EQ(last.header("connection"), "close");
+    EXPECT_EQ(s.server->stop(SIGTERM, 10000), 0);
+}
+
+INSTANTIATE_TEST_SUITE_P(PushEngines, PushOnEveryEngine, ::testing::ValuesIn(kPushEngines),
+                         [](const auto& info) {
+                             std::string name = info.param;
+                             for (char& c : name) {
+                                 if (c == '-') c = '_';
+                             }
+                             return name;
+                         });
+
+// ---- the rest on the default engine --------------------------------------------------------
+
+TEST(Push, HistoryLostIsAnExplicitEventNotASilentGap) {
+    PushServer s("epoll", {"--push-history", "2"});
+    std::string first = s.publish("h", "a");
+    for (const char* body : {"b", "c", "d", "e"}) s.publish("h", body);
+    auto sub = subscribe(s.port, "/live/h", "Last-Event-ID: " + first + "\r\n");
+    SseEvent e;
+    ASSERT_TRUE(sub->next_event(e));
+    EXPECT_EQ(e.event, "history-lost");
+    EXPECT_EQ(e.id, "");  // it does not move the client's Last-Event-ID
+    EXPECT_NE(e.data.find(first), std::string::npos) << e.data;
+    ASSERT_TRUE(sub->next_event(e));
+    EXPECT_EQ(e.data, "d");
+    ASSERT_TRUE(sub->next_event(e));
+    EXPECT_EQ(e.data, "e");
+    // Long-poll: the same news as a response, with an ETag that fetches the oldest held next.
+    HttpClient poller(s.port);
+    poller.send_get("/live/h", "Last-Event-ID: " + first + "\r\n");
+    HttpResponse r = poll_answer(poller);
+    ASSERT_EQ(r.status, 200);
+    EXPECT_EQ(r.header("x-event"), "history-lost");
+    poller.send_get("/live/h", "If-None-Match: " + r.header("etag") + "\r\n");
+    r = poll_answer(poller);
+    ASSERT_EQ(r.status, 200);
+    EXPECT_EQ(r.body, "d");
+}
+
+TEST(Push, PushFirstNewestGivesTheCurrentStateAtOnce) {
+    PushServer s("epoll", {"--push-first", "newest"});
+    s.publish("score", "old");
+    std::string id = s.publish("score", "current");
+    auto sub = subscribe(s.port, "/live/score");
+    SseEvent e;
+    ASSERT_TRUE(sub->next_event(e, 2000));
+    EXPECT_EQ(e.data, "current");
+    EXPECT_EQ(e.id, id);
+    HttpResponse r = fetch(s.port, "/live/score");
+    EXPECT_EQ(r.status, 200);
+    EXPECT_EQ(r.body, "current");
+    // Without --push-first a new subscriber waits for the next message.
+    PushServer plain("epoll");
+    plain.publish("score", "old");
+    auto waiting = subscribe(plain.port, "/live/score");
+    EXPECT_FALSE(waiting->next_event(e, 300));
+}
+
+TEST(Push, LongPollTimesOutWith304AndKeepsTheConnection) {
+    PushServer s("epoll", {"--push-long-poll-timeout", "1s"});
+    std::string id = s.publish("idle", "x");
+    HttpClient client(s.port);
+    client.send_get("/live/idle", "Last-Event-ID: " + id + "\r\n");
+    HttpResponse r = poll_answer(client, 5000);
+    EXPECT_EQ(r.status, 304);
+    EXPECT_EQ(r.header("etag"), "\"" + id + "\"");
+    client.send_get("/index.html");
+    r = poll_answer(client);
+    EXPECT_EQ(r.status, 200);
+    EXPECT_EQ(r.body, "home\n");
+}
+
+TEST(Push, PublishingOnlyOnThePublishListenerAndTokenChecked) {
+    PushServer s("epoll", {"--publish-token", "s3cret"});
+    // The public listener never publishes: /pub/ there is an ordinary path.
+    HttpResponse r = request(s.port, "POST", "/pub/x", "hello");
+    EXPECT_NE(r.status, 200);
+    EXPECT_EQ(r.body.find("\"id\""), std::string::npos);
+    r = request(s.port, "GET", "/pub/x");
+    EXPECT_EQ(r.status, 404);
+    r = request(s.pub, "POST", "/pub/x", "hello");
+    EXPECT_EQ(r.status, 401);
+    EXPECT_NE(r.header("www-authenticate").find("Bearer"), std::string::npos);
+    r = request(s.pub, "POST", "/pub/x", "hello", "Authorization: Bearer wrong\r\n");
+    EXPECT_EQ(r.status, 403);
+    r = request(s.pub, "POST", "/pub/x", "hello", "Authorization: Bearer s3cret\r\n");
+    EXPECT_EQ(r.status, 200);
+    EXPECT_NE(r.body.find("\"id\":\""), std::string::npos);
+    // Nothing but /pub/ on the publish listener.
+    r = request(s.pub, "GET", "/index.html", "", "Authorization: Bearer s3cret\r\n");
+    EXPECT_EQ(r.status, 404);
+}
+
+TEST(Push, ChannelInfoAndDeleteCloseSubscribers) {
+    PushServer s("epoll");
+    auto sub = subscribe(s.port, "/live/gone");
+    HttpClient poller(s.port);
+    poller.send_get("/live/gone");
+    std::string id = s.publish("gone", "last words");
+    SseEvent e;
+    ASSERT_TRUE(sub->next_event(e));
+    HttpResponse lp = poll_answer(poller);
+    ASSERT_EQ(lp.status, 200);
+    poller.send_get("/live/gone", "If-None-Match: " + lp.header("etag") + "\r\n");
+    HttpResponse info;
+    for (int i = 0; i < 50; ++i) {
+        info = request(s.pub, "GET", "/pub/gone");
+        if (info.body.find("\"subscribers\":2") != std::string::npos) break;
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    EXPECT_EQ(info.status, 200);
+    EXPECT_NE(info.body.find("\"subscribers\":2"), std::string::npos) << info.body;
+    EXPECT_NE(info.body.find("\"last_id\":\"" + id + "\""), std::string::npos) << info.body;
+    EXPECT_NE(info.body.find("\"messages\":1"), std::string::npos) << info.body;
+    HttpResponse del = request(s.pub, "DELETE", "/pub/gone");
+    EXPECT_EQ(del.status, 200);
+    EXPECT_TRUE(sub->wait_end(3000));
+    EXPECT_TRUE(sub->saw_last_chunk());
+    HttpResponse ended = poll_answer(poller);
+    EXPECT_EQ(ended.status, 410);
+    EXPECT_EQ(request(s.pub, "GET", "/pub/gone").status, 404);
+    EXPECT_EQ(request(s.pub, "DELETE", "/pub/gone").status, 404);
+}
+
+TEST(Push, BadInputGetsAClearAnswer) {
+    PushServer s("epoll", {"--push-max-message", "1000"});
+    HttpResponse r = request(s.pub, "POST", "/pub/big", std::string(1001, 'x'));
+    EXPECT_EQ(r.status, 413);
+    r = request(s.pub, "POST", "/pub/ok", std::string(1000, 'x'));
+    EXPECT_EQ(r.status, 200);
+    r = request(s.pub, "POST", "/pub/bad%20name", "x");
+    EXPECT_EQ(r.status, 400);
+    r = request(s.pub, "POST", "/pub/ok", "x", "X-Event: two\r\n words\r\n");
+    EXPECT_EQ(r.status, 400);
+    r = request(s.pub, "POST", "/pub/ok?event=bad%0aname", "x");
+    EXPECT_EQ(r.status, 400);
+    r = fetch(s.port, "/live/bad%2Fname");
+    EXPECT_EQ(r.status, 400);
+    r = fetch(s.port, "/live/");
+    EXPECT_EQ(r.status, 400);
+    r = request(s.port, "POST", "/live/ok", "x");
+    EXPECT_EQ(r.status, 405);
+    // A Last-Event-ID that is not an id counts as none: the subscriber gets what comes next.
+    auto sub = subscribe(s.port, "/live/ok", "Last-Event-ID: banana\r\n");
+    std::string id = s.publish("ok", "fresh");
+    SseEvent e;
+    ASSERT_TRUE(sub->next_event(e));
+    EXPECT_EQ(e.data, "fresh");
+    EXPECT_EQ(e.id, id);
+}
+
+TEST(Push, Http10StreamIsDelimitedByTheClose) {
+    PushServer s("epoll");
+    SseClient sub(s.port, "/live/old", {}, /*http10=*/true);
+    ASSERT_TRUE(sub.read_head());
+    EXPECT_EQ(sub.header("transfer-encoding"), "");
+    EXPECT_EQ(sub.header("connection"), "close");
+    s.publish("old", "hello 1.0");
+    SseEvent e;
+    ASSERT_TRUE(sub.next_event(e));
+    EXPECT_EQ(e.data, "hello 1.0");
+    ASSERT_EQ(request(s.pub, "DELETE", "/pub/old").status, 200);
+    EXPECT_TRUE(sub.wait_end(3000));
+    EXPECT_TRUE(sub.closed());
+}
+
+long rss_kb(pid_t pid) {
+    std::FILE* f = std::fopen(("/proc/" + std::to_string(pid) + "/status").c_str(), "r");
+    if (f == nullptr) return -1;
+    char line[256];
+    long kb = -1;
+    while (std::fgets(line, sizeof line, f) != nullptr) {
+        if (std::sscanf(line, "VmRSS: %ld kB", &kb) == 1) break;
+    }
+    std::fclose(f);
+    return kb;
+}
+
+TEST(Push, SlowSubscriberIsClosedAtItsBoundAndOthersGetEverything) {
+    // History of one message, so that what the server holds is the queues, not the history.
+    PushServer s("epoll", {"--push-max-queue", "262144", "--push-max-message", "100000",
+                           "--push-history", "1"});
+    // A subscriber that never reads, with a small fixed receive buffer so the server's queue
+    // fills instead of the kernel's buffers.
+    auto slow = std::make_unique<SseClient>(s.port, "/live/firehose", "", false, 4096);
+    ASSERT_TRUE(slow->read_head());
+    auto fast = subscribe(s.port, "/live/firehose");
+    long before = rss_kb(s.server->pid());
+    // 15 MB in all: past what the kernel's socket buffers absorb (up to 4 MB each way on
+    // loopback) plus the slow one's bound.
+    std::string body(50'000, 'p');
+    constexpr int kMessages = 300;
+    int received = 0;
+    for (int i = 0; i < kMessages; ++i) {
+        s.publish("firehose", body);
+        SseEvent e;
+        ASSERT_TRUE(fast->next_event(e)) << "message " << i;
+        EXPECT_EQ(e.data.size(), body.size());
+        ++received;
+    }
+    EXPECT_EQ(received, kMessages);
+    EXPECT_TRUE(slow->wait_end(5000)) << "the slow subscriber was never closed";
+    long after = rss_kb(s.server->pid());
+    EXPECT_LT(after - before, 2 * 1024) << "RSS grew by " << (after - before) << " kB";
+    EXPECT_NE(s.server->output().find("closing a slow subscriber"), std::string::npos);
+}
+
+TEST(Push, DisconnectFreesTheSubscriberAtOnce) {
+    PushServer s("epoll");
+    std::vector<std::unique_ptr<SseClient>> subs;
+    for (int i = 0; i < 40; ++i) subs.push_back(subscribe(s.port, "/live/count"));
+    HttpClient poller(s.port);
+    poller.send_get("/live/count");
+    auto count_is = [&](int n) {
+        for (int i = 0; i < 50; ++i) {
+            HttpResponse info = request(s.pub, "GET", "/pub/count");
+            if (info.body.find("\"subscribers\":" + std::to_string(n) + ",") != std::string::npos) {
+                return true;
+            }
+            std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        }
+        return false;
+    };
+    EXPECT_TRUE(count_is(41));
+    subs.resize(10);
+    EXPECT_TRUE(count_is(11));
+    subs.clear();
+    ::shutdown(poller.fd(), SHUT_RDWR);
+    EXPECT_TRUE(count_is(0));
+}
+
+TEST(Push, BadFlagsSayWhatIsWrong) {
+    auto r = run_command({"serve", "--push", "live", "--listen", "127.0.0.1:0"});
+    EXPECT_NE(r.status, 0);
+    EXPECT_NE(r.output.find("must be a URL path prefix"), std::string::npos) << r.output;
+    r = run_command({"serve", "--push", "/live/", "--engine", "fork", "--listen", "127.0.0.1:0"});
+    EXPECT_NE(r.status, 0);
+    EXPECT_NE(r.output.find("cannot hold push subscribers"), std::string::npos) << r.output;
+    r = run_command(
+        {"serve", "--push", "/live/", "--push-first", "latest", "--listen", "127.0.0.1:0"});
+    EXPECT_NE(r.status, 0);
+    EXPECT_NE(r.output.find("--push-first"), std::string::npos) << r.output;
+}
+
+}  // namespace
+}  // namespace c10k::test
