@@ -5,13 +5,17 @@ CMAKE_FLAGS ?=
 LISTEN ?= 127.0.0.1:8080
 FUZZ_SECONDS ?= 60
 
-.PHONY: all deps configure build run test test-sanitize asan-build tsan-build fuzz fuzz-build \
+.PHONY: all deps deps-test configure build run test test-sanitize asan-build tsan-build fuzz fuzz-build \
 	fuzz-smoke sanitize-smoke hardening-smoke micro clean
 
 all: build
 
 deps:
 	@bash scripts/install-deps.sh
+
+# What only the tests use (sanitizers, fuzzing, the anchor servers, headless Chromium).
+deps-test:
+	@bash scripts/install-deps.sh --test
 
 $(BUILD_DIR)/build.ninja:
 	cmake -S . -B $(BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=Release $(CMAKE_FLAGS)
@@ -21,10 +25,11 @@ configure: deps $(BUILD_DIR)/build.ninja
 build: configure
 	cmake --build $(BUILD_DIR) --target c10k -j $(JOBS)
 
+# The live scoreboard: the demo site, with a game simulator publishing to channel "score".
 run: build
-	./$(BUILD_DIR)/c10k serve --root examples/site --listen $(LISTEN)
+	./$(BUILD_DIR)/c10k serve --root examples/site --listen $(LISTEN) --demo
 
-test: configure
+test: deps-test configure
 	cmake --build $(BUILD_DIR) -j $(JOBS)
 	cd $(BUILD_DIR) && ctest --output-on-failure --timeout 600 -j $(JOBS)
 	$(MAKE) --no-print-directory hardening-smoke
@@ -36,11 +41,11 @@ test: configure
 ASAN_ENV := ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 TSAN_ENV := TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1
 SANITIZE_EXCLUDE := HostileMemory
-asan-build: deps
+asan-build: deps-test
 	cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DC10K_SANITIZE=address,undefined
 	cmake --build build-asan -j $(JOBS)
 
-tsan-build: deps
+tsan-build: deps-test
 	cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DC10K_SANITIZE=thread
 	cmake --build build-tsan --target c10k integration_tests conformance_tests -j $(JOBS)
 
@@ -58,7 +63,7 @@ test-sanitize: asan-build tsan-build
 FUZZ_TARGETS := session path range_conditional response_parser
 FUZZ_FLAGS := -fsanitize=fuzzer-no-link -fno-sanitize-recover=all
 FUZZ_RUN_FLAGS ?=
-fuzz-build: deps
+fuzz-build: deps-test
 	CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
 	  -DC10K_BUILD_FUZZ=ON -DC10K_BUILD_TESTS=OFF -DC10K_SANITIZE=address,undefined \
 	  "-DCMAKE_C_FLAGS=$(FUZZ_FLAGS)" "-DCMAKE_CXX_FLAGS=$(FUZZ_FLAGS)"
@@ -103,7 +108,7 @@ fuzz-smoke: fuzz-build
 # The smoke builds only what it runs; ctest stands in a failing "<target>_NOT_BUILT" test for
 # each test executable not built, which the smoke leaves out.
 SMOKE_ASAN_TARGETS := c10k unit_core unit_serve integration_tests conformance_tests
-sanitize-smoke: deps
+sanitize-smoke: deps-test
 	cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DC10K_SANITIZE=address,undefined
 	cmake --build build-asan --target $(SMOKE_ASAN_TARGETS) -j $(JOBS)
 	$(MAKE) --no-print-directory tsan-build
@@ -116,7 +121,7 @@ sanitize-smoke: deps
 	cd build-tsan && $(TSAN_ENV) ctest --output-on-failure --timeout 900 -j $(JOBS) \
 	  -L conformance -R 'AllEngines/.*(thread|epoll)'
 
-micro: deps
+micro: deps-test
 	cmake -S . -B build-micro -G Ninja -DCMAKE_BUILD_TYPE=Release -DC10K_BUILD_MICRO=ON
 	cmake --build build-micro -j $(JOBS)
 
