@@ -21,6 +21,10 @@
     // How many EventSource failures, without one successful open, before long-poll.
     const EVENTSOURCE_ATTEMPTS = 3;
     const RELOAD_INTERVAL_MS = 5000;
+    // A long-poll the server has not answered in this long is abandoned and sent again: the
+    // server answers 304 after its own wait (30 s by default), so only a lost request or a
+    // stuck intermediary gets here.
+    const LONG_POLL_ABANDON_MS = 75000;
     const REGULATION_INNINGS = 9;
 
     const $ = (id) => document.getElementById(id);
@@ -259,26 +263,42 @@
         let answered = false;
         for (;;) {
             let response;
+            const started = Date.now();
+            const abandon = new AbortController();
+            const timer = setTimeout(() => abandon.abort(), LONG_POLL_ABANDON_MS);
             try {
                 const headers = lastId !== null ? {'Last-Event-ID': lastId} : {};
-                response = await fetch(CHANNEL_URL, {headers, cache: 'no-store'});
+                response = await fetch(CHANNEL_URL,
+                                       {headers, cache: 'no-store', signal: abandon.signal});
             } catch (error) {
+                clearTimeout(timer);
                 setStatus('reconnecting…', 'reconnecting');
                 await sleep(backoff(++failures));
                 continue;
             }
+            clearTimeout(timer);
             if (response.status === 200) {
-                const text = await response.text();
+                let text;
+                try {
+                    text = await response.text();
+                } catch (error) {
+                    // The connection broke mid-body: ask again with the same id.
+                    setStatus('reconnecting…', 'reconnecting');
+                    await sleep(backoff(++failures));
+                    continue;
+                }
                 lastId = etagId(response.headers.get('ETag')) || lastId;
                 failures = 0;
                 answered = true;
                 setStatus('live: long-poll', 'long-poll');
                 show(text);
             } else if (response.status === 304) {
-                // The wait ran out with nothing new: ask again with the same id.
+                // The wait ran out with nothing new: ask again with the same id (not in a
+                // tight loop, should a server answer 304 at once).
                 failures = 0;
                 answered = true;
                 setStatus('live: long-poll', 'long-poll');
+                if (Date.now() - started < 1000) await sleep(1000);
             } else if (response.status === 404 && !answered) {
                 // This server has no live channel (a plain `c10k serve`): do as 2007 did.
                 startReload('no live channel here');

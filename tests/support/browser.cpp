@@ -278,6 +278,11 @@ JsonValue HeadlessBrowser::call(const std::string& method, const std::string& pa
     }
 }
 
+void HeadlessBrowser::run_before_each_document(const std::string& script) {
+    call("Page.addScriptToEvaluateOnNewDocument", R"({"source":)" + json_string(script) + "}", true,
+         10000);
+}
+
 void HeadlessBrowser::navigate(const std::string& url, int timeout_ms) {
     JsonValue result =
         call("Page.navigate", R"({"url":)" + json_string(url) + "}", true, timeout_ms);

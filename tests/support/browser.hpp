@@ -38,6 +38,10 @@ public:
     HeadlessBrowser(const HeadlessBrowser&) = delete;
     HeadlessBrowser& operator=(const HeadlessBrowser&) = delete;
 
+    /// Runs `script` in every document this page loads from now on, before the document's own
+    /// scripts: to take away or replace a browser feature that a test wants missing.
+    void run_before_each_document(const std::string& script);
+
     /// Loads `url` and waits (up to timeout_ms) for its load event. Throws on a network error
     /// or a timeout.
     void navigate(const std::string& url, int timeout_ms = 15000);
