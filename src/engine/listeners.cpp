@@ -54,7 +54,10 @@ core::Result<std::vector<core::unique_fd>> ListenerSet::for_loop() {
     }
     core::ListenOptions options;
     options.backlog = backlog_;
-    for (const auto& endpoint : endpoints_) {
+    std::size_t count = endpoints_.size();
+    if (secondary_ && last_first_only_ && count > 0) --count;
+    for (std::size_t i = 0; i < count; ++i) {
+        const auto& endpoint = endpoints_[i];
         auto fd = core::listen_on(endpoint, options);
         if (!fd) return core::Errno{fd.error()};
         result.push_back(std::move(fd.value()));

@@ -3,11 +3,14 @@
 #include <fmt/core.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <charconv>
+#include <cstring>
 
 #include "core/clock.hpp"
 #include "core/json.hpp"
 #include "http/session.hpp"
+#include "push/group_member.hpp"
 #include "push/info_json.hpp"
 #include "push/names.hpp"
 #include "push/sse.hpp"
@@ -108,8 +111,13 @@ PushHandler::PushHandler(std::shared_ptr<Hub> hub, std::unique_ptr<http::Handler
 }
 
 PushHandler::~PushHandler() {
-    // Connections close before handlers die, and closing drops every subscriber; whatever is
-    // left (a loop that failed to start) is freed here without touching sessions.
+    // Connections close before the loop stops, and closing drops every subscriber, so nothing
+    // is left here; the loop's timer wheel may be gone already, so nothing is cancelled.
+    context_ = nullptr;
+    free_subscribers();
+}
+
+void PushHandler::free_subscribers() {
     for (auto& entry : channels_) {
         Subscriber* s = entry.second->head;
         while (s != nullptr) {
@@ -118,8 +126,9 @@ PushHandler::~PushHandler() {
             delete s;
             s = next;
         }
+        entry.second->head = nullptr;
+        entry.second->count = 0;
     }
-    if (tick_ && context_ != nullptr) context_->timers().cancel(*tick_);
 }
 
 void PushHandler::on_loop_start(http::LoopContext& context) {
@@ -129,12 +138,19 @@ void PushHandler::on_loop_start(http::LoopContext& context) {
     tick_ = std::make_unique<Tick>(*this);
     context.timers().schedule(*tick_, context.now_ms() + kTickMs);
     next_heartbeat_ms_ = context.now_ms() + options_.heartbeat_ms;
+    if (loop_ == 0 && hub_->in_group()) {
+        group_ = std::make_unique<GroupMember>(*hub_, context);
+        group_->start();
+    }
     if (fallback_) fallback_->on_loop_start(context);
 }
 
 void PushHandler::on_loop_stop(http::LoopContext& context) {
     hub_->detach(loop_);
+    if (group_) group_->stop();
     if (tick_) context.timers().cancel(*tick_);
+    free_subscribers();  // none, unless the loop stopped with connections open
+    context_ = nullptr;
     if (fallback_) fallback_->on_loop_stop(context);
 }
 
@@ -390,6 +406,12 @@ void PushHandler::close_channel(const std::string& name) {
     }
 }
 
+void PushHandler::close_all() {
+    std::vector<std::string> names;
+    for (const auto& entry : channels_) names.push_back(entry.first);
+    for (const auto& name : names) close_channel(name);
+}
+
 void PushHandler::on_tick() {
     std::int64_t now = context_->now_ms();
     bool heartbeat = now >= next_heartbeat_ms_;
@@ -419,6 +441,7 @@ void PushHandler::on_tick() {
         ++it;
     }
     if (loop_ == 0) hub_->registry().prune(core::wall_ms());
+    if (group_) group_->on_tick();
     context_->timers().schedule(*tick_, now + kTickMs);
 }
 

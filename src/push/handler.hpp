@@ -20,6 +20,10 @@
 #include "push/hub.hpp"
 
 namespace c10k::push {
+class GroupMember;
+}
+
+namespace c10k::push {
 
 /// Counters of one loop (for tests and the status page to come).
 struct PushStats {
@@ -43,6 +47,8 @@ public:
     void deliver(const std::string& channel, const MessagePtr& message);
     /// On this loop's thread: the channel was deleted; ends its subscribers' responses.
     void close_channel(const std::string& channel);
+    /// On this loop's thread: ends every subscriber's response (the sequencer process is gone).
+    void close_all();
 
     const PushStats& stats() const { return stats_; }
 
@@ -50,6 +56,7 @@ private:
     struct Subscriber;
     struct LocalChannel;
     struct Tick;
+
     struct NameHash {
         using is_transparent = void;
         std::size_t operator()(std::string_view name) const noexcept {
@@ -71,6 +78,7 @@ private:
     void on_long_poll_timeout(Subscriber& subscriber);
     void on_tick();
     void close_slow(Subscriber& subscriber, std::uint64_t queued);
+    void free_subscribers();
 
     std::shared_ptr<Hub> hub_;
     const PushOptions& options_;
@@ -80,6 +88,7 @@ private:
     std::unordered_map<std::string, std::unique_ptr<LocalChannel>, NameHash, std::equal_to<>>
         channels_;
     std::unique_ptr<Tick> tick_;
+    std::unique_ptr<GroupMember> group_;  ///< loop 0 of a --processes group
     http::Response later_;  ///< for answers given outside handle(): the loop's own is busy then
     core::RefPtr<http::Blob> heartbeat_chunked_;
     core::RefPtr<http::Blob> heartbeat_raw_;

@@ -1,6 +1,12 @@
 #include "push/hub.hpp"
 
+#include <sys/socket.h>
+
+#include <cerrno>
+#include <cstring>
+
 #include "core/clock.hpp"
+#include "core/log.hpp"
 #include "push/handler.hpp"
 
 namespace c10k::push {
@@ -22,18 +28,15 @@ void Hub::detach(std::size_t loop) {
 Registry::Published Hub::publish(std::string_view channel, std::string event, std::string data,
                                  std::string content_type) {
     // The id is assigned and the posts made under one lock: were they apart, two publishers on
-    // two loops could post ids 6 and 5 to a third loop in that order.
+    // two loops could post ids 6 and 5 to a third loop (or process) in that order.
     std::lock_guard<std::mutex> lock(mutex_);
     Registry::Published published = registry_.publish(channel, std::move(event), std::move(data),
                                                       std::move(content_type), core::wall_ms());
-    if (published.loops_to_notify.empty()) return published;
-    // One copy of the name for all loops; each task shares it and the message.
-    auto name = std::make_shared<const std::string>(channel);
-    for (std::size_t loop : published.loops_to_notify) {
-        if (loop >= loops_.size() || loops_[loop].handler == nullptr) continue;
-        PushHandler* handler = loops_[loop].handler;
-        MessagePtr message = published.message;
-        loops_[loop].mailbox->post([handler, name, message] { handler->deliver(*name, message); });
+    post_delivery(channel, published.message, published.loops_to_notify);
+    if (!downstream_.empty()) {
+        std::string frame;
+        encode_publish(frame, channel, *published.message);
+        send_downstream(frame);
     }
     return published;
 }
@@ -41,14 +44,99 @@ Registry::Published Hub::publish(std::string_view channel, std::string event, st
 bool Hub::remove(std::string_view channel) {
     std::lock_guard<std::mutex> lock(mutex_);
     auto loops = registry_.remove(channel);
+    if (!downstream_.empty()) {
+        // Other processes may hold subscribers on it even where this one has none.
+        std::string frame;
+        encode_remove(frame, channel);
+        send_downstream(frame);
+    }
     if (!loops) return false;
+    post_close(channel, *loops);
+    return true;
+}
+
+void Hub::post_delivery(std::string_view channel, const MessagePtr& message,
+                        const std::vector<std::size_t>& loops) {
+    if (loops.empty()) return;
+    // One copy of the name for all loops; each task shares it and the message.
     auto name = std::make_shared<const std::string>(channel);
-    for (std::size_t loop : *loops) {
+    for (std::size_t loop : loops) {
+        if (loop >= loops_.size() || loops_[loop].handler == nullptr) continue;
+        PushHandler* handler = loops_[loop].handler;
+        loops_[loop].mailbox->post([handler, name, message] { handler->deliver(*name, message); });
+    }
+}
+
+void Hub::post_close(std::string_view channel, const std::vector<std::size_t>& loops) {
+    auto name = std::make_shared<const std::string>(channel);
+    for (std::size_t loop : loops) {
         if (loop >= loops_.size() || loops_[loop].handler == nullptr) continue;
         PushHandler* handler = loops_[loop].handler;
         loops_[loop].mailbox->post([handler, name] { handler->close_channel(*name); });
     }
-    return true;
+}
+
+void Hub::join_group(std::size_t index, std::string link_name) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    process_index_ = index;
+    link_name_ = std::move(link_name);
+}
+
+void Hub::add_downstream(core::unique_fd link) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    // Reuse the slot of a process that went away, so a restarting group does not grow the list.
+    for (auto& slot : downstream_) {
+        if (!slot) {
+            slot = std::move(link);
+            return;
+        }
+    }
+    downstream_.push_back(std::move(link));
+}
+
+void Hub::send_downstream(const std::string& frame) {
+    // Blocking writes, under the lock that orders publishes: the other processes are ours and
+    // read their link on every loop iteration, and each link buffers megabytes, so this waits
+    // only when a process is stuck; then publishing waits rather than lose messages silently.
+    for (auto& link : downstream_) {
+        if (!link) continue;
+        std::size_t sent = 0;
+        while (sent < frame.size()) {
+            ssize_t n = ::send(link.get(), frame.data() + sent, frame.size() - sent, MSG_NOSIGNAL);
+            if (n < 0 && errno == EINTR) continue;
+            if (n <= 0) {
+                core::log(core::LogLevel::error,
+                          "push: lost the link to a server process ({}); its subscribers get no "
+                          "more messages",
+                          std::strerror(errno));
+                link.reset();
+                break;
+            }
+            sent += static_cast<std::size_t>(n);
+        }
+    }
+}
+
+void Hub::apply(std::vector<GroupFrame>& frames) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    std::int64_t now = core::wall_ms();
+    for (auto& frame : frames) {
+        if (frame.kind == GroupFrame::Kind::publish) {
+            auto applied = registry_.apply(frame.channel, frame.message, now);
+            post_delivery(frame.channel, applied.message, applied.loops_to_notify);
+        } else if (auto loops = registry_.remove(frame.channel)) {
+            post_close(frame.channel, *loops);
+        }
+    }
+}
+
+void Hub::upstream_lost() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    for (auto& slot : loops_) {
+        if (slot.handler == nullptr) continue;
+        PushHandler* handler = slot.handler;
+        slot.mailbox->post([handler] { handler->close_all(); });
+    }
 }
 
 }  // namespace c10k::push

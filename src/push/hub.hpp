@@ -14,6 +14,8 @@
 #include <vector>
 
 #include "core/mailbox.hpp"
+#include "core/unique_fd.hpp"
+#include "push/group_link.hpp"
 #include "push/registry.hpp"
 
 namespace c10k::push {
@@ -62,16 +64,42 @@ public:
     /// Deletes the channel and tells its loops to close its subscribers. False: no such channel.
     bool remove(std::string_view channel);
 
+    /// In each process of a --processes group, after the fork and before its loops start:
+    /// process 0 is the sequencer (it alone serves the publish listener); every other process
+    /// connects to it at the abstract unix address `link_name` and receives each publish and
+    /// delete (push/group_link.hpp says why a socket). Loop 0's handler runs the links.
+    void join_group(std::size_t index, std::string link_name);
+    bool in_group() const { return !link_name_.empty(); }
+    bool sequencer() const { return process_index_ == 0; }
+    const std::string& link_name() const { return link_name_; }
+    /// The sequencer: another process connected; it gets every publish from now on.
+    void add_downstream(core::unique_fd link);
+    /// Applies what the sequencer sent: stores each message with its id, posts it to the loops.
+    void apply(std::vector<GroupFrame>& frames);
+    /// The sequencer is gone: subscribers here would wait forever, so their streams are ended
+    /// (browsers reconnect, and resume with Last-Event-ID wherever they land).
+    void upstream_lost();
+
 private:
     struct Slot {
         PushHandler* handler = nullptr;
         core::Mailbox* mailbox = nullptr;
     };
 
+    /// Called with mutex_ held: posts to every loop in `loops`.
+    void post_delivery(std::string_view channel, const MessagePtr& message,
+                       const std::vector<std::size_t>& loops);
+    void post_close(std::string_view channel, const std::vector<std::size_t>& loops);
+    /// Called with mutex_ held: writes a frame to every downstream process.
+    void send_downstream(const std::string& frame);
+
     PushOptions options_;
     Registry registry_;
     std::mutex mutex_;         ///< orders posts: a loop gets a channel's ids in order
     std::vector<Slot> loops_;  ///< guarded by mutex_
+    std::size_t process_index_ = 0;
+    std::string link_name_;                    ///< empty outside a --processes group
+    std::vector<core::unique_fd> downstream_;  ///< the sequencer: one link per other process
 };
 
 }  // namespace c10k::push

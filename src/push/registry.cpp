@@ -54,6 +54,26 @@ Registry::Published Registry::publish(std::string_view channel, std::string even
     return result;
 }
 
+Registry::Published Registry::apply(std::string_view channel, MessagePtr message,
+                                    std::int64_t now_ms) {
+    Published result;
+    std::lock_guard lock(mutex_);
+    Channel& state = find_or_create(channel, now_ms);
+    result.subscribers = state.subscribers;
+    if (message->id <= state.last_id) {
+        result.message = std::move(message);
+        return result;
+    }
+    // The sequencer's ids replace this replica's own range: what clients hold are its ids.
+    state.next_id = message->id + 1;
+    state.last_id = message->id;
+    result.message = message;
+    state.history.append(std::move(message));
+    state.history.prune(now_ms);
+    result.loops_to_notify = loops_with_subscribers(state);
+    return result;
+}
+
 Registry::Subscribed Registry::subscribe(std::string_view channel, std::size_t loop,
                                          std::optional<std::uint64_t> last_id,
                                          std::size_t first_count, std::int64_t now_ms) {

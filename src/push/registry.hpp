@@ -61,6 +61,12 @@ public:
     Published publish(std::string_view channel, std::string event, std::string data,
                       std::string content_type, std::int64_t now_ms);
 
+    /// Stores a message whose id was assigned by another process's Registry (the sequencer of a
+    /// --processes group), as publish() would, and returns the loops to post it to. A message
+    /// at or below the channel's last id is a duplicate: nothing is stored and no loop is
+    /// returned. Ids must arrive in increasing order per channel (the link is a stream).
+    Published apply(std::string_view channel, MessagePtr message, std::int64_t now_ms);
+
     struct Subscribed {
         /// What the new subscriber must be sent before live messages, oldest first.
         std::vector<MessagePtr> backlog;
