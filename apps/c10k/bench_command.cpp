@@ -1,5 +1,6 @@
-// `c10k bench URL [URL...]`: the open-loop / closed-loop load generator. This file only turns
-// flags into BenchOptions and the report into output; the work is in src/bench.
+// `c10k bench URL [URL...]`: the open-loop / closed-loop load generator, and with --sse N or
+// --long-poll N the push benchmark. This file only turns flags into BenchOptions and the report
+// into output; the work is in src/bench.
 
 #include <signal.h>
 #include <unistd.h>
@@ -41,6 +42,10 @@ struct BenchFlags {
     std::string json_path;
     std::string csv_path;
     bool quiet = false;
+    std::uint32_t sse = 0;
+    std::uint32_t long_poll = 0;
+    bool sse_given = false;
+    bool long_poll_given = false;
 };
 
 void run(BenchFlags& flags) {
@@ -52,6 +57,16 @@ void run(BenchFlags& flags) {
     to_ns(flags.timeout, o.timeout_ns);
     to_ns(flags.connect_timeout, o.connect_timeout_ns);
     o.request.close_after = o.new_connection_per_request;
+    if (flags.sse_given) {
+        o.push.transport = c10k::bench::PushTransport::sse;
+        o.push.subscribers = flags.sse;
+    } else if (flags.long_poll_given) {
+        o.push.transport = c10k::bench::PushTransport::long_poll;
+        o.push.subscribers = flags.long_poll;
+    } else if (!o.push.publish_url.empty()) {
+        std::fprintf(stderr, "c10k bench: --publish needs subscribers: --sse N or --long-poll N\n");
+        throw CLI::RuntimeError(2);
+    }
     o.progress = !flags.quiet && isatty(STDERR_FILENO);
     o.interrupted = &interrupted;
     for (auto& pid : o.server_pids) {
@@ -94,6 +109,14 @@ void run(BenchFlags& flags) {
         }
     }
     // A run where nothing at all succeeded is a failure a script should notice.
+    if (report.push) {
+        const auto& push = *report.push;
+        if (push.subscribers.connected == 0 ||
+            (push.has_publisher && push.subscribers.deliveries == 0)) {
+            throw CLI::RuntimeError(3);
+        }
+        return;
+    }
     if (report.stats.requests == 0 && report.options.connections > 0) throw CLI::RuntimeError(3);
 }
 
@@ -137,10 +160,35 @@ const c10k::app::CommandRegistrar registrar{[](CLI::App& app) {
                     "server process to sample CPU and RSS from /proc, with its threads and "
                     "children (repeatable; default none)");
     cmd->add_option("--seed", o.seed, "seed of the Poisson schedule (default 1)");
+    auto* sse =
+        cmd->add_option("--sse", flags->sse,
+                        "push: N subscribers holding Server-Sent Events streams on the URLs "
+                        "(GET with Accept: text/event-stream)");
+    auto* long_poll =
+        cmd->add_option("--long-poll", flags->long_poll,
+                        "push: N long-poll subscribers on the URLs, each asking again "
+                        "with Last-Event-ID after each answer");
+    sse->excludes(long_poll);
+    cmd->add_option("--publish", o.push.publish_url,
+                    "push: POST messages to this URL (one keep-alive connection), e.g. "
+                    "http://127.0.0.1:8081/pub/CHANNEL");
+    cmd->add_option("--publish-rate", o.push.publish_rate,
+                    "push: messages/s, evenly paced, open loop (each body starts with t=<ns> "
+                    "seq=<n>)");
+    cmd->add_option("--message-size", o.push.message_size, "push: bytes per message (default 200)");
+    cmd->add_option("--publish-token", o.push.publish_token,
+                    "push: sent as 'Authorization: Bearer TOKEN' with each publish");
+    cmd->add_option("--connect-rate", o.push.connect_rate,
+                    "push: new subscriber connections/s in all while opening (default 0 = as fast "
+                    "as --connect-batch allows)");
     cmd->add_option("--json", flags->json_path, "write the report as JSON (schema: docs/bench.md)");
     cmd->add_option("--csv", flags->csv_path, "append one CSV row per run (header when new)");
     cmd->add_flag("-q,--quiet", flags->quiet, "no live progress line (it only shows on a terminal)");
-    cmd->callback([flags] { run(*flags); });
+    cmd->callback([flags, sse, long_poll] {
+        flags->sse_given = sse->count() > 0;
+        flags->long_poll_given = long_poll->count() > 0;
+        run(*flags);
+    });
 }};
 
 }  // namespace

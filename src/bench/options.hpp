@@ -19,6 +19,31 @@ enum class Arrival {
     poisson,  ///< exponential gaps per connection, so the total is a Poisson process at `rate`
 };
 
+/// How subscribers receive pushed messages (`--sse N` or `--long-poll N`).
+enum class PushTransport {
+    none,       ///< not a push run: requests and responses
+    sse,        ///< GET with Accept: text/event-stream, one endless chunked stream each
+    long_poll,  ///< GET with Last-Event-ID, one message per response, on a keep-alive connection
+};
+
+/// A push run: subscribers on the URLs, and optionally one publisher (docs/bench.md, "Push").
+struct PushOptions {
+    PushTransport transport = PushTransport::none;
+    /// Subscribers in all, spread over loops, processes and source addresses like connections.
+    std::uint32_t subscribers = 0;
+    /// Where to POST messages; empty means no publisher (deliveries come from elsewhere).
+    std::string publish_url;
+    /// Messages per second, evenly paced, open loop.
+    double publish_rate = 0;
+    /// Bytes of each message body: "t=<ns> seq=<n> " and then padding.
+    std::uint32_t message_size = 200;
+    /// Sent as "Authorization: Bearer <token>" with each publish when not empty.
+    std::string publish_token;
+    /// New subscriber connections per second in all while opening; 0 means as fast as
+    /// --connect-batch allows.
+    double connect_rate = 0;
+};
+
 struct BenchOptions {
     std::vector<std::string> urls;
     RequestSpec request;
@@ -56,6 +81,8 @@ struct BenchOptions {
     bool progress = false;
     /// Seed for Poisson arrivals; runs with the same seed send on the same schedule.
     std::uint64_t seed = 1;
+    /// Subscribers and publisher; transport none for a request run.
+    PushOptions push;
     /// Set from a signal handler to end the run early (the measured interval is cut short).
     const std::atomic<bool>* interrupted = nullptr;
 };

@@ -49,9 +49,9 @@ void Progress::running(std::int64_t elapsed_ns) {
     }
     last_ns_ = now;
     last_requests_ = t.requests;
-    auto line = fmt::format("\r\033[K[{:6.1f}s] {:.0f} req/s, {} open, {} errors, p99 {:.2f} ms",
-                            std::max<std::int64_t>(elapsed_ns, 0) / 1e9, rate, t.open, t.errors,
-                            t.p99_us / 1000.0);
+    auto line = fmt::format("\r\033[K[{:6.1f}s] {:.0f} {}, {} open, {} errors, p99 {:.2f} ms",
+                            std::max<std::int64_t>(elapsed_ns, 0) / 1e9, rate, unit_, t.open,
+                            t.errors, t.p99_us / 1000.0);
     std::fputs(line.c_str(), stderr);
     drawn_ = true;
 }

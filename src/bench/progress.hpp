@@ -11,7 +11,9 @@ namespace c10k::bench {
 
 class Progress {
 public:
-    Progress(bool enabled, SharedControl& shared) : enabled_(enabled), shared_(shared) {}
+    /// `unit` names what the loops count in LiveCounters::requests ("req/s", "deliveries/s").
+    Progress(bool enabled, SharedControl& shared, const char* unit = "req/s")
+        : enabled_(enabled), shared_(shared), unit_(unit) {}
     /// While connections are being opened.
     void connecting();
     /// During the run; `elapsed_ns` since the common start.
@@ -28,6 +30,7 @@ private:
 
     bool enabled_;
     SharedControl& shared_;
+    const char* unit_;
     bool drawn_ = false;
     std::int64_t next_ns_ = 0;
     std::int64_t last_ns_ = 0;

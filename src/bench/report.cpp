@@ -1,5 +1,6 @@
 #include "bench/report.hpp"
 
+#include "bench/push_report.hpp"
 #include "core/json.hpp"
 
 #include <sys/stat.h>
@@ -57,6 +58,7 @@ const char* arrival_name(const BenchOptions& options) {
 std::string json_string(const std::string& text) { return core::json_quote(text); }
 
 std::string format_summary(const BenchReport& report) {
+    if (report.push) return format_push_summary(report);
     const auto& o = report.options;
     const auto& s = report.stats;
     std::string out;
@@ -173,6 +175,7 @@ std::string format_json(const BenchReport& report) {
     } else {
         out += "  \"server\": null,\n";
     }
+    out += push_json_member(report);
     out += "  \"warnings\": [";
     for (std::size_t i = 0; i < report.warnings.size(); ++i) {
         out += (i ? ", " : "") + json_string(report.warnings[i]);
@@ -224,7 +227,10 @@ bool append_csv(const std::string& path, const BenchReport& report, std::string&
         error = fmt::format("cannot open {} for appending: {}", path, std::strerror(errno));
         return false;
     }
-    std::string text = (needs_header ? csv_header() + "\n" : std::string()) + format_csv_row(report) + "\n";
+    // A push run has columns of its own: keep push and request rows in separate files.
+    std::string header = report.push ? push_csv_header() : csv_header();
+    std::string row = report.push ? format_push_csv_row(report) : format_csv_row(report);
+    std::string text = (needs_header ? header + "\n" : std::string()) + row + "\n";
     bool ok = std::fwrite(text.data(), 1, text.size(), file) == text.size();
     ok = std::fclose(file) == 0 && ok;
     if (!ok) error = fmt::format("cannot write {}: {}", path, std::strerror(errno));

@@ -1,11 +1,5 @@
 #include "bench/runner.hpp"
 
-#include <fcntl.h>
-#include <poll.h>
-#include <signal.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <cerrno>
 #include <cmath>
@@ -15,9 +9,11 @@
 
 #include <fmt/core.h>
 
+#include "bench/coordinator.hpp"
 #include "bench/layout.hpp"
 #include "bench/proc_sampler.hpp"
 #include "bench/progress.hpp"
+#include "bench/push_runner.hpp"
 #include "bench/run_control.hpp"
 #include "core/clock.hpp"
 
@@ -41,58 +37,6 @@ RunStats run_loops(const BenchOptions& options, const std::vector<Target>& targe
     RunStats merged;
     for (const auto& result : results) merged.merge(result);
     return merged;
-}
-
-bool write_all(int fd, const std::uint8_t* data, std::size_t size) {
-    while (size > 0) {
-        ssize_t n = ::write(fd, data, size);
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) return false;
-        data += n;
-        size -= static_cast<std::size_t>(n);
-    }
-    return true;
-}
-
-/// A forked worker process and the pipe its results come back through.
-struct Worker {
-    pid_t pid = -1;
-    int pipe = -1;
-    std::vector<std::uint8_t> bytes;
-    bool done = false;
-};
-
-/// Reads every worker's results, bounded by `deadline_ns`; kills the workers still running then.
-void collect_workers(std::vector<Worker>& workers, std::int64_t deadline_ns) {
-    while (true) {
-        std::vector<pollfd> fds;
-        for (auto& worker : workers) {
-            if (!worker.done) fds.push_back(pollfd{worker.pipe, POLLIN, 0});
-        }
-        if (fds.empty()) break;
-        std::int64_t left_ms = (deadline_ns - core::monotonic_ns()) / 1'000'000;
-        if (left_ms <= 0) break;
-        if (::poll(fds.data(), fds.size(), static_cast<int>(std::min<std::int64_t>(left_ms, 1000))) < 0 &&
-            errno != EINTR) {
-            break;
-        }
-        for (auto& worker : workers) {
-            if (worker.done) continue;
-            std::uint8_t buffer[65536];
-            ssize_t n = ::read(worker.pipe, buffer, sizeof buffer);
-            if (n > 0) {
-                worker.bytes.insert(worker.bytes.end(), buffer, buffer + n);
-            } else if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
-                worker.done = true;
-            }
-        }
-    }
-    for (auto& worker : workers) {
-        if (!worker.done) ::kill(worker.pid, SIGKILL);  // our own child, past its deadline
-        ::close(worker.pipe);
-        int status = 0;
-        ::waitpid(worker.pid, &status, 0);
-    }
 }
 
 }  // namespace
@@ -124,6 +68,7 @@ std::vector<Target> prepare_targets(const BenchOptions& options) {
 }
 
 BenchReport run_bench(const BenchOptions& options) {
+    if (options.push.transport != PushTransport::none) return run_push(options);
     BenchReport report;
     report.options = options;
     std::vector<Target> targets = prepare_targets(options);
@@ -144,62 +89,23 @@ BenchReport run_bench(const BenchOptions& options) {
         });
     } else {
         for (std::uint32_t p = 0; p < plan.layout.processes; ++p) {
-            int fds[2];
-            if (::pipe2(fds, O_CLOEXEC) != 0) throw std::runtime_error("pipe() failed");
-            pid_t pid = ::fork();
-            if (pid < 0) throw std::runtime_error(fmt::format("fork() failed: {}", std::strerror(errno)));
-            if (pid == 0) {
-                ::close(fds[0]);
-                for (auto& worker : workers) ::close(worker.pipe);
-                RunStats stats = run_loops(options, targets, plan, p * plan.loops_per_process,
-                                           plan.loops_per_process, shared);
-                auto bytes = stats.serialize();
-                _exit(write_all(fds[1], bytes.data(), bytes.size()) ? 0 : 1);
-            }
-            ::close(fds[1]);
-            workers.push_back(Worker{pid, fds[0], {}, false});
+            workers.push_back(fork_worker(
+                [&, p] {
+                    return run_loops(options, targets, plan, p * plan.loops_per_process,
+                                     plan.loops_per_process, shared)
+                        .serialize();
+                },
+                workers));
         }
     }
 
-    // Start only when every loop has opened its connections, so that connecting (which may
-    // take seconds for 100,000) is not measured. Each loop bounds its own connects; this bound
-    // only guards against a loop that never reports.
     Progress progress(options.progress, shared);
-    // Each loop bounds its own connects (--connect-timeout each); this bound only guards
-    // against a loop that never reports. Late loops join the schedule when they are ready.
-    std::int64_t ready_deadline =
-        core::monotonic_ns() + 2 * options.connect_timeout_ns + 30'000'000'000LL;
-    auto interrupted = [&] { return options.interrupted != nullptr && options.interrupted->load(); };
-    while (control.ready.load() < plan.layout.threads && core::monotonic_ns() < ready_deadline &&
-           !interrupted()) {
-        progress.connecting();
-        std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    }
-    std::int64_t start = core::monotonic_ns() + 20'000'000;
-    control.start_ns.store(start);
-    std::int64_t measure_start = start + options.warmup_ns;
-    std::int64_t measure_end = measure_start + options.duration_ns;
-    ProcSample at_start = before;
-    bool sampled_start = false;
-    while (true) {
-        std::int64_t now = core::monotonic_ns();
-        if (interrupted() && control.stop_ns.load() == 0) {
-            control.stop_ns.store(now);
-            measure_end = std::max(std::min(measure_end, now), measure_start);
-        }
-        if (!sampled_start && now >= measure_start) {
-            if (!server_pids.empty()) at_start = sample_processes(server_pids);
-            sampled_start = true;
-        }
-        if (now >= measure_end) break;
-        progress.running(now - start);
-        std::int64_t next = sampled_start ? measure_end : measure_start;
-        std::int64_t step = std::min<std::int64_t>(next - now, 50'000'000);
-        std::this_thread::sleep_for(std::chrono::nanoseconds(std::max<std::int64_t>(step, 0)));
-    }
-    if (!sampled_start && !server_pids.empty()) at_start = sample_processes(server_pids);
-    ProcSample at_end = server_pids.empty() ? ProcSample{} : sample_processes(server_pids);
-    progress.finish();
+    MeasuredInterval interval =
+        run_interval(options, plan.layout.threads, control, progress, server_pids, before);
+    const ProcSample& at_start = interval.at_start;
+    const ProcSample& at_end = interval.at_end;
+    std::int64_t measure_start = interval.measure_start_ns;
+    std::int64_t measure_end = interval.measure_end_ns;
 
     // Loops now drain (bounded by --timeout) and close; workers then send their results.
     if (local.joinable()) {

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "bench/options.hpp"
+#include "bench/push_stats.hpp"
 #include "bench/stats.hpp"
 
 namespace c10k::bench {
@@ -38,6 +39,8 @@ struct BenchReport {
     /// The measured interval actually run (shorter than asked when interrupted).
     double duration_s = 0;
     std::optional<ServerStats> server;
+    /// Push runs only (--sse, --long-poll): deliveries, latency, losses, the publisher.
+    std::optional<PushReport> push;
     /// Things the reader should know (a worker died, connections missing...), one sentence each.
     std::vector<std::string> warnings;
 

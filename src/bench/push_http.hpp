@@ -1,0 +1,75 @@
+#pragma once
+// llhttp in response mode for push: unlike ResponseParser (which only needs "a response with this
+// status completed"), a subscriber needs the head as soon as it arrives (is this an event
+// stream?), the few headers that carry a message's identity (ETag, X-Event, Content-Type), and
+// the body as it streams in, de-chunked, in pieces of any size. llhttp does the framing:
+// chunked, Content-Length, close-delimited, 1xx/204/304.
+
+#include <llhttp.h>
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+namespace c10k::bench {
+
+class PushResponseParser {
+public:
+    /// What the head of a response said. Views are valid only during the callback.
+    struct Head {
+        int status = 0;
+        std::string_view content_type;
+        std::string_view etag;
+        std::string_view event;  ///< X-Event
+    };
+    /// Each callback returns false to stop parsing (the connection is about to be closed).
+    struct Callbacks {
+        bool (*on_head)(void* context, const Head& head) = nullptr;
+        bool (*on_body)(void* context, const char* data, std::size_t size) = nullptr;
+        bool (*on_complete)(void* context, bool keep_alive) = nullptr;
+    };
+
+    enum class Outcome {
+        ok,           ///< all bytes consumed
+        stopped,      ///< a callback asked to stop
+        parse_error,  ///< not valid HTTP/1.1 (or a header line past the limit)
+    };
+
+    /// Starts a new connection. `callbacks` must outlive the parser's use.
+    void reset(const Callbacks* callbacks, void* context);
+    Outcome feed(const char* data, std::size_t size);
+    /// The peer closed: completes a close-delimited body; an incomplete response is an error.
+    Outcome finish();
+    /// Part of a response has arrived but not all of it.
+    bool in_message() const { return in_message_; }
+
+private:
+    enum class Wanted : unsigned char { none, content_type, etag, event };
+
+    static int on_message_begin(llhttp_t* parser);
+    static int on_header_field(llhttp_t* parser, const char* at, std::size_t length);
+    static int on_header_field_complete(llhttp_t* parser);
+    static int on_header_value(llhttp_t* parser, const char* at, std::size_t length);
+    static int on_header_value_complete(llhttp_t* parser);
+    static int on_headers_complete(llhttp_t* parser);
+    static int on_body(llhttp_t* parser, const char* at, std::size_t length);
+    static int on_message_complete(llhttp_t* parser);
+    static const llhttp_settings_t& settings();
+    Outcome classify(llhttp_errno_t error) const;
+    void release_headers();
+
+    llhttp_t parser_{};
+    const Callbacks* callbacks_ = nullptr;
+    void* context_ = nullptr;
+    // Header text is kept only while a head is being parsed, and only for the wanted headers;
+    // the strings are released once the head has been reported.
+    std::string field_;
+    std::string value_;
+    std::string content_type_;
+    std::string etag_;
+    std::string event_;
+    Wanted wanted_ = Wanted::none;
+    bool in_message_ = false;
+};
+
+}  // namespace c10k::bench

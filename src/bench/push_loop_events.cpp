@@ -1,0 +1,195 @@
+// What the server says to a subscriber, and what the bench makes of it: is this a subscription,
+// which message is this, is it the next in the sequence, and how long did it take to arrive.
+// These run inside llhttp callbacks: they only record and flag; closing waits until the parser
+// has returned.
+
+#include <strings.h>
+
+#include <algorithm>
+
+#include "bench/push_loop.hpp"
+#include "bench/push_message.hpp"
+
+namespace c10k::bench {
+namespace {
+
+constexpr std::string_view history_lost_event = "history-lost";
+
+// The start of a long-poll body that is kept: enough for "t=<19 digits> ".
+constexpr std::size_t poll_body_prefix = 32;
+
+bool is_event_stream(std::string_view content_type) {
+    constexpr std::string_view wanted = "text/event-stream";
+    return content_type.size() >= wanted.size() &&
+           ::strncasecmp(content_type.data(), wanted.data(), wanted.size()) == 0;
+}
+
+}  // namespace
+
+bool PushLoop::head_thunk(void* context, const PushResponseParser::Head& head) {
+    auto* sub = static_cast<Subscriber*>(context);
+    return sub->loop->on_head(*sub, head);
+}
+
+bool PushLoop::body_thunk(void* context, const char* data, std::size_t size) {
+    auto* sub = static_cast<Subscriber*>(context);
+    return sub->loop->on_body(*sub, data, size);
+}
+
+bool PushLoop::complete_thunk(void* context, bool keep_alive) {
+    auto* sub = static_cast<Subscriber*>(context);
+    return sub->loop->on_complete(*sub, keep_alive);
+}
+
+void PushLoop::event_thunk(void* context, const SseParser::Event& event) {
+    auto* sub = static_cast<Subscriber*>(context);
+    sub->loop->on_event(*sub, event);
+}
+
+bool PushLoop::on_head(Subscriber& sub, const PushResponseParser::Head& head) {
+    sub.answered = true;
+    if (sse()) {
+        if (head.status != 200 || !is_event_stream(head.content_type)) {
+            stats_.bad_status[head.status]++;
+            sub.drop = DropReason::refused;
+            return false;
+        }
+        sub.subscribed = true;
+        open_++;
+        settle(sub);
+        if (sub.ever_subscribed && counting()) stats_.reconnects++;
+        sub.ever_subscribed = true;
+        sub.failures = 0;
+        return true;
+    }
+    sub.poll_status = static_cast<std::uint16_t>(head.status);
+    auto id = parse_etag_id(head.etag);
+    sub.poll_has_id = id.has_value();
+    sub.poll_id = id.value_or(0);
+    sub.poll_history_lost = head.event == history_lost_event;
+    sub.poll_body.clear();
+    return true;
+}
+
+bool PushLoop::on_body(Subscriber& sub, const char* data, std::size_t size) {
+    if (sse()) {
+        if (sub.sse.feed(data, size, &PushLoop::event_thunk, &sub) != SseParser::Outcome::ok) {
+            stats_.protocol_errors++;
+            sub.drop = DropReason::refused;
+            return false;
+        }
+        return true;
+    }
+    if (sub.poll_body.size() < poll_body_prefix) {
+        sub.poll_body.append(data, std::min(size, poll_body_prefix - sub.poll_body.size()));
+    }
+    return true;
+}
+
+bool PushLoop::on_complete(Subscriber& sub, bool keep_alive) {
+    if (sse()) {
+        // An event stream never ends by itself: the server closed it (shutdown, a slow
+        // subscriber cut off). Subscribe again with Last-Event-ID.
+        sub.drop = DropReason::stream_closed;
+        return false;
+    }
+    on_poll_answer(sub);
+    if (!keep_alive) {
+        sub.drop = DropReason::stream_closed;
+        return false;
+    }
+    return true;
+}
+
+void PushLoop::on_poll_answer(Subscriber& sub) {
+    int status = sub.poll_status;
+    sub.poll_due_ns = now_ns_;  // ask again at once, unless below says otherwise
+    if (status == 304) {
+        // The server's long-poll timeout: nothing new; ask again with the same id.
+        stats_.poll_timeouts++;
+        return;
+    }
+    if (status != 200) {
+        // Not an answer to a poll: try again later rather than hammer the server.
+        stats_.bad_status[status]++;
+        if (sub.failures < 255) sub.failures++;
+        sub.poll_due_ns = now_ns_ + (100'000'000LL << std::min<std::uint32_t>(sub.failures, 4));
+        return;
+    }
+    sub.failures = 0;
+    if (sub.poll_history_lost) {
+        // The server no longer holds what this subscriber asked for. An ETag, if any, is where
+        // to go on from; the ids skipped to get there are counted lost.
+        if (counting()) stats_.history_lost++;
+        if (sub.poll_has_id) skip_to(sub, sub.poll_id);
+        return;
+    }
+    if (!sub.poll_has_id) {
+        if (counting()) stats_.without_id++;
+        return;
+    }
+    on_message(sub, sub.poll_id, sub.poll_body);
+}
+
+void PushLoop::on_event(Subscriber& sub, const SseParser::Event& event) {
+    if (event.type == history_lost_event) {
+        if (counting()) stats_.history_lost++;
+        return;
+    }
+    if (!event.has_id) {
+        if (counting()) stats_.without_id++;
+        return;
+    }
+    auto id = parse_decimal_id(event.last_event_id);
+    if (!id) {
+        if (counting()) stats_.without_id++;
+        return;
+    }
+    on_message(sub, *id, event.data);
+}
+
+void PushLoop::skip_to(Subscriber& sub, std::uint64_t id) {
+    if (!sub.have_id) {
+        sub.have_id = true;
+        sub.first_id = id;
+        sub.last_id = id;
+        return;
+    }
+    if (id <= sub.last_id) return;
+    if (counting()) stats_.gap_lost += id - sub.last_id - 1;
+    sub.last_id = id;
+}
+
+void PushLoop::on_message(Subscriber& sub, std::uint64_t id, std::string_view data) {
+    if (!sub.have_id) {
+        sub.have_id = true;
+        sub.first_id = id;
+    } else if (id <= sub.last_id) {
+        if (counting()) stats_.duplicates++;
+        return;
+    } else if (id > sub.last_id + 1 && counting()) {
+        stats_.gap_lost += id - sub.last_id - 1;
+    }
+    sub.last_id = id;
+    // A message counts when it was sent within the measured interval: by its `t=` when it has
+    // one (the publisher's clock and this loop's share one offset, so the bounds are exact),
+    // else by when it arrived.
+    auto sent = parse_send_time(data);
+    if (!counting()) return;  // before this, the interval bounds are not set
+    bool in_window = sent ? *sent >= measure_start_ns_ + realtime_offset_ns_ &&
+                                *sent < measure_end_ns_ + realtime_offset_ns_
+                          : now_ns_ < measure_end_ns_;
+    if (!in_window) return;
+    stats_.deliveries++;
+    if (sent) stats_.latency.record((receipt_ns_ - *sent) / 1000);
+    ReceiptSpan& span = stats_.spans[id];
+    if (span.receipts == 0) {
+        span.first_ns = span.last_ns = receipt_ns_;
+    } else {
+        span.first_ns = std::min(span.first_ns, receipt_ns_);
+        span.last_ns = std::max(span.last_ns, receipt_ns_);
+    }
+    span.receipts++;
+}
+
+}  // namespace c10k::bench

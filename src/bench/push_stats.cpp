@@ -1,0 +1,164 @@
+#include "bench/push_stats.hpp"
+
+#include <algorithm>
+#include <cstring>
+#include <initializer_list>
+
+namespace c10k::bench {
+namespace {
+
+void put(std::vector<std::uint8_t>& out, std::uint64_t value) {
+    std::uint8_t bytes[8];
+    std::memcpy(bytes, &value, 8);
+    out.insert(out.end(), bytes, bytes + 8);
+}
+
+bool get(std::span<const std::uint8_t> in, std::size_t& offset, std::uint64_t& value) {
+    if (offset + 8 > in.size()) return false;
+    std::memcpy(&value, in.data() + offset, 8);
+    offset += 8;
+    return true;
+}
+
+template <typename Key>
+void put_map(std::vector<std::uint8_t>& out, const std::map<Key, std::uint64_t>& map) {
+    put(out, map.size());
+    for (auto [key, count] : map) {
+        put(out, static_cast<std::uint64_t>(key));
+        put(out, count);
+    }
+}
+
+template <typename Key>
+bool get_map(std::span<const std::uint8_t> in, std::size_t& offset,
+             std::map<Key, std::uint64_t>& map) {
+    std::uint64_t size = 0;
+    if (!get(in, offset, size) || size > in.size() / 16) return false;
+    for (std::uint64_t i = 0; i < size; ++i) {
+        std::uint64_t key = 0, count = 0;
+        if (!get(in, offset, key) || !get(in, offset, count)) return false;
+        map[static_cast<Key>(key)] += count;
+    }
+    return true;
+}
+
+template <typename Key>
+void add_map(std::map<Key, std::uint64_t>& into, const std::map<Key, std::uint64_t>& from) {
+    for (auto [key, count] : from) into[key] += count;
+}
+
+void add_span(ReceiptSpan& into, const ReceiptSpan& from) {
+    if (into.receipts == 0) {
+        into = from;
+        return;
+    }
+    into.first_ns = std::min(into.first_ns, from.first_ns);
+    into.last_ns = std::max(into.last_ns, from.last_ns);
+    into.receipts += from.receipts;
+}
+
+}  // namespace
+
+void PushStats::merge(const PushStats& other) {
+    latency.merge(other.latency);
+    using Counter = std::pair<std::uint64_t*, const std::uint64_t*>;
+    for (auto [into, from] : std::initializer_list<Counter>{
+             std::pair{&deliveries, &other.deliveries}, std::pair{&gap_lost, &other.gap_lost},
+             std::pair{&duplicates, &other.duplicates},
+             std::pair{&history_lost, &other.history_lost},
+             std::pair{&without_id, &other.without_id}, std::pair{&heartbeats, &other.heartbeats},
+             std::pair{&poll_timeouts, &other.poll_timeouts},
+             std::pair{&bytes_read, &other.bytes_read}, std::pair{&subscribers, &other.subscribers},
+             std::pair{&connected, &other.connected}, std::pair{&failed, &other.failed},
+             std::pair{&open, &other.open}, std::pair{&reconnects, &other.reconnects},
+             std::pair{&disconnects, &other.disconnects},
+             std::pair{&protocol_errors, &other.protocol_errors},
+             std::pair{&saw_nothing, &other.saw_nothing}}) {
+        *into += *from;
+    }
+    add_map(connect_failures, other.connect_failures);
+    add_map(bad_status, other.bad_status);
+    add_map(first_ids, other.first_ids);
+    add_map(last_ids, other.last_ids);
+    for (const auto& [id, span] : other.spans) add_span(spans[id], span);
+}
+
+std::vector<std::uint8_t> PushStats::serialize() const {
+    std::vector<std::uint8_t> out;
+    latency.serialize(out);
+    for (auto value : {deliveries, gap_lost, duplicates, history_lost, without_id, heartbeats,
+                       poll_timeouts, bytes_read, subscribers, connected, failed, open, reconnects,
+                       disconnects, protocol_errors, saw_nothing}) {
+        put(out, value);
+    }
+    put_map(out, connect_failures);
+    put_map(out, bad_status);
+    put_map(out, first_ids);
+    put_map(out, last_ids);
+    put(out, spans.size());
+    for (const auto& [id, span] : spans) {
+        put(out, id);
+        put(out, static_cast<std::uint64_t>(span.first_ns));
+        put(out, static_cast<std::uint64_t>(span.last_ns));
+        put(out, span.receipts);
+    }
+    return out;
+}
+
+bool PushStats::deserialize(std::span<const std::uint8_t> bytes) {
+    *this = PushStats{};
+    std::size_t offset = 0;
+    if (!latency.deserialize(bytes, offset)) return false;
+    for (auto* value : {&deliveries, &gap_lost, &duplicates, &history_lost, &without_id,
+                        &heartbeats, &poll_timeouts, &bytes_read, &subscribers, &connected, &failed,
+                        &open, &reconnects, &disconnects, &protocol_errors, &saw_nothing}) {
+        if (!get(bytes, offset, *value)) return false;
+    }
+    if (!get_map(bytes, offset, connect_failures) || !get_map(bytes, offset, bad_status) ||
+        !get_map(bytes, offset, first_ids) || !get_map(bytes, offset, last_ids)) {
+        return false;
+    }
+    std::uint64_t count = 0;
+    if (!get(bytes, offset, count) || count > bytes.size() / 32) return false;
+    spans.reserve(count);
+    for (std::uint64_t i = 0; i < count; ++i) {
+        std::uint64_t id = 0, first = 0, last = 0, receipts = 0;
+        if (!get(bytes, offset, id) || !get(bytes, offset, first) || !get(bytes, offset, last) ||
+            !get(bytes, offset, receipts)) {
+            return false;
+        }
+        add_span(spans[id], ReceiptSpan{static_cast<std::int64_t>(first),
+                                        static_cast<std::int64_t>(last), receipts});
+    }
+    return offset == bytes.size();
+}
+
+std::uint64_t PublisherStats::errors() const {
+    std::uint64_t total = unanswered + connect_failures;
+    for (auto [status, count] : error_status) total += count;
+    return total;
+}
+
+std::uint64_t unseen_messages(const PushStats& stats,
+                              const std::vector<std::uint64_t>& window_ids) {
+    std::uint64_t unseen = stats.saw_nothing * window_ids.size();
+    for (auto [first, subscribers] : stats.first_ids) {
+        auto below = std::lower_bound(window_ids.begin(), window_ids.end(), first);
+        unseen += subscribers * static_cast<std::uint64_t>(below - window_ids.begin());
+    }
+    for (auto [last, subscribers] : stats.last_ids) {
+        auto above = std::upper_bound(window_ids.begin(), window_ids.end(), last);
+        unseen += subscribers * static_cast<std::uint64_t>(window_ids.end() - above);
+    }
+    return unseen;
+}
+
+core::Histogram span_histogram(const PushStats& stats) {
+    core::Histogram histogram;
+    for (const auto& [id, span] : stats.spans) {
+        histogram.record((span.last_ns - span.first_ns) / 1000);
+    }
+    return histogram;
+}
+
+}  // namespace c10k::bench

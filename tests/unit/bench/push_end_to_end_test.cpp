@@ -1,0 +1,227 @@
+// The real push bench against the small push server in push_test_server.hpp, on 127.0.0.1: the
+// publisher POSTs, the server fans out (misbehaving as each test scripts it), and the counts the
+// bench reports must be exactly what the server did: every gap, duplicate, withheld message and
+// cut stream, and the Last-Event-ID each resubscribe sent.
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <string>
+#include <vector>
+
+#include "bench/push_message.hpp"
+#include "bench/report.hpp"
+#include "bench/runner.hpp"
+#include "unit/bench/push_test_server.hpp"
+
+namespace c10k::bench {
+namespace {
+
+using testing::PushTestServer;
+
+BenchOptions push_options(PushTestServer& server, PushTransport transport,
+                          std::uint32_t subscribers, double rate, std::int64_t duration_ms) {
+    BenchOptions options;
+    options.urls = {server.url("/live/score")};
+    options.push.transport = transport;
+    options.push.subscribers = subscribers;
+    options.push.publish_url = server.url("/pub/score");
+    options.push.publish_rate = rate;
+    options.duration_ns = duration_ms * 1'000'000;
+    options.timeout_ns = 1'000'000'000;
+    options.connect_timeout_ns = 2'000'000'000;
+    return options;
+}
+
+struct Layout {
+    std::uint32_t processes;
+    std::uint32_t threads;
+};
+
+class SseEndToEnd : public ::testing::TestWithParam<Layout> {};
+
+TEST_P(SseEndToEnd, CountsExactlyTheGapDuplicateWithheldMessageAndReconnect) {
+    // 20 publishes (20/s for 1 s). The server skips id base+3 (a gap of one), sends publish 5
+    // twice (a duplicate), cuts every stream after publish 8 (one reconnect each, which must
+    // name publish 8's id), and acknowledges publish 19 without ever sending it (never seen).
+    PushTestServer::Script script;
+    script.id_of = [](std::uint64_t k) { return PushTestServer::base_id + k + (k >= 3 ? 1 : 0); };
+    script.duplicate = [](std::uint64_t k) { return k == 5; };
+    script.cut_after = [](std::uint64_t k) { return k == 8; };
+    script.deliver = [](std::uint64_t k) { return k != 19; };
+    PushTestServer server(script);
+    constexpr std::uint32_t subscribers = 3;
+    BenchOptions options = push_options(server, PushTransport::sse, subscribers, 20, 1000);
+    options.processes = GetParam().processes;
+    options.threads = GetParam().threads;
+    options.push.publish_token = "secret";
+    BenchReport report = run_bench(options);
+    std::printf("%s", format_summary(report).c_str());
+
+    ASSERT_TRUE(report.push.has_value());
+    const PushReport& push = *report.push;
+    const PushStats& s = push.subscribers;
+    EXPECT_EQ(report.layout.processes, GetParam().processes);
+    EXPECT_EQ(s.subscribers, subscribers);
+    EXPECT_EQ(s.connected, subscribers);
+    EXPECT_EQ(s.failed, 0u);
+    EXPECT_EQ(push.publisher.sent, 20u);
+    EXPECT_EQ(push.publisher.published, 20u);
+    EXPECT_EQ(push.publisher.errors(), 0u);
+    EXPECT_EQ(push.window_ids, 20u);
+    EXPECT_EQ(push.expected_subscribers, subscribers);
+    // Publishes 0..18 reach every subscriber once as new ids; 19 never does.
+    EXPECT_EQ(s.deliveries, 19u * subscribers);
+    EXPECT_EQ(s.latency.count(), s.deliveries);  // every message carried t=
+    EXPECT_EQ(s.gap_lost, 1u * subscribers);
+    EXPECT_EQ(push.unseen, 1u * subscribers);
+    EXPECT_EQ(push.lost(), 2u * subscribers);
+    EXPECT_EQ(s.duplicates, 1u * subscribers);
+    EXPECT_EQ(s.reconnects, 1u * subscribers);
+    EXPECT_EQ(s.disconnects, 1u * subscribers);
+    EXPECT_EQ(s.history_lost, 0u);
+    EXPECT_EQ(s.protocol_errors, 0u);
+    EXPECT_GE(s.heartbeats, 2u * subscribers);  // one per stream
+    EXPECT_EQ(push.spans.count(), 19u);
+    EXPECT_EQ(s.open, subscribers);
+
+    // First subscribes carry no id; each resubscribe names the last id before the cut.
+    auto ids = server.last_event_ids();
+    ASSERT_EQ(ids.size(), 2u * subscribers);
+    std::string cut_id = std::to_string(script.id_of(8));
+    EXPECT_EQ(std::count(ids.begin(), ids.end(), std::string()), subscribers);
+    EXPECT_EQ(std::count(ids.begin(), ids.end(), cut_id), subscribers);
+    for (const auto& publish : server.publishes()) {
+        EXPECT_NE(publish.head.find("Authorization: Bearer secret\r\n"), std::string::npos);
+    }
+}
+
+INSTANTIATE_TEST_SUITE_P(Layouts, SseEndToEnd, ::testing::Values(Layout{1, 1}, Layout{2, 2}),
+                         [](const auto& info) {
+                             return "p" + std::to_string(info.param.processes) + "t" +
+                                    std::to_string(info.param.threads);
+                         });
+
+TEST(LongPollEndToEnd, EveryMessageOnceAndTimeoutsAskAgain) {
+    // 5 messages/s with a 100 ms server wait: most polls between messages end in 304 and ask
+    // again with the same id, on the same keep-alive connection.
+    PushTestServer server({}, std::chrono::milliseconds(100));
+    constexpr std::uint32_t subscribers = 4;
+    BenchOptions options = push_options(server, PushTransport::long_poll, subscribers, 5, 1000);
+    BenchReport report = run_bench(options);
+    std::printf("%s", format_summary(report).c_str());
+
+    ASSERT_TRUE(report.push.has_value());
+    const PushReport& push = *report.push;
+    const PushStats& s = push.subscribers;
+    EXPECT_EQ(push.publisher.published, 5u);
+    EXPECT_EQ(s.connected, subscribers);
+    EXPECT_EQ(s.deliveries, 5u * subscribers);
+    EXPECT_EQ(s.latency.count(), s.deliveries);
+    EXPECT_EQ(push.lost(), 0u);
+    EXPECT_EQ(s.duplicates, 0u);
+    EXPECT_EQ(s.reconnects, 0u);
+    EXPECT_EQ(s.protocol_errors, 0u);
+    EXPECT_GT(s.poll_timeouts, 0u);
+    // The bench counts every 304 it read; a 304 sent as the bench closed may not be read.
+    EXPECT_LE(s.poll_timeouts, server.not_modified_sent());
+    EXPECT_GE(s.poll_timeouts + subscribers, server.not_modified_sent());
+    // Subscribers plus the publisher: every poll went out on the connection it started on.
+    EXPECT_EQ(server.connections(), static_cast<int>(subscribers) + 1);
+
+    // After its first answer each subscriber names the id it last saw: per subscriber the
+    // named ids never go down and step by at most one message.
+    auto ids = server.last_event_ids();
+    std::uint64_t named = 0;
+    for (const auto& id : ids) {
+        if (id.empty()) continue;
+        std::uint64_t value = std::stoull(id);
+        EXPECT_GE(value, PushTestServer::base_id);
+        EXPECT_LT(value, PushTestServer::base_id + 5);
+        named++;
+    }
+    EXPECT_GE(named, 4u * subscribers);  // polls after messages 1..4 at least
+}
+
+TEST(PublisherPacing, EvenlySpacedStampedAndSized) {
+    PushTestServer server;
+    BenchOptions options = push_options(server, PushTransport::sse, 1, 200, 1000);
+    options.push.message_size = 300;
+    BenchReport report = run_bench(options);
+    auto publishes = server.publishes();
+    ASSERT_EQ(publishes.size(), 200u);
+    EXPECT_EQ(report.push->publisher.published, 200u);
+    // Each body says when it was due: exactly 5 ms apart, in order, padded to the size asked.
+    std::vector<std::int64_t> stamps;
+    for (std::size_t k = 0; k < publishes.size(); ++k) {
+        const std::string& body = publishes[k].body;
+        EXPECT_EQ(body.size(), 300u);
+        EXPECT_NE(body.find(" seq=" + std::to_string(k) + " "), std::string::npos) << body;
+        auto t = parse_send_time(body);
+        ASSERT_TRUE(t.has_value()) << body;
+        stamps.push_back(*t);
+    }
+    for (std::size_t k = 1; k < stamps.size(); ++k) {
+        EXPECT_NEAR(static_cast<double>(stamps[k] - stamps[0]), k * 5e6, 1.0) << k;
+    }
+    // Arrivals at the server: counted in 100 ms bins from the first, each bin holds its 20
+    // messages give or take 10 (scheduling noise on a shared machine), never a burst.
+    std::int64_t first = publishes.front().received_ns;
+    std::vector<int> bins(10, 0);
+    for (const auto& publish : publishes) {
+        auto bin = static_cast<std::size_t>((publish.received_ns - first) / 100'000'000);
+        if (bin < bins.size()) bins[bin]++;
+    }
+    for (std::size_t b = 0; b + 1 < bins.size(); ++b) {
+        EXPECT_GE(bins[b], 10) << "bin " << b;
+        EXPECT_LE(bins[b], 30) << "bin " << b;
+    }
+}
+
+TEST(PushEndToEnd, NoPublisherStillSubscribesAndReports) {
+    PushTestServer server;
+    BenchOptions options = push_options(server, PushTransport::sse, 5, 0, 300);
+    options.push.publish_url.clear();
+    BenchReport report = run_bench(options);
+    ASSERT_TRUE(report.push.has_value());
+    EXPECT_FALSE(report.push->has_publisher);
+    EXPECT_EQ(report.push->subscribers.connected, 5u);
+    EXPECT_EQ(report.push->subscribers.open, 5u);
+    EXPECT_EQ(report.push->subscribers.deliveries, 0u);
+    EXPECT_EQ(server.subscribes(), 5u);
+}
+
+TEST(PushEndToEnd, RefusedSubscriptionsAreCountedAsFailed) {
+    // A server that answers the subscribe with 404: nobody is subscribed, the statuses say why.
+    testing::TestServer server(testing::answer_with(testing::ok_response("no", 404)));
+    BenchOptions options;
+    options.urls = {server.url("/live/x")};
+    options.push.transport = PushTransport::sse;
+    options.push.subscribers = 3;
+    options.duration_ns = 300'000'000;
+    BenchReport report = run_bench(options);
+    const PushStats& s = report.push->subscribers;
+    EXPECT_EQ(s.connected, 0u);
+    EXPECT_EQ(s.failed, 3u);
+    EXPECT_GE(s.bad_status.at(404), 3u);
+}
+
+TEST(PushOptionsCheck, BadCombinationsAreRefusedWithASentence) {
+    BenchOptions options;
+    options.urls = {"http://127.0.0.1:1/live/x"};
+    options.push.transport = PushTransport::sse;
+    options.push.subscribers = 1;
+    options.push.publish_url = "http://127.0.0.1:1/pub/x";
+    EXPECT_THROW(run_bench(options), std::invalid_argument);  // no --publish-rate
+    options.push.publish_rate = 10;
+    options.push.publish_url = "https://127.0.0.1:1/pub/x";
+    EXPECT_THROW(run_bench(options), std::invalid_argument);
+    options.push.publish_url.clear();
+    EXPECT_THROW(run_bench(options), std::invalid_argument);  // a rate without --publish
+    options.push.publish_rate = 0;
+    options.push.subscribers = 0;
+    EXPECT_THROW(run_bench(options), std::invalid_argument);
+}
+
+}  // namespace
+}  // namespace c10k::bench
