@@ -36,11 +36,11 @@ test: deps-test configure
 
 # The whole suite under AddressSanitizer + UndefinedBehaviorSanitizer (build-asan), then the
 # end-to-end suites, whose servers run several threads, under ThreadSanitizer (build-tsan).
-# HostileMemory is left out of both: under a sanitizer the server's RSS measures shadow memory
-# and ASan's quarantine, not what a client makes the server hold.
+# HostileMemory and PushMemory are left out of both: under a sanitizer the server's RSS measures
+# shadow memory and ASan's quarantine, not what a client makes the server hold.
 ASAN_ENV := ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 TSAN_ENV := TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1
-SANITIZE_EXCLUDE := HostileMemory
+SANITIZE_EXCLUDE := HostileMemory|PushMemory
 asan-build: deps-test
 	cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DC10K_SANITIZE=address,undefined
 	cmake --build build-asan -j $(JOBS)
