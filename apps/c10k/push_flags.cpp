@@ -16,10 +16,10 @@ namespace c10k::app {
 
 namespace {
 
-// The engines that drive deferred responses today: the readiness loop's.
+// The engines that drive deferred responses today: the readiness loop's and io_uring's.
 bool engine_drives_push(const std::string& engine) {
     return engine == "epoll" || engine == "epoll-lt" || engine == "poll" || engine == "select" ||
-           engine == "sigio";
+           engine == "sigio" || engine == "uring";
 }
 
 std::size_t parse_first(const std::string& text) {

@@ -19,7 +19,8 @@
 namespace c10k::test {
 namespace {
 
-const std::vector<std::string> kPushEngines = {"epoll", "epoll-lt", "poll", "select", "sigio"};
+const std::vector<std::string> kPushEngines = {"epoll", "epoll-lt", "poll", "select", "sigio",
+                                                "uring"};
 
 struct PushServer {
     explicit PushServer(const std::string& engine, std::vector<std::string> extra = {},
