@@ -22,6 +22,8 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
+constexpr int start_timeout_ms = 60000;
+
 int remaining_ms(Clock::time_point deadline) {
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
     return left.count() > 0 ? static_cast<int>(left.count()) : 0;
@@ -167,10 +169,13 @@ HeadlessBrowser::HeadlessBrowser(const std::string& chromium, int width, int hei
     to_browser_ = commands[1];
     from_browser_ = replies[0];
 
+    // One deadline for the whole start: on two cores shared with parallel tests, a cold
+    // Chromium can take many seconds before its first page answers.
+    auto deadline = Clock::now() + std::chrono::milliseconds(start_timeout_ms);
     try {
         // The first page Chromium opened (about:blank): attach to it with a flat session, so
         // that page commands travel on the same pipe tagged with the session id.
-        JsonValue targets = call("Target.getTargets", "{}", false, 30000);
+        JsonValue targets = call("Target.getTargets", "{}", false, remaining_ms(deadline));
         std::string target_id;
         for (const JsonValue& target : targets["targetInfos"].array) {
             if (target["type"].string == "page") {
@@ -179,16 +184,16 @@ HeadlessBrowser::HeadlessBrowser(const std::string& chromium, int width, int hei
             }
         }
         if (target_id.empty()) {
-            target_id =
-                call("Target.createTarget", R"({"url":"about:blank"})", false, 10000)["targetId"]
-                    .string;
+            target_id = call("Target.createTarget", R"({"url":"about:blank"})", false,
+                             remaining_ms(deadline))["targetId"]
+                            .string;
         }
         session_id_ = call("Target.attachToTarget",
                            R"({"targetId":)" + json_string(target_id) + R"(,"flatten":true})",
-                           false, 10000)["sessionId"]
+                           false, remaining_ms(deadline))["sessionId"]
                           .string;
         if (session_id_.empty()) throw std::runtime_error("no DevTools session for the page");
-        call("Page.enable", "{}", true, 10000);
+        call("Page.enable", "{}", true, remaining_ms(deadline));
     } catch (const std::exception& error) {
         std::string output = log();
         stop();

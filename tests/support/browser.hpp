@@ -32,7 +32,7 @@ class HeadlessBrowser {
 public:
     /// Starts `chromium` with a fresh profile in a temporary directory and a viewport of
     /// width x height, and attaches to its first page. Throws std::runtime_error, with
-    /// Chromium's own output, if it does not answer within 30 s.
+    /// Chromium's own output, if its page does not answer within 60 s.
     HeadlessBrowser(const std::string& chromium, int width = 1024, int height = 720);
     ~HeadlessBrowser();
     HeadlessBrowser(const HeadlessBrowser&) = delete;
@@ -44,11 +44,11 @@ public:
 
     /// Loads `url` and waits (up to timeout_ms) for its load event. Throws on a network error
     /// or a timeout.
-    void navigate(const std::string& url, int timeout_ms = 15000);
+    void navigate(const std::string& url, int timeout_ms = 45000);
 
     /// Evaluates a JavaScript expression in the page and returns its value as text: a string
     /// as is, true/false, a number, or "null"/"undefined". Throws if it throws.
-    std::string evaluate(const std::string& expression, int timeout_ms = 5000);
+    std::string evaluate(const std::string& expression, int timeout_ms = 15000);
 
     /// Evaluates `condition` every 50 ms until it is true; false if timeout_ms passes first.
     bool wait_until(const std::string& condition, int timeout_ms);
