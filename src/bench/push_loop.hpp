@@ -45,6 +45,9 @@ struct Subscriber {
     std::uint64_t first_id = 0;    ///< the first id this subscriber ever saw
     std::uint64_t last_id = 0;     ///< the highest id it has seen
     std::uint64_t poll_id = 0;     ///< long-poll: the answer's ETag id
+    /// Long-poll: where the server said to go on from after history-lost (asked instead of
+    /// last_id until the next message arrives).
+    std::uint64_t resume_id = 0;
     int fd = -1;
     std::uint32_t generation = 0;  ///< bumped per socket, so stale epoll events are ignored
     std::uint32_t index = 0;
@@ -61,6 +64,10 @@ struct Subscriber {
     bool expected = false;  ///< on the channel the publisher publishes to
     bool poll_has_id = false;
     bool poll_history_lost = false;
+    bool have_resume = false;
+    /// The server said history was lost: the next id starts a new sequence instead of being
+    /// checked against the last one (a recreated channel's ids jump by millions).
+    bool resync = false;
     std::uint8_t failures = 0;  ///< consecutive refusals, for the retry backoff
 };
 
@@ -119,7 +126,6 @@ private:
     void on_event(Subscriber& sub, const SseParser::Event& event);
     void on_poll_answer(Subscriber& sub);
     void on_message(Subscriber& sub, std::uint64_t id, std::string_view data);
-    void skip_to(Subscriber& sub, std::uint64_t id);
 
     const BenchOptions& options_;
     const std::vector<Target>& targets_;

@@ -112,16 +112,20 @@ void PushLoop::on_poll_answer(Subscriber& sub) {
     if (status != 200) {
         // Not an answer to a poll: try again later rather than hammer the server.
         stats_.bad_status[status]++;
-        if (sub.failures < 255) sub.failures++;
         sub.poll_due_ns = now_ns_ + (100'000'000LL << std::min<std::uint32_t>(sub.failures, 4));
+        if (sub.failures < 255) sub.failures++;
         return;
     }
     sub.failures = 0;
     if (sub.poll_history_lost) {
-        // The server no longer holds what this subscriber asked for. An ETag, if any, is where
-        // to go on from; the ids skipped to get there are counted lost.
+        // The server no longer holds what this subscriber asked for; its ETag says where to go
+        // on from. What was missed is counted from the publisher's acknowledged ids.
         if (counting()) stats_.history_lost++;
-        if (sub.poll_has_id) skip_to(sub, sub.poll_id);
+        sub.resync = sub.have_id;
+        if (sub.poll_has_id) {
+            sub.resume_id = sub.poll_id;
+            sub.have_resume = true;
+        }
         return;
     }
     if (!sub.poll_has_id) {
@@ -134,6 +138,7 @@ void PushLoop::on_poll_answer(Subscriber& sub) {
 void PushLoop::on_event(Subscriber& sub, const SseParser::Event& event) {
     if (event.type == history_lost_event) {
         if (counting()) stats_.history_lost++;
+        sub.resync = sub.have_id;
         return;
     }
     if (!event.has_id) {
@@ -148,22 +153,16 @@ void PushLoop::on_event(Subscriber& sub, const SseParser::Event& event) {
     on_message(sub, *id, event.data);
 }
 
-void PushLoop::skip_to(Subscriber& sub, std::uint64_t id) {
-    if (!sub.have_id) {
-        sub.have_id = true;
-        sub.first_id = id;
-        sub.last_id = id;
-        return;
-    }
-    if (id <= sub.last_id) return;
-    if (counting()) stats_.gap_lost += id - sub.last_id - 1;
-    sub.last_id = id;
-}
-
 void PushLoop::on_message(Subscriber& sub, std::uint64_t id, std::string_view data) {
     if (!sub.have_id) {
         sub.have_id = true;
         sub.first_id = id;
+    } else if (sub.resync) {
+        // After history-lost the sequence starts again here. Gap counting would take a
+        // recreated channel's jump for millions of lost messages; instead the publisher's
+        // acknowledged ids between the two are counted as never seen (unseen_messages()).
+        sub.resync = false;
+        if (sub.expected) stats_.resync_gaps[{sub.last_id, id}]++;
     } else if (id <= sub.last_id) {
         if (counting()) stats_.duplicates++;
         return;
@@ -171,6 +170,7 @@ void PushLoop::on_message(Subscriber& sub, std::uint64_t id, std::string_view da
         stats_.gap_lost += id - sub.last_id - 1;
     }
     sub.last_id = id;
+    sub.have_resume = false;
     // A message counts when it was sent within the measured interval: by its `t=` when it has
     // one (the publisher's clock and this loop's share one offset, so the bounds are exact),
     // else by when it arrived.

@@ -80,6 +80,7 @@ void PushStats::merge(const PushStats& other) {
     add_map(bad_status, other.bad_status);
     add_map(first_ids, other.first_ids);
     add_map(last_ids, other.last_ids);
+    for (auto [gap, count] : other.resync_gaps) resync_gaps[gap] += count;
     for (const auto& [id, span] : other.spans) add_span(spans[id], span);
 }
 
@@ -95,6 +96,12 @@ std::vector<std::uint8_t> PushStats::serialize() const {
     put_map(out, bad_status);
     put_map(out, first_ids);
     put_map(out, last_ids);
+    put(out, resync_gaps.size());
+    for (auto [gap, count] : resync_gaps) {
+        put(out, gap.first);
+        put(out, gap.second);
+        put(out, count);
+    }
     put(out, spans.size());
     for (const auto& [id, span] : spans) {
         put(out, id);
@@ -117,6 +124,16 @@ bool PushStats::deserialize(std::span<const std::uint8_t> bytes) {
     if (!get_map(bytes, offset, connect_failures) || !get_map(bytes, offset, bad_status) ||
         !get_map(bytes, offset, first_ids) || !get_map(bytes, offset, last_ids)) {
         return false;
+    }
+    std::uint64_t gaps = 0;
+    if (!get(bytes, offset, gaps) || gaps > bytes.size() / 24) return false;
+    for (std::uint64_t i = 0; i < gaps; ++i) {
+        std::uint64_t before = 0, after = 0, subscribers = 0;
+        if (!get(bytes, offset, before) || !get(bytes, offset, after) ||
+            !get(bytes, offset, subscribers)) {
+            return false;
+        }
+        resync_gaps[{before, after}] += subscribers;
     }
     std::uint64_t count = 0;
     if (!get(bytes, offset, count) || count > bytes.size() / 32) return false;
@@ -149,6 +166,12 @@ std::uint64_t unseen_messages(const PushStats& stats,
     for (auto [last, subscribers] : stats.last_ids) {
         auto above = std::upper_bound(window_ids.begin(), window_ids.end(), last);
         unseen += subscribers * static_cast<std::uint64_t>(window_ids.end() - above);
+    }
+    for (auto [gap, subscribers] : stats.resync_gaps) {
+        if (gap.second <= gap.first) continue;  // ids went down: nothing lies between
+        auto from = std::upper_bound(window_ids.begin(), window_ids.end(), gap.first);
+        auto to = std::lower_bound(window_ids.begin(), window_ids.end(), gap.second);
+        if (from < to) unseen += subscribers * static_cast<std::uint64_t>(to - from);
     }
     return unseen;
 }

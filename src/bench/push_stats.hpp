@@ -57,6 +57,10 @@ struct PushStats {
     std::map<std::uint64_t, std::uint64_t> first_ids;
     std::map<std::uint64_t, std::uint64_t> last_ids;
     std::uint64_t saw_nothing = 0;
+    /// Of those subscribers, where a sequence started again after history-lost: (last id before,
+    /// first id after) and how many subscribers made that jump. Acknowledged ids between the
+    /// two were never seen.
+    std::map<std::pair<std::uint64_t, std::uint64_t>, std::uint64_t> resync_gaps;
 
     /// Per message id counted as a delivery: first and last receipt (fan-out span).
     std::unordered_map<std::uint64_t, ReceiptSpan> spans;
@@ -84,7 +88,8 @@ struct PublisherStats {
 
 /// Messages that subscribers never saw: for each acknowledged id in `window_ids` (sorted), each
 /// expected subscriber that saw nothing misses it, and a subscriber that saw ids first..last
-/// misses those below its first and above its last (ids between are covered by gap counting).
+/// misses those below its first, above its last, and strictly inside a jump it made after
+/// history-lost (other ids between first and last are covered by gap counting).
 std::uint64_t unseen_messages(const PushStats& stats, const std::vector<std::uint64_t>& window_ids);
 
 /// The fan-out span of each id (last receipt minus first), microseconds.

@@ -46,7 +46,10 @@ std::string latency_json(const core::Histogram& h) {
     return out;
 }
 
-const char* mode_name(const BenchOptions& options) { return options.rate > 0 ? "open" : "closed"; }
+const char* mode_name(const BenchOptions& options) {
+    if (options.push.transport != PushTransport::none) return "push";
+    return options.rate > 0 ? "open" : "closed";
+}
 
 const char* arrival_name(const BenchOptions& options) {
     if (options.rate <= 0) return "none";

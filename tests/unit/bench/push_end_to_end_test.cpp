@@ -102,10 +102,64 @@ INSTANTIATE_TEST_SUITE_P(Layouts, SseEndToEnd, ::testing::Values(Layout{1, 1}, L
                                     std::to_string(info.param.threads);
                          });
 
+// The channel is recreated after publish 5: its ids jump by a million, and a subscriber that
+// resumes from an old id is told history-lost. That is no million lost messages: the sequence
+// starts again, and what counts as lost is the acknowledged publish 6 that nobody received.
+constexpr std::uint64_t recreated = PushTestServer::base_id + 1'000'000;
+
+PushTestServer::Script recreated_channel(std::uint64_t last_old) {
+    PushTestServer::Script script;
+    script.id_of = [last_old](std::uint64_t k) {
+        return k <= last_old ? PushTestServer::base_id + k : recreated + k;
+    };
+    script.deliver = [last_old](std::uint64_t k) { return k != last_old + 1; };
+    script.cut_after = [last_old](std::uint64_t k) { return k == last_old; };
+    script.history_from = recreated;
+    return script;
+}
+
+TEST(SseEndToEnd, HistoryLostStartsANewSequence) {
+    PushTestServer server(recreated_channel(5));
+    constexpr std::uint32_t subscribers = 2;
+    BenchOptions options = push_options(server, PushTransport::sse, subscribers, 20, 600);
+    BenchReport report = run_bench(options);
+    std::printf("%s", format_summary(report).c_str());
+    const PushReport& push = *report.push;
+    const PushStats& s = push.subscribers;
+    EXPECT_EQ(push.publisher.published, 12u);
+    EXPECT_EQ(s.history_lost, 1u * subscribers);
+    EXPECT_EQ(s.reconnects, 1u * subscribers);
+    EXPECT_EQ(s.deliveries, 11u * subscribers);  // all but publish 6
+    EXPECT_EQ(s.gap_lost, 0u);
+    EXPECT_EQ(push.unseen, 1u * subscribers);
+    EXPECT_EQ(s.duplicates, 0u);
+}
+
+TEST(LongPollEndToEnd, HistoryLostResumesWhereTheServerSays) {
+    PushTestServer server(recreated_channel(2), std::chrono::milliseconds(100));
+    constexpr std::uint32_t subscribers = 2;
+    BenchOptions options = push_options(server, PushTransport::long_poll, subscribers, 10, 600);
+    // Long-poll subscribers see publish 2 only by asking again; the cut does not apply to them,
+    // so the jump is met by the poll that names publish 2's id.
+    BenchReport report = run_bench(options);
+    std::printf("%s", format_summary(report).c_str());
+    const PushReport& push = *report.push;
+    const PushStats& s = push.subscribers;
+    EXPECT_EQ(push.publisher.published, 6u);
+    EXPECT_EQ(s.history_lost, 1u * subscribers);
+    EXPECT_EQ(s.deliveries, 5u * subscribers);  // all but publish 3
+    EXPECT_EQ(s.gap_lost, 0u);
+    EXPECT_EQ(push.unseen, 1u * subscribers);
+    // After history-lost each subscriber asked from where the server said: just before the
+    // first message of the new channel it holds (publish 4).
+    auto ids = server.last_event_ids();
+    EXPECT_EQ(std::count(ids.begin(), ids.end(), std::to_string(recreated + 3)), subscribers);
+}
+
 TEST(LongPollEndToEnd, EveryMessageOnceAndTimeoutsAskAgain) {
     // 5 messages/s with a 100 ms server wait: most polls between messages end in 304 and ask
     // again with the same id, on the same keep-alive connection.
-    PushTestServer server({}, std::chrono::milliseconds(100));
+    PushTestServer server(PushTestServer::Script(), std::chrono::milliseconds(100));
     constexpr std::uint32_t subscribers = 4;
     BenchOptions options = push_options(server, PushTransport::long_poll, subscribers, 5, 1000);
     BenchReport report = run_bench(options);

@@ -200,6 +200,10 @@ TEST(PushStats, UnseenCountsIdsOutsideWhatEachSubscriberCovered) {
     early.first_ids = {{3, 1}};
     early.last_ids = {{25, 1}};
     EXPECT_EQ(unseen_messages(early, window), 0u);
+    // A jump after history-lost from 12 to 16 misses 13, 14 and 15; ids going down miss none.
+    early.resync_gaps[{12, 16}] = 2;
+    early.resync_gaps[{18, 11}] = 1;
+    EXPECT_EQ(unseen_messages(early, window), 2u * 3u);
 }
 
 TEST(PushStats, SerializeRoundTripsAndMerges) {
@@ -215,6 +219,7 @@ TEST(PushStats, SerializeRoundTripsAndMerges) {
     stats.last_ids[9] = 2;
     stats.saw_nothing = 1;
     stats.spans[7] = ReceiptSpan{1000, 5000, 2};
+    stats.resync_gaps[{9, 1000}] = 2;
     auto bytes = stats.serialize();
     PushStats back;
     ASSERT_TRUE(back.deserialize(bytes));
@@ -222,6 +227,7 @@ TEST(PushStats, SerializeRoundTripsAndMerges) {
     EXPECT_EQ(back.connect_failures, stats.connect_failures);
     EXPECT_EQ(back.bad_status, stats.bad_status);
     EXPECT_EQ(back.first_ids, stats.first_ids);
+    EXPECT_EQ(back.resync_gaps, stats.resync_gaps);
     EXPECT_EQ(back.latency.count(), 1u);
     ASSERT_EQ(back.spans.count(7), 1u);
     EXPECT_EQ(back.spans[7].last_ns, 5000);

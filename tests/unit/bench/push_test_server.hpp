@@ -4,7 +4,7 @@
 // Accept: text/event-stream subscribes to a chunked SSE stream, any other GET is a long-poll.
 // It keeps every message (so Last-Event-ID resumes without loss) and records what the bench
 // sent. A Script makes it misbehave on purpose: skip an id, send one twice, withhold one, or cut
-// every stream after a given message.
+// every stream after a given message, or forget every id below a point (history-lost).
 
 #include <strings.h>
 
@@ -29,6 +29,9 @@ public:
         std::function<bool(std::uint64_t k)> deliver;         ///< default: yes
         std::function<bool(std::uint64_t k)> duplicate;       ///< default: no
         std::function<bool(std::uint64_t k)> cut_after;       ///< default: no
+        /// Non-zero: ids below this are forgotten (a recreated channel). A subscriber resuming
+        /// from an id before `history_from - 1` is told history-lost, as c10k serve does.
+        std::uint64_t history_from = 0;
     };
     /// One publish as received.
     struct Publish {
@@ -39,7 +42,8 @@ public:
 
     static constexpr std::uint64_t base_id = 1'700'000'000'000'000;
 
-    explicit PushTestServer(Script script = {},
+    PushTestServer() : PushTestServer(Script()) {}
+    explicit PushTestServer(Script script,
                             std::chrono::milliseconds poll_timeout = std::chrono::milliseconds(100))
         : script_(std::move(script)),
           poll_timeout_(poll_timeout),
@@ -114,6 +118,11 @@ private:
         return "id: " + std::to_string(m.id) + "\ndata: " + m.data + "\n\n";
     }
 
+    bool forgotten(const std::string& last) const {
+        return script_.history_from != 0 && !last.empty() &&
+               std::stoull(last) + 1 < script_.history_from;
+    }
+
     void serve(int& fd, TestServer& server) {
         std::string buffer;
         std::string head;
@@ -181,6 +190,7 @@ private:
                 "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: "
                 "chunked\r\n\r\n" +
                 sse_chunk("retry: 1000\n:\n\n");
+            if (forgotten(last)) out += sse_chunk("event: history-lost\ndata: {}\n\n");
             if (!last.empty()) {
                 std::uint64_t after = std::stoull(last);
                 for (const auto& message : history_) {
@@ -220,6 +230,10 @@ private:
         if (found == nullptr) {
             not_modified_++;
             response = "HTTP/1.1 304 Not Modified\r\n\r\n";
+        } else if (forgotten(last) && found->id >= script_.history_from) {
+            // As c10k serve answers: go on from just before the oldest message held.
+            response = "HTTP/1.1 200 OK\r\nETag: \"" + std::to_string(found->id - 1) +
+                       "\"\r\nX-Event: history-lost\r\nContent-Length: 2\r\n\r\n{}";
         } else {
             response = "HTTP/1.1 200 OK\r\nETag: \"" + std::to_string(found->id) +
                        "\"\r\nContent-Length: " + std::to_string(found->data.size()) + "\r\n\r\n" +
