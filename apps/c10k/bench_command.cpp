@@ -63,8 +63,11 @@ void run(BenchFlags& flags) {
     } else if (flags.long_poll_given) {
         o.push.transport = c10k::bench::PushTransport::long_poll;
         o.push.subscribers = flags.long_poll;
-    } else if (!o.push.publish_url.empty()) {
-        std::fprintf(stderr, "c10k bench: --publish needs subscribers: --sse N or --long-poll N\n");
+    } else if (!o.push.publish_url.empty() || o.push.publish_rate != 0 ||
+               !o.push.publish_token.empty() || o.push.connect_rate != 0) {
+        std::fprintf(stderr,
+                     "c10k bench: --publish, --publish-rate, --publish-token and --connect-rate "
+                     "are for push runs: add --sse N or --long-poll N\n");
         throw CLI::RuntimeError(2);
     }
     o.progress = !flags.quiet && isatty(STDERR_FILENO);
