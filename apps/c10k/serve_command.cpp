@@ -69,33 +69,12 @@ std::int64_t duration_ms(const std::string& flag, const std::string& text) {
     return us / 1000;
 }
 
-/// SIGINT and SIGTERM are taken by one thread with sigwait, so that no engine thread is ever
-/// interrupted by them and the stop request needs nothing async-signal-safe.
-class SignalWatcher {
-public:
-    explicit SignalWatcher(engine::StopSource& stop) {
-        sigemptyset(&signals_);
-        sigaddset(&signals_, SIGINT);
-        sigaddset(&signals_, SIGTERM);
-        pthread_sigmask(SIG_BLOCK, &signals_, nullptr);
-        thread_ = std::thread([this, &stop] {
-            int signal = 0;
-            sigwait(&signals_, &signal);
-            stop.request();
-        });
-    }
-    ~SignalWatcher() {
-        // Wake the watcher if no signal came (the engine returned on its own).
-        pthread_kill(thread_.native_handle(), SIGTERM);
-        thread_.join();
-    }
-
-private:
-    sigset_t signals_;
-    std::thread thread_;
-};
-
 int run_serve(const ServeFlags& flags) {
+    // First, before any thread starts: it blocks SIGINT and SIGTERM in this thread and so in
+    // every thread started later, and takes them through a descriptor that the engine's loops
+    // (or, where the engine forks, its supervising loop) wait on; no thread of ours watches
+    // signals, so an engine may fork with no thread missing in its children (stop.hpp).
+    engine::StopSource stop(engine::StopSource::process_signals);
     auto engine = engine::create(flags.engine);
     if (!engine) {
         std::string names;
@@ -172,8 +151,6 @@ int run_serve(const ServeFlags& flags) {
     engine::ListenerSet listeners(endpoints);
 
     ::signal(SIGPIPE, SIG_IGN);  // a peer that went away is an EPIPE, not a death
-    engine::StopSource stop;
-    SignalWatcher watcher(stop);
     std::string urls;
     std::size_t public_count = listeners.endpoints().size() - (hub ? 1 : 0);
     for (std::size_t i = 0; i < public_count; ++i) {

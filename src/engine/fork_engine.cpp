@@ -4,9 +4,11 @@
 // when 0); beyond the cap a client gets a canned 503. The parent watches children through
 // pidfds, so reaping needs no SIGCHLD handler.
 //
-// Stop: every child inherited the StopSource eventfd, so the parent's stop request reaches
-// them all; each finishes its response and exits. Those still running after the grace period
-// are killed.
+// Stop: the parent has no thread of its own (see stop.hpp); it sees the stop on the descriptor
+// in its accept loop, passes it on to every child (stop_children) and waits for them; each
+// finishes its response and exits, and those still running after the grace period are killed.
+// A child's copy of the stop source reads that child's own signals, so SIGTERM sent to one
+// child makes it finish its response and exit 0; the parent only reaps it.
 
 #include <poll.h>
 #include <signal.h>
@@ -37,8 +39,7 @@ public:
     int run(const ServerConfig& config, const HandlerFactory& handlers, ListenerSet& listeners,
             StopSource& stop) override {
         core::unique_fd access_log = open_access_log(config);
-        std::uint64_t cap = config.max_connections != 0 ? config.max_connections
-                                                        : kDefaultForkCap;
+        std::uint64_t cap = config.max_connections != 0 ? config.max_connections : kDefaultForkCap;
         std::vector<int> sockets = listeners.shared();
         std::vector<ChildProcess> children;
         std::vector<pollfd> waits;
@@ -51,8 +52,8 @@ public:
             waits.push_back(pollfd{stop.fd(), POLLIN, 0});
             for (auto& child : children) waits.push_back(pollfd{child.pidfd.get(), POLLIN, 0});
             if (::poll(waits.data(), waits.size(), -1) < 0 && errno != EINTR) break;
-            // The eventfd rather than stop.requested() alone: under --processes this engine
-            // runs in a child, where the flag (the parent's memory) never changes.
+            // The descriptor rather than stop.requested() alone: the flag is set only by a
+            // request made in this process, not by a signal or by the parent under --processes.
             if (waits[sockets.size()].revents & POLLIN) break;
             reap(children);
             for (std::size_t i = 0; i < sockets.size(); ++i) {
@@ -88,8 +89,7 @@ public:
                 }
             }
         }
-        std::int64_t deadline = core::monotonic_ms() + config.shutdown_grace_ms + 1000;
-        return wait_children(children, deadline) ? 0 : 1;
+        return stop_children(children, stop, config.shutdown_grace_ms) ? 0 : 1;
     }
 
 private:
@@ -104,6 +104,8 @@ private:
 
 }  // namespace
 
-std::unique_ptr<Engine> make_fork_engine() { return std::make_unique<ForkEngine>(); }
+std::unique_ptr<Engine> make_fork_engine() {
+    return std::make_unique<ForkEngine>();
+}
 
 }  // namespace c10k::engine

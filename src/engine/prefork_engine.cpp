@@ -4,18 +4,18 @@
 // the listen backlog. The number of workers is config.threads (`c10k serve --processes N`
 // sets it for this engine; 16 when not given).
 //
-// Workers wait with poll() on the listener and the stop eventfd and then accept() without
-// blocking, so that a stop request reaches a worker that is waiting for a client. The parent
-// only supervises: it restarts a worker that died, and at stop waits for all of them.
+// Workers wait with poll() on the listener and the stop descriptor and then accept() without
+// blocking, so that a stop reaches a worker that is waiting for a client. The parent only
+// supervises (supervise_children), with no thread of its own: it replaces a worker that exited,
+// and at stop passes the stop on to every worker and waits for them. Each worker's copy of the
+// stop source reads that worker's own signals, so SIGTERM sent to one worker makes it finish its
+// connection and exit 0, and the parent starts another in its place (Apache's way of recycling a
+// worker).
 
 #include <poll.h>
-#include <unistd.h>
 
-#include <cstring>
 #include <vector>
 
-#include "core/clock.hpp"
-#include "core/log.hpp"
 #include "engine/admission.hpp"
 #include "engine/blocking_connection.hpp"
 #include "engine/engines.hpp"
@@ -26,10 +26,6 @@ namespace c10k::engine {
 
 namespace {
 
-/// A worker that dies this soon after its start is restarted only after a pause, so that a
-/// worker that cannot start does not become a fork loop.
-constexpr std::int64_t kRestartPauseMs = 1000;
-
 int worker_main(const ServerConfig& config, const HandlerFactory& handlers,
                 const std::vector<int>& sockets, StopSource& stop, int access_log_fd) {
     BlockingWorker worker(config, handlers, stop, access_log_fd);
@@ -38,7 +34,8 @@ int worker_main(const ServerConfig& config, const HandlerFactory& handlers,
     waits.push_back(pollfd{stop.fd(), POLLIN, 0});
     for (;;) {
         if (::poll(waits.data(), waits.size(), -1) < 0 && errno != EINTR) return 1;
-        // The eventfd, not stop.requested(): that flag lives in the parent's memory.
+        // The descriptor, not stop.requested(): the flag is set only by a request made in this
+        // process, and this worker's stop comes from its parent or from a signal.
         if (waits.back().revents & POLLIN) return 0;
         for (std::size_t i = 0; i + 1 < waits.size(); ++i) {
             if (!(waits[i].revents & POLLIN)) continue;
@@ -60,60 +57,16 @@ public:
         int workers = config.threads > 0 ? config.threads : 1;
         std::vector<int> sockets = listeners.shared();
         int log_fd = access_log.get();
-        auto start_worker = [&]() {
-            return spawn_child([&]() { return worker_main(config, handlers, sockets, stop, log_fd); });
-        };
-        std::vector<ChildProcess> children;
-        std::vector<std::int64_t> started;
-        for (int i = 0; i < workers; ++i) {
-            auto child = start_worker();
-            if (!child) {
-                core::log(core::LogLevel::error, "cannot start prefork worker: {}",
-                          std::strerror(child.error()));
-                stop.request();
-                break;
-            }
-            children.push_back(std::move(child.value()));
-            started.push_back(core::monotonic_ms());
-        }
-        std::vector<pollfd> waits;
-        std::int64_t restart_after_ms = 0;
-        while (!stop.requested()) {
-            waits.clear();
-            waits.push_back(pollfd{stop.fd(), POLLIN, 0});
-            for (auto& child : children) {
-                waits.push_back(pollfd{child.pid > 0 ? child.pidfd.get() : -1, POLLIN, 0});
-            }
-            int timeout = restart_after_ms > 0 ? 100 : -1;
-            if (::poll(waits.data(), waits.size(), timeout) < 0 && errno != EINTR) break;
-            if (waits[0].revents & POLLIN) break;  // the eventfd: see worker_main
-            std::int64_t now = core::monotonic_ms();
-            for (std::size_t i = 0; i < children.size() && !stop.requested(); ++i) {
-                ChildProcess& child = children[i];
-                int status = 0;
-                if (child.pid > 0) {
-                    pid_t pid = child.pid;
-                    if (!reap_child(child, status)) continue;
-                    core::log(core::LogLevel::warn, "prefork worker {} exited with status {}",
-                              pid, status);
-                    if (now - started[i] < kRestartPauseMs) restart_after_ms = now + kRestartPauseMs;
-                }
-                if (now < restart_after_ms) continue;
-                auto replacement = start_worker();
-                if (!replacement) continue;  // tried again at the next wake-up
-                child = std::move(replacement.value());
-                started[i] = now;
-            }
-            if (now >= restart_after_ms) restart_after_ms = 0;
-        }
-        std::erase_if(children, [](const ChildProcess& c) { return c.pid < 0; });
-        std::int64_t deadline = core::monotonic_ms() + config.shutdown_grace_ms + 1000;
-        return wait_children(children, deadline) ? 0 : 1;
+        auto worker = [&](int) { return worker_main(config, handlers, sockets, stop, log_fd); };
+        return supervise_children(workers, worker, "prefork worker", config.shutdown_grace_ms,
+                                  stop);
     }
 };
 
 }  // namespace
 
-std::unique_ptr<Engine> make_prefork_engine() { return std::make_unique<PreforkEngine>(); }
+std::unique_ptr<Engine> make_prefork_engine() {
+    return std::make_unique<PreforkEngine>();
+}
 
 }  // namespace c10k::engine

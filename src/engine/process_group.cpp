@@ -2,6 +2,7 @@
 
 #include <poll.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -10,17 +11,32 @@
 #include <cstdio>
 #include <cstring>
 #include <exception>
+#include <string_view>
 
 #include "core/clock.hpp"
 #include "core/log.hpp"
 
 namespace c10k::engine {
 
+namespace {
+
+/// A child that dies this soon after its start is replaced only after this pause, so that a
+/// child that cannot start does not become a fork loop.
+constexpr std::int64_t kRestartPauseMs = 1000;
+
+}  // namespace
+
 core::Result<ChildProcess> spawn_child(const std::function<int()>& body) {
     std::fflush(nullptr);  // or the child would write the parent's buffered output again
+    pid_t parent = ::getpid();
     pid_t pid = ::fork();
     if (pid < 0) return core::last_errno();
     if (pid == 0) {
+        // No child outlives its supervisor: if the parent dies, even by SIGKILL, the kernel
+        // sends this child SIGTERM, which a server process's child takes as its stop (blocked,
+        // it cannot kill it). A parent that died before this line is caught by the check.
+        ::prctl(PR_SET_PDEATHSIG, SIGTERM);
+        if (::getppid() != parent) ::kill(::getpid(), SIGTERM);
         int status = 1;
         try {
             status = body();
@@ -87,59 +103,101 @@ bool wait_children(std::vector<ChildProcess>& children, std::int64_t deadline_ms
     return all_clean;
 }
 
-int run_process_group(int processes, const std::string& name, const ServerConfig& config,
-                      const HandlerFactory& handlers, ListenerSet& listeners, StopSource& stop) {
-    std::vector<ChildProcess> children;
-    for (int i = 0; i < processes; ++i) {
-        auto child = spawn_child([&, i]() -> int {
-            auto engine = create(name);
-            if (!engine) return 2;
-            if (i > 0) {
-                // This process's copy of the set still offers the sockets opened at start,
-                // which child 0 serves. Taking them here (and dropping them) makes every loop
-                // of this process bind its own SO_REUSEPORT socket on the same concrete port,
-                // so that each process has its own accept queue and the kernel spreads new
-                // connections over them. (Engines that share one listener, like thread and
-                // fork, keep accepting on the shared socket.)
-                auto taken = listeners.for_loop();
-                (void)taken;
-            }
-            return engine->run(config, handlers, listeners, stop);
-        });
+bool stop_children(std::vector<ChildProcess>& children, const StopSource& stop,
+                   std::int64_t grace_ms) {
+    for (const auto& child : children) stop.pass_on(child.pid);
+    return wait_children(children, core::monotonic_ms() + grace_ms + 1000);
+}
+
+int supervise_children(int count, const std::function<int(int slot)>& body, std::string_view what,
+                       std::int64_t grace_ms, StopSource& stop) {
+    struct Slot {
+        ChildProcess child;
+        std::int64_t started_ms = 0;
+        std::int64_t restart_at_ms = 0;  ///< when an empty slot gets its next child
+    };
+    auto start = [&](int slot) { return spawn_child([&body, slot] { return body(slot); }); };
+    std::vector<Slot> slots(static_cast<std::size_t>(std::max(count, 0)));
+    for (std::size_t i = 0; i < slots.size(); ++i) {
+        auto child = start(static_cast<int>(i));
         if (!child) {
-            core::log(core::LogLevel::error, "cannot start server process {}: {}", i,
+            core::log(core::LogLevel::error, "cannot start {} {}: {}", what, i,
                       std::strerror(child.error()));
             stop.request();
             break;
         }
-        children.push_back(std::move(child.value()));
+        slots[i].child = std::move(child.value());
+        slots[i].started_ms = core::monotonic_ms();
     }
-    // Supervise: a child that dies early is reported (its share of connections then goes to
-    // the others only when the kernel stops hashing to its closed listener, i.e. at once).
     bool all_clean = true;
-    while (!stop.requested() && !children.empty()) {
-        std::vector<pollfd> waits{{stop.fd(), POLLIN, 0}};
-        for (auto& child : children) waits.push_back(pollfd{child.pidfd.get(), POLLIN, 0});
-        if (::poll(waits.data(), waits.size(), -1) < 0 && errno != EINTR) break;
-        for (std::size_t i = 1; i < waits.size(); ++i) {
-            if (!(waits[i].revents & POLLIN)) continue;
-            ChildProcess& child = children[i - 1];
-            pid_t pid = child.pid;
-            int status = 0;
-            if (reap_child(child, status)) {
-                if (status != 0) all_clean = false;
-                core::log(core::LogLevel::warn, "server process {} exited with status {}", pid,
-                          status);
-            }
+    std::vector<pollfd> waits;
+    // stop.requested() covers a request made here (a child that could not start); a signal
+    // shows only on the descriptor.
+    while (!stop.requested()) {
+        waits.clear();
+        waits.push_back(pollfd{stop.fd(), POLLIN, 0});
+        bool empty_slot = false;
+        for (auto& slot : slots) {
+            // poll() ignores a negative descriptor: an empty slot waits for its time instead.
+            waits.push_back(pollfd{slot.child.pid > 0 ? slot.child.pidfd.get() : -1, POLLIN, 0});
+            if (slot.child.pid <= 0) empty_slot = true;
         }
-        children.erase(std::remove_if(children.begin(), children.end(),
-                                      [](const ChildProcess& c) { return c.pid < 0; }),
-                       children.end());
+        if (::poll(waits.data(), waits.size(), empty_slot ? 100 : -1) < 0 && errno != EINTR) {
+            break;
+        }
+        if (waits[0].revents & POLLIN) break;
+        std::int64_t now = core::monotonic_ms();
+        for (std::size_t i = 0; i < slots.size(); ++i) {
+            Slot& slot = slots[i];
+            if (slot.child.pid > 0) {
+                pid_t pid = slot.child.pid;
+                int status = 0;
+                if (!reap_child(slot.child, status)) continue;
+                if (status != 0) all_clean = false;
+                core::log(status == 0 ? core::LogLevel::info : core::LogLevel::warn,
+                          "{} {} exited with status {}; starting another", what, pid, status);
+                bool early = now - slot.started_ms < kRestartPauseMs;
+                slot.restart_at_ms = early ? now + kRestartPauseMs : now;
+            }
+            if (now < slot.restart_at_ms) continue;
+            auto replacement = start(static_cast<int>(i));
+            if (!replacement) {
+                // Tried again at the next wake-up (at most 100 ms away while a slot is empty).
+                slot.restart_at_ms = now;
+                continue;
+            }
+            slot.child = std::move(replacement.value());
+            slot.started_ms = now;
+        }
     }
-    // Children saw the same stop; give them their grace period and a second more.
-    std::int64_t deadline = core::monotonic_ms() + config.shutdown_grace_ms + 1000;
-    if (!wait_children(children, deadline)) all_clean = false;
+    std::vector<ChildProcess> children;
+    for (auto& slot : slots) {
+        if (slot.child.pid > 0) children.push_back(std::move(slot.child));
+    }
+    if (!stop_children(children, stop, grace_ms)) all_clean = false;
     return all_clean ? 0 : 1;
+}
+
+int run_process_group(int processes, const std::string& name, const ServerConfig& config,
+                      const HandlerFactory& handlers, ListenerSet& listeners, StopSource& stop,
+                      const std::function<void(int process)>& in_child) {
+    auto serve = [&](int slot) -> int {
+        auto engine = create(name);
+        if (!engine) return 2;
+        // This process's copy of the set still offers the sockets opened at start, which child
+        // 0 serves. The others leave them alone, so that every loop of theirs binds its own
+        // SO_REUSEPORT socket on the same concrete port: each process has its own accept queue
+        // and the kernel spreads new connections over them. (Engines that share one listener,
+        // like thread and fork, keep accepting on the shared socket.)
+        if (slot > 0) listeners.become_secondary();
+        if (in_child) in_child(slot);
+        // The engine waits on this process's copy of `stop`: the stop this process passes on
+        // at the end, or a SIGTERM sent to this child alone.
+        return engine->run(config, handlers, listeners, stop);
+    };
+    // A child that exits is replaced rather than left out: child 0 serves the listeners this
+    // process keeps open, whose accept queue would otherwise fill with clients nobody takes.
+    return supervise_children(processes, serve, "server process", config.shutdown_grace_ms, stop);
 }
 
 }  // namespace c10k::engine
