@@ -2,9 +2,9 @@
 
 #include <charconv>
 #include <chrono>
-#include <condition_variable>
-#include <mutex>
 #include <stdexcept>
+
+#include <unistd.h>
 
 #include <fmt/core.h>
 
@@ -88,22 +88,24 @@ void add_push_flags(CLI::App& cmd, PushFlags& flags) {
         ->capture_default_str();
 }
 
-std::shared_ptr<push::Hub> make_push_hub(PushFlags& flags, const std::string& engine, int processes,
-                                         int loops, std::vector<core::Endpoint>& endpoints) {
+std::shared_ptr<push::Hub> make_push_hub(PushFlags& flags, const std::string& engine, int loops,
+                                         std::vector<core::Endpoint>& endpoints) {
     if (flags.demo) {
         if (flags.prefixes.empty()) flags.prefixes.push_back("/live/");
         if (flags.first == "none") flags.first = "newest";  // a new page shows the score at once
     }
+    if (engine == "fork" || engine == "prefork") {
+        throw std::runtime_error(fmt::format(
+            "--push: engine {} gives each connection a process that serves it and nothing "
+            "else, so it cannot hold subscribers; use an event engine (epoll, the default), "
+            "with --processes N for several processes",
+            engine));
+    }
     if (!engine_drives_push(engine)) {
         throw std::runtime_error(fmt::format(
             "--push: engine {} cannot hold push subscribers yet; use epoll, epoll-lt, poll, "
-            "select or sigio",
+            "select, sigio or uring",
             engine));
-    }
-    if (processes > 1) {
-        throw std::runtime_error(
-            "--push with --processes: delivering across processes is not built yet; use "
-            "--threads N for several loops in one process");
     }
     for (const auto& prefix : flags.prefixes) {
         if (prefix.size() < 2 || prefix.front() != '/' || prefix.back() != '/') {
@@ -130,6 +132,23 @@ std::shared_ptr<push::Hub> make_push_hub(PushFlags& flags, const std::string& en
     }
     options.max_queue_bytes = flags.max_queue;
     options.max_message_bytes = flags.max_message;
+    if (flags.demo) {
+        // The demo's game: one play per publish, the whole scoreboard each time, so that a page
+        // that joins late needs only the newest message.
+        auto game = std::make_shared<serve::DemoGame>(static_cast<std::uint64_t>(
+            std::chrono::system_clock::now().time_since_epoch().count()));
+        push::PushOptions::Periodic periodic;
+        periodic.channel = "score";
+        periodic.content_type = "application/json";
+        periodic.interval_ms = push_duration_ms("--demo-interval", flags.demo_interval);
+        if (periodic.interval_ms <= 0) throw std::runtime_error("--demo-interval must be positive");
+        periodic.next = [game] {
+            std::string snapshot = game->snapshot_json();
+            game->advance();
+            return snapshot;
+        };
+        options.periodic = std::move(periodic);
+    }
     if (options.max_message_bytes == 0) {
         throw std::runtime_error("--push-max-message must be at least 1 byte");
     }
@@ -149,39 +168,13 @@ std::shared_ptr<push::Hub> make_push_hub(PushFlags& flags, const std::string& en
     return std::make_shared<push::Hub>(std::move(options), registry);
 }
 
+void join_push_group(push::Hub& hub, int slot) {
+    // The supervisor's pid names the group: unique on the machine while it runs.
+    hub.join_group(static_cast<std::size_t>(slot), fmt::format("c10k-push-{}", ::getppid()));
+}
+
 engine::HandlerFactory with_push(std::shared_ptr<push::Hub> hub, engine::HandlerFactory inner) {
     return [hub, inner] { return std::make_unique<push::PushHandler>(hub, inner()); };
-}
-
-struct DemoPublisher::State {
-    std::mutex mutex;
-    std::condition_variable wake;
-    bool stop = false;
-};
-
-DemoPublisher::DemoPublisher(std::shared_ptr<push::Hub> hub, std::int64_t interval_ms)
-    : state_(std::make_unique<State>()) {
-    State* state = state_.get();
-    thread_ = std::thread([hub, interval_ms, state] {
-        serve::DemoGame game(static_cast<std::uint64_t>(
-            std::chrono::system_clock::now().time_since_epoch().count()));
-        std::unique_lock<std::mutex> lock(state->mutex);
-        while (!state->stop) {
-            hub->publish("score", "", game.snapshot_json(), "application/json");
-            game.advance();
-            state->wake.wait_for(lock, std::chrono::milliseconds(interval_ms),
-                                 [state] { return state->stop; });
-        }
-    });
-}
-
-DemoPublisher::~DemoPublisher() {
-    {
-        std::lock_guard<std::mutex> lock(state_->mutex);
-        state_->stop = true;
-    }
-    state_->wake.notify_all();
-    thread_.join();
 }
 
 }  // namespace c10k::app

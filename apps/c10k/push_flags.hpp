@@ -5,7 +5,6 @@
 #include <cstdint>
 #include <memory>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include <CLI/CLI.hpp>
@@ -39,26 +38,15 @@ void add_push_flags(CLI::App& command, PushFlags& flags);
 /// Checks the flags against the engine and process count, appends the publish listener to
 /// `endpoints`, and makes the Hub for `loops` event loops. Throws std::runtime_error with a
 /// message that says what is wrong and how to fix it.
-std::shared_ptr<push::Hub> make_push_hub(PushFlags& flags, const std::string& engine, int processes,
-                                         int loops, std::vector<core::Endpoint>& endpoints);
+std::shared_ptr<push::Hub> make_push_hub(PushFlags& flags, const std::string& engine, int loops,
+                                         std::vector<core::Endpoint>& endpoints);
+
+/// In each process of a --processes group, before its engine runs: process `slot` 0 becomes
+/// the sequencer that publishes; the others receive from it (push/group_link.hpp).
+void join_push_group(push::Hub& hub, int slot);
 
 /// Handlers that serve push locations and the publish API, and `inner` for everything else.
 engine::HandlerFactory with_push(std::shared_ptr<push::Hub> hub, engine::HandlerFactory inner);
-
-/// `--demo`: a baseball game simulator that publishes the scoreboard to channel "score" every
-/// --demo-interval, on a thread of its own, until stopped.
-class DemoPublisher {
-public:
-    DemoPublisher(std::shared_ptr<push::Hub> hub, std::int64_t interval_ms);
-    ~DemoPublisher();
-    DemoPublisher(const DemoPublisher&) = delete;
-    DemoPublisher& operator=(const DemoPublisher&) = delete;
-
-private:
-    struct State;
-    std::unique_ptr<State> state_;
-    std::thread thread_;
-};
 
 /// Parses a --demo-interval style duration into milliseconds (throws with the flag's name).
 std::int64_t push_duration_ms(const std::string& flag, const std::string& text);

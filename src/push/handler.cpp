@@ -100,6 +100,12 @@ struct PushHandler::Tick final : http::TimerTask {
     PushHandler& handler;
 };
 
+struct PushHandler::PeriodicTick final : http::TimerTask {
+    explicit PeriodicTick(PushHandler& h) : handler(h) {}
+    void on_timer() override { handler.publish_periodic(); }
+    PushHandler& handler;
+};
+
 PushHandler::PushHandler(std::shared_ptr<Hub> hub, std::unique_ptr<http::Handler> fallback)
     : hub_(std::move(hub)),
       options_(hub_->options()),
@@ -142,6 +148,10 @@ void PushHandler::on_loop_start(http::LoopContext& context) {
         group_ = std::make_unique<GroupMember>(*hub_, context);
         group_->start();
     }
+    if (loop_ == 0 && options_.periodic && (!hub_->in_group() || hub_->sequencer())) {
+        periodic_ = std::make_unique<PeriodicTick>(*this);
+        publish_periodic();
+    }
     if (fallback_) fallback_->on_loop_start(context);
 }
 
@@ -149,6 +159,7 @@ void PushHandler::on_loop_stop(http::LoopContext& context) {
     hub_->detach(loop_);
     if (group_) group_->stop();
     if (tick_) context.timers().cancel(*tick_);
+    if (periodic_) context.timers().cancel(*periodic_);
     free_subscribers();  // none, unless the loop stopped with connections open
     context_ = nullptr;
     if (fallback_) fallback_->on_loop_stop(context);
@@ -404,6 +415,12 @@ void PushHandler::close_channel(const std::string& name) {
         }
         s = next;
     }
+}
+
+void PushHandler::publish_periodic() {
+    const PushOptions::Periodic& periodic = *options_.periodic;
+    hub_->publish(periodic.channel, "", periodic.next(), periodic.content_type);
+    context_->timers().schedule(*periodic_, context_->now_ms() + periodic.interval_ms);
 }
 
 void PushHandler::close_all() {

@@ -56,6 +56,7 @@ private:
     struct Subscriber;
     struct LocalChannel;
     struct Tick;
+    struct PeriodicTick;
 
     struct NameHash {
         using is_transparent = void;
@@ -79,6 +80,7 @@ private:
     void on_tick();
     void close_slow(Subscriber& subscriber, std::uint64_t queued);
     void free_subscribers();
+    void publish_periodic();
 
     std::shared_ptr<Hub> hub_;
     const PushOptions& options_;
@@ -88,7 +90,8 @@ private:
     std::unordered_map<std::string, std::unique_ptr<LocalChannel>, NameHash, std::equal_to<>>
         channels_;
     std::unique_ptr<Tick> tick_;
-    std::unique_ptr<GroupMember> group_;  ///< loop 0 of a --processes group
+    std::unique_ptr<GroupMember> group_;      ///< loop 0 of a --processes group
+    std::unique_ptr<PeriodicTick> periodic_;  ///< loop 0 of the publishing process
     http::Response later_;  ///< for answers given outside handle(): the loop's own is busy then
     core::RefPtr<http::Blob> heartbeat_chunked_;
     core::RefPtr<http::Blob> heartbeat_raw_;

@@ -6,6 +6,7 @@
 // delivery itself (framing, writing to subscribers) runs on each loop, without the lock.
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -42,6 +43,17 @@ struct PushOptions {
     std::uint64_t max_message_bytes = 64 * 1024;
     /// The SSE `retry:` field: how long a browser waits before reconnecting.
     std::int64_t retry_ms = 2'000;
+
+    /// A source of messages published every `interval_ms` to `channel` (the demo's game), run by
+    /// a timer of the publishing process's first loop: no thread of its own, so nothing is
+    /// running when a --processes group forks. `next()` is called on that loop's thread only.
+    struct Periodic {
+        std::string channel;
+        std::string content_type;
+        std::int64_t interval_ms = 0;
+        std::function<std::string()> next;
+    };
+    std::optional<Periodic> periodic;
 };
 
 class Hub {
