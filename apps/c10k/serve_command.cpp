@@ -145,7 +145,7 @@ int run_serve(const ServeFlags& flags) {
     std::shared_ptr<push::Hub> hub;
     if (flags.push.enabled()) {
         PushFlags push_flags = flags.push;
-        hub = make_push_hub(push_flags, flags.engine, processes, config.threads, endpoints);
+        hub = make_push_hub(push_flags, flags.engine, config.threads, endpoints);
         handlers = with_push(hub, handlers);
     }
     engine::ListenerSet listeners(endpoints);
@@ -170,15 +170,9 @@ int run_serve(const ServeFlags& flags) {
         std::printf(")\n");
     }
     std::fflush(stdout);
-    std::unique_ptr<DemoPublisher> demo;
-    if (hub && flags.push.demo) {
-        demo = std::make_unique<DemoPublisher>(
-            hub, push_duration_ms("--demo-interval", flags.push.demo_interval));
-    }
     int status = processes > 1 ? engine::run_process_group(processes, flags.engine, config,
                                                            handlers, listeners, stop)
                                : engine->run(config, handlers, listeners, stop);
-    demo.reset();
     std::printf("c10k: stopped\n");
     std::fflush(stdout);
     return status;
