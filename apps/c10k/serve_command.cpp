@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
+#include <functional>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -170,8 +171,15 @@ int run_serve(const ServeFlags& flags) {
         std::printf(")\n");
     }
     std::fflush(stdout);
+    std::function<void(int)> in_child;
+    if (hub && processes > 1) {
+        // One process assigns ids: only the first serves the publish listener, and the others
+        // receive its publishes (push/group_link.hpp).
+        listeners.last_in_first_process_only();
+        in_child = [hub](int process) { join_push_group(*hub, process); };
+    }
     int status = processes > 1 ? engine::run_process_group(processes, flags.engine, config,
-                                                           handlers, listeners, stop)
+                                                           handlers, listeners, stop, in_child)
                                : engine->run(config, handlers, listeners, stop);
     std::printf("c10k: stopped\n");
     std::fflush(stdout);
