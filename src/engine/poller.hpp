@@ -13,7 +13,11 @@ namespace c10k::engine {
 
 class Poller {
 public:
-    enum Interest : std::uint32_t { readable = 1, writable = 2 };
+    /// `level` asks an edge-triggered backend to report this descriptor for as long as it stays
+    /// ready (epoll without EPOLLET), for descriptors whose owner may leave input unread (a
+    /// handler's own). Level-triggered backends ignore it; so does sigio, whose periodic sweeps
+    /// report what stays ready.
+    enum Interest : std::uint32_t { readable = 1, writable = 2, level = 4 };
     enum EventBits : std::uint32_t { in = 1, out = 2, error = 4, hangup = 8 };
 
     struct Event {

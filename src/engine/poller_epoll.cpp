@@ -54,7 +54,7 @@ private:
         ev.events = 0;
         if (interest & readable) ev.events |= EPOLLIN | EPOLLRDHUP;
         if (interest & writable) ev.events |= EPOLLOUT;
-        if (edge_) ev.events |= EPOLLET;
+        if (edge_ && !(interest & level)) ev.events |= EPOLLET;
         if (::epoll_ctl(epoll_.get(), op, fd, &ev) != 0) return core::last_errno();
         return {};
     }

@@ -43,6 +43,7 @@ struct ReadinessLoop::External : Watched {
         : Watched(Kind::external), fd(descriptor), task(&t) {}
     int fd;
     http::DescriptorTask* task;  ///< nullptr once unwatched (a stale event finds nothing)
+    std::uint32_t events = 0;    ///< what the task watches for now (DescriptorTask bits)
 };
 
 // The TimerNode is a base, so that a fired timer finds its connection with a static_cast.
@@ -159,7 +160,10 @@ int ReadinessLoop::run() {
                 if (events[i].events & (Poller::out | Poller::hangup | Poller::error)) {
                     bits |= http::DescriptorTask::writable;
                 }
-                if (external->task != nullptr) external->task->on_ready(bits);
+                // An event gathered before the task changed what it watches (in this batch)
+                // may carry what it no longer wants.
+                bits &= external->events;
+                if (external->task != nullptr && bits != 0) external->task->on_ready(bits);
             }
         }
         // Go on accepting what the fairness cap left queued, after the connections had a turn.
@@ -217,7 +221,9 @@ bool ReadinessLoop::watch(int fd, std::uint32_t events, http::DescriptorTask& ta
         errno = EBADF;
         return false;
     }
-    std::uint32_t interest = 0;
+    // Level-triggered even on edge-triggered epoll: a task may leave input unread (a proxy
+    // whose client is slow) and must hear about it again (http::DescriptorWatcher's promise).
+    std::uint32_t interest = Poller::level;
     if (events & http::DescriptorTask::readable) interest |= Poller::readable;
     if (events & http::DescriptorTask::writable) interest |= Poller::writable;
     auto index = static_cast<std::size_t>(fd);
@@ -226,10 +232,12 @@ bool ReadinessLoop::watch(int fd, std::uint32_t events, http::DescriptorTask& ta
     if (slot) {
         slot->task = &task;
         if (!poller_->modify(fd, interest, static_cast<Watched*>(slot.get()))) return false;
+        slot->events = events;
         return true;
     }
     auto external = std::make_unique<External>(fd, task);
     if (!poller_->add(fd, interest, static_cast<Watched*>(external.get()))) return false;
+    external->events = events;
     slot = std::move(external);
     return true;
 }

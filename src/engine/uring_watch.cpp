@@ -85,6 +85,13 @@ void UringLoop::on_watch(Watch& watched, int result) {
     auto revents = static_cast<unsigned>(result);
     if (revents & (POLLIN | POLLHUP | POLLERR)) bits |= http::DescriptorTask::readable;
     if (revents & (POLLOUT | POLLHUP | POLLERR)) bits |= http::DescriptorTask::writable;
+    // A poll armed for other events may complete before the cancel that watch() sent: what
+    // the task no longer watches for is not reported.
+    bits &= watched.events;
+    if (bits == 0) {
+        if (!watched.armed) arm_watch(watched);
+        return;
+    }
     // on_ready may unwatch, change the events (which arms at once, the poll being done), or
     // close the descriptor and watch another: re-arm only what is still this watch's.
     watched.task->on_ready(bits);

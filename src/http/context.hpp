@@ -44,7 +44,8 @@ protected:
 };
 
 /// What an engine offers a handler beyond HTTP: watching descriptors of the handler's own.
-/// Level-triggered semantics: on_ready is called while the descriptor stays ready and watched.
+/// Level-triggered semantics on every engine: on_ready is called while the descriptor stays ready
+/// and watched, and reports only the events watched now (a change takes effect at once).
 class DescriptorWatcher {
 public:
     /// Starts (or changes) watching `fd` for `events`. False with errno on failure.
