@@ -36,7 +36,9 @@ std::optional<std::time_t> make_time(int year, int month, int day, int h, int m,
     tm.tm_mday = day;
     tm.tm_hour = h;
     tm.tm_min = m;
-    tm.tm_sec = s;
+    // A leap second (:60) is read as :59, as POSIX time has no leap seconds: normalised forward
+    // it would turn 31 Dec 9999 23:59:60 into a year that no HTTP-date can write.
+    tm.tm_sec = s == 60 ? 59 : s;
     return timegm(&tm);
 }
 
