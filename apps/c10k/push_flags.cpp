@@ -16,10 +16,11 @@ namespace c10k::app {
 
 namespace {
 
-// The engines that drive deferred responses today: the readiness loop's and io_uring's.
+// The engines that drive deferred responses today: the readiness loop's, io_uring's and the
+// thread engine's (each connection thread a loop of its own).
 bool engine_drives_push(const std::string& engine) {
     return engine == "epoll" || engine == "epoll-lt" || engine == "poll" || engine == "select" ||
-           engine == "sigio" || engine == "uring";
+           engine == "sigio" || engine == "uring" || engine == "thread";
 }
 
 std::size_t parse_first(const std::string& text) {
@@ -104,7 +105,7 @@ std::shared_ptr<push::Hub> make_push_hub(PushFlags& flags, const std::string& en
     if (!engine_drives_push(engine)) {
         throw std::runtime_error(fmt::format(
             "--push: engine {} cannot hold push subscribers yet; use epoll, epoll-lt, poll, "
-            "select, sigio or uring",
+            "select, sigio, uring or thread",
             engine));
     }
     for (const auto& prefix : flags.prefixes) {

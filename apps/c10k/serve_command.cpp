@@ -19,6 +19,7 @@
 #include "core/duration.hpp"
 #include "core/net.hpp"
 #include "engine/engine.hpp"
+#include "engine/engines.hpp"
 #include "engine/loop_runner.hpp"
 #include "engine/process_group.hpp"
 #include "push_flags.hpp"
@@ -146,7 +147,11 @@ int run_serve(const ServeFlags& flags) {
     std::shared_ptr<push::Hub> hub;
     if (flags.push.enabled()) {
         PushFlags push_flags = flags.push;
-        hub = make_push_hub(push_flags, flags.engine, config.threads, endpoints);
+        hub = make_push_hub(push_flags, flags.engine,
+                            flags.engine == "thread"
+                                ? static_cast<int>(engine::thread_engine_loops(config))
+                                : config.threads,
+                            endpoints);
         handlers = with_push(hub, handlers);
     }
     engine::ListenerSet listeners(endpoints);

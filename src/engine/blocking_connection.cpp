@@ -34,19 +34,44 @@ BlockingWorker::~BlockingWorker() {
     if (access_log_) access_log_->flush();
 }
 
-BlockingEnd BlockingWorker::serve(int fd) {
-    BlockingEnd end = drive(fd);
+BlockingEnd BlockingWorker::serve(int fd, std::uint8_t listener) {
+    handler_->on_loop_start(context_);
+    // drive() closes the Session (abandon) before it returns, so a deferred response's owner
+    // has forgotten it by the time the handler hears that its loop stops.
+    BlockingEnd end = drive(fd, listener);
+    handler_->on_loop_stop(context_);
     // A worker may live for one connection only: write its log lines before it goes.
     if (access_log_) access_log_->flush();
     return end;
 }
 
-BlockingEnd BlockingWorker::drive(int fd) {
+int BlockingWorker::wait_timeout_ms(const http::Session& session, bool stopping,
+                                    std::int64_t stop_deadline_ms) const {
+    std::int64_t now = context_.now_ms();
+    // A waiting session has no deadline (kNoDeadline): the handler that finishes it owns the
+    // time. The cap of a minute only bounds one poll(); a later deadline is simply re-read.
+    std::int64_t wait = 60'000;
+    std::int64_t deadline = session.deadline_ms();
+    if (deadline != http::kNoDeadline) wait = std::min(wait, deadline - now);
+    if (stopping) wait = std::min(wait, stop_deadline_ms - now);
+    std::int64_t timer = context_.handler_timers().next_timeout_ms(now);
+    if (timer >= 0) wait = std::min(wait, timer);
+    return static_cast<int>(std::max<std::int64_t>(wait, 0));
+}
+
+BlockingEnd BlockingWorker::drive(int fd, std::uint8_t listener) {
     // Non-blocking underneath, so that a wait is always a poll() bounded by the deadline.
     core::set_nonblocking(fd);
     core::set_no_delay(fd);
     http::Session session(context_);
+    session.set_engine_data(this);
+    session.set_listener(listener);
     if (access_log_) session.set_peer(core::peer_address(fd));
+    // Every way out closes the Session first: a deferred response's owner forgets it now.
+    auto end = [&session](BlockingEnd how) {
+        session.abandon();
+        return how;
+    };
     bool stopping = false;
     std::int64_t stop_deadline_ms = 0;
     for (;;) {
@@ -56,50 +81,70 @@ BlockingEnd BlockingWorker::drive(int fd) {
             stop_deadline_ms = context_.now_ms() + config_.shutdown_grace_ms;
             session.request_close();
         }
+        // A dropped deferred response (Pending::close, or its client left): nothing more is
+        // owed to this client, so no lingering either.
+        if (session.aborted()) return end(BlockingEnd::finished);
         bool write_blocked = false;
         if (session.has_output() && !write_pending(fd, session, write_blocked)) {
-            return BlockingEnd::failed;
+            return end(BlockingEnd::failed);
         }
         if (session.should_close()) {
+            session.abandon();
             if (!session.peer_closed() && (session.closing_after_error() || !stopping)) {
                 linger(fd);
             }
-            return BlockingEnd::finished;
+            return end(BlockingEnd::finished);
         }
         short events = 0;
-        if (session.wants_read()) events |= POLLIN;
+        if (session.wants_read()) {
+            events |= POLLIN;
+        } else if (session.suspended()) {
+            // Enough input is held that the session reads no more, yet a client that leaves
+            // must still be noticed: the peer's shutdown shows without reading.
+            events |= POLLRDHUP;
+        }
         if (write_blocked) events |= POLLOUT;
-        std::int64_t deadline = session.deadline_ms();
-        if (stopping) deadline = std::min(deadline, stop_deadline_ms);
-        int timeout = static_cast<int>(
-            std::clamp<std::int64_t>(deadline - context_.now_ms(), 0, 60'000));
-        pollfd waits[2] = {{fd, events, 0}, {stop_.fd(), POLLIN, 0}};
-        int ready = ::poll(waits, stopping ? 1 : 2, timeout);
+        int timeout = wait_timeout_ms(session, stopping, stop_deadline_ms);
+        // The stop descriptor last, so that a stopping worker leaves it out by count.
+        pollfd waits[3] = {
+            {fd, events, 0}, {context_.mailbox().fd(), POLLIN, 0}, {stop_.fd(), POLLIN, 0}};
+        int ready = ::poll(waits, stopping ? 2 : 3, timeout);
         if (ready < 0) {
             if (errno == EINTR) continue;
-            return BlockingEnd::failed;
+            return end(BlockingEnd::failed);
         }
         context_.tick();
         // The eventfd, not requested(): in a forked worker the flag is the parent's memory.
-        if (!stopping && (waits[1].revents & POLLIN)) {
+        if (!stopping && (waits[2].revents & POLLIN)) {
             stopping = true;
             stop_deadline_ms = context_.now_ms() + config_.shutdown_grace_ms;
             session.request_close();
-            continue;
         }
+        // Work from elsewhere: messages posted by other threads, then the handler's timers.
+        // What they wrote to the session is written at the top of the loop; the ready list
+        // can hold only this session, so it is merely emptied.
+        if (waits[1].revents & POLLIN) context_.mailbox().run_pending();
+        context_.run_timers();
+        context_.drain_ready([](http::Session&) {});
         if (ready == 0) {
-            if (context_.now_ms() >= deadline) return BlockingEnd::timed_out;
+            // Read again: a timer may have moved the session to another phase.
+            std::int64_t deadline = session.deadline_ms();
+            if (stopping) deadline = std::min(deadline, stop_deadline_ms);
+            if (context_.now_ms() >= deadline) return end(BlockingEnd::timed_out);
             continue;
         }
-        if ((waits[0].revents & (POLLIN | POLLHUP | POLLERR)) && session.wants_read()) {
+        short got = waits[0].revents;
+        if ((got & (POLLIN | POLLHUP | POLLERR)) && session.wants_read()) {
             ssize_t n = ::recv(fd, buffer_.data(), buffer_.size(), 0);
             if (n > 0) {
                 session.feed(buffer_.data(), static_cast<std::size_t>(n));
             } else if (n == 0) {
                 session.on_peer_closed();
             } else if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
-                return BlockingEnd::failed;  // reset: nobody left to answer
+                return end(BlockingEnd::failed);  // reset: nobody left to answer
             }
+        } else if ((got & (POLLRDHUP | POLLHUP | POLLERR)) && session.suspended()) {
+            session.on_peer_closed();  // aborts the deferred response; closed at the top
         }
     }
 }

@@ -19,8 +19,9 @@ namespace c10k::engine {
 enum class BlockingEnd : std::uint8_t { finished, timed_out, failed };
 
 /// What one blocking thread or process needs to serve connections: its own handler, loop
-/// context (clock, Date cache, scratch pool) and access-log buffer. Build one per thread or
-/// process; never share one between threads.
+/// context (clock, Date cache, scratch pool, mailbox, handler timers) and access-log buffer.
+/// Build one per thread or process; never share one between threads. To its handler the worker
+/// is an event loop that holds one connection at a time: each serve() is a loop start and stop.
 class BlockingWorker {
 public:
     /// `access_log_fd` is shared and not owned; -1 for none.
@@ -30,14 +31,23 @@ public:
     BlockingWorker(const BlockingWorker&) = delete;
     BlockingWorker& operator=(const BlockingWorker&) = delete;
 
-    /// Serves the connection on `fd` until it closes, times out (session.deadline_ms()), or
-    /// the server stops (then the response in progress is finished, within the grace period).
-    /// Waits with poll() on the socket and the stop descriptor, so it never blocks past a
-    /// deadline. Does not close fd.
-    BlockingEnd serve(int fd);
+    /// The loop number the handler sees (LoopContext::loop_index), for handlers that keep
+    /// per-loop state in something process-wide (push): set it before serve().
+    void set_loop_index(std::size_t index) { context_.set_loop_index(index); }
+
+    /// Serves the connection on `fd`, accepted on listener `listener` (the index of its
+    /// --listen address), until it closes, times out (session.deadline_ms()), or the server
+    /// stops (then the response in progress is finished, within the grace period). The handler
+    /// is told on_loop_start before and on_loop_stop after. Waits with poll() on the socket,
+    /// the stop descriptor and the loop's mailbox, bounded by the session's deadline and the
+    /// handler's timers, so that a response finished later (a publish posted from another
+    /// thread, a timer) is written as soon as it exists. Does not close fd.
+    BlockingEnd serve(int fd, std::uint8_t listener = 0);
 
 private:
-    BlockingEnd drive(int fd);
+    BlockingEnd drive(int fd, std::uint8_t listener);
+    int wait_timeout_ms(const http::Session& session, bool stopping,
+                        std::int64_t stop_deadline_ms) const;
     bool write_pending(int fd, http::Session& session, bool& blocked);
     void linger(int fd);
 
