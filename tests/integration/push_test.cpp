@@ -19,7 +19,7 @@
 namespace c10k::test {
 namespace {
 
-const std::vector<std::string> kPushEngines = {"epoll",  "epoll-lt", "poll",
+const std::vector<std::string> kPushEngines = {"epoll",  "epoll-lt", "poll", "thread",
                                                "select", "sigio",    "uring"};
 
 struct PushServer {
@@ -53,6 +53,18 @@ struct PushServer {
         if (at == std::string::npos) return {};
         at += 6;
         return r.body.substr(at, r.body.find('"', at) - at);
+    }
+    /// Waits (bounded) until the channel counts `n` subscribers: a subscription is counted when
+    /// the server has handled its request, which another thread or process may do after the
+    /// client sent it.
+    bool subscribers_are(const std::string& channel, int n) {
+        std::string wanted = "\"subscribers\":" + std::to_string(n) + ",";
+        for (int i = 0; i < 100; ++i) {
+            HttpResponse info = request(pub, "GET", "/pub/" + channel);
+            if (info.body.find(wanted) != std::string::npos) return true;
+            std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        }
+        return false;
     }
     TempDir site;
     std::unique_ptr<ServerProcess> server;
@@ -166,11 +178,7 @@ TEST_P(PushOnEveryEngine, PublishOnOneLoopReachesSubscribersOnEveryLoop) {
     std::vector<std::unique_ptr<SseClient>> subs;
     for (int i = 0; i < 24; ++i) subs.push_back(subscribe(s.port, "/live/all"));
     // Every subscriber is counted before the first publish.
-    for (int i = 0; i < 50; ++i) {
-        HttpResponse info = request(s.pub, "GET", "/pub/all");
-        if (info.body.find("\"subscribers\":24") != std::string::npos) break;
-        std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
+    ASSERT_TRUE(s.subscribers_are("all", 24));
     std::vector<std::string> ids;
     for (int m = 0; m < 5; ++m) ids.push_back(s.publish("all", "msg" + std::to_string(m)));
     for (auto& sub : subs) {
@@ -188,13 +196,14 @@ TEST_P(PushOnEveryEngine, SigtermEndsStreamsCleanlyAndAnswersLongPolls) {
     auto sub = subscribe(s.port, "/live/t");
     HttpClient poller(s.port);
     poller.send_get("/live/t");
+    ASSERT_TRUE(s.subscribers_are("t", 2));
     s.publish("t", "before");
     SseEvent e;
     ASSERT_TRUE(sub->next_event(e));
     HttpResponse first = poll_answer(poller);
     ASSERT_EQ(first.status, 200);
     poller.send_get("/live/t", "If-None-Match: " + first.header("etag") + "\r\n");
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    ASSERT_TRUE(s.subscribers_are("t", 2));
     ::kill(s.server->pid(), SIGTERM);
     EXPECT_TRUE(sub->wait_end(5000));
     EXPECT_TRUE(sub->saw_last_chunk()) << "the stream was cut instead of ended";
@@ -306,12 +315,8 @@ TEST(Push, ChannelInfoAndDeleteCloseSubscribers) {
     HttpResponse lp = poll_answer(poller);
     ASSERT_EQ(lp.status, 200);
     poller.send_get("/live/gone", "If-None-Match: " + lp.header("etag") + "\r\n");
-    HttpResponse info;
-    for (int i = 0; i < 50; ++i) {
-        info = request(s.pub, "GET", "/pub/gone");
-        if (info.body.find("\"subscribers\":2") != std::string::npos) break;
-        std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
+    ASSERT_TRUE(s.subscribers_are("gone", 2));
+    HttpResponse info = request(s.pub, "GET", "/pub/gone");
     EXPECT_EQ(info.status, 200);
     EXPECT_NE(info.body.find("\"subscribers\":2"), std::string::npos) << info.body;
     EXPECT_NE(info.body.find("\"last_id\":\"" + id + "\""), std::string::npos) << info.body;
@@ -427,16 +432,7 @@ TEST(Push, DisconnectFreesTheSubscriberAtOnce) {
     for (int i = 0; i < 40; ++i) subs.push_back(subscribe(s.port, "/live/count"));
     HttpClient poller(s.port);
     poller.send_get("/live/count");
-    auto count_is = [&](int n) {
-        for (int i = 0; i < 50; ++i) {
-            HttpResponse info = request(s.pub, "GET", "/pub/count");
-            if (info.body.find("\"subscribers\":" + std::to_string(n) + ",") != std::string::npos) {
-                return true;
-            }
-            std::this_thread::sleep_for(std::chrono::milliseconds(50));
-        }
-        return false;
-    };
+    auto count_is = [&](int n) { return s.subscribers_are("count", n); };
     EXPECT_TRUE(count_is(41));
     subs.resize(10);
     EXPECT_TRUE(count_is(11));
