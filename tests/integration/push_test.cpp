@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 
 #include <chrono>
+#include <fstream>
 #include <memory>
 #include <string>
 #include <thread>
@@ -65,6 +66,14 @@ struct PushServer {
             std::this_thread::sleep_for(std::chrono::milliseconds(50));
         }
         return false;
+    }
+    /// In a --processes group: waits until the sequencer answers (the parent prints its ready
+    /// line before the children run), then for a tick and a half, by which every other process
+    /// has linked to it (each tries once a second).
+    void wait_for_group() {
+        HttpResponse probe = request(pub, "GET", "/pub/no-such-channel");
+        EXPECT_EQ(probe.status, 404);
+        std::this_thread::sleep_for(std::chrono::milliseconds(1500));
     }
     TempDir site;
     std::unique_ptr<ServerProcess> server;
@@ -445,9 +454,7 @@ TEST(Push, ProcessesDeliverEverywhereAndResumeOnAnyProcess) {
     // Three processes of two loops: process 0 serves the publish listener and sends every
     // message to the others, which each keep a replica of the history.
     PushServer s("epoll", {"--processes", "3"}, 2);
-    // Each process links to the sequencer when its loops start, or on its next tick (1 s) if the
-    // sequencer was not listening yet.
-    std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+    s.wait_for_group();
     std::vector<std::unique_ptr<SseClient>> subs;
     for (int i = 0; i < 30; ++i) subs.push_back(subscribe(s.port, "/live/group"));
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
@@ -477,6 +484,53 @@ TEST(Push, ProcessesDeliverEverywhereAndResumeOnAnyProcess) {
         EXPECT_FALSE(sub->next_event(e, 100)) << "repeated: " << e.data;
     }
     EXPECT_EQ(s.server->stop(SIGTERM, 15000), 0);
+}
+
+std::vector<pid_t> children_of(pid_t pid) {
+    std::ifstream in("/proc/" + std::to_string(pid) + "/task/" + std::to_string(pid) + "/children");
+    std::vector<pid_t> children;
+    pid_t child = 0;
+    while (in >> child) children.push_back(child);
+    return children;
+}
+
+TEST(Push, ProcessesSurviveTheSequencerDying) {
+    PushServer s("epoll", {"--processes", "3"}, 1);
+    s.wait_for_group();
+    std::vector<std::unique_ptr<SseClient>> subs;
+    for (int i = 0; i < 12; ++i) subs.push_back(subscribe(s.port, "/live/k"));
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    std::string first = s.publish("k", "m1");
+    for (auto& sub : subs) {
+        SseEvent e;
+        ASSERT_TRUE(sub->next_event(e));
+        EXPECT_EQ(e.data, "m1");
+    }
+    // The sequencer (the oldest child: slot 0) dies without a word.
+    std::vector<pid_t> children = children_of(s.server->pid());
+    ASSERT_EQ(children.size(), 3u);
+    ASSERT_EQ(::kill(children[0], SIGKILL), 0);
+    // Every stream ends: the sequencer's own with its death, the others' because their link is
+    // gone (they would otherwise wait forever for messages nobody sends them).
+    for (auto& sub : subs) EXPECT_TRUE(sub->wait_end(10000));
+    // The supervisor starts another sequencer, the others link to it on their next tick, and
+    // clients that come back with their Last-Event-ID get what is published next (after a
+    // history-lost event where they land on the new sequencer, which never saw their id).
+    s.wait_for_group();
+    subs.clear();
+    for (int i = 0; i < 12; ++i) {
+        subs.push_back(subscribe(s.port, "/live/k", "Last-Event-ID: " + first + "\r\n"));
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    s.publish("k", "m2");
+    for (auto& sub : subs) {
+        SseEvent e;
+        ASSERT_TRUE(sub->next_event(e));
+        if (e.event == "history-lost") ASSERT_TRUE(sub->next_event(e));
+        EXPECT_EQ(e.data, "m2");
+    }
+    EXPECT_NE(s.server->output().find("lost the link from the publishing process"),
+              std::string::npos);
 }
 
 TEST(Push, BadFlagsSayWhatIsWrong) {
