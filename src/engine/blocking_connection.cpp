@@ -106,8 +106,10 @@ BlockingEnd BlockingWorker::drive(int fd, std::uint8_t listener) {
         if (write_blocked) events |= POLLOUT;
         int timeout = wait_timeout_ms(session, stopping, stop_deadline_ms);
         // The stop descriptor last, so that a stopping worker leaves it out by count.
-        pollfd waits[3] = {
-            {fd, events, 0}, {context_.mailbox().fd(), POLLIN, 0}, {stop_.fd(), POLLIN, 0}};
+        // The mailbox only if the handler made one (push does, static files do not): a thread
+        // per connection must not pay a second descriptor per client for nothing.
+        int mailbox = context_.has_mailbox() ? context_.mailbox().fd() : -1;
+        pollfd waits[3] = {{fd, events, 0}, {mailbox, POLLIN, 0}, {stop_.fd(), POLLIN, 0}};
         int ready = ::poll(waits, stopping ? 2 : 3, timeout);
         if (ready < 0) {
             if (errno == EINTR) continue;

@@ -124,8 +124,14 @@ public:
     void set_loop_index(std::size_t index) { loop_index_ = index; }
 
     /// Work other threads post to this loop. The engine watches mailbox().fd() and runs the
-    /// tasks on the loop's thread.
-    core::Mailbox& mailbox() { return mailbox_; }
+    /// tasks on the loop's thread. Made on first use, on the loop's thread (engines that run
+    /// many loops ask at start; a handler asks in on_loop_start before anyone can post): a
+    /// thread-per-connection loop whose handler never needs one then costs no eventfd.
+    core::Mailbox& mailbox() {
+        if (!mailbox_) mailbox_ = std::make_unique<core::Mailbox>();
+        return *mailbox_;
+    }
+    bool has_mailbox() const { return mailbox_ != nullptr; }
     /// Handler timers (TimerTask nodes); the engine advances them with its own.
     core::TimerWheel& timers() { return timers_; }
     const core::TimerWheel& handler_timers() const { return timers_; }
@@ -212,7 +218,7 @@ private:
     Limits limits_;
     Timeouts timeouts_;
     std::size_t loop_index_ = 0;
-    core::Mailbox mailbox_;
+    std::unique_ptr<core::Mailbox> mailbox_;
     core::TimerWheel timers_{core::monotonic_ms(), 100, 1024};
     DescriptorWatcher* descriptors_ = nullptr;
     std::vector<Session*> ready_;       ///< marked since the last drain
