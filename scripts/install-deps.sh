@@ -24,6 +24,8 @@ run_packages=(
   build-essential cmake ninja-build pkg-config
   # libraries (see docs/ARCHITECTURE.md for why each)
   node-llhttp liburing-dev libcli11-dev libfmt-dev
+  # WebSocket: permessage-deflate (zlib) and the handshake's SHA-1 and base64 (nettle)
+  zlib1g-dev nettle-dev
   # CMake's configure step looks for GoogleTest while tests are enabled (the default), so even
   # a build for running needs the headers.
   libgtest-dev libgmock-dev
@@ -38,6 +40,8 @@ test_packages=(
   nginx h2o lighttpd wrk nghttp2-client gnuplot-nox
   # the live scoreboard demo's test in a real browser (headless), with a font to render text
   chromium fonts-dejavu-core
+  # WebSocket clients the project did not write, for interoperability tests
+  python3-websockets node-ws
 )
 
 packages=("${run_packages[@]}")
