@@ -9,6 +9,7 @@
 // must then drop the Pending at once. After respond(), finish() or close() the handler drops it
 // itself. A Pending is used only on the loop that handed it out.
 
+#include <cstddef>
 #include <cstdint>
 #include <string_view>
 
@@ -28,6 +29,21 @@ public:
 
 protected:
     ~PendingOwner() = default;
+};
+
+/// The other protocol's side of a connection that left HTTP (Pending::upgrade): WebSocket, or a
+/// tunnel. It reads and writes raw bytes through the same Session, so every engine drives it.
+class UpgradedOwner : public PendingOwner {
+public:
+    /// Bytes the client sent after the switch, in order. Those that arrived together with the
+    /// request come first (from inside upgrade() when it was called after handle() returned).
+    virtual void on_upgraded_input(const char* data, std::size_t size) = 0;
+    /// The server is stopping: end the protocol politely (WebSocket: close 1001) and call
+    /// Pending::finish() when done; the engine's grace period bounds how long that may take.
+    virtual void on_upgraded_stop() = 0;
+
+protected:
+    ~UpgradedOwner() = default;
 };
 
 /// A handle on one deferred response: a pointer to its Session, nothing more.
@@ -59,6 +75,13 @@ public:
     /// Drops the connection without finishing (a subscriber past its queue bound, a backend
     /// that broke mid-response). Ends the Pending.
     void close();
+    /// Leaves HTTP: sends `head` (its status, normally 101, and headers; no body, no framing)
+    /// and from then on the connection carries another protocol. Input goes to `owner`
+    /// (which replaces the Pending's owner), write() and write_framed() send raw bytes,
+    /// finish() closes once the output is sent, close() drops the connection. Reading pauses
+    /// while more than Limits::max_pending_output is queued, so a client that sends without
+    /// reading cannot make the server buffer without bound.
+    void upgrade(Response& head, UpgradedOwner& owner);
     /// Bytes queued on the connection and not yet taken by the kernel: the backpressure signal
     /// (uWebSockets' getBufferedAmount).
     std::uint64_t queued_bytes() const;

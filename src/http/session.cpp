@@ -120,6 +120,11 @@ void Session::maybe_release_scratch() {
 
 void Session::feed(const char* data, std::size_t size) {
     if (input_closed_ || stop_parsing_ || size == 0) return;
+    if (suspend_ == Suspend::upgraded) {
+        // Another protocol's bytes: its owner parses them, keeping what it needs itself.
+        static_cast<UpgradedOwner*>(owner_)->on_upgraded_input(data, size);
+        return;
+    }
     if (in_message_ && headers_done_) phase_started_ms_ = context_.now_ms();  // body progress
     ensure_scratch();
     if (paused_) {
@@ -142,12 +147,19 @@ void Session::execute(const char* data, std::size_t size) {
         std::string rest(at, data + size - at);
         scratch_->pending_input = std::move(rest);
         paused_ = true;
+        // The handler switched protocols: what followed the request is the new protocol's.
+        if (suspend_ == Suspend::upgraded) deliver_upgraded_input();
         return;
     }
     if (rc == HPE_PAUSED_UPGRADE) {
-        // No protocol switch is offered yet (WebSocket comes later): the request was answered
-        // as a plain one, and the connection ends so that no bytes of another protocol are
-        // misread as HTTP.
+        if (suspend_ == Suspend::upgraded) {
+            const char* at = llhttp_get_error_pos(&parser_);
+            scratch_->pending_input.assign(at, data + size - at);
+            deliver_upgraded_input();
+            return;
+        }
+        // The handler did not switch protocols: the request was answered as a plain one, and
+        // the connection ends so that no bytes of another protocol are misread as HTTP.
         stop_parsing_ = true;
         return;
     }
@@ -188,6 +200,11 @@ void Session::on_peer_closed() {
 
 void Session::request_close() {
     close_requested_ = true;
+    if (suspend_ == Suspend::upgraded) {
+        // Only the other protocol knows how to say goodbye; it finishes when it has.
+        static_cast<UpgradedOwner*>(owner_)->on_upgraded_stop();
+        return;
+    }
     if (suspend_ == Suspend::waiting) {
         // Server stop: a deferred answer will not come. Say so, rather than cut the client off.
         deferred_->keep_alive = false;
@@ -650,7 +667,7 @@ void Session::pending_start_stream(Response& head_response) {
 }
 
 void Session::pending_write(std::string_view bytes) {
-    if (suspend_ != Suspend::streaming || bytes.empty()) return;
+    if ((suspend_ != Suspend::streaming && suspend_ != Suspend::upgraded) || bytes.empty()) return;
     std::string framed;
     if (stream_chunked_) {
         char size[20];
@@ -668,7 +685,7 @@ void Session::pending_write(std::string_view bytes) {
 
 void Session::pending_write_framed(core::RefPtr<Blob> blob, std::uint64_t offset,
                                    std::uint64_t length) {
-    if (suspend_ != Suspend::streaming || length == 0) return;
+    if ((suspend_ != Suspend::streaming && suspend_ != Suspend::upgraded) || length == 0) return;
     OutputChunk chunk;
     chunk.blob = std::move(blob);
     chunk.offset = offset;
@@ -683,7 +700,7 @@ void Session::pending_finish() {
         pending_close();
         return;
     }
-    if (suspend_ != Suspend::streaming) return;
+    if (suspend_ != Suspend::streaming && suspend_ != Suspend::upgraded) return;
     if (stream_chunked_) {
         queue_bytes("0\r\n\r\n");
     } else {
@@ -698,6 +715,42 @@ void Session::pending_close() {
     end_pending(false);
     aborted_ = true;
     notify_output();
+}
+
+void Session::pending_upgrade(Response& head_response, UpgradedOwner& owner) {
+    if (suspend_ != Suspend::waiting) return;
+    owner_ = &owner;
+    deferred_->keep_alive = false;  // the connection never speaks HTTP again
+    Request request = deferred_request();
+    int status = head_response.status();
+    std::string head = context_.take_buffer();
+    head.append("HTTP/1.1 ");
+    append_number(head, static_cast<std::uint64_t>(status));
+    head.push_back(' ');
+    head.append(reason_phrase(status));
+    head.append("\r\nDate: ");
+    head.append(context_.date());
+    head.append("\r\nServer: c10k\r\n");
+    head.append(head_response.header_lines());
+    head.append("\r\n");
+    if (context_.access_log() != nullptr) {
+        context_.access_log()->record(peer_, request, status, 0, context_.now_s());
+    }
+    queue_bytes(std::move(head));
+    stream_chunked_ = false;
+    suspend_ = Suspend::upgraded;
+    // Inside handle() the bytes after the request are still in the parser's buffer: execute()
+    // hands them over when it returns. Later, they wait in pending_input.
+    if (current_request_ == nullptr) deliver_upgraded_input();
+    notify_output();
+}
+
+void Session::deliver_upgraded_input() {
+    paused_ = false;
+    if (suspend_ != Suspend::upgraded || !scratch_ || scratch_->pending_input.empty()) return;
+    std::string rest = std::move(scratch_->pending_input);
+    scratch_->pending_input.clear();
+    static_cast<UpgradedOwner*>(owner_)->on_upgraded_input(rest.data(), rest.size());
 }
 
 void Session::abandon() {

@@ -72,6 +72,9 @@ public:
     /// response is deferred it stays true (up to a bound of held input), so that a subscriber
     /// who leaves is noticed at once.
     bool wants_read() const {
+        if (suspend_ == Suspend::upgraded) {
+            return !input_closed_ && !stop_parsing_ && !over_output_limit();
+        }
         return !input_closed_ && !stop_parsing_ && (!paused_ || holds_little_input());
     }
     /// True once nothing remains to send and the connection is finished.
@@ -81,8 +84,10 @@ public:
     /// True when the connection must close at once, without lingering or sending what is
     /// queued (a deferred response was dropped: Pending::close, or its client left).
     bool aborted() const { return aborted_; }
-    /// True while a response is deferred or streaming.
+    /// True while a response is deferred or streaming, or the connection was upgraded.
     bool suspended() const { return suspend_ != Suspend::none; }
+    /// True once the connection left HTTP (Pending::upgrade).
+    bool upgraded() const { return suspend_ == Suspend::upgraded; }
     /// True when the Session is closing because of a protocol error; the engine should linger
     /// (shut down writing and drain input briefly) so the error response is not lost to a RST.
     bool closing_after_error() const { return failed_; }
@@ -117,12 +122,13 @@ public:
     void pending_write_framed(core::RefPtr<Blob> blob, std::uint64_t offset, std::uint64_t length);
     void pending_finish();
     void pending_close();
+    void pending_upgrade(Response& head, UpgradedOwner& owner);
 
 private:
     friend struct SessionCallbacks;
     friend class LoopContext;
 
-    enum class Suspend : std::uint8_t { none, waiting, streaming };
+    enum class Suspend : std::uint8_t { none, waiting, streaming, upgraded };
     /// What a deferred response needs of its request after the handler returned.
     struct DeferredRequest {
         Method method = Method::get;
@@ -136,6 +142,7 @@ private:
     Request deferred_request() const;
     void end_pending(bool tell_owner);
     void notify_output();
+    void deliver_upgraded_input();
     void build_head(const Request& request, Response& response, std::string& head, bool stream);
     void ensure_scratch();
     void maybe_release_scratch();
@@ -208,6 +215,9 @@ inline void Pending::finish() {
 }
 inline void Pending::close() {
     session_->pending_close();
+}
+inline void Pending::upgrade(Response& head, UpgradedOwner& owner) {
+    session_->pending_upgrade(head, owner);
 }
 inline std::uint64_t Pending::queued_bytes() const {
     return session_->pending_output();
