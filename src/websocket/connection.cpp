@@ -1,5 +1,6 @@
 #include "websocket/connection.hpp"
 
+#include <algorithm>
 #include <cstring>
 #include <random>
 #include <utility>
@@ -26,12 +27,17 @@ void next_mask_key(std::uint8_t key[4]) {
 }  // namespace
 
 Connection::Connection(const Options& options, ConnectionHandler& handler, ConnectionOutput& output,
-                       std::int64_t now_ms)
+                       std::int64_t now_ms, std::optional<DeflateParams> deflate)
     : options_(options),
       handler_(handler),
       output_(output),
-      parser_(options.role),
-      last_receive_ms_(now_ms) {}
+      parser_(options.role, deflate.has_value()),
+      last_receive_ms_(now_ms) {
+    if (deflate) {
+        compression_ = std::make_unique<Compression>();
+        compression_->params = *deflate;
+    }
+}
 
 Connection::~Connection() = default;
 
@@ -94,9 +100,44 @@ void Connection::close(std::int64_t now_ms, std::uint16_t code, std::string_view
     timer_start_ms_ = now_ms;
 }
 
+std::size_t Connection::compression_bytes() const {
+    if (!compression_) return 0;
+    return (compression_->inflater ? compression_->inflater->memory_bytes() : 0) +
+           (compression_->deflater ? compression_->deflater->memory_bytes() : 0);
+}
+
 bool Connection::send_message(Opcode opcode, std::string_view payload) {
     if (!can_send()) return false;
-    send_frame(opcode, payload);
+    if (!compression_ || compression_->deflater_broken ||
+        payload.size() < options_.compress_min_bytes) {
+        send_frame(opcode, payload);
+        return true;
+    }
+    Compression& c = *compression_;
+    // Our compressor's window is the one named after our role.
+    bool server = options_.role == Role::server;
+    bool no_takeover =
+        server ? c.params.server_no_context_takeover : c.params.client_no_context_takeover;
+    if (!c.deflater) {
+        int bits = server ? c.params.server_max_window_bits : c.params.client_max_window_bits;
+        c.deflater = std::make_unique<Deflater>(bits, no_takeover);
+    }
+    std::string compressed;
+    if (!c.deflater->compress(payload, compressed)) {
+        // zlib ran out of memory: the stream is unusable, so this and later messages go
+        // uncompressed (always allowed: RSV1 is per message).
+        c.deflater_broken = true;
+        c.deflater.reset();
+        send_frame(opcode, payload);
+        return true;
+    }
+    // Without context takeover each message stands alone, so one that did not shrink can go
+    // uncompressed. With it, the peer's window must see every message we compressed: send it.
+    if (no_takeover && compressed.size() >= payload.size()) {
+        send_frame(opcode, payload);
+    } else {
+        send_frame(opcode, compressed, true);
+    }
     return true;
 }
 
@@ -148,6 +189,7 @@ bool Connection::on_frame_header(const FrameHeader& header) {
     }
     if (header.opcode != Opcode::continuation) {
         message_type_ = header.opcode == Opcode::text ? MessageType::text : MessageType::binary;
+        message_compressed_ = header.rsv1;
         message_.clear();
         message_wire_bytes_ = 0;
         utf8_.reset();
@@ -166,9 +208,42 @@ bool Connection::on_frame_payload(const char* data, std::size_t size) {
         control_.append(data, size);
         return true;
     }
+    if (message_compressed_) return inflate(data, size);
     std::size_t from = message_.size();
     message_.append(data, size);
     return append_text(from);
+}
+
+bool Connection::inflate(const char* data, std::size_t size) {
+    Compression& c = *compression_;  // RSV1 passes the parser only when deflate was agreed
+    if (!c.inflater) {
+        // The peer's compressor window is the one named after the peer's role.
+        bool server = options_.role == Role::server;
+        c.inflater = std::make_unique<Inflater>(
+            server ? c.params.client_max_window_bits : c.params.server_max_window_bits,
+            server ? c.params.client_no_context_takeover : c.params.server_no_context_takeover);
+    }
+    std::size_t from = message_.size();
+    // Output is bounded by the message limit as it is produced: a small frame that would
+    // expand past it (a zip bomb) fails with 1009 without buffering more than the limit.
+    // (Capped well below SIZE_MAX: the Inflater adds 1 to the room left to see an overrun.)
+    auto limit =
+        static_cast<std::size_t>(std::min<std::uint64_t>(options_.max_message_bytes, SIZE_MAX / 2));
+    Inflater::Status status =
+        data ? c.inflater->feed(data, size, message_, limit) : c.inflater->finish(message_, limit);
+    return inflate_status(status) && append_text(from);
+}
+
+bool Connection::inflate_status(Inflater::Status status) {
+    switch (status) {
+        case Inflater::Status::ok:
+            return true;
+        case Inflater::Status::too_big:
+            return fail(close_code::message_too_big, "message too big");
+        case Inflater::Status::error:
+            break;
+    }
+    return fail(close_code::invalid_payload, "invalid compressed data");
 }
 
 bool Connection::append_text(std::size_t from) {
@@ -187,6 +262,7 @@ bool Connection::on_frame_end() {
 }
 
 bool Connection::finish_message() {
+    if (message_compressed_ && !inflate(nullptr, 0)) return false;
     if (message_type_ == MessageType::text && !utf8_.complete()) {
         return fail(close_code::invalid_payload, "text message ends inside a character");
     }

@@ -17,10 +17,12 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
 #include "websocket/close_code.hpp"
+#include "websocket/deflate.hpp"
 #include "websocket/frame.hpp"
 #include "websocket/utf8.hpp"
 
@@ -75,13 +77,19 @@ struct Options {
     /// After this end sent a close frame, how long to wait for the peer's before giving up
     /// (reported as 1006).
     std::int64_t close_timeout_ms = 5'000;
+    /// With permessage-deflate, messages shorter than this are sent uncompressed: below it the
+    /// DEFLATE block overhead eats most of the gain, and compressing costs CPU on every send.
+    std::size_t compress_min_bytes = 64;
 };
 
 class Connection : private FrameSink {
 public:
     /// `now_ms` is the owner's monotonic clock, the same one every later call passes.
+    /// `deflate`: the permessage-deflate parameters agreed in the handshake, if any. Received
+    /// messages with RSV1 are then inflated, and sent messages compressed; the zlib streams are
+    /// made on the first compressed message of each direction.
     Connection(const Options& options, ConnectionHandler& handler, ConnectionOutput& output,
-               std::int64_t now_ms);
+               std::int64_t now_ms, std::optional<DeflateParams> deflate = std::nullopt);
     ~Connection() override;
     Connection(const Connection&) = delete;
     Connection& operator=(const Connection&) = delete;
@@ -100,8 +108,9 @@ public:
     void on_timer(std::int64_t now_ms);
 
     /// Sends a text message (which must be valid UTF-8; the caller's promise, not checked) or a
-    /// binary message as one frame. The payload is copied. Returns false when nothing can be
-    /// sent any more (see can_send()).
+    /// binary message as one frame, compressed when permessage-deflate was agreed and the
+    /// message is at least Options::compress_min_bytes long. The payload is copied. Returns
+    /// false when nothing can be sent any more (see can_send()).
     bool send_text(std::string_view payload) { return send_message(Opcode::text, payload); }
     bool send_binary(std::string_view payload) { return send_message(Opcode::binary, payload); }
     /// Sends a ping (at most 125 bytes of payload); the answer arrives through on_pong.
@@ -124,6 +133,14 @@ public:
     bool failed() const { return failed_; }
     /// True while a message's fragments are arriving or a frame is half read.
     bool in_message() const { return parser_.in_message() || !parser_.at_frame_boundary(); }
+    /// The permessage-deflate parameters agreed, or null. A frame shared by many connections
+    /// (make_frame) is uncompressed and suits every connection; a compressed shared frame only
+    /// suits those with server_no_context_takeover.
+    const DeflateParams* deflate_params() const {
+        return compression_ ? &compression_->params : nullptr;
+    }
+    /// Bytes of zlib state held now (0 without permessage-deflate or before its first use).
+    std::size_t compression_bytes() const;
     /// Bytes of heap held for a message in progress (0 when idle).
     std::size_t buffered_bytes() const {
         return message_.capacity() > kInlineCapacity ? message_.capacity() : 0;
@@ -136,6 +153,15 @@ private:
         closed,   ///< over: on_close was called
     };
 
+    /// permessage-deflate state, allocated only when it was agreed; its zlib streams are made
+    /// on first use, since a compressor costs about 170 KB.
+    struct Compression {
+        DeflateParams params;
+        std::unique_ptr<Inflater> inflater;  ///< for the peer's messages
+        std::unique_ptr<Deflater> deflater;  ///< for ours
+        bool deflater_broken = false;        ///< zlib failed once: send uncompressed from then
+    };
+
     /// A string's capacity without a heap allocation (its small-string buffer).
     static inline const std::size_t kInlineCapacity = std::string().capacity();
 
@@ -146,6 +172,9 @@ private:
     bool finish_message();
     bool handle_control();
     bool append_text(std::size_t from);
+    /// Inflates compressed payload into message_; null `data` ends the message.
+    bool inflate(const char* data, std::size_t size);
+    bool inflate_status(Inflater::Status status);
     bool send_message(Opcode opcode, std::string_view payload);
     void send_frame(Opcode opcode, std::string_view payload, bool rsv1 = false);
     /// Fails the connection: a close frame with `code` (unless one was sent), then the end.
@@ -158,17 +187,19 @@ private:
     ConnectionHandler& handler_;
     ConnectionOutput& output_;
     FrameParser parser_;
-    std::string message_;                   ///< the data message being reassembled
-    std::string control_;                   ///< the control frame being read (at most 125 bytes)
-    std::uint64_t message_wire_bytes_ = 0;  ///< payload bytes of the message's frames so far
-    std::int64_t last_receive_ms_;          ///< when bytes last arrived
-    std::int64_t timer_start_ms_ = 0;       ///< when the keep-alive ping or close frame went
+    std::string message_;  ///< the data message being reassembled
+    std::string control_;  ///< the control frame being read (at most 125 bytes)
+    std::unique_ptr<Compression> compression_;
+    std::uint64_t message_wire_bytes_ = 0;        ///< payload bytes of the message's frames so far
+    std::int64_t last_receive_ms_;                ///< when bytes last arrived
+    std::int64_t timer_start_ms_ = 0;             ///< when the keep-alive ping or close frame went
     Opcode frame_opcode_ = Opcode::continuation;  ///< of the frame being read
     bool frame_fin_ = false;                      ///< likewise
     MessageType message_type_ = MessageType::binary;
     State state_ = State::open;
     Utf8Validator utf8_;
-    bool ping_outstanding_ = false;  ///< a keep-alive ping went and nothing arrived since
+    bool message_compressed_ = false;  ///< RSV1 on the message's first frame
+    bool ping_outstanding_ = false;    ///< a keep-alive ping went and nothing arrived since
     bool failed_ = false;
 };
 
