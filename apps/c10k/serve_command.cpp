@@ -23,6 +23,7 @@
 #include "engine/loop_runner.hpp"
 #include "engine/process_group.hpp"
 #include "push_flags.hpp"
+#include "ws_flags.hpp"
 #include "serve/static_files.hpp"
 
 namespace c10k::app {
@@ -51,6 +52,7 @@ struct ServeFlags {
     std::uint32_t thread_stack_kb = 64;
     int processes = 0;  ///< 0: one process (prefork: its default number of workers)
     PushFlags push;
+    WsFlags ws;
 };
 
 /// Workers of the prefork engine when --processes is not given: it serves one connection per
@@ -154,6 +156,9 @@ int run_serve(const ServeFlags& flags) {
                             endpoints);
         handlers = with_push(hub, handlers);
     }
+    // WebSocket locations come first: an echo path is never a push channel or a file.
+    auto ws_config = make_ws_config(flags.ws);
+    handlers = with_ws_echo(flags.ws, ws_config, handlers);
     engine::ListenerSet listeners(endpoints);
 
     ::signal(SIGPIPE, SIG_IGN);  // a peer that went away is an EPIPE, not a death
@@ -257,6 +262,7 @@ static const CommandRegistrar registrar{[](CLI::App& app) {
                     "listeners and --threads loops (how to go past the per-process descriptor "
                     "limit). prefork: the number of worker processes (default 16)");
     add_push_flags(*cmd, flags->push);
+    add_ws_flags(*cmd, flags->ws);
     cmd->callback([flags] {
         int status = 0;
         try {

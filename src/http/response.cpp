@@ -44,6 +44,8 @@ std::string_view reason_phrase(int status) {
             return "Range Not Satisfiable";
         case 417:
             return "Expectation Failed";
+        case 426:
+            return "Upgrade Required";
         case 431:
             return "Request Header Fields Too Large";
         case 500:
