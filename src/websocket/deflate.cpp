@@ -87,14 +87,13 @@ Inflater::Status Inflater::fail(Status status) {
 
 // A DEFLATE stream ended (a block with BFINAL) and more data follows: zlib will not read past
 // the end, so start a new raw stream that still sees the old window, as the peer's compressor
-// does.
+// does. inflateResetKeep is inflateReset without emptying the window; zlib.h declares it among
+// its "undocumented functions", exported since 1.2.5.2. Copying the window out and back with
+// inflateGetDictionary/inflateSetDictionary would do the same at up to 64 KB of copying per
+// BFINAL block, which a peer could send every few bytes.
 bool Inflater::restart_keeping_window() {
-    std::vector<unsigned char> window(std::size_t{1} << window_bits_);
-    uInt length = 0;
-    if (inflateGetDictionary(stream_, window.data(), &length) != Z_OK) return false;
-    if (inflateReset(stream_) != Z_OK) return false;
+    if (inflateResetKeep(stream_) != Z_OK) return false;
     stream_ended_ = false;
-    if (length > 0 && inflateSetDictionary(stream_, window.data(), length) != Z_OK) return false;
     return true;
 }
 
@@ -107,9 +106,14 @@ Inflater::Status Inflater::run(const unsigned char* data, std::size_t size, std:
             if (stream_->avail_in == 0) return Status::ok;
             if (!restart_keeping_window()) return fail(Status::error);
         }
-        // One byte more than the bound allows, so that going past it is seen.
+        // One byte more than the bound allows, so that going past it is seen. The room is
+        // zero-filled by resize, so it also follows the input left: a peer sending one-byte
+        // frames must not cost a 16 KB memset each. More output than that just takes more turns.
         const std::size_t room = limit > message_bytes_ ? limit - message_bytes_ : 0;
-        const std::size_t step = std::min(inflate_step, room + 1);
+        const std::size_t for_input =
+            std::max<std::size_t>(1024, 4 * std::size_t{stream_->avail_in});
+        const std::size_t over = room == SIZE_MAX ? room : room + 1;  // no limit: no overflow
+        const std::size_t step = std::min({inflate_step, over, for_input});
         const std::size_t old_size = out.size();
         out.resize(old_size + step);
         stream_->next_out = reinterpret_cast<unsigned char*>(out.data() + old_size);

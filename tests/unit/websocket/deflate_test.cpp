@@ -160,6 +160,25 @@ TEST(Deflate, Rfc7692FinalBlockThenTheWindowCarriesOver) {
     EXPECT_EQ(inflate_or_fail(inflater, finish_with_window("", "plain")), "plain");
 }
 
+TEST(Deflate, SeveralFinalBlocksInOneMessageShareTheWindow) {
+    // Each part is a whole DEFLATE stream that refers back into the parts before it.
+    std::string text;
+    std::string message;
+    for (int i = 0; i < 50; ++i) {
+        const std::string part = "part " + std::to_string(i % 7) + " of a message; ";
+        message += finish_with_window(text, part);
+        text += part;
+    }
+    for (std::size_t piece : {std::size_t{1}, std::size_t{3}, message.size()}) {
+        Inflater inflater(15, false);
+        std::string out;
+        ASSERT_EQ(inflate_message(inflater, message, out, 1 << 20, piece), Status::ok);
+        EXPECT_EQ(out, text);
+        // And the window carries over into the next message.
+        EXPECT_EQ(inflate_or_fail(inflater, finish_with_window(text, text)), text);
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Round trips
 
@@ -270,6 +289,13 @@ TEST(Deflate, TheLimitCountsTheWholeMessageAcrossFrames) {
         EXPECT_EQ(inflate_message(inflater, compressed, out, message.size() - 1, 100),
                   Status::too_big);
         EXPECT_EQ(out.size(), message.size() - 1);
+    }
+    {
+        // No limit at all is a limit too (the room left plus one must not wrap around).
+        Inflater inflater(15, false);
+        std::string out;
+        EXPECT_EQ(inflate_message(inflater, compressed, out, SIZE_MAX, 100), Status::ok);
+        EXPECT_EQ(out, message);
     }
     // The count starts again with each message.
     Inflater inflater(15, false);
