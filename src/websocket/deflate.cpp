@@ -209,6 +209,13 @@ bool Deflater::compress(std::string_view message, std::string& out) {
         failed_ = true;
         return false;
     }
+    // An empty message is the header byte of an empty stored block (RFC 7692 7.2.3.6). zlib
+    // would write nothing at all: after the previous message's sync flush, a second flush with
+    // no input is "no progress possible" (Z_BUF_ERROR).
+    if (message.empty()) {
+        out.push_back('\0');
+        return true;
+    }
     const auto* next = reinterpret_cast<const unsigned char*>(message.data());
     std::size_t left = message.size();
     // deflateBound covers a Z_FINISH of the whole input; the sync flush adds at most an empty

@@ -121,6 +121,15 @@ TEST(Deflate, Rfc7692EmptyMessageIsOneByte) {
     EXPECT_EQ(compressed, bytes({0x00}));
     Inflater inflater(15, false);
     EXPECT_EQ(inflate_or_fail(inflater, compressed), "");
+    // Also after a message, when zlib itself would have nothing to flush.
+    for (bool no_takeover : {false, true}) {
+        Deflater after(15, no_takeover);
+        ASSERT_TRUE(after.compress("Hello", compressed));
+        ASSERT_TRUE(after.compress("", compressed));
+        EXPECT_EQ(compressed, bytes({0x00}));
+        ASSERT_TRUE(after.compress("Hello", compressed));
+        EXPECT_EQ(compressed.size(), no_takeover ? 7u : 5u);
+    }
     // An empty payload is not a DEFLATE stream (the tail alone is a truncated stored block).
     Inflater strict(15, false);
     std::string out;
@@ -190,8 +199,10 @@ TEST(Deflate, RoundTripsOverEveryWindowAndTakeoverAndChunking) {
                                          json_like(5000, 2),
                                          random_bytes(3000, 3),
                                          json_like(200'000, 4),
+                                         "",
                                          std::string(70'000, 'x'),
-                                         json_like(5000, 2)};
+                                         json_like(5000, 2),
+                                         ""};
     for (int bits = 8; bits <= 15; ++bits) {
         for (bool no_takeover : {false, true}) {
             SCOPED_TRACE("bits " + std::to_string(bits) + (no_takeover ? " no takeover" : ""));
