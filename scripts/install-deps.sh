@@ -26,6 +26,8 @@ run_packages=(
   node-llhttp liburing-dev libcli11-dev libfmt-dev
   # WebSocket: permessage-deflate (zlib) and the handshake's SHA-1 and base64 (nettle)
   zlib1g-dev nettle-dev
+  # live push: WebSocket subscribers' JSON commands
+  nlohmann-json3-dev
   # CMake's configure step looks for GoogleTest while tests are enabled (the default), so even
   # a build for running needs the headers.
   libgtest-dev libgmock-dev

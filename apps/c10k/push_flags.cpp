@@ -174,8 +174,11 @@ void join_push_group(push::Hub& hub, int slot) {
     hub.join_group(static_cast<std::size_t>(slot), fmt::format("c10k-push-{}", ::getppid()));
 }
 
-engine::HandlerFactory with_push(std::shared_ptr<push::Hub> hub, engine::HandlerFactory inner) {
-    return [hub, inner] { return std::make_unique<push::PushHandler>(hub, inner()); };
+engine::HandlerFactory with_push(std::shared_ptr<push::Hub> hub, engine::HandlerFactory inner,
+                                 std::shared_ptr<const websocket::ServerConfig> websocket) {
+    return [hub, inner, websocket] {
+        return std::make_unique<push::PushHandler>(hub, inner(), websocket);
+    };
 }
 
 }  // namespace c10k::app

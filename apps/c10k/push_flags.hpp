@@ -12,6 +12,7 @@
 #include "core/net.hpp"
 #include "engine/engine.hpp"
 #include "push/hub.hpp"
+#include "websocket/server_session.hpp"
 
 namespace c10k::app {
 
@@ -45,8 +46,10 @@ std::shared_ptr<push::Hub> make_push_hub(PushFlags& flags, const std::string& en
 /// the sequencer that publishes; the others receive from it (push/group_link.hpp).
 void join_push_group(push::Hub& hub, int slot);
 
-/// Handlers that serve push locations and the publish API, and `inner` for everything else.
-engine::HandlerFactory with_push(std::shared_ptr<push::Hub> hub, engine::HandlerFactory inner);
+/// Handlers that serve push locations and the publish API (SSE, long-poll, and WebSocket with
+/// `websocket`'s policy), and `inner` for everything else.
+engine::HandlerFactory with_push(std::shared_ptr<push::Hub> hub, engine::HandlerFactory inner,
+                                 std::shared_ptr<const websocket::ServerConfig> websocket);
 
 /// Parses a --demo-interval style duration into milliseconds (throws with the flag's name).
 std::int64_t push_duration_ms(const std::string& flag, const std::string& text);

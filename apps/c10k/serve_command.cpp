@@ -146,6 +146,7 @@ int run_serve(const ServeFlags& flags) {
             throw std::runtime_error("--listen: " + error);
         endpoints.push_back(endpoint);
     }
+    auto ws_config = make_ws_config(flags.ws);
     std::shared_ptr<push::Hub> hub;
     if (flags.push.enabled()) {
         PushFlags push_flags = flags.push;
@@ -154,10 +155,9 @@ int run_serve(const ServeFlags& flags) {
                                 ? static_cast<int>(engine::thread_engine_loops(config))
                                 : config.threads,
                             endpoints);
-        handlers = with_push(hub, handlers);
+        handlers = with_push(hub, handlers, ws_config);
     }
     // WebSocket locations come first: an echo path is never a push channel or a file.
-    auto ws_config = make_ws_config(flags.ws);
     handlers = with_ws_echo(flags.ws, ws_config, handlers);
     engine::ListenerSet listeners(endpoints);
 

@@ -11,9 +11,11 @@
 #include "core/json.hpp"
 #include "http/session.hpp"
 #include "push/group_member.hpp"
+#include "push/handler_parts.hpp"
 #include "push/info_json.hpp"
 #include "push/names.hpp"
 #include "push/sse.hpp"
+#include "push/ws_format.hpp"
 
 namespace c10k::push {
 
@@ -62,38 +64,6 @@ std::optional<std::uint64_t> last_seen_id(const http::Request& request) {
 
 }  // namespace
 
-struct PushHandler::Subscriber final : http::PendingOwner, http::TimerTask {
-    Subscriber(PushHandler& h, LocalChannel& c) : handler(h), channel(&c) {}
-    void on_pending_closed() override {
-        // The client left, timed out, or the server is stopping: the Pending is gone.
-        pending = http::Pending();
-        handler.drop(*this);
-    }
-    void on_timer() override { handler.on_long_poll_timeout(*this); }
-
-    PushHandler& handler;
-    LocalChannel* channel;
-    http::Pending pending;
-    std::uint64_t last_id = 0;  ///< the newest id this subscriber has (or was told of)
-    std::uint64_t incarnation = 0;
-    std::int64_t last_write_ms = 0;
-    bool sse = false;
-    Subscriber* prev = nullptr;
-    Subscriber* next = nullptr;
-};
-
-struct PushHandler::LocalChannel {
-    explicit LocalChannel(std::string_view n) : name(n) {}
-    std::string name;
-    Subscriber* head = nullptr;
-    std::size_t count = 0;
-    // The last message framed on this loop, per transport: framed once, shared by every
-    // subscriber's output queue.
-    std::uint64_t framed_id = 0;
-    core::RefPtr<http::Blob> sse_chunked;
-    core::RefPtr<http::Blob> sse_raw;
-};
-
 struct PushHandler::Tick final : http::TimerTask {
     explicit Tick(PushHandler& h) : handler(h) {}
     void on_timer() override { handler.on_tick(); }
@@ -106,11 +76,23 @@ struct PushHandler::PeriodicTick final : http::TimerTask {
     PushHandler& handler;
 };
 
-PushHandler::PushHandler(std::shared_ptr<Hub> hub, std::unique_ptr<http::Handler> fallback)
+PushHandler::PushHandler(std::shared_ptr<Hub> hub, std::unique_ptr<http::Handler> fallback,
+                         std::shared_ptr<const websocket::ServerConfig> websocket)
     : hub_(std::move(hub)),
       options_(hub_->options()),
       fallback_(std::move(fallback)),
       heartbeat_raw_(new http::Blob(std::string(sse_heartbeat()))) {
+    if (websocket) {
+        // Subscribers send only commands; every message to them is compressed alone, so one
+        // compressed frame per loop serves all (RFC 7692 server_no_context_takeover).
+        auto subscribers = std::make_shared<websocket::ServerConfig>(*websocket);
+        subscribers->options.max_message_bytes = kMaxCommandBytes;
+        subscribers->policy.deflate.server_no_context_takeover = true;
+        ws_subscribers_ = std::move(subscribers);
+        auto publishers = std::make_shared<websocket::ServerConfig>(*websocket);
+        publishers->options.max_message_bytes = options_.max_message_bytes;
+        ws_publishers_ = std::move(publishers);
+    }
     std::string chunked;
     append_chunk(chunked, sse_heartbeat());
     heartbeat_chunked_ = core::RefPtr<http::Blob>(new http::Blob(std::move(chunked)));
@@ -180,7 +162,11 @@ void PushHandler::handle(const http::Request& request, http::Response& response)
     std::string_view path = request.path();
     for (const auto& prefix : options_.prefixes) {
         if (path.size() >= prefix.size() && path.substr(0, prefix.size()) == prefix) {
-            subscribe(request, response, path.substr(prefix.size()));
+            if (websocket::wants_websocket(request)) {
+                subscribe_websocket(request, response, path.substr(prefix.size()));
+            } else {
+                subscribe(request, response, path.substr(prefix.size()));
+            }
             return;
         }
     }
@@ -215,6 +201,16 @@ void PushHandler::drop(Subscriber& subscriber, bool tell_registry) {
     if (subscriber.next != nullptr) subscriber.next->prev = subscriber.prev;
     if (channel.head == &subscriber) channel.head = subscriber.next;
     --channel.count;
+    if (subscriber.ws != nullptr) {
+        WsClient& client = *subscriber.ws;
+        for (Subscriber** at = &client.subscriptions; *at != nullptr; at = &(*at)->ws_next) {
+            if (*at == &subscriber) {
+                *at = subscriber.ws_next;
+                --client.count;
+                break;
+            }
+        }
+    }
     if (tell_registry) {
         hub_->registry().unsubscribe(channel.name, loop_, subscriber.incarnation);
     }
@@ -313,7 +309,9 @@ void PushHandler::deliver(const std::string& name, const MessagePtr& message) {
     for (Subscriber* s = channel.head; s != nullptr;) {
         Subscriber* next = s->next;  // s may be dropped below
         if (message->id > s->last_id) {
-            if (s->sse) {
+            if (s->ws != nullptr) {
+                send_to_ws(*s, channel, *message);
+            } else if (s->sse) {
                 send_to_sse(*s, channel, *message);
             } else {
                 answer_long_poll(*s, *message);
@@ -329,6 +327,9 @@ void PushHandler::send_to_sse(Subscriber& subscriber, LocalChannel& channel,
         channel.framed_id = message.id;
         channel.sse_chunked = {};
         channel.sse_raw = {};
+        channel.ws_plain = {};
+        for (auto& frame : channel.ws_deflated) frame = {};
+        channel.ws_incompressible = false;
     }
     bool chunked = subscriber.pending.chunked();
     core::RefPtr<http::Blob>& frame = chunked ? channel.sse_chunked : channel.sse_raw;
@@ -404,8 +405,14 @@ void PushHandler::close_channel(const std::string& name) {
         Subscriber* next = s->next;
         http::Pending pending = s->pending;
         bool sse = s->sse;
+        WsClient* ws = s->ws;
         drop(*s, false);  // the Registry forgot the channel already
-        if (sse) {
+        if (ws != nullptr) {
+            // The connection may carry other channels: only this one ends.
+            std::string notice;
+            append_ws_unsubscribed(notice, name);
+            ws->session->send_text(notice);
+        } else if (sse) {
             pending.finish();
         } else {
             http::Response& response = later_;
@@ -424,6 +431,7 @@ void PushHandler::publish_periodic() {
 }
 
 void PushHandler::close_all() {
+    close_websockets();
     std::vector<std::string> names;
     for (const auto& entry : channels_) names.push_back(entry.first);
     for (const auto& name : names) close_channel(name);
@@ -500,6 +508,10 @@ void PushHandler::serve_publish_api(const http::Request& request, http::Response
     if (!valid_channel_name(name)) {
         plain(response, 400,
               "bad channel name: use 1-128 of A-Z a-z 0-9 . _ ~ : @ - (not . or ..)");
+        return;
+    }
+    if (websocket::wants_websocket(request)) {
+        publish_websocket(request, response, name);
         return;
     }
     switch (request.method) {

@@ -4,12 +4,17 @@
 // serves /pub/<channel> (POST publishes, GET describes, DELETE closes). Everything else goes to
 // the fallback handler (static files).
 //
+// WebSocket (an Upgrade to GET <prefix><channel>, or to GET <prefix> alone) subscribes a
+// connection that may then subscribe to more channels with commands (push/ws_format.hpp); on
+// the publish listener, a WebSocket to /pub/<channel> publishes each message it sends.
+//
 // Subscribers are deferred responses (http/pending.hpp). Each loop keeps its own subscribers
 // per channel; a message reaches the loop once (posted by the Hub), is framed once per transport
 // into a shared buffer, and every SSE subscriber's queue takes a reference to it.
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -18,6 +23,7 @@
 #include "http/context.hpp"
 #include "http/handler.hpp"
 #include "push/hub.hpp"
+#include "websocket/server_session.hpp"
 
 namespace c10k::push {
 class GroupMember;
@@ -31,11 +37,19 @@ struct PushStats {
     std::uint64_t delivered = 0;
     std::uint64_t closed_slow = 0;  ///< closed at --push-max-queue
     std::uint64_t long_poll_timeouts = 0;
+    std::uint64_t websocket_sessions = 0;  ///< WebSocket connections open on this loop now
 };
 
-class PushHandler final : public http::Handler {
+class PushHandler final : public http::Handler, private websocket::Endpoint {
 public:
-    PushHandler(std::shared_ptr<Hub> hub, std::unique_ptr<http::Handler> fallback);
+    /// The largest command a WebSocket subscriber may send ({"subscribe":...}).
+    static constexpr std::uint64_t kMaxCommandBytes = 4096;
+    /// Channels one WebSocket may subscribe to at once.
+    static constexpr std::size_t kMaxWsSubscriptions = 64;
+
+    /// `websocket`: how WebSocket subscribers and publishers are served; null refuses them.
+    PushHandler(std::shared_ptr<Hub> hub, std::unique_ptr<http::Handler> fallback,
+                std::shared_ptr<const websocket::ServerConfig> websocket = nullptr);
     ~PushHandler() override;
 
     void handle(const http::Request& request, http::Response& response) override;
@@ -57,6 +71,7 @@ private:
     struct LocalChannel;
     struct Tick;
     struct PeriodicTick;
+    struct WsClient;
 
     struct NameHash {
         using is_transparent = void;
@@ -82,9 +97,33 @@ private:
     void free_subscribers();
     void publish_periodic();
 
+    // WebSocket (handler_ws.cpp)
+    void subscribe_websocket(const http::Request& request, http::Response& response,
+                             std::string_view channel);
+    void publish_websocket(const http::Request& request, http::Response& response,
+                           std::string_view channel);
+    /// Subscribes `client` to `channel`, sends it "subscribed" and what it missed.
+    void ws_subscribe(WsClient& client, std::string_view channel,
+                      std::optional<std::uint64_t> after);
+    void ws_unsubscribe(WsClient& client, std::string_view channel);
+    void send_to_ws(Subscriber& subscriber, LocalChannel& channel, const Message& message);
+    void on_message(websocket::ServerSession& session, websocket::MessageType type,
+                    std::string_view payload) override;
+    void on_session_closed(websocket::ServerSession& session, std::uint16_t code) override;
+    /// Closes every WebSocket subscriber with 1012 (service restart), so that it reconnects
+    /// and resumes.
+    void close_websockets();
+
     std::shared_ptr<Hub> hub_;
     const PushOptions& options_;
     std::unique_ptr<http::Handler> fallback_;
+    /// Subscribers' and publishers' WebSocket policies (derived from the server's: small
+    /// messages and no compression context for subscribers, the publish limit for publishers).
+    std::shared_ptr<const websocket::ServerConfig> ws_subscribers_;
+    std::shared_ptr<const websocket::ServerConfig> ws_publishers_;
+    /// One compressor per window size for frames shared by every subscriber of a loop.
+    std::unique_ptr<websocket::Deflater> ws_deflaters_[16];
+    WsClient* ws_clients_ = nullptr;  ///< every WebSocket of this loop, doubly linked
     http::LoopContext* context_ = nullptr;
     std::size_t loop_ = 0;
     std::unordered_map<std::string, std::unique_ptr<LocalChannel>, NameHash, std::equal_to<>>

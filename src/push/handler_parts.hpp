@@ -1,0 +1,62 @@
+#pragma once
+// PushHandler's private parts, shared by handler.cpp (SSE, long-poll, the publish API) and
+// handler_ws.cpp (WebSocket).
+
+#include <array>
+#include <string>
+
+#include "http/pending.hpp"
+#include "push/handler.hpp"
+
+namespace c10k::push {
+
+struct PushHandler::Subscriber final : http::PendingOwner, http::TimerTask {
+    Subscriber(PushHandler& h, LocalChannel& c) : handler(h), channel(&c) {}
+    void on_pending_closed() override {
+        // The client left, timed out, or the server is stopping: the Pending is gone.
+        pending = http::Pending();
+        handler.drop(*this);
+    }
+    void on_timer() override { handler.on_long_poll_timeout(*this); }
+
+    PushHandler& handler;
+    LocalChannel* channel;
+    http::Pending pending;
+    std::uint64_t last_id = 0;  ///< the newest id this subscriber has (or was told of)
+    std::uint64_t incarnation = 0;
+    std::int64_t last_write_ms = 0;
+    bool sse = false;
+    WsClient* ws = nullptr;  ///< a WebSocket subscription: delivered through ws->session
+    Subscriber* prev = nullptr;
+    Subscriber* next = nullptr;
+    Subscriber* ws_next = nullptr;  ///< the same WebSocket's other subscriptions
+};
+
+struct PushHandler::LocalChannel {
+    explicit LocalChannel(std::string_view n) : name(n) {}
+    std::string name;
+    Subscriber* head = nullptr;
+    std::size_t count = 0;
+    // The last message framed on this loop, per transport: framed once, shared by every
+    // subscriber's output queue.
+    std::uint64_t framed_id = 0;
+    core::RefPtr<http::Blob> sse_chunked;
+    core::RefPtr<http::Blob> sse_raw;
+    core::RefPtr<http::Blob> ws_plain;                     ///< an uncompressed text frame
+    std::array<core::RefPtr<http::Blob>, 16> ws_deflated;  ///< compressed, by window bits
+    bool ws_incompressible = false;  ///< compressing framed_id's message did not pay
+};
+
+/// One WebSocket connection of the push locations (a subscriber of any number of channels) or
+/// of the publish listener (a publisher to one channel).
+struct PushHandler::WsClient {
+    explicit WsClient(websocket::ServerSession& s) : session(&s) {}
+    websocket::ServerSession* session;
+    Subscriber* subscriptions = nullptr;  ///< singly linked through ws_next
+    std::size_t count = 0;
+    std::string publish_channel;  ///< set on the publish listener
+    WsClient* prev = nullptr;
+    WsClient* next = nullptr;
+};
+
+}  // namespace c10k::push
