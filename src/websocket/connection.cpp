@@ -231,7 +231,9 @@ bool Connection::inflate(const char* data, std::size_t size) {
         static_cast<std::size_t>(std::min<std::uint64_t>(options_.max_message_bytes, SIZE_MAX / 2));
     Inflater::Status status =
         data ? c.inflater->feed(data, size, message_, limit) : c.inflater->finish(message_, limit);
-    return inflate_status(status) && append_text(from);
+    // Text produced before a failure is checked first, so that the error reported (1007 for
+    // a bad byte, else 1009 or 1007 for the stream) does not depend on how input was split.
+    return append_text(from) && inflate_status(status);
 }
 
 bool Connection::inflate_status(Inflater::Status status) {

@@ -136,6 +136,19 @@ TEST(ConnectionDeflate, BadCompressedDataAndBadInflatedText) {
     EXPECT_EQ(r.events, (Strings{"close:1007:text message ends inside a character"}));
 }
 
+TEST(ConnectionDeflate, BadTextBeforeTheLimitIsReportedWhateverTheSplit) {
+    // Inflated in one go, the output runs past the limit in the same step that holds the bad
+    // byte; in pieces, the bad byte comes first. Both must say 1007.
+    Options options;
+    options.max_message_bytes = 1000;
+    DeflateParams params;
+    Deflater deflater(15, false);
+    Outcome r = run_every_way(
+        options, compressed_frame(deflater, Opcode::text, "bad \xff" + std::string(5000, 'a')),
+        params);
+    EXPECT_EQ(r.events, (Strings{"close:1007:invalid UTF-8 in a text message"}));
+}
+
 /// Inflates the payloads of compressed frames ("1z:..."), as the peer would.
 Strings inflate_frames(const Strings& frames, int window_bits, bool no_takeover) {
     Inflater inflater(window_bits, no_takeover);
