@@ -4,6 +4,11 @@
 // comparison).
 //
 // Transports, in order of preference:
+//   0. WebSocket on /live/score. Each message is a JSON envelope
+//      {"channel":"score","id":"...","data":"<the score>"}; the page resumes after a drop with
+//      ?last_event_id=<id>, and a `history-lost` event means start over, as for EventSource.
+//      When it fails several times without ever opening (a proxy that refuses Upgrade), the
+//      page falls back to EventSource.
 //   1. EventSource on /live/score (Server-Sent Events). The browser resumes with Last-Event-ID
 //      after a drop; an event named `history-lost` means the server no longer holds what we
 //      missed, so we start over and take the current score.
@@ -12,7 +17,8 @@
 //      the message and ETag "<id>", or 304 after the server's wait; then ask again.
 //   3. Reloading score.json every 5 s, when the server has no live channel at all (a plain
 //      `c10k serve`), or on reload.html.
-// `?transport=long-poll` (or `eventsource`, `reload`) forces one, for tests and comparisons.
+// `?transport=long-poll` (or `websocket`, `eventsource`, `reload`) forces one, for tests and
+// comparisons.
 'use strict';
 
 (() => {
@@ -20,6 +26,8 @@
     const SCORE_FILE = 'score.json';
     // How many EventSource failures, without one successful open, before long-poll.
     const EVENTSOURCE_ATTEMPTS = 3;
+    // Likewise for WebSocket, before EventSource.
+    const WEBSOCKET_ATTEMPTS = 2;
     const RELOAD_INTERVAL_MS = 5000;
     // A long-poll the server has not answered in this long is abandoned and sent again: the
     // server answers 304 after its own wait (30 s by default), so only a lost request or a
@@ -201,6 +209,61 @@
     const backoff = (failures) =>
         Math.min(15000, 1000 * 2 ** Math.min(failures, 4)) * (0.75 + Math.random() / 2);
 
+    function startWebSocket() {
+        if (typeof WebSocket !== 'function') {
+            startEventSource();
+            return;
+        }
+        let opened = false;
+        let failures = 0;
+
+        const open = (resumeId) => {
+            const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:';
+            const query = resumeId ? `?last_event_id=${encodeURIComponent(resumeId)}` : '';
+            const socket = new WebSocket(`${scheme}//${location.host}${CHANNEL_URL}${query}`);
+            let restarted = false;
+            socket.onopen = () => {
+                opened = true;
+                failures = 0;
+                setStatus('live: WebSocket', 'websocket');
+            };
+            socket.onmessage = (event) => {
+                let message;
+                try {
+                    message = JSON.parse(event.data);
+                } catch (error) {
+                    console.warn('not a push message:', event.data);
+                    return;
+                }
+                if (message.event === 'history-lost' || message.event === 'unsubscribed') {
+                    // What we missed is gone (or the channel was closed): start over without an
+                    // id; a new subscriber gets the current score at once.
+                    restarted = true;
+                    lastId = null;
+                    socket.close(1000);
+                    setTimeout(() => open(null), message.event === 'unsubscribed' ? backoff(0) : 0);
+                    return;
+                }
+                if (message.event === 'subscribed' || message.error) return;
+                if (message.id) lastId = message.id;
+                setStatus('live: WebSocket', 'websocket');
+                show(message.data);
+            };
+            socket.onclose = () => {
+                if (restarted) return;
+                ++failures;
+                if (!opened && failures >= WEBSOCKET_ATTEMPTS) {
+                    startEventSource();
+                    return;
+                }
+                setStatus('reconnecting…', 'reconnecting');
+                setTimeout(() => open(lastId), backoff(failures));
+            };
+        };
+        setStatus('connecting…', 'connecting');
+        open(null);
+    }
+
     function startEventSource() {
         if (typeof EventSource !== 'function') {
             startLongPoll();
@@ -331,5 +394,6 @@
         document.body.dataset.transport;
     if (forced === 'reload') startReload('');
     else if (forced === 'long-poll') startLongPoll();
-    else startEventSource();
+    else if (forced === 'eventsource') startEventSource();
+    else startWebSocket();
 })();

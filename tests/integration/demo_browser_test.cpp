@@ -149,21 +149,28 @@ protected:
         return server;
     }
 
+    void follow_the_game(const std::string& query, const std::string& status, unsigned seed,
+                         const std::string& screenshot);
+
     std::string chromium_;
     int publish_port_ = 0;
 };
 
-TEST_F(DemoBrowser, EventSourceShowsTheCurrentScoreAtOnceAndEachPublishAsItArrives) {
+/// Opens the page (with `query`, which may force a transport) on a live server, and checks
+/// that it shows the score published before it opened at once, then each next one as it
+/// arrives, over the transport whose status line reads `status`, without reloading.
+void DemoBrowser::follow_the_game(const std::string& query, const std::string& status,
+                                  unsigned seed, const std::string& screenshot) {
     auto server = start_live_server();
     ASSERT_GT(publish_port_, 0) << "no publish line in the output:\n" << server->output();
-    serve::DemoGame game(2007);
+    serve::DemoGame game(seed);
     play_until_a_run_scores(game);
     ASSERT_EQ(publish(publish_port_, "score", game.snapshot_json()) / 100, 2);
 
     HeadlessBrowser browser(chromium_);
-    browser.navigate("http://127.0.0.1:" + std::to_string(server->port()) + "/");
+    browser.navigate("http://127.0.0.1:" + std::to_string(server->port()) + "/" + query);
     // The score published before the page opened shows at once (--push-first newest).
-    ASSERT_TRUE(browser.wait_until(shows(game, "live: EventSource"), page_timeout_ms))
+    ASSERT_TRUE(browser.wait_until(shows(game, status), page_timeout_ms))
         << describe(browser) << "\nserver:\n"
         << server->output();
     expect_page_shows(browser, game);
@@ -172,40 +179,67 @@ TEST_F(DemoBrowser, EventSourceShowsTheCurrentScoreAtOnceAndEachPublishAsItArriv
     for (int update = 0; update < 2; ++update) {
         play_until_a_run_scores(game);
         ASSERT_EQ(publish(publish_port_, "score", game.snapshot_json()) / 100, 2);
-        ASSERT_TRUE(browser.wait_until(shows(game, "live: EventSource"), update_timeout_ms))
+        ASSERT_TRUE(browser.wait_until(shows(game, status), update_timeout_ms))
             << "update " << update << ": " << describe(browser);
         expect_page_shows(browser, game);
     }
     EXPECT_EQ(browser.evaluate("String(performance.getEntriesByType('navigation').length)"), "1")
         << "the page reloaded";
-    browser.screenshot(screenshot_path("demo-screenshot.png"));
+    browser.screenshot(screenshot_path(screenshot));
     EXPECT_EQ(server->stop(), 0) << server->output();
 }
 
+TEST_F(DemoBrowser, WebSocketShowsTheCurrentScoreAtOnceAndEachPublishAsItArrives) {
+    follow_the_game("", "live: WebSocket", 2007, "demo-screenshot.png");
+}
+
+TEST_F(DemoBrowser, EventSourceShowsEachPublish) {
+    follow_the_game("?transport=eventsource", "live: EventSource", 2008,
+                    "demo-screenshot-eventsource.png");
+}
+
 TEST_F(DemoBrowser, LongPollFallbackShowsEachPublish) {
+    follow_the_game("?transport=long-poll", "live: long-poll", 1, "demo-screenshot-long-poll.png");
+}
+
+TEST_F(DemoBrowser, FallsBackToEventSourceWhereWebSocketIsMissingOrNeverOpens) {
     auto server = start_live_server();
     ASSERT_GT(publish_port_, 0) << "no publish line in the output:\n" << server->output();
-    serve::DemoGame game(1);
+    serve::DemoGame game(11);
     play_until_a_run_scores(game);
     ASSERT_EQ(publish(publish_port_, "score", game.snapshot_json()) / 100, 2);
-
-    HeadlessBrowser browser(chromium_);
-    browser.navigate("http://127.0.0.1:" + std::to_string(server->port()) +
-                     "/?transport=long-poll");
-    ASSERT_TRUE(browser.wait_until(shows(game, "live: long-poll"), page_timeout_ms))
-        << describe(browser) << "\nserver:\n"
-        << server->output();
-    expect_page_shows(browser, game);
-
-    // Each publish answers the poll that is waiting; the page then asks again with its id.
-    for (int update = 0; update < 2; ++update) {
-        play_until_a_run_scores(game);
-        ASSERT_EQ(publish(publish_port_, "score", game.snapshot_json()) / 100, 2);
-        ASSERT_TRUE(browser.wait_until(shows(game, "live: long-poll"), update_timeout_ms))
-            << "update " << update << ": " << describe(browser);
+    std::string page = "http://127.0.0.1:" + std::to_string(server->port()) + "/";
+    {
+        HeadlessBrowser browser(chromium_);
+        browser.run_before_each_document("delete window.WebSocket;");
+        browser.navigate(page);
+        ASSERT_TRUE(browser.wait_until(shows(game, "live: EventSource"), page_timeout_ms))
+            << describe(browser);
         expect_page_shows(browser, game);
     }
-    browser.screenshot(screenshot_path("demo-screenshot-long-poll.png"));
+    {
+        // Sockets that never open (a proxy that refuses Upgrade): a couple of tries, then
+        // EventSource; updates keep coming.
+        HeadlessBrowser browser(chromium_);
+        browser.run_before_each_document(R"(
+            window.webSocketAttempts = 0;
+            window.WebSocket = class {
+                constructor(url) {
+                    ++window.webSocketAttempts;
+                    setTimeout(() => this.onclose && this.onclose(new Event('close')), 0);
+                }
+                close() {}
+            };)");
+        browser.navigate(page);
+        ASSERT_TRUE(browser.wait_until(shows(game, "live: EventSource"), page_timeout_ms))
+            << describe(browser);
+        EXPECT_EQ(browser.evaluate("String(window.webSocketAttempts)"), "2");
+        play_until_a_run_scores(game);
+        ASSERT_EQ(publish(publish_port_, "score", game.snapshot_json()) / 100, 2);
+        ASSERT_TRUE(browser.wait_until(shows(game, "live: EventSource"), update_timeout_ms))
+            << describe(browser);
+        expect_page_shows(browser, game);
+    }
     EXPECT_EQ(server->stop(), 0) << server->output();
 }
 
@@ -220,7 +254,7 @@ TEST_F(DemoBrowser, FallsBackToLongPollWhereEventSourceIsMissingOrNeverOpens) {
     {
         // A browser without EventSource goes straight to long-poll.
         HeadlessBrowser browser(chromium_);
-        browser.run_before_each_document("delete window.EventSource;");
+        browser.run_before_each_document("delete window.WebSocket; delete window.EventSource;");
         browser.navigate(page);
         ASSERT_TRUE(browser.wait_until(shows(game, "live: long-poll"), page_timeout_ms))
             << describe(browser);
@@ -231,6 +265,7 @@ TEST_F(DemoBrowser, FallsBackToLongPollWhereEventSourceIsMissingOrNeverOpens) {
         // tries a few times, then long-polls; updates keep coming.
         HeadlessBrowser browser(chromium_);
         browser.run_before_each_document(R"(
+            delete window.WebSocket;
             window.eventSourceAttempts = 0;
             window.EventSource = class {
                 constructor(url) {
@@ -258,8 +293,8 @@ TEST_F(DemoBrowser, FallsBackToLongPollWhereEventSourceIsMissingOrNeverOpens) {
 }
 
 TEST_F(DemoBrowser, WithoutALiveChannelThePageReloadsScoreJson) {
-    // A plain `c10k serve` of the site: /live/score is a 404. EventSource fails, long-poll
-    // fails, and the page falls back to what the 2007 readers did.
+    // A plain `c10k serve` of the site: /live/score is a 404. WebSocket fails, EventSource
+    // fails, long-poll fails, and the page falls back to what the 2007 readers did.
     ServerProcess server({"serve", "--root", site_root(), "--listen", "127.0.0.1:0"});
     std::string base = "http://127.0.0.1:" + std::to_string(server.port());
     HttpResponse file = fetch(server.port(), "/score.json");
