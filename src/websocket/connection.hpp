@@ -82,6 +82,10 @@ struct Options {
     std::size_t compress_min_bytes = 64;
 };
 
+/// One connection's protocol state. Memory: sizeof(Connection) is 184 bytes on x86-64 with
+/// libstdc++ (the test IdleConnectionsHoldNoBuffers keeps it under 256). Idle, it holds no
+/// heap at all without permessage-deflate; with it, a small Compression block, plus zlib's
+/// state for each direction that has compressed with context takeover (see deflate.hpp).
 class Connection : private FrameSink {
 public:
     /// `now_ms` is the owner's monotonic clock, the same one every later call passes.
