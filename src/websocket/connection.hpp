@@ -85,7 +85,7 @@ struct Options {
 /// One connection's protocol state. Memory: sizeof(Connection) is 184 bytes on x86-64 with
 /// libstdc++ (the test IdleConnectionsHoldNoBuffers keeps it under 256). Idle, it holds no
 /// heap at all without permessage-deflate; with it, a small Compression block, plus zlib's
-/// state for each direction that has compressed with context takeover (see deflate.hpp).
+/// state for each direction that compressed a message with context takeover (deflate.hpp).
 class Connection : private FrameSink {
 public:
     /// `now_ms` is the owner's monotonic clock, the same one every later call passes.
@@ -158,7 +158,8 @@ private:
     };
 
     /// permessage-deflate state, allocated only when it was agreed; its zlib streams are made
-    /// on first use, since a compressor costs about 170 KB.
+    /// on first use, since a compressor costs about 170 KB, and dropped after each message in a
+    /// direction without context takeover (the Inflater drops its own window then).
     struct Compression {
         DeflateParams params;
         std::unique_ptr<Inflater> inflater;  ///< for the peer's messages

@@ -208,6 +208,8 @@ TEST(ConnectionDeflate, IncompressibleMessagesGoPlainWithoutContextTakeover) {
     EXPECT_EQ(frames[0], "2:" + noise);
     EXPECT_EQ(frames[1].substr(0, 3), "2z:");
     EXPECT_EQ(inflate_frames(frames, 15, true)[1], "2:" + std::string(1000, 'z'));
+    // Nothing carries over between messages, so no compressor is kept between them.
+    EXPECT_EQ(conn.compression_bytes(), 0u);
 }
 
 TEST(ConnectionDeflate, UncompressedTrafficMakesNoZlibStream) {
