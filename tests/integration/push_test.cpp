@@ -15,71 +15,11 @@
 #include <gtest/gtest.h>
 
 #include "support/push_client.hpp"
+#include "support/push_server.hpp"
 #include "support/server_process.hpp"
 
 namespace c10k::test {
 namespace {
-
-const std::vector<std::string> kPushEngines = {"epoll",  "epoll-lt", "poll", "thread",
-                                               "select", "sigio",    "uring"};
-
-struct PushServer {
-    explicit PushServer(const std::string& engine, std::vector<std::string> extra = {},
-                        int threads = 1) {
-        std::vector<std::string> args = {"serve",
-                                         "--root",
-                                         site.path(),
-                                         "--listen",
-                                         "127.0.0.1:0",
-                                         "--publish-listen",
-                                         "127.0.0.1:0",
-                                         "--engine",
-                                         engine,
-                                         "--threads",
-                                         std::to_string(threads),
-                                         "--push",
-                                         "/live/"};
-        args.insert(args.end(), extra.begin(), extra.end());
-        site.write("index.html", "home\n");
-        server = std::make_unique<ServerProcess>(args);
-        port = server->port();
-        pub = publish_port(*server);
-    }
-    /// Publishes and returns the id the server assigned.
-    std::string publish(const std::string& channel, const std::string& body,
-                        const std::string& headers = {}) {
-        HttpResponse r = request(pub, "POST", "/pub/" + channel, body, headers);
-        EXPECT_EQ(r.status, 200) << r.body;
-        auto at = r.body.find("\"id\":\"");
-        if (at == std::string::npos) return {};
-        at += 6;
-        return r.body.substr(at, r.body.find('"', at) - at);
-    }
-    /// Waits (bounded) until the channel counts `n` subscribers: a subscription is counted when
-    /// the server has handled its request, which another thread or process may do after the
-    /// client sent it.
-    bool subscribers_are(const std::string& channel, int n) {
-        std::string wanted = "\"subscribers\":" + std::to_string(n) + ",";
-        for (int i = 0; i < 100; ++i) {
-            HttpResponse info = request(pub, "GET", "/pub/" + channel);
-            if (info.body.find(wanted) != std::string::npos) return true;
-            std::this_thread::sleep_for(std::chrono::milliseconds(50));
-        }
-        return false;
-    }
-    /// In a --processes group: waits until the sequencer answers (the parent prints its ready
-    /// line before the children run), then for a tick and a half, by which every other process
-    /// has linked to it (each tries once a second).
-    void wait_for_group() {
-        HttpResponse probe = request(pub, "GET", "/pub/no-such-channel");
-        EXPECT_EQ(probe.status, 404);
-        std::this_thread::sleep_for(std::chrono::milliseconds(1500));
-    }
-    TempDir site;
-    std::unique_ptr<ServerProcess> server;
-    int port = 0;
-    int pub = 0;
-};
 
 std::unique_ptr<SseClient> subscribe(int port, const std::string& path,
                                      const std::string& headers = {}) {
@@ -223,13 +163,7 @@ TEST_P(PushOnEveryEngine, SigtermEndsStreamsCleanlyAndAnswersLongPolls) {
 }
 
 INSTANTIATE_TEST_SUITE_P(PushEngines, PushOnEveryEngine, ::testing::ValuesIn(kPushEngines),
-                         [](const auto& info) {
-                             std::string name = info.param;
-                             for (char& c : name) {
-                                 if (c == '-') c = '_';
-                             }
-                             return name;
-                         });
+                         engine_param_name);
 
 // ---- the rest on the default engine --------------------------------------------------------
 
