@@ -59,8 +59,9 @@ test-sanitize: asan-build tsan-build
 # coverage (-fsanitize=fuzzer-no-link) and checked by ASan+UBSan (no recovery: any report is a
 # crash); only the targets link libFuzzer's main. `make fuzz` runs each target for FUZZ_SECONDS
 # over a working corpus in build-fuzz/corpus/<target> (new inputs land there) seeded from the
-# checked-in fuzz/corpus/<target>, with the HTTP dictionary.
-FUZZ_TARGETS := session path range_conditional response_parser
+# checked-in fuzz/corpus/<target>, with the target's dictionary (fuzz/<target>.dict) or else the
+# HTTP one.
+FUZZ_TARGETS := session path range_conditional response_parser websocket
 FUZZ_FLAGS := -fsanitize=fuzzer-no-link -fno-sanitize-recover=all
 FUZZ_RUN_FLAGS ?=
 fuzz-build: deps-test
@@ -73,8 +74,9 @@ fuzz: fuzz-build
 	@set -e; for t in $(FUZZ_TARGETS); do \
 	  mkdir -p build-fuzz/corpus/$$t; \
 	  echo "== fuzz_$$t for $(FUZZ_SECONDS) s"; \
+	  dict=fuzz/http.dict; if [ -f fuzz/$$t.dict ]; then dict=fuzz/$$t.dict; fi; \
 	  ASAN_OPTIONS=detect_leaks=1 ./build-fuzz/fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) \
-	    -dict=fuzz/http.dict -print_final_stats=1 $(FUZZ_RUN_FLAGS) \
+	    -dict=$$dict -print_final_stats=1 $(FUZZ_RUN_FLAGS) \
 	    build-fuzz/corpus/$$t fuzz/corpus/$$t; \
 	done
 
@@ -96,10 +98,11 @@ SMOKE_FUZZ_SECONDS ?= 15
 hardening-smoke: fuzz-smoke sanitize-smoke
 
 fuzz-smoke: fuzz-build
-	@set -e; rm -rf build-fuzz/smoke-corpus; for pair in "session path" "range_conditional response_parser"; do \
+	@set -e; rm -rf build-fuzz/smoke-corpus; for pair in "session path" "range_conditional response_parser" "websocket"; do \
 	  pids=""; for t in $$pair; do \
 	    mkdir -p build-fuzz/smoke-corpus/$$t; \
-	    ./build-fuzz/fuzz/fuzz_$$t -max_total_time=$(SMOKE_FUZZ_SECONDS) -dict=fuzz/http.dict \
+	    dict=fuzz/http.dict; if [ -f fuzz/$$t.dict ]; then dict=fuzz/$$t.dict; fi; \
+	    ./build-fuzz/fuzz/fuzz_$$t -max_total_time=$(SMOKE_FUZZ_SECONDS) -dict=$$dict \
 	      -artifact_prefix=build-fuzz/smoke-corpus/$$t- build-fuzz/smoke-corpus/$$t fuzz/corpus/$$t \
 	      > build-fuzz/smoke-corpus/$$t.log 2>&1 & pids="$$pids $$!"; \
 	  done; \
@@ -110,7 +113,7 @@ fuzz-smoke: fuzz-build
 
 # The smoke builds only what it runs; ctest stands in a failing "<target>_NOT_BUILT" test for
 # each test executable not built, which the smoke leaves out.
-SMOKE_ASAN_TARGETS := c10k unit_core unit_serve integration_tests conformance_tests
+SMOKE_ASAN_TARGETS := c10k unit_core unit_serve unit_websocket integration_tests conformance_tests
 sanitize-smoke: deps-test
 	cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DC10K_SANITIZE=address,undefined
 	cmake --build build-asan --target $(SMOKE_ASAN_TARGETS) -j $(JOBS)
