@@ -9,7 +9,8 @@
 #
 # usage: bench/push.sh [--subscribers N] [--rates "1 10"] [--duration S] [--warmup S]
 #                      [--rounds N] [--message-size B] [--binary PATH] [--out DIR]
-#                      [--profile S] [SERVER...]
+#                      [--profile S] [--engine E] [SERVER...]
+# --engine E: c10k's event engine (default epoll; uring batches its sends in one submission).
 # SERVER: c10k nchan (default: both). --profile S adds, after the rounds, one run per server at
 # the lowest rate, in whose middle the server's system calls are counted for S seconds (perf stat
 # on syscall tracepoints: unlike strace, it does not slow the server into writing several
@@ -23,7 +24,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 subscribers=10000 rates="1 10" duration=30 warmup=5 rounds=2 message_size=200
-binary=build/c10k out="" profile=0
+binary=build/c10k out="" profile=0 engine=epoll
 while [ $# -gt 0 ]; do
   case "$1" in
     --subscribers) subscribers=$2; shift 2 ;;
@@ -35,6 +36,7 @@ while [ $# -gt 0 ]; do
     --binary) binary=$2; shift 2 ;;
     --out) out=$2; shift 2 ;;
     --profile) profile=$2; shift 2 ;;
+    --engine) engine=$2; shift 2 ;;
     -h|--help) sed -n '2,/^set -e/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
     *) break ;;
   esac
@@ -67,7 +69,7 @@ start_push_server() {  # c10k|nchan -> prints the PID to sample (nginx: its mast
       # Subscribers connect before the first publish, so neither server has history to send
       # them, whatever its first-message setting (c10k's --push-first, nchan's
       # nchan_subscriber_first_message).
-      taskset -c 0 "$binary" serve --engine epoll --threads 1 --root "$root" \
+      taskset -c 0 "$binary" serve --engine "$engine" --threads 1 --root "$root" \
         --listen 127.0.0.1:$port --publish-listen 127.0.0.1:$publish_port --push /live/ \
         > "$work/c10k.log" 2>&1 &
       echo $! ;;

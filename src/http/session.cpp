@@ -393,7 +393,7 @@ void Session::dispatch() {
 }
 
 void Session::build_head(const Request& request, Response& response, std::string& head,
-                         bool stream) {
+                         Framing framing) {
     int status = response.status();
     head.append("HTTP/1.1 ");
     append_number(head, static_cast<std::uint64_t>(status));
@@ -403,7 +403,12 @@ void Session::build_head(const Request& request, Response& response, std::string
     head.append(context_.date());
     head.append("\r\nServer: c10k\r\n");
     head.append(response.header_lines());
-    if (stream) {
+    if (framing == Framing::none) {
+        // A switch of protocols: no body, and the Connection header is the handler's.
+        head.append("\r\n");
+        return;
+    }
+    if (framing == Framing::stream) {
         // HTTP/1.0 has no chunks: its stream ends with the connection (keep_alive is false).
         if (request.version_minor >= 1) head.append("Transfer-Encoding: chunked\r\n");
     } else if (response.has_content_length()) {
@@ -424,7 +429,7 @@ void Session::queue_response(const Request& request, Response& response) {
     std::string head = context_.take_buffer();
     head.reserve(256 + response.header_lines().size() +
                  (response.body_length() <= kCoalesceBodyBytes ? response.body_length() : 0));
-    build_head(request, response, head, false);
+    build_head(request, response, head, Framing::length);
 
     bool send_body = request.method != Method::head && response.has_content_length() &&
                      response.body_length() > 0;
@@ -652,7 +657,7 @@ void Session::pending_start_stream(Response& head_response) {
     }
     Request request = deferred_request();
     std::string head = context_.take_buffer();
-    build_head(request, head_response, head, true);
+    build_head(request, head_response, head, Framing::stream);
     if (context_.access_log() != nullptr) {
         context_.access_log()->record(peer_, request, head_response.status(), 0, context_.now_s());
     }
@@ -722,19 +727,10 @@ void Session::pending_upgrade(Response& head_response, UpgradedOwner& owner) {
     owner_ = &owner;
     deferred_->keep_alive = false;  // the connection never speaks HTTP again
     Request request = deferred_request();
-    int status = head_response.status();
     std::string head = context_.take_buffer();
-    head.append("HTTP/1.1 ");
-    append_number(head, static_cast<std::uint64_t>(status));
-    head.push_back(' ');
-    head.append(reason_phrase(status));
-    head.append("\r\nDate: ");
-    head.append(context_.date());
-    head.append("\r\nServer: c10k\r\n");
-    head.append(head_response.header_lines());
-    head.append("\r\n");
+    build_head(request, head_response, head, Framing::none);
     if (context_.access_log() != nullptr) {
-        context_.access_log()->record(peer_, request, status, 0, context_.now_s());
+        context_.access_log()->record(peer_, request, head_response.status(), 0, context_.now_s());
     }
     queue_bytes(std::move(head));
     stream_chunked_ = false;

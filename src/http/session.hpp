@@ -143,7 +143,9 @@ private:
     void end_pending(bool tell_owner);
     void notify_output();
     void deliver_upgraded_input();
-    void build_head(const Request& request, Response& response, std::string& head, bool stream);
+    /// How the body after a head is delimited.
+    enum class Framing : std::uint8_t { length, stream, none };
+    void build_head(const Request& request, Response& response, std::string& head, Framing framing);
     void ensure_scratch();
     void maybe_release_scratch();
     void execute(const char* data, std::size_t size);

@@ -323,14 +323,7 @@ void PushHandler::deliver(const std::string& name, const MessagePtr& message) {
 
 void PushHandler::send_to_sse(Subscriber& subscriber, LocalChannel& channel,
                               const Message& message) {
-    if (channel.framed_id != message.id) {
-        channel.framed_id = message.id;
-        channel.sse_chunked = {};
-        channel.sse_raw = {};
-        channel.ws_plain = {};
-        for (auto& frame : channel.ws_deflated) frame = {};
-        channel.ws_incompressible = false;
-    }
+    channel.frame_message(message.id);
     bool chunked = subscriber.pending.chunked();
     core::RefPtr<http::Blob>& frame = chunked ? channel.sse_chunked : channel.sse_raw;
     if (!frame) {

@@ -45,6 +45,17 @@ struct PushHandler::LocalChannel {
     core::RefPtr<http::Blob> ws_plain;                     ///< an uncompressed text frame
     std::array<core::RefPtr<http::Blob>, 16> ws_deflated;  ///< compressed, by window bits
     bool ws_incompressible = false;  ///< compressing framed_id's message did not pay
+
+    /// Forgets the frames of the previous message when `id` is another one.
+    void frame_message(std::uint64_t id) {
+        if (framed_id == id) return;
+        framed_id = id;
+        sse_chunked = {};
+        sse_raw = {};
+        ws_plain = {};
+        for (auto& frame : ws_deflated) frame = {};
+        ws_incompressible = false;
+    }
 };
 
 /// One WebSocket connection of the push locations (a subscriber of any number of channels) or

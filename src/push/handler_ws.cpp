@@ -138,14 +138,7 @@ void PushHandler::send_to_ws(Subscriber& subscriber, LocalChannel& channel,
                              const Message& message) {
     websocket::ServerSession& session = *subscriber.ws->session;
     if (!session.open()) return;  // closing: its end drops the subscription
-    if (channel.framed_id != message.id) {
-        channel.framed_id = message.id;
-        channel.sse_chunked = {};
-        channel.sse_raw = {};
-        channel.ws_plain = {};
-        for (auto& frame : channel.ws_deflated) frame = {};
-        channel.ws_incompressible = false;
-    }
+    channel.frame_message(message.id);
     if (!channel.ws_plain) {
         std::string payload;
         append_ws_event(payload, channel.name, message);

@@ -1,6 +1,7 @@
 // http::Session without any socket: bytes in, output plan out.
 
 #include "http/session.hpp"
+#include "unit/http/drain.hpp"
 
 #include <gtest/gtest.h>
 
@@ -26,23 +27,6 @@ public:
 class SessionTest : public ::testing::Test {
 protected:
     SessionTest() : context(handler, Limits{}, Timeouts{}) {}
-
-    /// Takes everything the session has queued, as the engine would write it.
-    std::string drain(Session& session) {
-        std::string out;
-        while (session.has_output()) {
-            iovec iov[8];
-            std::size_t n = session.gather(iov, 8);
-            if (n == 0) break;  // a file range: not used in these tests
-            std::size_t total = 0;
-            for (std::size_t i = 0; i < n; ++i) {
-                out.append(static_cast<char*>(iov[i].iov_base), iov[i].iov_len);
-                total += iov[i].iov_len;
-            }
-            session.consume(total);
-        }
-        return out;
-    }
 
     EchoHandler handler;
     LoopContext context;

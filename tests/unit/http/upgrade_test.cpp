@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "http/session.hpp"
+#include "unit/http/drain.hpp"
 
 namespace c10k::http {
 namespace {
@@ -60,22 +61,6 @@ public:
 class UpgradeTest : public ::testing::Test {
 protected:
     UpgradeTest() : context(handler, Limits{}, Timeouts{}) {}
-
-    std::string drain(Session& session) {
-        std::string out;
-        while (session.has_output()) {
-            iovec iov[8];
-            std::size_t n = session.gather(iov, 8);
-            if (n == 0) break;
-            std::size_t total = 0;
-            for (std::size_t i = 0; i < n; ++i) {
-                out.append(static_cast<char*>(iov[i].iov_base), iov[i].iov_len);
-                total += iov[i].iov_len;
-            }
-            session.consume(total);
-        }
-        return out;
-    }
 
     void feed(Session& session, std::string_view bytes) {
         session.feed(bytes.data(), bytes.size());
