@@ -352,8 +352,13 @@ bool WsClient::handshake(const WsHandshake& request, int timeout_ms) {
         for (auto& b : bytes) b = static_cast<char>(random());
         key = ws_base64(bytes);
     }
-    std::string text = request.method + " " + request.path + " HTTP/1.1\r\nHost: " + host_ + "\r\n";
-    if (!request.plain_get) text += "Upgrade: websocket\r\nConnection: Upgrade\r\n";
+    std::string text = request.method + " " + request.path + " " + request.http_version +
+                       "\r\nHost: " + host_ + "\r\n";
+    if (!request.upgrade_headers.empty()) {
+        text += request.upgrade_headers;
+    } else if (!request.plain_get) {
+        text += "Upgrade: websocket\r\nConnection: Upgrade\r\n";
+    }
     text += "Sec-WebSocket-Key: " + key + "\r\n";
     text += "Sec-WebSocket-Version: " + request.version + "\r\n";
     if (!request.origin.empty()) text += "Origin: " + request.origin + "\r\n";
@@ -361,7 +366,7 @@ bool WsClient::handshake(const WsHandshake& request, int timeout_ms) {
     if (!request.extensions.empty()) {
         text += "Sec-WebSocket-Extensions: " + request.extensions + "\r\n";
     }
-    text += request.extra_headers + "\r\n";
+    text += request.extra_headers + "\r\n" + request.trailing;
     answer_ = WsHandshakeAnswer{};
     if (!send_raw(text)) return false;
 

@@ -98,6 +98,14 @@ struct WsHandshake {
     std::string extra_headers;
     /// Leave out Upgrade and Connection: a plain GET.
     bool plain_get = false;
+    /// Replaces the Upgrade and Connection lines when not empty (other spellings, as browsers
+    /// send them).
+    std::string upgrade_headers;
+    /// "HTTP/1.1" unless told otherwise.
+    std::string http_version = "HTTP/1.1";
+    /// Bytes sent in the same write right after the request (frames that do not wait for the
+    /// 101).
+    std::string trailing;
 };
 
 /// The server's answer to the opening handshake.

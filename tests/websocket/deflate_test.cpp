@@ -8,6 +8,8 @@
 #include <random>
 #include <string>
 
+#include <zlib.h>
+
 #include "websocket/ws_suite.hpp"
 
 namespace c10k::test {
@@ -231,6 +233,22 @@ TEST_P(Deflate, NoExtensionWhenTheServerTurnsDeflateOff) {
     ASSERT_NO_FATAL_FAILURE(expect_failure(*client, 1002));
 }
 
+TEST_P(Deflate, QuotedParameterValueIsAccepted) {
+    // RFC 7692 7.1: a value may be sent as a quoted-string, and is read after unquoting.
+    auto answer = negotiate("permessage-deflate; server_max_window_bits=\"10\"");
+    ASSERT_TRUE(answer) << "declined an offer with a quoted value";
+    ASSERT_TRUE(answer->has("server_max_window_bits"));
+    EXPECT_LE(std::stoi(answer->params.at("server_max_window_bits")), 10);
+}
+
+TEST_P(Deflate, OtherExtensionsAreIgnored) {
+    auto answer = negotiate("x-webkit-deflate-frame, permessage-deflate; client_max_window_bits");
+    ASSERT_TRUE(answer);
+    std::unique_ptr<WsClient> client;
+    EXPECT_FALSE(negotiate("x-unknown-extension; level=3", &client));
+    ASSERT_NO_FATAL_FAILURE(expect_echo(*client, ws_opcode::text, "no extension"));
+}
+
 // ---- 12.x/13.x compressed messages --------------------------------------------------------
 
 TEST_P(Deflate, CompressedMessagesAreEchoedWithContextTakeover) {
@@ -287,6 +305,16 @@ TEST_P(Deflate, FragmentedCompressedMessagesAreEchoed) {
         SCOPED_TRACE(std::to_string(fragments) + " fragments");
         ASSERT_NO_FATAL_FAILURE(expect_compressed_echo(*client, ws_opcode::text, text, fragments));
     }
+    // A compressed message one byte per write, so that the inflater meets every split.
+    WsDeflater one_by_one(15, false);
+    auto slow = open_deflate("permessage-deflate");
+    ASSERT_TRUE(slow);
+    std::string small = repetitive(300, 40, 8);
+    WsFrameSpec split;
+    split.rsv1 = true;
+    split.payload = one_by_one.compress(small);
+    ASSERT_TRUE(slow->send_split(ws_encode(split), 1));
+    ASSERT_NO_FATAL_FAILURE(expect_message(*slow, ws_opcode::text, small));
     // With a ping between the fragments.
     WsDeflater deflater(15, true);
     auto other = open_deflate("permessage-deflate; client_no_context_takeover");
@@ -302,6 +330,30 @@ TEST_P(Deflate, FragmentedCompressedMessagesAreEchoed) {
                                            "compressed in two fragments, with a ping between"));
     ASSERT_EQ(other->controls().size(), 1u);
     EXPECT_EQ(other->controls()[0].opcode, ws_opcode::pong);
+}
+
+TEST_P(Deflate, MessageEndingInAFinalBlockIsAccepted) {
+    // RFC 7692 7.2.3.3: a sender may end a message with a BFINAL block (zlib's Z_FINISH); the
+    // receiver must accept it, and the next message starts a new DEFLATE stream.
+    auto client = open_deflate("permessage-deflate; client_no_context_takeover");
+    ASSERT_TRUE(client);
+    for (const std::string message : {"final block one", "final block two, a little longer"}) {
+        z_stream stream{};
+        ASSERT_EQ(deflateInit2(&stream, 6, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY), Z_OK);
+        std::string out(1024, '\0');
+        stream.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(message.data()));
+        stream.avail_in = static_cast<uInt>(message.size());
+        stream.next_out = reinterpret_cast<Bytef*>(out.data());
+        stream.avail_out = static_cast<uInt>(out.size());
+        ASSERT_EQ(deflate(&stream, Z_FINISH), Z_STREAM_END);
+        out.resize(out.size() - stream.avail_out);
+        deflateEnd(&stream);
+        WsFrameSpec spec;
+        spec.rsv1 = true;
+        spec.payload = out;
+        ASSERT_TRUE(client->send_frame(spec));
+        ASSERT_NO_FATAL_FAILURE(expect_message(*client, ws_opcode::text, message));
+    }
 }
 
 TEST_P(Deflate, Rsv1OnAContinuationFrameFails1002) {

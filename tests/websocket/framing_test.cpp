@@ -134,6 +134,16 @@ TEST_P(Framing, UnmaskedClientFrameFails1002) {
     ASSERT_NO_FATAL_FAILURE(expect_failure(*client, 1002));
 }
 
+TEST_P(Framing, LengthWithTheTopBitSetFails1002) {
+    // RFC 6455 5.2: the most significant bit of a 64-bit length MUST be 0.
+    auto client = open();
+    WsFrameSpec spec;
+    spec.opcode = ws_opcode::binary;
+    spec.declared_length = std::uint64_t{1} << 63;
+    ASSERT_TRUE(client->send_frame(spec));
+    ASSERT_NO_FATAL_FAILURE(expect_failure(*client, 1002));
+}
+
 // ---- 2.x ping and pong -------------------------------------------------------------------
 
 class PingPong : public WsTest {};

@@ -104,6 +104,53 @@ TEST_P(Handshake, SubprotocolIsChosenFromTheServersList) {
     EXPECT_FALSE(answer.has_header("sec-websocket-protocol"));
 }
 
+TEST_P(Handshake, BrowserSpellingsOfTheUpgradeHeadersAreAccepted) {
+    // Header names and tokens are case-insensitive, and Firefox sends
+    // "Connection: keep-alive, Upgrade".
+    for (const std::string headers :
+         {"upgrade: WebSocket\r\nconnection: keep-alive, Upgrade\r\n",
+          "UPGRADE: websocket\r\nCONNECTION: upgrade\r\n",
+          "Upgrade: websocket\r\nConnection: keep-alive\r\nConnection: Upgrade\r\n"}) {
+        SCOPED_TRACE(headers);
+        WsHandshake request;
+        request.upgrade_headers = headers;
+        WsClient client(port());
+        ASSERT_TRUE(client.handshake(request))
+            << client.answer().status << " " << client.answer().body << client.last_error();
+        ASSERT_NO_FATAL_FAILURE(expect_echo(client, ws_opcode::text, "accepted"));
+    }
+}
+
+TEST_P(Handshake, Http10Gets400) {
+    WsHandshake request;
+    request.http_version = "HTTP/1.0";
+    EXPECT_EQ(answer_to(request).status, 400);
+}
+
+TEST_P(Handshake, FramesSentWithTheRequestAreNotLost) {
+    // A client may send its first frames without waiting for the 101: they arrive in the same
+    // segment as the request and must reach the WebSocket side in order.
+    WsHandshake request;
+    request.trailing = ws_encode(ws_opcode::text, "early one") +
+                       ws_encode(ws_opcode::ping, "early ping") +
+                       ws_encode(ws_opcode::binary, "early two");
+    WsClient client(port());
+    ASSERT_TRUE(client.handshake(request)) << client.last_error();
+    ASSERT_NO_FATAL_FAILURE(expect_message(client, ws_opcode::text, "early one"));
+    ASSERT_NO_FATAL_FAILURE(expect_message(client, ws_opcode::binary, "early two"));
+    ASSERT_EQ(client.controls().size(), 1u);
+    EXPECT_EQ(client.controls()[0].opcode, ws_opcode::pong);
+    EXPECT_EQ(client.controls()[0].payload, "early ping");
+}
+
+TEST_P(Handshake, SubprotocolOfferedToAServerWithoutAnyIsNotAnswered) {
+    WsHandshake request;
+    request.protocols = "chat";
+    auto answer = answer_to(request);
+    EXPECT_EQ(answer.status, 101);
+    EXPECT_FALSE(answer.has_header("sec-websocket-protocol"));
+}
+
 // ---- the server's initiatives --------------------------------------------------------------
 
 class ServerBehaviour : public WsTest {};
@@ -153,6 +200,23 @@ TEST_P(ServerBehaviour, SigtermSendsClose1001) {
     client.send_close(1001);
     EXPECT_TRUE(client.wait_tcp_closed(5000));
     EXPECT_EQ(process.stop(SIGTERM, 10000), 0) << process.output();
+}
+
+TEST_P(ServerBehaviour, SigtermClosesAClientThatNeverAnswersTheClose) {
+    // The client reads the 1001 but never answers: the close timeout ends the connection, and
+    // the server still exits cleanly.
+    TempDir root;
+    ServerProcess process({"serve", "--engine", GetParam(), "--root", root.path(), "--listen",
+                           "127.0.0.1:0", "--threads", "1", "--ws-echo", "/echo",
+                           "--ws-close-timeout", "300ms"});
+    WsClient client(process.port());
+    ASSERT_TRUE(client.handshake()) << client.last_error();
+    ::kill(process.pid(), SIGTERM);
+    auto close = client.read_close(5000);
+    ASSERT_TRUE(close) << client.last_error();
+    EXPECT_EQ(close->code, 1001);
+    EXPECT_TRUE(client.wait_tcp_closed(10000));
+    EXPECT_EQ(process.stop(SIGTERM, 15000), 0) << process.output();
 }
 
 INSTANTIATE_TEST_SUITE_P(Engines, Handshake, ::testing::ValuesIn(kWsEngines), ws_engine_name);

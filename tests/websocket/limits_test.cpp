@@ -86,6 +86,22 @@ TEST_P(Limits, ThousandPipelinedMessagesAreEchoedInOrder) {
     }
 }
 
+TEST_P(Limits, TenMebibyteMessagesPipelinedAreEchoedInOrder) {
+    // More than the socket buffers hold both ways: the server must read, echo and wait for
+    // room without losing or reordering anything.
+    auto client = open();
+    std::string wire;
+    std::vector<std::string> messages;
+    for (int i = 0; i < 10; ++i) {
+        messages.push_back(std::string(1 << 20, static_cast<char>('a' + i)));
+        wire += ws_encode(ws_opcode::text, messages.back());
+    }
+    ASSERT_TRUE(client->send_raw(wire)) << client->last_error();
+    for (const auto& message : messages) {
+        ASSERT_NO_FATAL_FAILURE(expect_message(*client, ws_opcode::text, message));
+    }
+}
+
 TEST_P(Limits, SixteenMebibyteBinaryIsEchoed) {
     // The default limit is 16 MiB; a message of exactly that size is accepted.
     auto client = open();

@@ -336,6 +336,26 @@ TEST_P(Close, CloseSentInPiecesIsAnswered) {
     ASSERT_NO_FATAL_FAILURE(expect_close(*client, 1000));
 }
 
+TEST_P(Close, MessageBeforeTheCloseIsEchoedBeforeTheAnswer) {
+    // The echo of a large message received before the close goes out whole, then the close.
+    auto client = open();
+    std::string message(1 << 20, 'm');
+    ASSERT_TRUE(client->send_raw(ws_encode(ws_opcode::text, message) +
+                                 ws_encode(ws_opcode::close, ws_close_payload(1000))));
+    ASSERT_NO_FATAL_FAILURE(expect_message(*client, ws_opcode::text, message));
+    ASSERT_NO_FATAL_FAILURE(expect_close(*client, 1000));
+}
+
+TEST_P(Close, CloseBetweenFragmentsIsAnswered) {
+    // A control frame may come inside a fragmented message (RFC 6455 5.4); a close there ends
+    // the connection and the unfinished message is dropped.
+    auto client = open();
+    ASSERT_TRUE(client->send_raw(ws_encode(ws_opcode::text, "never finished", false) +
+                                 ws_encode(ws_opcode::close, ws_close_payload(1000))));
+    ASSERT_NO_FATAL_FAILURE(expect_close(*client, 1000));
+    EXPECT_TRUE(client->skipped().empty()) << "an unfinished message was echoed";
+}
+
 INSTANTIATE_TEST_SUITE_P(Engines, Fragmentation, ::testing::ValuesIn(kWsEngines), ws_engine_name);
 INSTANTIATE_TEST_SUITE_P(Engines, Utf8, ::testing::ValuesIn(kWsEngines), ws_engine_name);
 INSTANTIATE_TEST_SUITE_P(Engines, Close, ::testing::ValuesIn(kWsEngines), ws_engine_name);
