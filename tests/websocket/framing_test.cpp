@@ -177,6 +177,10 @@ TEST_P(PingPong, PingOf126BytesFails1002) {
     auto client = open();
     ASSERT_TRUE(client->send_raw(ws_encode(ws_opcode::ping, std::string(126, 'p'))));
     ASSERT_NO_FATAL_FAILURE(expect_failure(*client, 1002));
+    // A pong is a control frame too.
+    client = open();
+    ASSERT_TRUE(client->send_raw(ws_encode(ws_opcode::pong, std::string(126, 'p'))));
+    ASSERT_NO_FATAL_FAILURE(expect_failure(*client, 1002));
 }
 
 TEST_P(PingPong, UnsolicitedPongIsIgnored) {

@@ -173,6 +173,11 @@ TEST_P(Utf8, ValidSequenceSplitAcrossFragmentsIsEchoed) {
                                  ws_encode(ws_opcode::continuation, "\x98", false) +
                                  ws_encode(ws_opcode::continuation, "\x80")));
     ASSERT_NO_FATAL_FAILURE(expect_message(*client, ws_opcode::text, "\xf0\x9f\x98\x80"));
+    // With a ping between the halves of the sequence.
+    ASSERT_TRUE(client->send_raw(ws_encode(ws_opcode::text, "\xe2\x82", false) +
+                                 ws_encode(ws_opcode::ping, "\xff") +
+                                 ws_encode(ws_opcode::continuation, "\xac")));
+    ASSERT_NO_FATAL_FAILURE(expect_message(*client, ws_opcode::text, "\xe2\x82\xac"));
 }
 
 /// Sends `text` as one text frame and expects 1007.
