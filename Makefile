@@ -47,7 +47,7 @@ asan-build: deps-test
 
 tsan-build: deps-test
 	cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DC10K_SANITIZE=thread
-	cmake --build build-tsan --target c10k integration_tests conformance_tests -j $(JOBS)
+	cmake --build build-tsan --target c10k integration_tests conformance_tests websocket_tests -j $(JOBS)
 
 test-sanitize: asan-build tsan-build
 	cd build-asan && $(ASAN_ENV) ctest --output-on-failure --timeout 900 -j $(JOBS) \
@@ -113,7 +113,8 @@ fuzz-smoke: fuzz-build
 
 # The smoke builds only what it runs; ctest stands in a failing "<target>_NOT_BUILT" test for
 # each test executable not built, which the smoke leaves out.
-SMOKE_ASAN_TARGETS := c10k unit_core unit_serve unit_websocket integration_tests conformance_tests
+SMOKE_ASAN_TARGETS := c10k unit_core unit_serve unit_websocket integration_tests conformance_tests \
+  websocket_tests
 sanitize-smoke: deps-test
 	cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DC10K_SANITIZE=address,undefined
 	cmake --build build-asan --target $(SMOKE_ASAN_TARGETS) -j $(JOBS)
@@ -121,11 +122,11 @@ sanitize-smoke: deps-test
 	cd build-asan && $(ASAN_ENV) ctest --output-on-failure --timeout 900 -j $(JOBS) \
 	  -L 'unit|integration' -E '$(SANITIZE_EXCLUDE)|_NOT_BUILT'
 	cd build-asan && $(ASAN_ENV) ctest --output-on-failure --timeout 900 -j $(JOBS) \
-	  -L conformance -R 'AllEngines/.*epoll'
+	  -L conformance -R 'AllEngines/.*epoll|^Engines/.*/epoll$$'
 	cd build-tsan && $(TSAN_ENV) ctest --output-on-failure --timeout 900 -j $(JOBS) \
 	  -L integration -E '$(SANITIZE_EXCLUDE)'
 	cd build-tsan && $(TSAN_ENV) ctest --output-on-failure --timeout 900 -j $(JOBS) \
-	  -L conformance -R 'AllEngines/.*(thread|epoll|fork|prefork)'
+	  -L conformance -R 'AllEngines/.*(thread|epoll|fork|prefork)|^Engines/.*/thread$$'
 
 micro: deps-test
 	cmake -S . -B build-micro -G Ninja -DCMAKE_BUILD_TYPE=Release -DC10K_BUILD_MICRO=ON
