@@ -1,6 +1,6 @@
-// `c10k bench URL [URL...]`: the open-loop / closed-loop load generator, and with --sse N or
-// --long-poll N the push benchmark. This file only turns flags into BenchOptions and the report
-// into output; the work is in src/bench.
+// `c10k bench URL [URL...]`: the open-loop / closed-loop load generator, with --sse N,
+// --long-poll N or --ws N the push benchmark, and with --ws N --echo the WebSocket echo one. This
+// file only turns flags into BenchOptions and the report into output; the work is in src/bench.
 
 #include <signal.h>
 #include <unistd.h>
@@ -46,7 +46,14 @@ struct BenchFlags {
     std::uint32_t long_poll = 0;
     bool sse_given = false;
     bool long_poll_given = false;
+    std::uint32_t ws = 0;
+    bool ws_given = false;
 };
+
+[[noreturn]] void usage_error(const char* message) {
+    std::fprintf(stderr, "c10k bench: %s\n", message);
+    throw CLI::RuntimeError(2);
+}
 
 void run(BenchFlags& flags) {
     auto& o = flags.options;
@@ -57,18 +64,37 @@ void run(BenchFlags& flags) {
     to_ns(flags.timeout, o.timeout_ns);
     to_ns(flags.connect_timeout, o.connect_timeout_ns);
     o.request.close_after = o.new_connection_per_request;
-    if (flags.sse_given) {
+    bool publishing_flags = !o.push.publish_url.empty() || o.push.publish_rate != 0 ||
+                            !o.push.publish_token.empty() || o.push.connect_rate != 0;
+    if (!flags.ws_given && (o.ws.echo || o.ws.deflate || o.ws.text)) {
+        usage_error("--echo, --ws-deflate and --ws-text are for WebSocket runs: add --ws N");
+    }
+    if (o.ws.text && !o.ws.echo) usage_error("--ws-text is for echo runs: add --echo");
+    if (flags.ws_given && o.ws.echo) {
+        // An echo run is a request run whose requests are messages.
+        if (publishing_flags) {
+            usage_error(
+                "--publish, --publish-rate, --publish-token and --connect-rate are for "
+                "push runs, not --echo");
+        }
+        if (flags.ws == 0) usage_error("--ws N needs at least 1 connection");
+        o.connections = flags.ws;
+        o.ws.message_size = o.push.message_size;
+    } else if (flags.ws_given) {
+        if (o.rate != 0)
+            usage_error("--rate is for --echo; subscribers are paced by --publish-rate");
+        o.push.transport = c10k::bench::PushTransport::websocket;
+        o.push.subscribers = flags.ws;
+    } else if (flags.sse_given) {
         o.push.transport = c10k::bench::PushTransport::sse;
         o.push.subscribers = flags.sse;
     } else if (flags.long_poll_given) {
         o.push.transport = c10k::bench::PushTransport::long_poll;
         o.push.subscribers = flags.long_poll;
-    } else if (!o.push.publish_url.empty() || o.push.publish_rate != 0 ||
-               !o.push.publish_token.empty() || o.push.connect_rate != 0) {
-        std::fprintf(stderr,
-                     "c10k bench: --publish, --publish-rate, --publish-token and --connect-rate "
-                     "are for push runs: add --sse N or --long-poll N\n");
-        throw CLI::RuntimeError(2);
+    } else if (publishing_flags) {
+        usage_error(
+            "--publish, --publish-rate, --publish-token and --connect-rate are for push "
+            "runs: add --sse N, --long-poll N or --ws N");
     }
     o.progress = !flags.quiet && isatty(STDERR_FILENO);
     o.interrupted = &interrupted;
@@ -171,14 +197,27 @@ const c10k::app::CommandRegistrar registrar{[](CLI::App& app) {
         cmd->add_option("--long-poll", flags->long_poll,
                         "push: N long-poll subscribers on the URLs, each asking again "
                         "with Last-Event-ID after each answer");
+    auto* ws = cmd->add_option(
+        "--ws", flags->ws,
+        "push: N WebSocket subscribers on the URLs (GET with Upgrade: websocket, the server's "
+        "JSON envelope, resuming with ?last_event_id=); with --echo, N echo connections");
     sse->excludes(long_poll);
+    sse->excludes(ws);
+    long_poll->excludes(ws);
+    cmd->add_flag("--ws-deflate", o.ws.deflate,
+                  "WebSocket: offer permessage-deflate (the report says how many agreed)");
+    cmd->add_flag("--echo", o.ws.echo,
+                  "WebSocket: send messages and time their echoes (--rate R in all, open loop, "
+                  "or closed loop without it; --message-size B)");
+    cmd->add_flag("--ws-text", o.ws.text, "WebSocket echo: text messages (default binary)");
     cmd->add_option("--publish", o.push.publish_url,
                     "push: POST messages to this URL (one keep-alive connection), e.g. "
                     "http://127.0.0.1:8081/pub/CHANNEL");
     cmd->add_option("--publish-rate", o.push.publish_rate,
                     "push: messages/s, evenly paced, open loop (each body starts with t=<ns> "
                     "seq=<n>)");
-    cmd->add_option("--message-size", o.push.message_size, "push: bytes per message (default 200)");
+    cmd->add_option("--message-size", o.push.message_size,
+                    "push and --echo: bytes per message (default 200)");
     cmd->add_option("--publish-token", o.push.publish_token,
                     "push: sent as 'Authorization: Bearer TOKEN' with each publish");
     cmd->add_option("--connect-rate", o.push.connect_rate,
@@ -187,9 +226,10 @@ const c10k::app::CommandRegistrar registrar{[](CLI::App& app) {
     cmd->add_option("--json", flags->json_path, "write the report as JSON (schema: docs/bench.md)");
     cmd->add_option("--csv", flags->csv_path, "append one CSV row per run (header when new)");
     cmd->add_flag("-q,--quiet", flags->quiet, "no live progress line (it only shows on a terminal)");
-    cmd->callback([flags, sse, long_poll] {
+    cmd->callback([flags, sse, long_poll, ws] {
         flags->sse_given = sse->count() > 0;
         flags->long_poll_given = long_poll->count() > 0;
+        flags->ws_given = ws->count() > 0;
         run(*flags);
     });
 }};

@@ -19,11 +19,12 @@ enum class Arrival {
     poisson,  ///< exponential gaps per connection, so the total is a Poisson process at `rate`
 };
 
-/// How subscribers receive pushed messages (`--sse N` or `--long-poll N`).
+/// How subscribers receive pushed messages (`--sse N`, `--long-poll N` or `--ws N`).
 enum class PushTransport {
     none,       ///< not a push run: requests and responses
     sse,        ///< GET with Accept: text/event-stream, one endless chunked stream each
     long_poll,  ///< GET with Last-Event-ID, one message per response, on a keep-alive connection
+    websocket,  ///< GET with Upgrade: websocket, one JSON text message per delivery
 };
 
 /// A push run: subscribers on the URLs, and optionally one publisher (docs/bench.md, "Push").
@@ -42,6 +43,20 @@ struct PushOptions {
     /// New subscriber connections per second in all while opening; 0 means as fast as
     /// --connect-batch allows.
     double connect_rate = 0;
+};
+
+/// WebSocket specifics (`--ws N`): compression for subscribers and echo connections, and the
+/// echo mode (`--ws N URL --echo`), a request-like run where each message's echo is its answer.
+struct WsOptions {
+    /// Offer permessage-deflate in every handshake (the report says how many agreed).
+    bool deflate = false;
+    /// Echo mode: `connections` send messages (at `rate` in all, or closed loop) and time each
+    /// echo. Not a push run: push.transport stays none.
+    bool echo = false;
+    /// Echo mode: text messages instead of binary.
+    bool text = false;
+    /// Echo mode: bytes per message, the send-time stamp included.
+    std::uint32_t message_size = 200;
 };
 
 struct BenchOptions {
@@ -83,6 +98,8 @@ struct BenchOptions {
     std::uint64_t seed = 1;
     /// Subscribers and publisher; transport none for a request run.
     PushOptions push;
+    /// WebSocket subscribers' and echo connections' options.
+    WsOptions ws;
     /// Set from a signal handler to end the run early (the measured interval is cut short).
     const std::atomic<bool>* interrupted = nullptr;
 };

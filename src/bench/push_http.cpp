@@ -52,6 +52,8 @@ void PushResponseParser::release_headers() {
     std::string().swap(content_type_);
     std::string().swap(etag_);
     std::string().swap(event_);
+    std::string().swap(ws_accept_);
+    std::string().swap(ws_extensions_);
     wanted_ = Wanted::none;
 }
 
@@ -83,6 +85,10 @@ int PushResponseParser::on_header_field_complete(llhttp_t* parser) {
         self.wanted_ = Wanted::etag;
     } else if (same_name(self.field_, "x-event")) {
         self.wanted_ = Wanted::event;
+    } else if (same_name(self.field_, "sec-websocket-accept")) {
+        self.wanted_ = Wanted::ws_accept;
+    } else if (same_name(self.field_, "sec-websocket-extensions")) {
+        self.wanted_ = Wanted::ws_extensions;
     } else {
         self.wanted_ = Wanted::none;
     }
@@ -110,6 +116,14 @@ int PushResponseParser::on_header_value_complete(llhttp_t* parser) {
         case Wanted::event:
             self.event_.swap(self.value_);
             break;
+        case Wanted::ws_accept:
+            self.ws_accept_.swap(self.value_);
+            break;
+        case Wanted::ws_extensions:
+            // Several header lines form one list (RFC 9110 5.3).
+            if (!self.ws_extensions_.empty()) self.ws_extensions_ += ", ";
+            self.ws_extensions_ += self.value_;
+            break;
         case Wanted::none:
             break;
     }
@@ -130,6 +144,8 @@ int PushResponseParser::on_headers_complete(llhttp_t* parser) {
     head.content_type = self.content_type_;
     head.etag = self.etag_;
     head.event = self.event_;
+    head.ws_accept = self.ws_accept_;
+    head.ws_extensions = self.ws_extensions_;
     bool go_on = self.callbacks_->on_head(self.context_, head);
     self.release_headers();
     if (!go_on) return HPE_PAUSED;
@@ -157,7 +173,13 @@ PushResponseParser::Outcome PushResponseParser::classify(llhttp_errno_t error) c
 }
 
 PushResponseParser::Outcome PushResponseParser::feed(const char* data, std::size_t size) {
-    return classify(llhttp_execute(&parser_, data, size));
+    llhttp_errno_t error = llhttp_execute(&parser_, data, size);
+    if (error == HPE_PAUSED_UPGRADE) {
+        // llhttp stops at the end of a 101's head; what follows is the new protocol's.
+        upgrade_offset_ = static_cast<std::size_t>(llhttp_get_error_pos(&parser_) - data);
+        return Outcome::upgraded;
+    }
+    return classify(error);
 }
 
 PushResponseParser::Outcome PushResponseParser::finish() {

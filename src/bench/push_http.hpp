@@ -21,6 +21,9 @@ public:
         std::string_view content_type;
         std::string_view etag;
         std::string_view event;  ///< X-Event
+        /// Sec-WebSocket-Accept and Sec-WebSocket-Extensions, for a WebSocket handshake's 101.
+        std::string_view ws_accept;
+        std::string_view ws_extensions;
     };
     /// Each callback returns false to stop parsing (the connection is about to be closed).
     struct Callbacks {
@@ -33,6 +36,9 @@ public:
         ok,           ///< all bytes consumed
         stopped,      ///< a callback asked to stop
         parse_error,  ///< not valid HTTP/1.1 (or a header line past the limit)
+        /// A 101 Switching Protocols head ended: the bytes from upgrade_offset() on belong to
+        /// the new protocol. The parser takes nothing more until reset().
+        upgraded,
     };
 
     /// Starts a new connection. `callbacks` must outlive the parser's use.
@@ -42,9 +48,11 @@ public:
     Outcome finish();
     /// Part of a response has arrived but not all of it.
     bool in_message() const { return in_message_; }
+    /// After Outcome::upgraded: how many bytes of the last feed() belonged to HTTP.
+    std::size_t upgrade_offset() const { return upgrade_offset_; }
 
 private:
-    enum class Wanted : unsigned char { none, content_type, etag, event };
+    enum class Wanted : unsigned char { none, content_type, etag, event, ws_accept, ws_extensions };
 
     static int on_message_begin(llhttp_t* parser);
     static int on_header_field(llhttp_t* parser, const char* at, std::size_t length);
@@ -68,6 +76,9 @@ private:
     std::string content_type_;
     std::string etag_;
     std::string event_;
+    std::string ws_accept_;
+    std::string ws_extensions_;
+    std::size_t upgrade_offset_ = 0;
     Wanted wanted_ = Wanted::none;
     bool in_message_ = false;
 };

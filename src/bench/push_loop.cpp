@@ -38,7 +38,15 @@ PushLoop::PushLoop(const BenchOptions& options, const std::vector<Target>& targe
         std::string head = target.request;
         if (head.size() >= 2) head.resize(head.size() - 2);
         request_heads_.push_back(std::move(head));
+        if (options.push.transport == PushTransport::websocket) {
+            // The URL parsed when the target was made: it cannot fail here.
+            Url url;
+            std::string error;
+            parse_url(target.url, url, error);
+            ws_requests_.push_back(make_ws_request(url, options.request, options.ws.deflate));
+        }
     }
+    ws_options_ = ws_client_options();
     for (std::uint32_t i = 0; i < subscribers.size(); ++i) {
         Subscriber& sub = subs_[i];
         sub.loop = this;

@@ -6,7 +6,9 @@
 // `t=<ns>` gives one delivery latency. A subscriber whose connection closes subscribes again at
 // once with Last-Event-ID. Shared-nothing like ClientLoop: counters are merged at the end.
 
+#include <array>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -18,6 +20,7 @@
 #include "bench/run_control.hpp"
 #include "bench/sse_parser.hpp"
 #include "bench/target.hpp"
+#include "bench/ws_client.hpp"
 #include "core/unique_fd.hpp"
 
 namespace c10k::bench {
@@ -38,6 +41,8 @@ struct Subscriber {
     SseParser sse;
     std::string unsent;     ///< the part of a request the socket did not take at once
     std::string poll_body;  ///< long-poll: the start of the answer's body, enough for `t=`
+    /// WebSocket: the Connection once the 101 arrived; null while closed or handshaking.
+    std::unique_ptr<WsLink> ws;
     PushLoop* loop = nullptr;
     std::int64_t connect_started_ns = 0;
     std::int64_t retry_at_ns = 0;  ///< while closed: do not connect before this
@@ -69,6 +74,8 @@ struct Subscriber {
     /// checked against the last one (a recreated channel's ids jump by millions).
     bool resync = false;
     std::uint8_t failures = 0;  ///< consecutive refusals, for the retry backoff
+    /// WebSocket: the Sec-WebSocket-Key of the handshake under way (base64 of 16 bytes).
+    std::array<char, 24> ws_key{};
 };
 
 class PushLoop {
@@ -101,6 +108,7 @@ private:
     void final_counts();
     bool counting() const { return now_ns_ >= measure_start_ns_; }
     bool sse() const { return options_.push.transport == PushTransport::sse; }
+    bool websocket() const { return options_.push.transport == PushTransport::websocket; }
 
     // push_loop_io.cpp: sockets and requests.
     void start_connect(Subscriber& sub);
@@ -127,6 +135,18 @@ private:
     void on_poll_answer(Subscriber& sub);
     void on_message(Subscriber& sub, std::uint64_t id, std::string_view data);
 
+    // push_loop_ws.cpp: WebSocket subscribers.
+    void build_ws_request(Subscriber& sub);
+    bool on_ws_head(Subscriber& sub, const PushResponseParser::Head& head);
+    bool feed_ws(Subscriber& sub, const char* data, std::size_t size);
+    void ws_peer_closed(Subscriber& sub);
+    static void ws_message_thunk(void* context, websocket::MessageType type,
+                                 std::string_view payload);
+    static void ws_close_thunk(void* context, std::uint16_t code);
+    static void ws_output_thunk(void* context, std::string frames);
+    void on_ws_message(Subscriber& sub, std::string_view payload);
+    void on_ws_close(Subscriber& sub, std::uint16_t code);
+
     const BenchOptions& options_;
     const std::vector<Target>& targets_;
     RunControl& control_;
@@ -136,6 +156,10 @@ private:
     std::int64_t realtime_offset_ns_;
     /// Each target's request without its final CRLF: Last-Event-ID goes there per request.
     std::vector<std::string> request_heads_;
+    /// WebSocket: each target's handshake parts (the key and resume id go in per request).
+    std::vector<WsRequest> ws_requests_;
+    websocket::Options ws_options_;
+    std::string ws_scratch_;  ///< decoded envelope strings
     std::vector<Subscriber> subs_;
     /// Subscribers closed during event handling that may subscribe again now.
     std::vector<std::uint32_t> reconnect_now_;

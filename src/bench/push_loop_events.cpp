@@ -48,6 +48,7 @@ void PushLoop::event_thunk(void* context, const SseParser::Event& event) {
 
 bool PushLoop::on_head(Subscriber& sub, const PushResponseParser::Head& head) {
     sub.answered = true;
+    if (websocket()) return on_ws_head(sub, head);
     if (sse()) {
         if (head.status != 200 || !is_event_stream(head.content_type)) {
             stats_.bad_status[head.status]++;
@@ -72,6 +73,7 @@ bool PushLoop::on_head(Subscriber& sub, const PushResponseParser::Head& head) {
 }
 
 bool PushLoop::on_body(Subscriber& sub, const char* data, std::size_t size) {
+    if (websocket()) return true;  // a refusal's body: on_head has flagged it already
     if (sse()) {
         if (sub.sse.feed(data, size, &PushLoop::event_thunk, &sub) != SseParser::Outcome::ok) {
             stats_.protocol_errors++;
@@ -87,6 +89,8 @@ bool PushLoop::on_body(Subscriber& sub, const char* data, std::size_t size) {
 }
 
 bool PushLoop::on_complete(Subscriber& sub, bool keep_alive) {
+    // A 101 completes here; llhttp then hands the rest over (Outcome::upgraded).
+    if (websocket()) return true;
     if (sse()) {
         // An event stream never ends by itself: the server closed it (shutdown, a slow
         // subscriber cut off). Subscribe again with Last-Event-ID.

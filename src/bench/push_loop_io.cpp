@@ -82,7 +82,7 @@ void PushLoop::on_connected(Subscriber& sub) {
     sub.unsent.clear();
     sub.http.reset(&callbacks_, &sub);
     sub.sse.reset();
-    if (!sse()) {
+    if (options_.push.transport == PushTransport::long_poll) {
         // A long-poll subscriber is subscribed once it can ask; each answer is one message.
         sub.subscribed = true;
         open_++;
@@ -103,8 +103,14 @@ void PushLoop::connect_failed(Subscriber& sub, int error) {
 
 void PushLoop::send_request(Subscriber& sub) {
     if (sub.state != ConnectionState::open) return;
-    scratch_ = request_heads_[sub.target];
-    if (sse()) {
+    if (websocket()) {
+        build_ws_request(sub);
+    } else {
+        scratch_ = request_heads_[sub.target];
+    }
+    if (websocket()) {
+        // The handshake is whole: build_ws_request() ended it.
+    } else if (sse()) {
         // What an EventSource sends: its last event ID buffer, whatever the id looked like.
         const std::string& last = sub.sse.last_event_id();
         if (!last.empty())
@@ -113,7 +119,7 @@ void PushLoop::send_request(Subscriber& sub) {
         fmt::format_to(std::back_inserter(scratch_), "Last-Event-ID: {}\r\n",
                        sub.have_resume ? sub.resume_id : sub.last_id);
     }
-    scratch_ += "\r\n";
+    if (!websocket()) scratch_ += "\r\n";
     sub.poll_due_ns = 0;
     sub.poll_body.clear();
     if (!sub.unsent.empty()) {
@@ -180,9 +186,22 @@ void PushLoop::on_readable(Subscriber& sub, bool until_eof) {
             // One clock read per read() stamps every event in it: they arrived together.
             receipt_ns_ = realtime_ns();
             if (counting()) stats_.bytes_read += static_cast<std::uint64_t>(n);
-            auto outcome = sub.http.feed(read_buffer_.data(), static_cast<std::size_t>(n));
+            auto size = static_cast<std::size_t>(n);
+            if (sub.ws) {
+                if (!feed_ws(sub, read_buffer_.data(), size)) return;
+                if (!until_eof && size < read_buffer_.size()) break;
+                continue;
+            }
+            auto outcome = sub.http.feed(read_buffer_.data(), size);
+            if (outcome == PushResponseParser::Outcome::upgraded && websocket()) {
+                // The 101's head ended inside this read: the rest is the first WebSocket bytes.
+                std::size_t used = std::min(sub.http.upgrade_offset(), size);
+                if (!feed_ws(sub, read_buffer_.data() + used, size - used)) return;
+                if (!until_eof && size < read_buffer_.size()) break;
+                continue;
+            }
             if (outcome == PushResponseParser::Outcome::ok) {
-                if (!until_eof && static_cast<std::size_t>(n) < read_buffer_.size()) break;
+                if (!until_eof && size < read_buffer_.size()) break;
                 continue;
             }
             if (outcome == PushResponseParser::Outcome::parse_error) {
@@ -195,13 +214,18 @@ void PushLoop::on_readable(Subscriber& sub, bool until_eof) {
         if (n == 0) {
             // The end of a close-delimited body completes it (and may be a long-poll answer).
             receipt_ns_ = realtime_ns();
-            sub.http.finish();
+            if (sub.ws) {
+                ws_peer_closed(sub);
+            } else {
+                sub.http.finish();
+            }
             drop(sub,
                  sub.drop == DropReason::refused ? DropReason::refused : DropReason::stream_closed);
             return;
         }
         if (errno == EAGAIN || errno == EWOULDBLOCK) break;
         if (errno == EINTR) continue;
+        if (sub.ws) ws_peer_closed(sub);
         drop(sub, DropReason::stream_closed);
         return;
     }
@@ -226,6 +250,7 @@ void PushLoop::close_socket(Subscriber& sub) {
     sub.poll_due_ns = 0;
     std::string().swap(sub.unsent);
     std::string().swap(sub.poll_body);
+    sub.ws.reset();  // never from inside the Connection's own callbacks (they only flag)
 }
 
 void PushLoop::drop(Subscriber& sub, DropReason reason) {

@@ -3,6 +3,7 @@
 #include <fmt/core.h>
 
 #include "bench/stats.hpp"
+#include "bench/ws_report.hpp"
 #include "core/json.hpp"
 
 namespace c10k::bench {
@@ -47,6 +48,8 @@ const char* transport_name(PushTransport transport) {
             return "sse";
         case PushTransport::long_poll:
             return "long-poll";
+        case PushTransport::websocket:
+            return "websocket";
         case PushTransport::none:
             break;
     }
@@ -83,6 +86,7 @@ std::string format_push_summary(const BenchReport& report) {
     }
     for (auto [status, count] : s.bad_status) out += fmt::format(" [status {}: {}]", status, count);
     out += "\n";
+    out += format_ws_counters_line(report);
     out += "  Delivery latency (receipt - t=)\n";
     const core::Histogram& h = s.latency;
     for (auto [label, percent] : {std::pair{"50%", 50.0}, std::pair{"90%", 90.0},

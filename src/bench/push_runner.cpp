@@ -98,7 +98,7 @@ std::vector<Target> prepare_push_targets(const BenchOptions& options) {
     if (push.transport == PushTransport::none) throw std::invalid_argument("not a push run");
     if (options.urls.empty()) throw std::invalid_argument("no URL to subscribe to");
     if (push.subscribers == 0)
-        throw std::invalid_argument("--sse / --long-poll need at least 1 subscriber");
+        throw std::invalid_argument("--sse / --long-poll / --ws need at least 1 subscriber");
     if (options.duration_ns <= 0) throw std::invalid_argument("--duration must be positive");
     if (options.timeout_ns <= 0 || options.connect_timeout_ns <= 0) {
         throw std::invalid_argument("timeouts must be positive");
@@ -274,6 +274,7 @@ BenchReport run_push(const BenchOptions& given) {
     if (s.deliveries > 0 && s.latency.count() == 0) {
         report.warnings.push_back("no delivered message began with t=<ns>: no latency measured");
     }
+    if (options.push.transport == PushTransport::websocket) report.websocket = push.subscribers.ws;
     report.push = std::move(push);
     return report;
 }

@@ -82,6 +82,7 @@ void PushStats::merge(const PushStats& other) {
     add_map(last_ids, other.last_ids);
     for (auto [gap, count] : other.resync_gaps) resync_gaps[gap] += count;
     for (const auto& [id, span] : other.spans) add_span(spans[id], span);
+    ws.merge(other.ws);
 }
 
 std::vector<std::uint8_t> PushStats::serialize() const {
@@ -109,6 +110,7 @@ std::vector<std::uint8_t> PushStats::serialize() const {
         put(out, static_cast<std::uint64_t>(span.last_ns));
         put(out, span.receipts);
     }
+    ws.serialize(out);
     return out;
 }
 
@@ -147,7 +149,7 @@ bool PushStats::deserialize(std::span<const std::uint8_t> bytes) {
         add_span(spans[id], ReceiptSpan{static_cast<std::int64_t>(first),
                                         static_cast<std::int64_t>(last), receipts});
     }
-    return offset == bytes.size();
+    return ws.deserialize(bytes, offset) && offset == bytes.size();
 }
 
 std::uint64_t PublisherStats::errors() const {

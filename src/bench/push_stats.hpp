@@ -12,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include "bench/ws_stats.hpp"
 #include "core/histogram.hpp"
 
 namespace c10k::bench {
@@ -64,6 +65,8 @@ struct PushStats {
 
     /// Per message id counted as a delivery: first and last receipt (fan-out span).
     std::unordered_map<std::uint64_t, ReceiptSpan> spans;
+    /// WebSocket subscribers (--ws): handshakes, compression agreed, how connections ended.
+    WsCounters ws;
 
     void merge(const PushStats& other);
     std::vector<std::uint8_t> serialize() const;

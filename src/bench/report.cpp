@@ -1,6 +1,7 @@
 #include "bench/report.hpp"
 
 #include "bench/push_report.hpp"
+#include "bench/ws_report.hpp"
 #include "core/json.hpp"
 
 #include <sys/stat.h>
@@ -62,6 +63,7 @@ std::string json_string(const std::string& text) { return core::json_quote(text)
 
 std::string format_summary(const BenchReport& report) {
     if (report.push) return format_push_summary(report);
+    if (report.websocket) return format_ws_echo_summary(report);
     const auto& o = report.options;
     const auto& s = report.stats;
     std::string out;
@@ -179,6 +181,7 @@ std::string format_json(const BenchReport& report) {
         out += "  \"server\": null,\n";
     }
     out += push_json_member(report);
+    out += ws_json_member(report);
     out += "  \"warnings\": [";
     for (std::size_t i = 0; i < report.warnings.size(); ++i) {
         out += (i ? ", " : "") + json_string(report.warnings[i]);

@@ -15,6 +15,7 @@
 #include "bench/progress.hpp"
 #include "bench/push_runner.hpp"
 #include "bench/run_control.hpp"
+#include "bench/ws_echo_runner.hpp"
 #include "core/clock.hpp"
 
 namespace c10k::bench {
@@ -68,6 +69,7 @@ std::vector<Target> prepare_targets(const BenchOptions& options) {
 }
 
 BenchReport run_bench(const BenchOptions& options) {
+    if (options.ws.echo) return run_ws_echo(options);
     if (options.push.transport != PushTransport::none) return run_push(options);
     BenchReport report;
     report.options = options;

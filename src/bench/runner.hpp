@@ -11,6 +11,7 @@
 #include "bench/options.hpp"
 #include "bench/push_stats.hpp"
 #include "bench/stats.hpp"
+#include "bench/ws_stats.hpp"
 
 namespace c10k::bench {
 
@@ -39,8 +40,11 @@ struct BenchReport {
     /// The measured interval actually run (shorter than asked when interrupted).
     double duration_s = 0;
     std::optional<ServerStats> server;
-    /// Push runs only (--sse, --long-poll): deliveries, latency, losses, the publisher.
+    /// Push runs only (--sse, --long-poll, --ws): deliveries, latency, losses, the publisher.
     std::optional<PushReport> push;
+    /// WebSocket runs only (--ws, with or without --echo): handshakes, compression, closes.
+    /// An echo run's messages are counted as requests in `stats`.
+    std::optional<WsCounters> websocket;
     /// Things the reader should know (a worker died, connections missing...), one sentence each.
     std::vector<std::string> warnings;
 
