@@ -10,6 +10,11 @@ namespace {
 // corrupted length cannot make a process allocate without bound.
 constexpr std::uint32_t kMaxFrameBytes = 64u << 20;
 constexpr std::size_t kFixedBytes = 1 + 8 + 8 + 4 * 4;
+// A counts frame's entry before its name: u64 subscribers, u32 name length.
+constexpr std::size_t kCountEntryBytes = 8 + 4;
+// Where encode_counts starts a new frame: far below kMaxFrameBytes, and small enough that the
+// sequencer decodes a process's full table in pieces rather than in one large buffer.
+constexpr std::size_t kCountsFrameBytes = 256 * 1024;
 
 template <class T>
 void put(std::string& out, T value) {
@@ -41,7 +46,53 @@ void encode(std::string& out, GroupFrame::Kind kind, std::string_view channel,
     for (std::string_view part : {channel, event, type, data}) out.append(part);
 }
 
+/// Decodes a counts frame's packed entries; false when they do not fill `data` exactly.
+bool decode_counts(std::uint64_t entries, std::string_view data, std::vector<ChannelCount>& out) {
+    if (entries > data.size() / kCountEntryBytes) return false;
+    out.reserve(static_cast<std::size_t>(entries));
+    std::size_t at = 0;
+    for (std::uint64_t i = 0; i < entries; ++i) {
+        if (data.size() - at < kCountEntryBytes) return false;
+        ChannelCount count;
+        count.subscribers = get<std::uint64_t>(data.data() + at);
+        auto length = get<std::uint32_t>(data.data() + at + 8);
+        at += kCountEntryBytes;
+        if (data.size() - at < length) return false;
+        count.channel.assign(data.data() + at, length);
+        at += length;
+        out.push_back(std::move(count));
+    }
+    return at == data.size();
+}
+
 }  // namespace
+
+void encode_counts(std::string& out, const std::vector<ChannelCount>& counts) {
+    std::size_t next = 0;
+    while (next < counts.size()) {
+        // At least one entry per frame, then as many as fit under kCountsFrameBytes.
+        std::size_t end = next;
+        std::size_t data_bytes = 0;
+        do {
+            data_bytes += kCountEntryBytes + counts[end].channel.size();
+            ++end;
+        } while (end < counts.size() &&
+                 data_bytes + kCountEntryBytes + counts[end].channel.size() <= kCountsFrameBytes);
+        put<std::uint32_t>(out, static_cast<std::uint32_t>(kFixedBytes + data_bytes));
+        put<std::uint8_t>(out, static_cast<std::uint8_t>(GroupFrame::Kind::counts));
+        put<std::uint64_t>(out, end - next);
+        put<std::int64_t>(out, 0);
+        put<std::uint32_t>(out, 0);
+        put<std::uint32_t>(out, 0);
+        put<std::uint32_t>(out, 0);
+        put<std::uint32_t>(out, static_cast<std::uint32_t>(data_bytes));
+        for (; next < end; ++next) {
+            put<std::uint64_t>(out, counts[next].subscribers);
+            put<std::uint32_t>(out, static_cast<std::uint32_t>(counts[next].channel.size()));
+            out.append(counts[next].channel);
+        }
+    }
+}
 
 void encode_publish(std::string& out, std::string_view channel, const Message& message) {
     encode(out, GroupFrame::Kind::publish, channel, &message);
@@ -85,6 +136,12 @@ bool decode_frames(std::string& buffer, std::vector<GroupFrame>& out) {
             frame.message = std::move(message);
         } else if (kind == static_cast<std::uint8_t>(GroupFrame::Kind::remove)) {
             frame.kind = GroupFrame::Kind::remove;
+        } else if (kind == static_cast<std::uint8_t>(GroupFrame::Kind::counts)) {
+            if (sizes[0] != 0 || sizes[1] != 0 || sizes[2] != 0) return false;
+            frame.kind = GroupFrame::Kind::counts;
+            if (!decode_counts(id, std::string_view(strings, sizes[3]), frame.counts)) {
+                return false;
+            }
         } else {
             return false;
         }

@@ -11,10 +11,18 @@
 // and the cost — one write per process per publish — is small beside the fan-out it feeds. A
 // ring would save that copy for very large groups, which one machine does not have.
 //
+// The link is two-way: the other processes report upstream how many subscribers they hold per
+// channel (a `counts` frame: the channels whose count changed since the last report, about once a
+// second, and every nonzero count when the link is made), so that the sequencer can answer with
+// the group's total. Reports are absolute counts, not differences, so a lost or reordered report
+// cannot leave a count wrong for longer than the next one.
+//
 // This file is the wire format (sans-I/O): frames of
 //   u32 length-of-rest | u8 kind | u64 id | i64 published_ms |
 //   u32 channel | u32 event | u32 content_type | u32 data | the four byte strings
-// in the host's byte order (both ends are the same binary on the same machine).
+// in the host's byte order (both ends are the same binary on the same machine). A counts frame
+// puts its number of entries in `id`, leaves the first three strings empty, and packs the
+// entries in `data`, each as  u64 subscribers | u32 name length | name.
 
 #include <cstdint>
 #include <string>
@@ -25,17 +33,31 @@
 
 namespace c10k::push {
 
-struct GroupFrame {
-    enum class Kind : std::uint8_t { publish = 1, remove = 2 };
-    Kind kind = Kind::publish;
+/// One channel's subscriber count in one process, as a counts frame reports it.
+struct ChannelCount {
     std::string channel;
-    MessagePtr message;  ///< publish only
+    std::uint64_t subscribers = 0;
+
+    friend bool operator==(const ChannelCount&, const ChannelCount&) = default;
+};
+
+struct GroupFrame {
+    /// publish and remove go from the sequencer to the others; counts goes the other way.
+    enum class Kind : std::uint8_t { publish = 1, remove = 2, counts = 3 };
+    Kind kind = Kind::publish;
+    std::string channel;               ///< publish and remove
+    MessagePtr message;                ///< publish only
+    std::vector<ChannelCount> counts;  ///< counts only
 };
 
 /// Appends a publish of `message` (with its id) on `channel`.
 void encode_publish(std::string& out, std::string_view channel, const Message& message);
 /// Appends the deletion of `channel`.
 void encode_remove(std::string& out, std::string_view channel);
+
+/// Appends `counts` as one or more counts frames (a large table is split, so that no frame
+/// nears the size a reader refuses). Appends nothing when `counts` is empty.
+void encode_counts(std::string& out, const std::vector<ChannelCount>& counts);
 
 /// Takes every complete frame off the front of `buffer` into `out`. False when the buffer holds
 /// something that is not a frame (the link is then unusable and should be closed).

@@ -19,8 +19,18 @@ Registry::Channel& Registry::find_or_create(std::string_view name, std::int64_t 
     return it->second;
 }
 
-void Registry::retire(const Channel& channel) {
+void Registry::retire(std::string_view name, const Channel& channel) {
     retired_floor_ = std::max({retired_floor_, channel.first_id, channel.last_id});
+    // The sequencer was told a count it must now hear is 0 (unless the name is on the list).
+    if (tracking_ && !channel.changed && reported_.find(name) != reported_.end()) {
+        changed_.emplace_back(name);
+    }
+}
+
+void Registry::note_change(std::string_view name, Channel& channel) {
+    if (!tracking_ || channel.changed) return;
+    channel.changed = true;
+    changed_.emplace_back(name);
 }
 
 std::vector<std::size_t> Registry::loops_with_subscribers(const Channel& channel) {
@@ -50,7 +60,7 @@ Registry::Published Registry::publish(std::string_view channel, std::string even
     state.history.append(std::move(message));
     state.history.prune(now_ms);
     result.loops_to_notify = loops_with_subscribers(state);
-    result.subscribers = state.subscribers;
+    result.subscribers = state.subscribers + state.elsewhere;
     return result;
 }
 
@@ -59,7 +69,7 @@ Registry::Published Registry::apply(std::string_view channel, MessagePtr message
     Published result;
     std::lock_guard lock(mutex_);
     Channel& state = find_or_create(channel, now_ms);
-    result.subscribers = state.subscribers;
+    result.subscribers = state.subscribers + state.elsewhere;
     if (message->id <= state.last_id) {
         result.message = std::move(message);
         return result;
@@ -91,6 +101,7 @@ Registry::Subscribed Registry::subscribe(std::string_view channel, std::size_t l
     }
     ++state.per_loop[loop];
     ++state.subscribers;
+    note_change(channel, state);
     result.last_id = state.last_id;
     result.incarnation = state.first_id;
     return result;
@@ -105,6 +116,7 @@ void Registry::unsubscribe(std::string_view channel, std::size_t loop, std::uint
     if (loop >= state.per_loop.size() || state.per_loop[loop] == 0) return;
     --state.per_loop[loop];
     --state.subscribers;
+    note_change(channel, state);
 }
 
 std::optional<Registry::Info> Registry::info(std::string_view channel, std::int64_t now_ms) {
@@ -113,7 +125,7 @@ std::optional<Registry::Info> Registry::info(std::string_view channel, std::int6
     if (it == channels_.end()) return std::nullopt;
     Channel& state = it->second;
     state.history.prune(now_ms);
-    return Info{state.subscribers, state.last_id, state.history.size()};
+    return Info{state.subscribers + state.elsewhere, state.last_id, state.history.size()};
 }
 
 std::optional<std::vector<std::size_t>> Registry::remove(std::string_view channel) {
@@ -121,7 +133,7 @@ std::optional<std::vector<std::size_t>> Registry::remove(std::string_view channe
     auto it = channels_.find(channel);
     if (it == channels_.end()) return std::nullopt;
     std::vector<std::size_t> loops = loops_with_subscribers(it->second);
-    retire(it->second);
+    retire(it->first, it->second);
     channels_.erase(it);
     return loops;
 }
@@ -131,13 +143,83 @@ void Registry::prune(std::int64_t now_ms) {
     for (auto it = channels_.begin(); it != channels_.end();) {
         Channel& state = it->second;
         state.history.prune(now_ms);
-        if (state.subscribers == 0 && state.history.empty()) {
-            retire(state);
+        if (state.subscribers == 0 && state.elsewhere == 0 && state.history.empty()) {
+            retire(it->first, state);
             it = channels_.erase(it);
         } else {
             ++it;
         }
     }
+}
+
+void Registry::set_process_count(std::string_view channel, std::size_t process,
+                                 std::uint64_t subscribers, std::int64_t now_ms) {
+    std::lock_guard lock(mutex_);
+    Channel* state = nullptr;
+    if (auto it = channels_.find(channel); it != channels_.end()) {
+        state = &it->second;
+    } else if (subscribers == 0) {
+        return;  // gone (deleted or pruned) and nothing to count: leave it gone
+    } else {
+        state = &find_or_create(channel, now_ms);
+    }
+    if (state->per_process.size() <= process) {
+        if (subscribers == 0) return;
+        state->per_process.resize(process + 1, 0);
+    }
+    state->elsewhere = state->elsewhere - state->per_process[process] + subscribers;
+    state->per_process[process] = subscribers;
+}
+
+void Registry::forget_process(std::size_t process) {
+    std::lock_guard lock(mutex_);
+    for (auto& [name, state] : channels_) {
+        if (process < state.per_process.size()) {
+            state.elsewhere -= state.per_process[process];
+            state.per_process[process] = 0;
+        }
+    }
+}
+
+void Registry::track_count_changes() {
+    std::lock_guard lock(mutex_);
+    tracking_ = true;
+}
+
+std::vector<ChannelCount> Registry::take_count_changes(bool all) {
+    std::vector<ChannelCount> counts;
+    std::lock_guard lock(mutex_);
+    if (all) {
+        changed_.clear();
+        reported_.clear();
+        for (auto& [name, state] : channels_) {
+            state.changed = false;
+            if (state.subscribers == 0) continue;
+            counts.push_back({name, state.subscribers});
+            reported_.emplace(name, state.subscribers);
+        }
+        return counts;
+    }
+    for (const std::string& name : changed_) {
+        std::uint64_t now = 0;  // a channel that is gone has no subscribers
+        if (auto it = channels_.find(name); it != channels_.end()) {
+            it->second.changed = false;
+            now = it->second.subscribers;
+        }
+        auto told = reported_.find(name);
+        std::uint64_t before = told == reported_.end() ? 0 : told->second;
+        if (now == before) continue;  // back where it was, or a name listed twice
+        counts.push_back({name, now});
+        if (now == 0) {
+            reported_.erase(told);
+        } else if (told == reported_.end()) {
+            reported_.emplace(name, now);
+        } else {
+            told->second = now;
+        }
+    }
+    changed_.clear();
+    return counts;
 }
 
 std::size_t Registry::channel_count() const {

@@ -15,6 +15,15 @@
 // messages we never had). A channel that is removed, or forgotten by prune(), and created again
 // starts a new range the same way, and strictly above every id the Registry handed out on a
 // channel it dropped, even if the clock did not move.
+//
+// Counts across a --processes group. Each process counts its own subscribers per loop. The other
+// processes report their counts to the sequencer (push/group_link.hpp): there each channel also
+// keeps the last count reported by each other process, and every count the Registry answers with
+// (publish's, info's) is the sum. A channel that only other processes' subscribers hold exists on
+// the sequencer too (as subscribing creates it in a single process), so its GET says how many
+// watch it before anything was published. A report of 0 for a channel the sequencer no longer
+// has creates nothing; a report about a channel that was deleted meanwhile may re-create it
+// until the process's next report (about a second later) says 0.
 
 #include <cstddef>
 #include <cstdint>
@@ -26,6 +35,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "push/group_link.hpp"
 #include "push/history.hpp"
 #include "push/message.hpp"
 
@@ -53,7 +63,8 @@ public:
         /// The loops that have at least one subscriber on the channel, in increasing order: the
         /// caller posts the message to each of them.
         std::vector<std::size_t> loops_to_notify;
-        /// Subscribers on the channel across all loops at the time of publication.
+        /// Subscribers on the channel across all loops at the time of publication (on the
+        /// sequencer of a group, plus the other processes' last reported counts).
         std::uint64_t subscribers = 0;
     };
     /// Assigns the next id and stores the message (creating the channel if needed). The channel
@@ -97,9 +108,9 @@ public:
     void unsubscribe(std::string_view channel, std::size_t loop, std::uint64_t incarnation = 0);
 
     struct Info {
-        std::uint64_t subscribers = 0;
-        std::uint64_t last_id = 0;  ///< 0 if no message was published
-        std::size_t messages = 0;   ///< held in history, after pruning by age at now_ms
+        std::uint64_t subscribers = 0;  ///< this process's, plus the others' last reported
+        std::uint64_t last_id = 0;      ///< 0 if no message was published
+        std::size_t messages = 0;       ///< held in history, after pruning by age at now_ms
     };
     /// The channel's figures; nullopt when there is no such channel. Does not create it.
     std::optional<Info> info(std::string_view channel, std::int64_t now_ms);
@@ -113,6 +124,24 @@ public:
     /// channel under the lock: call it from a timer (about once a second), not per request.
     void prune(std::int64_t now_ms);
 
+    /// The sequencer of a --processes group: the other process on link `process` (any small
+    /// number that stays the link's until forget_process()) now holds `subscribers` on `channel`.
+    /// Creates the channel at `now_ms` when it is absent and `subscribers` is not 0.
+    void set_process_count(std::string_view channel, std::size_t process, std::uint64_t subscribers,
+                           std::int64_t now_ms);
+    /// The sequencer: the link of `process` closed; its counts leave every channel. Visits every
+    /// channel under the lock (a process leaving is rare).
+    void forget_process(std::size_t process);
+
+    /// Another process of a group: from now on, remember which channels' subscriber counts change,
+    /// for take_count_changes(). Off by default, so that a sequencer or a lone process keeps no
+    /// list nobody takes.
+    void track_count_changes();
+    /// The channels whose count of this process's subscribers changed since the last call, each
+    /// with its count now (0 for a channel that is gone); `all`: every channel with a nonzero
+    /// count instead (a new link to the sequencer, which knows nothing of this process yet).
+    std::vector<ChannelCount> take_count_changes(bool all);
+
     std::size_t channel_count() const;
     std::size_t loops() const { return loops_; }
 
@@ -124,7 +153,13 @@ private:
         History history;
         /// Subscribers on each loop; a publish notifies the loops with a nonzero count.
         std::vector<std::uint64_t> per_loop;
-        std::uint64_t subscribers = 0;
+        std::uint64_t subscribers = 0;  ///< this process's: the sum of per_loop
+        /// The sequencer: each other process's last reported count, by link number (empty until
+        /// a process reports one), and their sum.
+        std::vector<std::uint64_t> per_process;
+        std::uint64_t elsewhere = 0;
+        /// Another process: the channel is on changed_ now.
+        bool changed = false;
         /// The first id of this incarnation, which also identifies it.
         std::uint64_t first_id;
         std::uint64_t next_id;
@@ -143,8 +178,11 @@ private:
 
     /// The channel named `name`, created at `now_ms` if absent. Called with mutex_ held.
     Channel& find_or_create(std::string_view name, std::int64_t now_ms);
-    /// Raises retired_floor_ above every id `channel` handed out, before it is dropped.
-    void retire(const Channel& channel);
+    /// Raises retired_floor_ above every id `channel` handed out, before it is dropped, and
+    /// notes the drop for the next count report.
+    void retire(std::string_view name, const Channel& channel);
+    /// Notes that this process's count on `channel` changed (when tracking). mutex_ held.
+    void note_change(std::string_view name, Channel& channel);
     /// The loops with a subscriber on `channel`, in increasing order.
     static std::vector<std::size_t> loops_with_subscribers(const Channel& channel);
 
@@ -155,6 +193,13 @@ private:
     /// The highest id (first or assigned) of any channel dropped so far: a new channel starts
     /// above it, so that a re-created channel never reuses an id its predecessor handed out.
     std::uint64_t retired_floor_ = 0;
+    /// Another process of a group: the names of channels whose count changed since the last
+    /// report (each once while Channel::changed, and once more when dropped), and the nonzero
+    /// counts the sequencer was told last. The latter is apart from the channels because it
+    /// outlives them: a channel dropped after a report must be reported as 0.
+    bool tracking_ = false;
+    std::vector<std::string> changed_;
+    std::unordered_map<std::string, std::uint64_t, NameHash, std::equal_to<>> reported_;
 };
 
 }  // namespace c10k::push
