@@ -61,20 +61,34 @@ void GroupMember::start() {
 }
 
 void GroupMember::stop() {
-    if (fd_ && context_.descriptors() != nullptr) context_.descriptors()->unwatch(fd_.get());
+    http::DescriptorWatcher* watcher = context_.descriptors();
+    if (watcher != nullptr) {
+        if (fd_) watcher->unwatch(fd_.get());
+        // The Hub keeps the links themselves: it closes them when it goes.
+        for (const auto& link : downstream_) watcher->unwatch(link->fd);
+    }
+    downstream_.clear();
     fd_.reset();
+    report_.clear();
+    watching_writable_ = false;
 }
 
 void GroupMember::on_tick() {
-    if (!hub_.sequencer() && !fd_) connect_upstream();
+    if (hub_.sequencer()) return;
+    if (!fd_) {
+        connect_upstream();
+    } else {
+        report_counts(false);
+    }
 }
 
-void GroupMember::on_ready(std::uint32_t) {
+void GroupMember::on_ready(std::uint32_t events) {
     if (hub_.sequencer()) {
         accept_links();
-    } else {
-        read_frames();
+        return;
     }
+    if ((events & writable) != 0 && !flush_report()) return;
+    if ((events & readable) != 0) read_frames();
 }
 
 void GroupMember::accept_links() {
@@ -86,8 +100,48 @@ void GroupMember::accept_links() {
         }
         int buffer = kLinkBufferBytes;
         ::setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &buffer, sizeof buffer);
-        hub_.add_downstream(core::unique_fd(fd));
+        std::size_t number = hub_.add_downstream(core::unique_fd(fd));
+        // The process reports its subscriber counts on the same link: read them here.
+        auto link = std::make_unique<Downstream>(*this, fd, number);
+        if (!context_.descriptors()->watch(fd, readable, *link)) {
+            core::log(core::LogLevel::error,
+                      "push: cannot watch a server process's link ({}); closing it",
+                      std::strerror(errno));
+            hub_.close_downstream(number);
+            continue;
+        }
+        downstream_.push_back(std::move(link));
     }
+}
+
+void GroupMember::read_counts(Downstream& link) {
+    char chunk[16 * 1024];
+    for (;;) {
+        // MSG_DONTWAIT: the descriptor stays blocking for the Hub's writes (see hub.cpp).
+        ssize_t n = ::recv(link.fd, chunk, sizeof chunk, MSG_DONTWAIT);
+        if (n > 0) {
+            link.buffer.append(chunk, static_cast<std::size_t>(n));
+            continue;
+        }
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
+        close_link(link, n == 0 ? "the process closed it" : std::strerror(errno));
+        return;
+    }
+    std::vector<GroupFrame> frames;
+    if (!decode_frames(link.buffer, frames) || !hub_.apply_counts(link.link, frames)) {
+        close_link(link, "it carried something that is not a counts frame");
+    }
+}
+
+void GroupMember::close_link(Downstream& link, const char* why) {
+    core::log(core::LogLevel::info,
+              "push: a server process's link ended ({}); its subscribers leave the counts", why);
+    context_.descriptors()->unwatch(link.fd);
+    std::size_t number = link.link;
+    // `link` is freed here; the engine drops any event of this batch still naming it.
+    std::erase_if(downstream_, [&](const auto& each) { return each.get() == &link; });
+    hub_.close_downstream(number);
 }
 
 void GroupMember::connect_upstream() {
@@ -112,7 +166,43 @@ void GroupMember::connect_upstream() {
     }
     fd_ = std::move(link);
     buffer_.clear();
+    report_.clear();
+    watching_writable_ = false;
     was_connected_ = true;
+    // The sequencer knows nothing of this process's subscribers yet (or forgot them when the
+    // previous link ended): every nonzero count, at once.
+    report_counts(true);
+}
+
+void GroupMember::report_counts(bool all) {
+    if (!fd_) return;
+    // One report at a time: changes made meanwhile stay listed in the Registry for the next.
+    if (report_.empty()) encode_counts(report_, hub_.registry().take_count_changes(all));
+    flush_report();
+}
+
+bool GroupMember::flush_report() {
+    while (!report_.empty()) {
+        ssize_t n = ::send(fd_.get(), report_.data(), report_.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (n > 0) {
+            report_.erase(0, static_cast<std::size_t>(n));
+            continue;
+        }
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
+        lose_upstream(n < 0 ? std::strerror(errno) : "it took nothing");
+        return false;
+    }
+    bool want_writable = !report_.empty();
+    if (want_writable != watching_writable_) {
+        std::uint32_t events = want_writable ? readable | writable : readable;
+        if (!context_.descriptors()->watch(fd_.get(), events, *this)) {
+            lose_upstream(std::strerror(errno));
+            return false;
+        }
+        watching_writable_ = want_writable;
+    }
+    return true;
 }
 
 void GroupMember::read_frames() {
@@ -129,7 +219,14 @@ void GroupMember::read_frames() {
         return;
     }
     std::vector<GroupFrame> frames;
-    if (!decode_frames(buffer_, frames)) {
+    bool framed = decode_frames(buffer_, frames);
+    if (framed) {
+        // Counts go upstream only: the sequencer sending some is as wrong as garbage.
+        for (const GroupFrame& frame : frames) {
+            if (frame.kind == GroupFrame::Kind::counts) framed = false;
+        }
+    }
+    if (!framed) {
         lose_upstream("it carried something that is not a frame");
         return;
     }

@@ -80,18 +80,44 @@ void Hub::join_group(std::size_t index, std::string link_name) {
     std::lock_guard<std::mutex> lock(mutex_);
     process_index_ = index;
     link_name_ = std::move(link_name);
+    // The other processes report their subscriber counts to the sequencer.
+    if (index != 0) registry_.track_count_changes();
 }
 
-void Hub::add_downstream(core::unique_fd link) {
+std::size_t Hub::add_downstream(core::unique_fd link) {
     std::lock_guard<std::mutex> lock(mutex_);
     // Reuse the slot of a process that went away, so a restarting group does not grow the list.
-    for (auto& slot : downstream_) {
-        if (!slot) {
-            slot = std::move(link);
-            return;
+    for (std::size_t slot = 0; slot < downstream_.size(); ++slot) {
+        if (!downstream_[slot].fd) {
+            downstream_[slot] = Downstream{std::move(link), false};
+            return slot;
         }
     }
-    downstream_.push_back(std::move(link));
+    downstream_.push_back(Downstream{std::move(link), false});
+    return downstream_.size() - 1;
+}
+
+bool Hub::apply_counts(std::size_t link, const std::vector<GroupFrame>& frames) {
+    // No mutex_: the Registry has its own lock, and only loop 0 reads links and closes them, so
+    // the link's number cannot be handed to another process meanwhile.
+    std::int64_t now = core::wall_ms();
+    for (const GroupFrame& frame : frames) {
+        if (frame.kind != GroupFrame::Kind::counts) return false;
+        for (const ChannelCount& count : frame.counts) {
+            registry_.set_process_count(count.channel, link, count.subscribers, now);
+        }
+    }
+    return true;
+}
+
+void Hub::close_downstream(std::size_t link) {
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        if (link < downstream_.size()) downstream_[link] = Downstream{};
+    }
+    // After the slot is free a new link may take its number, but only loop 0 (this caller)
+    // reports counts for it, and only after this returns.
+    registry_.forget_process(link);
 }
 
 void Hub::send_downstream(const std::string& frame) {
@@ -99,17 +125,20 @@ void Hub::send_downstream(const std::string& frame) {
     // read their link on every loop iteration, and each link buffers megabytes, so this waits
     // only when a process is stuck; then publishing waits rather than lose messages silently.
     for (auto& link : downstream_) {
-        if (!link) continue;
+        if (!link.fd || link.broken) continue;
         std::size_t sent = 0;
         while (sent < frame.size()) {
-            ssize_t n = ::send(link.get(), frame.data() + sent, frame.size() - sent, MSG_NOSIGNAL);
+            ssize_t n =
+                ::send(link.fd.get(), frame.data() + sent, frame.size() - sent, MSG_NOSIGNAL);
             if (n < 0 && errno == EINTR) continue;
             if (n <= 0) {
                 core::log(core::LogLevel::error,
                           "push: lost the link to a server process ({}); its subscribers get no "
                           "more messages",
                           std::strerror(errno));
-                link.reset();
+                // Loop 0 watches this descriptor: it reads the shutdown as the end and closes.
+                ::shutdown(link.fd.get(), SHUT_RDWR);
+                link.broken = true;
                 break;
             }
             sent += static_cast<std::size_t>(n);
@@ -121,6 +150,7 @@ void Hub::apply(std::vector<GroupFrame>& frames) {
     std::lock_guard<std::mutex> lock(mutex_);
     std::int64_t now = core::wall_ms();
     for (auto& frame : frames) {
+        if (frame.kind == GroupFrame::Kind::counts) continue;  // GroupMember refuses these
         if (frame.kind == GroupFrame::Kind::publish) {
             auto applied = registry_.apply(frame.channel, frame.message, now);
             post_delivery(frame.channel, applied.message, applied.loops_to_notify);

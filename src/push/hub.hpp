@@ -84,8 +84,15 @@ public:
     bool in_group() const { return !link_name_.empty(); }
     bool sequencer() const { return process_index_ == 0; }
     const std::string& link_name() const { return link_name_; }
-    /// The sequencer: another process connected; it gets every publish from now on.
-    void add_downstream(core::unique_fd link);
+    /// The sequencer: another process connected; it gets every publish from now on. Returns the
+    /// link's number (for apply_counts and close_downstream), reused once the link is closed.
+    std::size_t add_downstream(core::unique_fd link);
+    /// The sequencer, on loop 0: what the process on `link` reported; counts frames only (false
+    /// for anything else, which that process must not send: close its link).
+    bool apply_counts(std::size_t link, const std::vector<GroupFrame>& frames);
+    /// The sequencer, on loop 0 (which reads the links, so nothing else closes them): the link
+    /// ended or broke; it is closed, and its process's subscribers leave every count.
+    void close_downstream(std::size_t link);
     /// Applies what the sequencer sent: stores each message with its id, posts it to the loops.
     void apply(std::vector<GroupFrame>& frames);
     /// The sequencer is gone: subscribers here would wait forever, so their streams are ended
@@ -105,13 +112,21 @@ private:
     /// Called with mutex_ held: writes a frame to every downstream process.
     void send_downstream(const std::string& frame);
 
+    /// A link to another process. It is written from any loop under mutex_, and read and closed
+    /// by loop 0 alone: a write that fails only shuts it down, which loop 0 then reads as the
+    /// end, so that a descriptor loop 0 watches is never closed under it.
+    struct Downstream {
+        core::unique_fd fd;
+        bool broken = false;  ///< a write failed: no more writes
+    };
+
     PushOptions options_;
     Registry registry_;
     std::mutex mutex_;         ///< orders posts: a loop gets a channel's ids in order
     std::vector<Slot> loops_;  ///< guarded by mutex_
     std::size_t process_index_ = 0;
-    std::string link_name_;                    ///< empty outside a --processes group
-    std::vector<core::unique_fd> downstream_;  ///< the sequencer: one link per other process
+    std::string link_name_;               ///< empty outside a --processes group
+    std::vector<Downstream> downstream_;  ///< the sequencer: one per other process; mutex_
 };
 
 }  // namespace c10k::push

@@ -467,6 +467,70 @@ TEST(Push, ProcessesSurviveTheSequencerDying) {
               std::string::npos);
 }
 
+/// Waits (bounded) until process `pid` has exited, by which time the kernel has closed its
+/// sockets: its clients' streams have ended and its link to the sequencer has.
+bool exited(pid_t pid) {
+    for (int i = 0; i < 100; ++i) {
+        std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+        std::string line;
+        if (!std::getline(stat, line)) return true;  // reaped by the supervisor
+        auto state = line.rfind(')');
+        if (state != std::string::npos && line.compare(state, 3, ") Z") == 0) return true;
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return false;
+}
+
+TEST(Push, ChannelInfoCountsTheSubscribersOfEveryProcess) {
+    // The kernel spreads the subscribers over the three processes (SO_REUSEPORT); the others
+    // report their counts to the sequencer, which answers with the sum.
+    PushServer s("epoll", {"--processes", "3"}, 1);
+    s.wait_for_group();
+    std::vector<std::unique_ptr<SseClient>> subs;
+    for (int i = 0; i < 30; ++i) subs.push_back(subscribe(s.port, "/live/crowd"));
+    // No message yet: the channel exists because someone watches it, wherever.
+    EXPECT_TRUE(s.subscribers_are("crowd", 30));
+    HttpResponse info = request(s.pub, "GET", "/pub/crowd");
+    EXPECT_EQ(info.status, 200);
+    EXPECT_NE(info.body.find("\"last_id\":\"0\""), std::string::npos) << info.body;
+    HttpResponse published = request(s.pub, "POST", "/pub/crowd", "m1");
+    EXPECT_EQ(published.status, 200);
+    EXPECT_NE(published.body.find("\"subscribers\":30}"), std::string::npos) << published.body;
+    for (auto& sub : subs) {
+        SseEvent e;
+        ASSERT_TRUE(sub->next_event(e));
+        EXPECT_EQ(e.data, "m1");
+    }
+
+    subs.resize(10);
+    EXPECT_TRUE(s.subscribers_are("crowd", 10));
+    published = request(s.pub, "POST", "/pub/crowd", "m2");
+    EXPECT_NE(published.body.find("\"subscribers\":10}"), std::string::npos) << published.body;
+
+    // A process other than the sequencer (the oldest child) dies: its subscribers' streams end
+    // with it, and they leave the count once the sequencer reads the end of its link.
+    std::vector<pid_t> children = children_of(s.server->pid());
+    ASSERT_EQ(children.size(), 3u);
+    ASSERT_EQ(::kill(children[1], SIGKILL), 0);
+    ASSERT_TRUE(exited(children[1]));
+    int ended = 0;
+    for (auto& sub : subs) {
+        if (sub->wait_end(200)) ++ended;
+    }
+    SCOPED_TRACE(std::to_string(ended) + " of 10 subscribers were on the process killed");
+    EXPECT_TRUE(s.subscribers_are("crowd", 10 - ended));
+    published = request(s.pub, "POST", "/pub/crowd", "m3");
+    EXPECT_NE(published.body.find("\"subscribers\":" + std::to_string(10 - ended) + "}"),
+              std::string::npos)
+        << published.body;
+
+    EXPECT_NE(s.server->output().find("its subscribers leave the counts"), std::string::npos);
+
+    // Every subscriber gone: nobody is counted anywhere.
+    subs.clear();
+    EXPECT_TRUE(s.subscribers_are("crowd", 0));
+}
+
 TEST(Push, BadFlagsSayWhatIsWrong) {
     auto r = run_command({"serve", "--push", "live", "--listen", "127.0.0.1:0"});
     EXPECT_NE(r.status, 0);
