@@ -238,8 +238,10 @@ void WsEchoLoop::flush(EchoConnection& conn) {
 
 void WsEchoLoop::fail_connection(EchoConnection& conn, ErrorKind kind) {
     // Messages sent on this connection will never be echoed; those not yet sent are kept and
-    // go out on the next connection.
-    for (std::uint32_t i = 0; i < conn.in_flight; ++i) {
+    // go out on the next connection, unless the server refused the handshake: then, as for a
+    // failed connect, everything owed fails with the refusal's kind.
+    std::uint32_t failing = conn.refused ? conn.queued() : conn.in_flight;
+    for (std::uint32_t i = 0; i < failing; ++i) {
         if (in_window(conn.front().intended_ns)) stats_.run.count_error(kind);
         conn.pop_front();
     }

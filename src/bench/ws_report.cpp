@@ -67,7 +67,7 @@ std::string format_ws_counters_line(const BenchReport& report) {
         out += ", no compression offered";
     }
     if (w.bad_handshakes) out += fmt::format(", {} bad handshakes", w.bad_handshakes);
-    out += code_map_text(w.refused);
+    if (!w.refused.empty()) out += ", refused" + code_map_text(w.refused);
     if (!w.close_codes.empty()) out += ", closed by code" + code_map_text(w.close_codes);
     return out + "\n";
 }

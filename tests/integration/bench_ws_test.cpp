@@ -225,6 +225,25 @@ TEST(BenchWs, EchoClosedLoopTextWithDeflate) {
     EXPECT_EQ(report.websocket->bad_echoes, 0u);
 }
 
+TEST(BenchWs, EchoRefusedHandshakeIsCountedByStatus) {
+    // A path that is no WebSocket location answers the Upgrade with plain HTTP.
+    WsServer s;
+    bench::BenchOptions options;
+    options.urls = {"http://127.0.0.1:" + std::to_string(s.port) + "/index.html"};
+    options.connections = 2;
+    options.rate = 20;
+    options.ws.echo = true;
+    options.duration_ns = 300'000'000;
+    options.connect_timeout_ns = 1'000'000'000;
+    bench::BenchReport report = bench::run_bench(options);
+    EXPECT_EQ(report.stats.requests, 0u);
+    EXPECT_EQ(report.stats.connections_open, 0u);
+    ASSERT_TRUE(report.websocket.has_value());
+    EXPECT_EQ(report.websocket->handshakes, 0u);
+    EXPECT_FALSE(report.websocket->refused.empty());
+    EXPECT_GT(report.stats.errors[static_cast<std::size_t>(bench::ErrorKind::bad_status_line)], 0u);
+}
+
 TEST(BenchWs, EchoFlagsNeedWs) {
     CommandResult result = run_command({"bench", "http://127.0.0.1:1/echo", "--echo"});
     EXPECT_EQ(result.status, 2) << result.output;
