@@ -14,8 +14,9 @@
 // The link is two-way: the other processes report upstream how many subscribers they hold per
 // channel (a `counts` frame: the channels whose count changed since the last report, about once a
 // second, and every nonzero count when the link is made), so that the sequencer can answer with
-// the group's total. Reports are absolute counts, not differences, so a lost or reordered report
-// cannot leave a count wrong for longer than the next one.
+// the group's total. Reports are absolute counts, not differences: a report that crossed a
+// channel's deletion (and re-created it on the sequencer) is corrected by the next one, and the
+// sequencer needs no history of a process beyond its last count per channel.
 //
 // This file is the wire format (sans-I/O): frames of
 //   u32 length-of-rest | u8 kind | u64 id | i64 published_ms |
