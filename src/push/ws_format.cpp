@@ -82,9 +82,13 @@ void append_ws_history_lost(std::string& out, std::string_view channel, std::uin
 void append_ws_subscribed(std::string& out, std::string_view channel, std::uint64_t last_id) {
     out.append("{\"channel\":");
     out.append(core::json_quote(channel));
-    out.append(",\"event\":\"subscribed\",\"last_id\":\"");
-    append_number(out, last_id);
-    out.append("\"}");
+    out.append(",\"event\":\"subscribed\"");
+    if (last_id != 0) {
+        out.append(",\"last_id\":\"");
+        append_number(out, last_id);
+        out.append("\"");
+    }
+    out.append("}");
 }
 
 void append_ws_unsubscribed(std::string& out, std::string_view channel) {

@@ -10,7 +10,11 @@
 //       the publisher named one; ids are strings, as in SSE's history-lost, since they exceed
 //       2^53 where JavaScript numbers lose digits)
 //   {"channel":"scores","event":"history-lost","data":{"last_event_id":"9","first_available":"12"}}
-//   {"channel":"scores","event":"subscribed","last_id":"17"}      answer to a subscribe
+//   {"channel":"scores","event":"subscribed","last_id":"17"}      answer to a subscribe: a
+//       position to resume from before the first message arrives; without "last_id" when the
+//       channel has no message yet (as an EventSource has no id before its first event: ids
+//       start at the channel's creation time, so no id names "before the first message" in a
+//       way that survives a restart)
 //   {"channel":"scores","event":"unsubscribed"}                    answer to an unsubscribe, or
 //       the channel was deleted by the publisher
 //   {"error":"..."}                                                a command was refused
