@@ -22,6 +22,11 @@ void add_ws_flags(CLI::App& cmd, WsFlags& flags) {
     cmd.add_option("--ws-deflate", flags.deflate,
                    "Agree to permessage-deflate compression when a client offers it")
         ->capture_default_str();
+    cmd.add_option("--ws-share-compressed", flags.share_compressed,
+                   "Push: compress each message once per loop and send that frame to every "
+                   "WebSocket subscriber that agreed to deflate; false compresses per "
+                   "subscriber (only to measure what sharing saves)")
+        ->capture_default_str();
     cmd.add_option("--ws-max-message", flags.max_message,
                    "Largest WebSocket message accepted, in bytes, after inflation; larger ones "
                    "close the connection with 1009")
@@ -58,6 +63,7 @@ std::shared_ptr<const websocket::ServerConfig> make_ws_config(const WsFlags& fla
     config->policy.allowed_origins = flags.origins;
     config->policy.subprotocols = flags.subprotocols;
     config->policy.deflate.enabled = flags.deflate;
+    config->share_compressed = flags.share_compressed;
     return config;
 }
 

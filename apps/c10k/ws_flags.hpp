@@ -20,6 +20,7 @@ struct WsFlags {
     std::vector<std::string> origins;
     std::vector<std::string> subprotocols;
     bool deflate = true;
+    bool share_compressed = true;
     std::uint64_t max_message = 16u << 20;
     std::string ping_interval = "30s";
     std::string pong_timeout = "10s";

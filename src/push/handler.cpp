@@ -87,7 +87,9 @@ PushHandler::PushHandler(std::shared_ptr<Hub> hub, std::unique_ptr<http::Handler
         // compressed frame per loop serves all (RFC 7692 server_no_context_takeover).
         auto subscribers = std::make_shared<websocket::ServerConfig>(*websocket);
         subscribers->options.max_message_bytes = kMaxCommandBytes;
-        subscribers->policy.deflate.server_no_context_takeover = true;
+        if (websocket->share_compressed) {
+            subscribers->policy.deflate.server_no_context_takeover = true;
+        }
         ws_subscribers_ = std::move(subscribers);
         auto publishers = std::make_shared<websocket::ServerConfig>(*websocket);
         publishers->options.max_message_bytes = options_.max_message_bytes;

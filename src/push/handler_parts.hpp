@@ -42,6 +42,7 @@ struct PushHandler::LocalChannel {
     std::uint64_t framed_id = 0;
     core::RefPtr<http::Blob> sse_chunked;
     core::RefPtr<http::Blob> sse_raw;
+    std::string ws_payload;                                ///< the JSON envelope, once framed
     core::RefPtr<http::Blob> ws_plain;                     ///< an uncompressed text frame
     std::array<core::RefPtr<http::Blob>, 16> ws_deflated;  ///< compressed, by window bits
     bool ws_incompressible = false;  ///< compressing framed_id's message did not pay
@@ -52,6 +53,7 @@ struct PushHandler::LocalChannel {
         framed_id = id;
         sse_chunked = {};
         sse_raw = {};
+        ws_payload.clear();
         ws_plain = {};
         for (auto& frame : ws_deflated) frame = {};
         ws_incompressible = false;

@@ -140,13 +140,25 @@ void PushHandler::send_to_ws(Subscriber& subscriber, LocalChannel& channel,
     if (!session.open()) return;  // closing: its end drops the subscription
     channel.frame_message(message.id);
     if (!channel.ws_plain) {
-        std::string payload;
-        append_ws_event(payload, channel.name, message);
+        channel.ws_payload.clear();
+        append_ws_event(channel.ws_payload, channel.name, message);
         channel.ws_plain = core::RefPtr<http::Blob>(
-            new http::Blob(websocket::make_frame(websocket::Opcode::text, payload)));
+            new http::Blob(websocket::make_frame(websocket::Opcode::text, channel.ws_payload)));
     }
     core::RefPtr<http::Blob>* frame = &channel.ws_plain;
     const websocket::DeflateParams* deflate = session.deflate();
+    if (deflate != nullptr && !ws_subscribers_->share_compressed) {
+        // Measuring what sharing saves: this subscriber's own compressor, with its context.
+        if (session.queued_bytes() > options_.max_queue_bytes) {
+            session.abort();
+            return;
+        }
+        session.send_text(channel.ws_payload);
+        subscriber.last_id = message.id;
+        subscriber.last_write_ms = context_->now_ms();
+        ++stats_.delivered;
+        return;
+    }
     if (deflate != nullptr && deflate->server_no_context_takeover && !channel.ws_incompressible &&
         message.data.size() >= ws_subscribers_->options.compress_min_bytes) {
         // Compressed once per loop and window size, and shared: every message is compressed
@@ -156,10 +168,9 @@ void PushHandler::send_to_ws(Subscriber& subscriber, LocalChannel& channel,
         if (!compressed) {
             auto& deflater = ws_deflaters_[static_cast<std::size_t>(bits)];
             if (!deflater) deflater = std::make_unique<websocket::Deflater>(bits, true);
-            std::string payload;
-            append_ws_event(payload, channel.name, message);
             std::string packed;
-            if (deflater->compress(payload, packed) && packed.size() < payload.size()) {
+            if (deflater->compress(channel.ws_payload, packed) &&
+                packed.size() < channel.ws_payload.size()) {
                 std::string wire;
                 websocket::append_frame(wire, websocket::Opcode::text, packed, true, true);
                 compressed = core::RefPtr<http::Blob>(new http::Blob(std::move(wire)));

@@ -27,6 +27,11 @@ namespace c10k::websocket {
 struct ServerConfig {
     Options options;
     HandshakePolicy policy;
+    /// Push: compress a message once per loop and send the same frame to every subscriber that
+    /// agreed to permessage-deflate (they are then always given server_no_context_takeover).
+    /// False compresses for each subscriber apart, with its own context: only to measure what
+    /// sharing saves.
+    bool share_compressed = true;
 };
 
 class ServerSession;

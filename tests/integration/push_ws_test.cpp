@@ -193,6 +193,27 @@ TEST(PushWs, HistoryLostIsAnExplicitEvent) {
     }
 }
 
+TEST(PushWs, UnsharedCompressionKeepsEachSubscribersOwnContext) {
+    // The comparison mode of the benchmark: each subscriber compressed apart, with context.
+    PushServer s("epoll", {"--ws-share-compressed", "false"});
+    WsHandshake offer;
+    offer.extensions = "permessage-deflate";
+    auto sub = ws_subscribe(s.port, "/live/u", "u", offer);
+    EXPECT_EQ(sub->answer().header("sec-websocket-extensions").find("server_no_context_takeover"),
+              std::string::npos);
+    sub->use_deflate(15, false, 15, false);
+    std::string big(300, 'y');
+    for (int m = 0; m < 3; ++m) s.publish("u", big + std::to_string(m));
+    for (int m = 0; m < 3; ++m) {
+        std::optional<WsMessage> raw = sub->read_message();
+        ASSERT_TRUE(raw) << sub->last_error();
+        EXPECT_TRUE(raw->compressed);
+        std::optional<JsonValue> json = parse_json(raw->payload);
+        ASSERT_TRUE(json) << raw->payload;
+        EXPECT_EQ((*json)["data"].string, big + std::to_string(m));
+    }
+}
+
 TEST(PushWs, PublishingOverWebSocketOnlyOnThePublishListenerWithTheToken) {
     PushServer s("epoll", {"--publish-token", "sesame"});
     // The public listener has no /pub/: a WebSocket there is not a publisher.
