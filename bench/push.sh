@@ -9,8 +9,13 @@
 #
 # usage: bench/push.sh [--subscribers N] [--rates "1 10"] [--duration S] [--warmup S]
 #                      [--rounds N] [--message-size B] [--binary PATH] [--out DIR]
-#                      [--profile S] [--engine E] [SERVER...]
+#                      [--profile S] [--engine E] [--transport sse|ws] [--deflate]
+#                      [--c10k-flags "FLAGS"] [SERVER...]
 # --engine E: c10k's event engine (default epoll; uring batches its sends in one submission).
+# --transport ws: WebSocket subscribers instead of EventSource (nchan: nchan_subscriber
+# websocket); --deflate: they offer permessage-deflate (nchan then compresses each message once,
+# nchan_deflate_message_for_websocket, as c10k does). --c10k-flags: more `c10k serve` flags
+# (e.g. "--ws-share-compressed false").
 # SERVER: c10k nchan (default: both). --profile S adds, after the rounds, one run per server at
 # the lowest rate, in whose middle the server's system calls are counted for S seconds (perf stat
 # on syscall tracepoints: unlike strace, it does not slow the server into writing several
@@ -24,7 +29,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 subscribers=10000 rates="1 10" duration=30 warmup=5 rounds=2 message_size=200
-binary=build/c10k out="" profile=0 engine=epoll
+binary=build/c10k out="" profile=0 engine=epoll transport=sse deflate=0 c10k_flags=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --subscribers) subscribers=$2; shift 2 ;;
@@ -37,12 +42,25 @@ while [ $# -gt 0 ]; do
     --out) out=$2; shift 2 ;;
     --profile) profile=$2; shift 2 ;;
     --engine) engine=$2; shift 2 ;;
+    --transport) transport=$2; shift 2 ;;
+    --deflate) deflate=1; shift ;;
+    --c10k-flags) c10k_flags=$2; shift 2 ;;
     -h|--help) sed -n '2,/^set -e/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
     *) break ;;
   esac
 done
 [ $# -gt 0 ] || set -- c10k nchan
 command -v jq > /dev/null || { echo "bench/push.sh needs jq" >&2; exit 2; }
+case "$transport" in
+  sse) bench_transport=--sse nchan_subscriber=eventsource ;;
+  ws) bench_transport=--ws nchan_subscriber=websocket ;;
+  *) echo "--transport: sse or ws, not '$transport'" >&2; exit 2 ;;
+esac
+bench_deflate="" nchan_deflate=""
+if [ $deflate -eq 1 ]; then
+  [ "$transport" = ws ] || { echo "--deflate is for --transport ws" >&2; exit 2; }
+  bench_deflate=--ws-deflate nchan_deflate="nchan_deflate_message_for_websocket on;"
+fi
 [ -x "$binary" ] || { echo "no c10k binary at $binary (build it, or pass --binary)" >&2; exit 2; }
 # shellcheck source=bench/servers.sh
 source bench/servers.sh        # $root, $work (removed at exit), $port, stop_server
@@ -71,7 +89,7 @@ start_push_server() {  # c10k|nchan -> prints the PID to sample (nginx: its mast
       # nchan_subscriber_first_message).
       taskset -c 0 "$binary" serve --engine "$engine" --threads 1 --root "$root" \
         --listen 127.0.0.1:$port --publish-listen 127.0.0.1:$publish_port --push /live/ \
-        > "$work/c10k.log" 2>&1 &
+        $c10k_flags > "$work/c10k.log" 2>&1 &
       echo $! ;;
     nchan)
       need_nchan
@@ -87,7 +105,8 @@ events { worker_connections 20000; }
 http { access_log off; keepalive_requests 1000000;
   include /etc/nginx/mime.types;
   server { listen 127.0.0.1:$port; root $root;
-    location ~ ^/live/(\w+)$ { nchan_subscriber eventsource; nchan_channel_id \$1; } }
+    location ~ ^/live/(\w+)$ { nchan_subscriber $nchan_subscriber; nchan_channel_id \$1;
+      $nchan_deflate } }
   server { listen 127.0.0.1:$publish_port;
     location ~ ^/pub/(\w+)$ { nchan_publisher; nchan_channel_id \$1; } } }
 CONF
@@ -128,7 +147,7 @@ run_one() {
   pid=$(start_server_checked "$server")
   load=$(load1)
   taskset -c 1 /usr/bin/time -f '%U %S' -o "$json.client" "$binary" bench -q \
-    --sse "$subscribers" "http://127.0.0.1:$port/live/bench" \
+    "$bench_transport" "$subscribers" $bench_deflate "http://127.0.0.1:$port/live/bench" \
     --publish "http://127.0.0.1:$publish_port/pub/bench" --publish-rate "$rate" \
     --message-size "$message_size" --connect-rate 5000 -d "${duration}s" --warmup "${warmup}s" \
     --server-pid "$pid" --json "$json" > "$json.txt" 2>&1 &
@@ -194,7 +213,7 @@ tree=$(git rev-parse --short HEAD 2> /dev/null || echo '?')
 git diff --quiet 2> /dev/null || tree="$tree (tree with uncommitted changes)"
 {
   echo "# binary $binary; tree at $tree, $(nproc) CPUs, $(uname -r), $(date -u +%FT%TZ)"
-  echo "# $subscribers SSE subscribers, $message_size-byte messages," \
+  echo "# $subscribers $transport subscribers${bench_deflate:+ (deflate offered)}, $message_size-byte messages," \
     "${warmup}s warm-up + ${duration}s measured"
   (IFS=$'\t'; echo "${columns[*]}")
 } | tee "$out/summary.tsv"
