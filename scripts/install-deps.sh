@@ -28,6 +28,8 @@ run_packages=(
   zlib1g-dev nettle-dev
   # live push: WebSocket subscribers' JSON commands
   nlohmann-json3-dev
+  # Redis backplane: hiredis's command formatter and reply reader
+  libhiredis-dev
   # CMake's configure step looks for GoogleTest while tests are enabled (the default), so even
   # a build for running needs the headers.
   libgtest-dev libgmock-dev
@@ -44,6 +46,8 @@ test_packages=(
   chromium fonts-dejavu-core
   # WebSocket clients the project did not write, for interoperability tests
   python3-websockets node-ws
+  # a real Redis for the backplane's tests
+  redis-server
 )
 
 packages=("${run_packages[@]}")
