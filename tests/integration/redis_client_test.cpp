@@ -1,0 +1,389 @@
+// The sans-I/O Redis connection against a real redis-server on 127.0.0.1: the test owns the
+// socket and moves bytes between it and the connection, as the loop's driver will.
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "core/unique_fd.hpp"
+#include "http/context.hpp"
+#include "http/handler.hpp"
+#include "push/redis_client.hpp"
+#include "push/redis_connection.hpp"
+#include "support/redis_server.hpp"
+
+namespace c10k::push {
+namespace {
+
+using Type = RedisReply::Type;
+using namespace std::string_literals;
+
+/// A blocking socket to the server driving one RedisConnection.
+class Link {
+public:
+    explicit Link(int port) : fd_(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) {
+        sockaddr_in address{};
+        address.sin_family = AF_INET;
+        address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        address.sin_port = htons(static_cast<std::uint16_t>(port));
+        connected_ =
+            ::connect(fd_.get(), reinterpret_cast<sockaddr*>(&address), sizeof address) == 0;
+    }
+
+    RedisConnection& connection() { return connection_; }
+    bool connected() const { return connected_; }
+
+    /// Writes what the connection asks and feeds it what the server sends until `done()` holds
+    /// or the connection fails. False when a wait for the server passed its bound (a hang).
+    bool run_until(const std::function<bool()>& done) {
+        char buffer[64 * 1024];
+        while (!done() && !connection_.failed()) {
+            short events = POLLIN;
+            if (!connection_.output().empty()) events |= POLLOUT;
+            pollfd ready{fd_.get(), events, 0};
+            if (::poll(&ready, 1, 30'000) != 1) return false;
+            if ((ready.revents & POLLOUT) != 0) {
+                std::string_view out = connection_.output();
+                ssize_t n = ::send(fd_.get(), out.data(), out.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+                if (n > 0) {
+                    connection_.consume_output(static_cast<std::size_t>(n));
+                } else if (n < 0 && errno != EAGAIN && errno != EINTR) {
+                    connection_.fail("connection lost: "s + std::strerror(errno));
+                }
+            }
+            if ((ready.revents & (POLLIN | POLLHUP | POLLERR)) != 0) {
+                ssize_t n = ::recv(fd_.get(), buffer, sizeof buffer, MSG_DONTWAIT);
+                if (n > 0) {
+                    connection_.feed(std::string_view(buffer, static_cast<std::size_t>(n)));
+                } else if (n == 0) {
+                    connection_.fail("connection lost: the server closed it");
+                } else if (errno != EAGAIN && errno != EINTR) {
+                    connection_.fail("connection lost: "s + std::strerror(errno));
+                }
+            }
+        }
+        return true;
+    }
+
+    /// Sends one command and waits for its reply.
+    RedisReply call(std::initializer_list<std::string_view> args) {
+        RedisReply got;
+        bool answered = false;
+        EXPECT_TRUE(connection_.command(args, [&](const RedisReply& reply) {
+            got = reply;
+            answered = true;
+        }));
+        EXPECT_TRUE(run_until([&] { return answered; }));
+        return got;
+    }
+
+private:
+    core::unique_fd fd_;
+    RedisConnection connection_;
+    bool connected_ = false;
+};
+
+TEST(RedisClient, SetThenGet) {
+    test::RedisServer server;
+    Link link(server.port());
+    ASSERT_TRUE(link.connected());
+    RedisReply set = link.call({"SET", "greeting", "hello"});
+    EXPECT_EQ(set.type, Type::status);
+    EXPECT_EQ(set.text, "OK");
+    RedisReply get = link.call({"GET", "greeting"});
+    EXPECT_EQ(get.type, Type::string);
+    EXPECT_EQ(get.text, "hello");
+    EXPECT_EQ(link.call({"GET", "nothing"}).type, Type::nil);
+    RedisReply wrong = link.call({"LPUSH", "greeting", "x"});
+    EXPECT_EQ(wrong.type, Type::error);
+    EXPECT_TRUE(wrong.text.starts_with("WRONGTYPE")) << wrong.text;
+    EXPECT_FALSE(link.connection().failed());
+}
+
+TEST(RedisClient, StreamKeepsABinaryPayload) {
+    test::RedisServer server;
+    Link link(server.port());
+    std::string payload = "a\0b\r\n$3\r\n\xff\xfe end"s;
+    RedisReply id =
+        link.call({"XADD", "channel:scores", "MAXLEN", "~", "100", "*", "data", payload});
+    ASSERT_EQ(id.type, Type::string) << id.text;
+    RedisReply range = link.call({"XRANGE", "channel:scores", "-", "+"});
+    ASSERT_EQ(range.type, Type::array);
+    ASSERT_EQ(range.elements.size(), 1u);
+    const RedisReply& entry = range.elements[0];
+    ASSERT_EQ(entry.elements.size(), 2u);
+    EXPECT_EQ(entry.elements[0].text, id.text);
+    ASSERT_EQ(entry.elements[1].elements.size(), 2u);
+    EXPECT_EQ(entry.elements[1].elements[0].text, "data");
+    EXPECT_EQ(entry.elements[1].elements[1].text, payload);
+}
+
+TEST(RedisClient, PublishReachesASubscribedConnection) {
+    test::RedisServer server;
+    Link subscriber(server.port());
+    Link publisher(server.port());
+    std::vector<std::pair<std::string, std::string>> messages;
+    subscriber.connection().set_message_handler(
+        [&](std::string_view channel, std::string_view payload) {
+            messages.emplace_back(channel, payload);
+        });
+    bool subscribed = false;
+    std::string_view channels[] = {"news", "sport"};
+    ASSERT_TRUE(subscriber.connection().subscribe(channels, [&](const RedisReply& reply) {
+        EXPECT_FALSE(reply.is_error()) << reply.text;
+        subscribed = true;
+    }));
+    ASSERT_TRUE(subscriber.run_until([&] { return subscribed; }));
+    EXPECT_EQ(subscriber.connection().subscriptions(), 2);
+
+    std::string payload = "goal\0!"s;
+    EXPECT_EQ(publisher.call({"PUBLISH", "sport", payload}).integer, 1);
+    EXPECT_EQ(publisher.call({"PUBLISH", "weather", "rain"}).integer, 0);
+    EXPECT_EQ(publisher.call({"PUBLISH", "news", "second"}).integer, 1);
+    ASSERT_TRUE(subscriber.run_until([&] { return messages.size() == 2; }));
+    EXPECT_EQ(messages[0], (std::pair<std::string, std::string>{"sport", payload}));
+    EXPECT_EQ(messages[1], (std::pair<std::string, std::string>{"news", "second"}));
+
+    // Unsubscribed from one channel, the connection no longer gets its messages.
+    bool unsubscribed = false;
+    std::string_view news[] = {"news"};
+    ASSERT_TRUE(
+        subscriber.connection().unsubscribe(news, [&](const RedisReply&) { unsubscribed = true; }));
+    ASSERT_TRUE(subscriber.run_until([&] { return unsubscribed; }));
+    EXPECT_EQ(subscriber.connection().subscriptions(), 1);
+    EXPECT_EQ(publisher.call({"PUBLISH", "news", "unheard"}).integer, 0);
+    EXPECT_EQ(publisher.call({"PUBLISH", "sport", "third"}).integer, 1);
+    ASSERT_TRUE(subscriber.run_until([&] { return messages.size() == 3; }));
+    EXPECT_EQ(messages[2].second, "third");
+}
+
+TEST(RedisClient, AThousandPipelinedCommandsAreAnsweredInOrder) {
+    test::RedisServer server;
+    Link link(server.port());
+    constexpr int kCommands = 1000;
+    std::vector<long long> counts;
+    for (int i = 0; i < kCommands; ++i) {
+        ASSERT_TRUE(link.connection().command({"INCR", "counter"}, [&](const RedisReply& reply) {
+            EXPECT_EQ(reply.type, Type::integer);
+            counts.push_back(reply.integer);
+        }));
+    }
+    EXPECT_EQ(link.connection().pending(), static_cast<std::size_t>(kCommands));
+    ASSERT_TRUE(link.run_until([&] { return counts.size() == kCommands; }));
+    for (int i = 0; i < kCommands; ++i) EXPECT_EQ(counts[i], i + 1);
+    EXPECT_EQ(link.connection().pending(), 0u);
+}
+
+TEST(RedisClient, EveryPendingCommandIsToldWhenTheServerIsKilled) {
+    test::RedisServer server;
+    Link link(server.port());
+    EXPECT_EQ(link.call({"SET", "before", "1"}).text, "OK");
+    // BLPOP on an empty list never answers, so everything behind it is still pending when
+    // the server dies.
+    constexpr int kBehind = 100;
+    int failed = 0;
+    int answered = 0;
+    auto count = [&](const RedisReply& reply) {
+        if (reply.type == Type::failed) {
+            ++failed;
+            EXPECT_NE(reply.text.find("connection lost"), std::string::npos) << reply.text;
+        } else {
+            ++answered;
+        }
+    };
+    ASSERT_TRUE(link.connection().command({"BLPOP", "empty", "0"}, count));
+    for (int i = 0; i < kBehind; ++i) {
+        ASSERT_TRUE(link.connection().command({"GET", "before"}, count));
+    }
+    ASSERT_TRUE(link.run_until([&] { return link.connection().output().empty(); }));
+    server.stop(SIGKILL);
+    ASSERT_TRUE(link.run_until([] { return false; }));
+    EXPECT_TRUE(link.connection().failed());
+    EXPECT_EQ(answered, 0);
+    EXPECT_EQ(failed, kBehind + 1);
+    EXPECT_EQ(link.connection().pending(), 0u);
+}
+
+/// A loop for RedisClient: poll(2) over the watched descriptors, level-triggered like every
+/// engine's watcher, with the client's tick on every round.
+class PollLoop final : public http::DescriptorWatcher {
+public:
+    PollLoop() : context_(handler_, http::Limits{}, http::Timeouts{}) {
+        context_.set_descriptors(this);
+    }
+    http::LoopContext& context() { return context_; }
+
+    bool watch(int fd, std::uint32_t events, http::DescriptorTask& task) override {
+        watched_[fd] = {events, &task};
+        return true;
+    }
+    void unwatch(int fd) override { watched_.erase(fd); }
+
+    /// Runs rounds until `done()` holds; false when a bounded number of rounds passed first.
+    bool run_until(RedisClient& client, const std::function<bool()>& done) {
+        for (int round = 0; round < 3000 && !done(); ++round) {
+            context_.tick();
+            client.on_tick();
+            std::vector<pollfd> fds;
+            for (auto& [fd, watch] : watched_) {
+                short events = 0;
+                if ((watch.events & http::DescriptorTask::readable) != 0) events |= POLLIN;
+                if ((watch.events & http::DescriptorTask::writable) != 0) events |= POLLOUT;
+                fds.push_back({fd, events, 0});
+            }
+            if (::poll(fds.data(), fds.size(), 10) <= 0) continue;
+            for (const pollfd& each : fds) {
+                auto found = watched_.find(each.fd);
+                if (each.revents == 0 || found == watched_.end()) continue;
+                std::uint32_t events = 0;
+                if ((each.revents & (POLLIN | POLLHUP | POLLERR)) != 0)
+                    events |= http::DescriptorTask::readable;
+                if ((each.revents & (POLLOUT | POLLHUP | POLLERR)) != 0)
+                    events |= http::DescriptorTask::writable;
+                found->second.task->on_ready(events & found->second.events);
+            }
+        }
+        return done();
+    }
+
+private:
+    struct NoHandler final : http::Handler {
+        void handle(const http::Request&, http::Response&) override {}
+    };
+    struct Watch {
+        std::uint32_t events;
+        http::DescriptorTask* task;
+    };
+    NoHandler handler_;
+    http::LoopContext context_;
+    std::map<int, Watch> watched_;
+};
+
+RedisAddress local(int port) {
+    RedisAddress address;
+    address.host = "127.0.0.1";
+    address.port = static_cast<std::uint16_t>(port);
+    return address;
+}
+
+RedisClientOptions quick_reconnect() {
+    RedisClientOptions options;
+    options.reconnect_base_ms = 10;
+    options.reconnect_cap_ms = 200;
+    return options;
+}
+
+/// Sends one command through the client and runs the loop until its reply.
+RedisReply call(PollLoop& loop, RedisClient& client, std::initializer_list<std::string_view> args) {
+    RedisReply got;
+    bool answered = false;
+    EXPECT_NE(client.connection(), nullptr);
+    if (client.connection() == nullptr) return got;
+    EXPECT_TRUE(client.connection()->command(args, [&](const RedisReply& reply) {
+        got = reply;
+        answered = true;
+    }));
+    client.flush();
+    EXPECT_TRUE(loop.run_until(client, [&] { return answered; }));
+    return got;
+}
+
+TEST(RedisClientDriver, ConnectsWithoutBlockingAndAnswers) {
+    test::RedisServer server;
+    PollLoop loop;
+    RedisClient client(local(server.port()), loop.context());
+    int ready = 0;
+    client.set_ready_handler([&] { ++ready; });
+    client.start();
+    ASSERT_TRUE(loop.run_until(client, [&] { return client.ready(); }));
+    EXPECT_EQ(ready, 1);
+    EXPECT_EQ(call(loop, client, {"SET", "k", "v"}).text, "OK");
+    EXPECT_EQ(call(loop, client, {"GET", "k"}).text, "v");
+    client.stop();
+}
+
+TEST(RedisClientDriver, SendsAuthAndSelect) {
+    test::RedisServer server({"--requirepass", "s3cret"});
+    PollLoop loop;
+    std::string error;
+    auto address =
+        parse_redis_url("redis://:s3cret@127.0.0.1:" + std::to_string(server.port()) + "/2", error);
+    ASSERT_TRUE(address) << error;
+    RedisClient client(*address, loop.context());
+    client.start();
+    ASSERT_TRUE(loop.run_until(client, [&] { return client.ready(); }));
+    RedisReply info = call(loop, client, {"CLIENT", "INFO"});
+    EXPECT_NE(info.text.find(" db=2 "), std::string::npos) << info.text;
+    client.stop();
+}
+
+TEST(RedisClientDriver, AWrongPasswordIsReportedAndRetried) {
+    test::RedisServer server({"--requirepass", "right"});
+    PollLoop loop;
+    RedisAddress address = local(server.port());
+    address.password = "wrong";
+    RedisClient client(address, loop.context(), quick_reconnect());
+    std::vector<std::string> lost;
+    client.set_lost_handler([&](std::string_view why) { lost.emplace_back(why); });
+    client.start();
+    ASSERT_TRUE(loop.run_until(client, [&] { return lost.size() >= 3; }));
+    EXPECT_FALSE(client.ready());
+    EXPECT_NE(lost[0].find("AUTH refused"), std::string::npos) << lost[0];
+    EXPECT_GE(client.attempts(), 3u);
+    client.stop();
+}
+
+TEST(RedisClientDriver, ReconnectsAfterRedisRestartsAndTellsWhatWasPending) {
+    test::RedisServer server;
+    PollLoop loop;
+    RedisClient client(local(server.port()), loop.context(), quick_reconnect());
+    int ready = 0;
+    std::vector<std::string> lost;
+    client.set_ready_handler([&] { ++ready; });
+    client.set_lost_handler([&](std::string_view why) { lost.emplace_back(why); });
+    client.start();
+    ASSERT_TRUE(loop.run_until(client, [&] { return ready == 1; }));
+    RedisReply blocked;
+    ASSERT_TRUE(client.connection()->command({"BLPOP", "empty", "0"},
+                                             [&](const RedisReply& reply) { blocked = reply; }));
+    client.flush();
+    server.stop(SIGKILL);
+    ASSERT_TRUE(loop.run_until(client, [&] { return !lost.empty(); }));
+    EXPECT_EQ(blocked.type, Type::failed);
+    EXPECT_FALSE(client.ready());
+    server.restart();
+    ASSERT_TRUE(loop.run_until(client, [&] { return ready == 2; }));
+    EXPECT_EQ(call(loop, client, {"PING"}).text, "PONG");
+    EXPECT_EQ(client.attempts(), 0u);
+    client.stop();
+}
+
+TEST(RedisClientDriver, KeepsRetryingWhileRedisIsUnreachable) {
+    int port = 0;
+    {
+        test::RedisServer server;
+        port = server.port();
+    }
+    PollLoop loop;
+    RedisClient client(local(port), loop.context(), quick_reconnect());
+    std::vector<std::string> lost;
+    client.set_lost_handler([&](std::string_view why) { lost.emplace_back(why); });
+    client.start();
+    ASSERT_TRUE(loop.run_until(client, [&] { return lost.size() >= 3; }));
+    EXPECT_NE(lost[0].find("cannot connect"), std::string::npos) << lost[0];
+    client.stop();
+}
+
+}  // namespace
+}  // namespace c10k::push
