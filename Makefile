@@ -84,9 +84,10 @@ fuzz: fuzz-build
 # fuzzers and sanitizers run on every change within CI's time: each fuzz target for
 # SMOKE_FUZZ_SECONDS from the checked-in seeds (two at a time; new inputs go to a scratch folder,
 # not the seed corpus), then the unit and integration suites (the hostile-client tests among them)
-# and the epoll conformance suite (HTTP, and the WebSocket suite's epoll cases) under ASan+UBSan, and the integration suite (whose flood test
-# runs two loops on one shared connection budget) and the thread, epoll, fork and prefork
-# conformance suites under TSan (fork and prefork: no thread may exist when a process forks;
+# and the epoll conformance suites (HTTP, and the WebSocket suite's epoll cases) under ASan+UBSan,
+# and the integration suite (whose flood test runs two loops on one shared connection budget) and
+# the thread, epoll, fork and prefork conformance suites (and the WebSocket suite's thread cases)
+# under TSan (fork and prefork: no thread may exist when a process forks;
 # 'fork' also matches prefork). Those two added about 85% to the TSan conformance run (145
 # tests instead of 87; 152 s instead of 82 s of wall time at -j2 on a loaded machine). Cost
 # before them, measured on 2 cores (docs/HARDENING.md): the runs take about 2 minutes
