@@ -1,4 +1,5 @@
 #include "bench/stats.hpp"
+#include "bench/wire.hpp"
 
 #include <cerrno>
 #include <cstring>
@@ -8,73 +9,69 @@
 namespace c10k::bench {
 namespace {
 
-void put(std::vector<std::uint8_t>& out, std::uint64_t value) {
-    std::uint8_t bytes[8];
-    std::memcpy(bytes, &value, 8);
-    out.insert(out.end(), bytes, bytes + 8);
-}
-
-bool get(std::span<const std::uint8_t> in, std::size_t& offset, std::uint64_t& value) {
-    if (offset + 8 > in.size()) return false;
-    std::memcpy(&value, in.data() + offset, 8);
-    offset += 8;
-    return true;
-}
-
-void put_map(std::vector<std::uint8_t>& out, const std::map<int, std::uint64_t>& map) {
-    put(out, map.size());
-    for (auto [key, count] : map) {
-        put(out, static_cast<std::uint64_t>(key));
-        put(out, count);
-    }
-}
-
-bool get_map(std::span<const std::uint8_t> in, std::size_t& offset,
-             std::map<int, std::uint64_t>& map) {
-    std::uint64_t size = 0;
-    if (!get(in, offset, size) || size > 100000) return false;
-    for (std::uint64_t i = 0; i < size; ++i) {
-        std::uint64_t key = 0, count = 0;
-        if (!get(in, offset, key) || !get(in, offset, count)) return false;
-        map[static_cast<int>(key)] += count;
-    }
-    return true;
-}
+using wire::get;
+using wire::get_map;
+using wire::put;
+using wire::put_map;
 
 }  // namespace
 
 const char* error_kind_name(ErrorKind kind) {
     switch (kind) {
-        case ErrorKind::connect_refused: return "connect_refused";
-        case ErrorKind::connect_timeout: return "connect_timeout";
-        case ErrorKind::connect_other: return "connect_other";
-        case ErrorKind::reset: return "reset";
-        case ErrorKind::closed_early: return "closed_early";
-        case ErrorKind::read_timeout: return "read_timeout";
-        case ErrorKind::bad_status_line: return "bad_status_line";
-        case ErrorKind::parse_error: return "parse_error";
-        case ErrorKind::count_: break;
+        case ErrorKind::connect_refused:
+            return "connect_refused";
+        case ErrorKind::connect_timeout:
+            return "connect_timeout";
+        case ErrorKind::connect_other:
+            return "connect_other";
+        case ErrorKind::reset:
+            return "reset";
+        case ErrorKind::closed_early:
+            return "closed_early";
+        case ErrorKind::read_timeout:
+            return "read_timeout";
+        case ErrorKind::bad_status_line:
+            return "bad_status_line";
+        case ErrorKind::parse_error:
+            return "parse_error";
+        case ErrorKind::count_:
+            break;
     }
     return "unknown";
 }
 
 std::string errno_name(int code) {
     switch (code) {
-        case ECONNREFUSED: return "ECONNREFUSED";
-        case ETIMEDOUT: return "ETIMEDOUT";
-        case ECONNRESET: return "ECONNRESET";
-        case EADDRNOTAVAIL: return "EADDRNOTAVAIL";
-        case EADDRINUSE: return "EADDRINUSE";
-        case ENETUNREACH: return "ENETUNREACH";
-        case EHOSTUNREACH: return "EHOSTUNREACH";
-        case EMFILE: return "EMFILE";
-        case ENFILE: return "ENFILE";
-        case ENOBUFS: return "ENOBUFS";
-        case ENOMEM: return "ENOMEM";
-        case EACCES: return "EACCES";
-        case EPERM: return "EPERM";
-        case EPIPE: return "EPIPE";
-        default: return fmt::format("errno {}", code);
+        case ECONNREFUSED:
+            return "ECONNREFUSED";
+        case ETIMEDOUT:
+            return "ETIMEDOUT";
+        case ECONNRESET:
+            return "ECONNRESET";
+        case EADDRNOTAVAIL:
+            return "EADDRNOTAVAIL";
+        case EADDRINUSE:
+            return "EADDRINUSE";
+        case ENETUNREACH:
+            return "ENETUNREACH";
+        case EHOSTUNREACH:
+            return "EHOSTUNREACH";
+        case EMFILE:
+            return "EMFILE";
+        case ENFILE:
+            return "ENFILE";
+        case ENOBUFS:
+            return "ENOBUFS";
+        case ENOMEM:
+            return "ENOMEM";
+        case EACCES:
+            return "EACCES";
+        case EPERM:
+            return "EPERM";
+        case EPIPE:
+            return "EPIPE";
+        default:
+            return fmt::format("errno {}", code);
     }
 }
 
@@ -103,8 +100,8 @@ std::vector<std::uint8_t> RunStats::serialize() const {
     std::vector<std::uint8_t> out;
     corrected.serialize(out);
     uncorrected.serialize(out);
-    for (auto value : {requests, bytes_read, connections_target, connections_idle,
-                       connections_open, connections_failed, reconnects}) {
+    for (auto value : {requests, bytes_read, connections_target, connections_idle, connections_open,
+                       connections_failed, reconnects}) {
         put(out, value);
     }
     for (auto count : errors) put(out, count);

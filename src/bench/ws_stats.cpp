@@ -1,42 +1,15 @@
 #include "bench/ws_stats.hpp"
+#include "bench/wire.hpp"
 
 #include <cstring>
 
 namespace c10k::bench {
 namespace {
 
-void put(std::vector<std::uint8_t>& out, std::uint64_t value) {
-    std::uint8_t bytes[8];
-    std::memcpy(bytes, &value, 8);
-    out.insert(out.end(), bytes, bytes + 8);
-}
-
-bool get(std::span<const std::uint8_t> in, std::size_t& offset, std::uint64_t& value) {
-    if (offset + 8 > in.size()) return false;
-    std::memcpy(&value, in.data() + offset, 8);
-    offset += 8;
-    return true;
-}
-
-void put_map(std::vector<std::uint8_t>& out, const std::map<int, std::uint64_t>& map) {
-    put(out, map.size());
-    for (auto [key, count] : map) {
-        put(out, static_cast<std::uint64_t>(static_cast<std::int64_t>(key)));
-        put(out, count);
-    }
-}
-
-bool get_map(std::span<const std::uint8_t> in, std::size_t& offset,
-             std::map<int, std::uint64_t>& map) {
-    std::uint64_t size = 0;
-    if (!get(in, offset, size) || size > in.size() / 16) return false;
-    for (std::uint64_t i = 0; i < size; ++i) {
-        std::uint64_t key = 0, count = 0;
-        if (!get(in, offset, key) || !get(in, offset, count)) return false;
-        map[static_cast<int>(static_cast<std::int64_t>(key))] += count;
-    }
-    return true;
-}
+using wire::get;
+using wire::get_map;
+using wire::put;
+using wire::put_map;
 
 }  // namespace
 
