@@ -21,6 +21,7 @@
 #include "http/handler.hpp"
 #include "push/redis_client.hpp"
 #include "push/redis_connection.hpp"
+#include "support/poll_loop.hpp"
 #include "support/redis_server.hpp"
 
 namespace c10k::push {
@@ -215,59 +216,16 @@ TEST(RedisClient, EveryPendingCommandIsToldWhenTheServerIsKilled) {
     EXPECT_EQ(link.connection().pending(), 0u);
 }
 
-/// A loop for RedisClient: poll(2) over the watched descriptors, level-triggered like every
-/// engine's watcher, with the client's tick on every round.
-class PollLoop final : public http::DescriptorWatcher {
+/// The driver's loop: the test support's, with the client's tick each round.
+class PollLoop {
 public:
-    PollLoop() : context_(handler_, http::Limits{}, http::Timeouts{}) {
-        context_.set_descriptors(this);
-    }
-    http::LoopContext& context() { return context_; }
-
-    bool watch(int fd, std::uint32_t events, http::DescriptorTask& task) override {
-        watched_[fd] = {events, &task};
-        return true;
-    }
-    void unwatch(int fd) override { watched_.erase(fd); }
-
-    /// Runs rounds until `done()` holds; false when a bounded number of rounds passed first.
+    http::LoopContext& context() { return loop_.context(); }
     bool run_until(RedisClient& client, const std::function<bool()>& done) {
-        for (int round = 0; round < 3000 && !done(); ++round) {
-            context_.tick();
-            client.on_tick();
-            std::vector<pollfd> fds;
-            for (auto& [fd, watch] : watched_) {
-                short events = 0;
-                if ((watch.events & http::DescriptorTask::readable) != 0) events |= POLLIN;
-                if ((watch.events & http::DescriptorTask::writable) != 0) events |= POLLOUT;
-                fds.push_back({fd, events, 0});
-            }
-            if (::poll(fds.data(), fds.size(), 10) <= 0) continue;
-            for (const pollfd& each : fds) {
-                auto found = watched_.find(each.fd);
-                if (each.revents == 0 || found == watched_.end()) continue;
-                std::uint32_t events = 0;
-                if ((each.revents & (POLLIN | POLLHUP | POLLERR)) != 0)
-                    events |= http::DescriptorTask::readable;
-                if ((each.revents & (POLLOUT | POLLHUP | POLLERR)) != 0)
-                    events |= http::DescriptorTask::writable;
-                found->second.task->on_ready(events & found->second.events);
-            }
-        }
-        return done();
+        return loop_.run_until([&] { client.on_tick(); }, done);
     }
 
 private:
-    struct NoHandler final : http::Handler {
-        void handle(const http::Request&, http::Response&) override {}
-    };
-    struct Watch {
-        std::uint32_t events;
-        http::DescriptorTask* task;
-    };
-    NoHandler handler_;
-    http::LoopContext context_;
-    std::map<int, Watch> watched_;
+    test::PollLoop loop_;
 };
 
 RedisAddress local(int port) {
