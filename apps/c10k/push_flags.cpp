@@ -2,6 +2,7 @@
 
 #include <charconv>
 #include <chrono>
+#include <fstream>
 #include <stdexcept>
 
 #include <unistd.h>
@@ -10,6 +11,7 @@
 
 #include "core/duration.hpp"
 #include "push/handler.hpp"
+#include "push/redis_probe.hpp"
 #include "serve/demo_game.hpp"
 
 namespace c10k::app {
@@ -33,6 +35,19 @@ std::size_t parse_first(const std::string& text) {
             fmt::format("--push-first: '{}' is not newest, none or a number of messages", text));
     }
     return count;
+}
+
+std::string read_password(const std::string& path) {
+    std::ifstream file(path);
+    std::string password;
+    if (!file || !std::getline(file, password)) {
+        throw std::runtime_error(fmt::format(
+            "--redis-password-file: cannot read '{}' (it must hold the password on its first "
+            "line)",
+            path));
+    }
+    if (!password.empty() && password.back() == '\r') password.pop_back();
+    return password;
 }
 
 }  // namespace
@@ -82,6 +97,22 @@ void add_push_flags(CLI::App& cmd, PushFlags& flags) {
     cmd.add_option("--push-retry", flags.retry,
                    "The SSE retry field: how long browsers wait before reconnecting")
         ->capture_default_str();
+    cmd.add_option("--redis", flags.redis,
+                   "Share channels across servers through Redis: redis://[:PASSWORD@]HOST[:PORT]"
+                   "[/DB]. Publishes go to a Redis Stream per channel (ids are the stream's ids, "
+                   "so a client resumes on any server) and reach every server through Pub/Sub");
+    cmd.add_option("--redis-prefix", flags.redis_prefix,
+                   "Prefix of the stream keys and Pub/Sub channels in Redis")
+        ->capture_default_str();
+    cmd.add_option("--redis-password-file", flags.redis_password_file,
+                   "Read the Redis password from this file (kept out of the process list)");
+    cmd.add_option("--redis-timeout", flags.redis_timeout,
+                   "Redis must connect, and answer pending commands, within this; otherwise the "
+                   "connection is dropped and made again (publishes meanwhile get 503)")
+        ->capture_default_str();
+    cmd.add_flag("--redis-require", flags.redis_require,
+                 "Refuse to start unless Redis answers at start (default: start, retry in the "
+                 "background, and answer publishes 503 until it is reached)");
     cmd.add_flag("--demo", flags.demo,
                  "The live scoreboard demo: --push /live/ with a game simulator publishing to "
                  "channel 'score'");
@@ -154,8 +185,30 @@ std::shared_ptr<push::Hub> make_push_hub(PushFlags& flags, const std::string& en
         throw std::runtime_error("--push-max-message must be at least 1 byte");
     }
 
-    core::Endpoint publish;
     std::string error;
+    if (!flags.redis.empty()) {
+        auto address = push::parse_redis_url(flags.redis, error);
+        if (!address) throw std::runtime_error("--redis: " + error);
+        if (!flags.redis_password_file.empty()) {
+            address->password = read_password(flags.redis_password_file);
+        }
+        if (flags.redis_prefix.empty() || flags.redis_prefix.size() > 64) {
+            throw std::runtime_error("--redis-prefix must be 1 to 64 bytes, e.g. c10k:");
+        }
+        push::RedisBackplaneOptions redis;
+        redis.address = std::move(*address);
+        redis.prefix = flags.redis_prefix;
+        std::int64_t timeout = push_duration_ms("--redis-timeout", flags.redis_timeout);
+        if (timeout <= 0) throw std::runtime_error("--redis-timeout must be positive");
+        redis.client.connect_timeout_ms = static_cast<std::uint64_t>(timeout);
+        redis.client.reply_timeout_ms = static_cast<std::uint64_t>(timeout);
+        options.redis = std::move(redis);
+    } else if (flags.redis_require || !flags.redis_password_file.empty()) {
+        throw std::runtime_error(
+            "--redis-require and --redis-password-file need --redis redis://HOST:PORT");
+    }
+
+    core::Endpoint publish;
     if (!core::parse_endpoint(flags.publish_listen, publish, error)) {
         throw std::runtime_error("--publish-listen: " + error);
     }
@@ -169,7 +222,22 @@ std::shared_ptr<push::Hub> make_push_hub(PushFlags& flags, const std::string& en
     return std::make_shared<push::Hub>(std::move(options), registry);
 }
 
+void require_redis(const push::Hub& hub) {
+    const push::RedisBackplaneOptions& redis = *hub.options().redis;
+    std::string error = push::probe_redis(redis.address, redis.client.connect_timeout_ms);
+    if (!error.empty()) {
+        throw std::runtime_error(fmt::format(
+            "--redis-require: {}; start Redis (or fix --redis), or leave out --redis-require to "
+            "start anyway and connect when it is back",
+            error));
+    }
+}
+
 void join_push_group(push::Hub& hub, int slot) {
+    if (hub.external()) {
+        hub.set_process_index(static_cast<std::size_t>(slot));
+        return;
+    }
     // The supervisor's pid names the group: unique on the machine while it runs.
     hub.join_group(static_cast<std::size_t>(slot), fmt::format("c10k-push-{}", ::getppid()));
 }

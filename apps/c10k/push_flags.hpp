@@ -28,6 +28,11 @@ struct PushFlags {
     std::uint64_t max_queue = 256 * 1024;
     std::uint64_t max_message = 64 * 1024;
     std::string retry = "2s";
+    std::string redis;
+    std::string redis_prefix = "c10k:";
+    std::string redis_password_file;
+    std::string redis_timeout = "5s";
+    bool redis_require = false;
     bool demo = false;
     std::string demo_interval = "3s";
 
@@ -43,13 +48,18 @@ std::shared_ptr<push::Hub> make_push_hub(PushFlags& flags, const std::string& en
                                          std::vector<core::Endpoint>& endpoints);
 
 /// In each process of a --processes group, before its engine runs: process `slot` 0 becomes
-/// the sequencer that publishes; the others receive from it (push/group_link.hpp).
+/// the sequencer that publishes; the others receive from it (push/group_link.hpp). With
+/// --redis every process publishes and follows Redis on its own, and only slot 0 runs the demo.
 void join_push_group(push::Hub& hub, int slot);
 
 /// Handlers that serve push locations and the publish API (SSE, long-poll, and WebSocket with
 /// `websocket`'s policy), and `inner` for everything else.
 engine::HandlerFactory with_push(std::shared_ptr<push::Hub> hub, engine::HandlerFactory inner,
                                  std::shared_ptr<const websocket::ServerConfig> websocket);
+
+/// --redis-require: connects to Redis once, blocking, before serving; throws with what is wrong
+/// when it does not answer PING (or AUTH/SELECT fail) within the --redis-timeout.
+void require_redis(const push::Hub& hub);
 
 /// Parses a --demo-interval style duration into milliseconds (throws with the flag's name).
 std::int64_t push_duration_ms(const std::string& flag, const std::string& text);

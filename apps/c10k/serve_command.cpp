@@ -23,8 +23,8 @@
 #include "engine/loop_runner.hpp"
 #include "engine/process_group.hpp"
 #include "push_flags.hpp"
-#include "ws_flags.hpp"
 #include "serve/static_files.hpp"
+#include "ws_flags.hpp"
 
 namespace c10k::app {
 
@@ -155,6 +155,7 @@ int run_serve(const ServeFlags& flags) {
                                 ? static_cast<int>(engine::thread_engine_loops(config))
                                 : config.threads,
                             endpoints);
+        if (push_flags.redis_require) require_redis(*hub);
         handlers = with_push(hub, handlers, ws_config);
     }
     // WebSocket locations come first: an echo path is never a push channel or a file.
@@ -185,7 +186,8 @@ int run_serve(const ServeFlags& flags) {
     if (hub && processes > 1) {
         // One process assigns ids: only the first serves the publish listener, and the others
         // receive its publishes (push/group_link.hpp).
-        listeners.last_in_first_process_only();
+        // With --redis, Redis assigns ids: every process serves the publish listener.
+        if (!hub->external()) listeners.last_in_first_process_only();
         in_child = [hub](int process) { join_push_group(*hub, process); };
     }
     int status = processes > 1 ? engine::run_process_group(processes, flags.engine, config,

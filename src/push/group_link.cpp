@@ -125,6 +125,7 @@ bool decode_frames(std::string& buffer, std::vector<GroupFrame>& out) {
         if (kind == static_cast<std::uint8_t>(GroupFrame::Kind::publish)) {
             auto message = std::make_shared<Message>();
             message->id = id;
+            message->prev_id = id - 1;  // the sequencer's ids are consecutive
             message->published_ms = published;
             const char* s = strings + sizes[0];
             message->event.assign(s, sizes[1]);

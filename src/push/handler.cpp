@@ -10,6 +10,7 @@
 #include "core/clock.hpp"
 #include "core/json.hpp"
 #include "http/session.hpp"
+#include "push/backplane.hpp"
 #include "push/group_member.hpp"
 #include "push/handler_parts.hpp"
 #include "push/info_json.hpp"
@@ -60,6 +61,44 @@ std::optional<std::uint64_t> last_seen_id(const http::Request& request) {
     if (text.empty()) text = request.header("if-none-match");
     if (text.empty()) return std::nullopt;
     return parse_event_id(text);
+}
+
+/// A long-poll that has something to take now (what it missed, or that it cannot have it):
+/// one message per poll, or the history-lost notice.
+void answer_poll_now(http::Response& response, const Registry::Subscribed& subscribed,
+                     std::optional<std::uint64_t> after) {
+    response.add_header("Cache-Control", "no-cache");
+    if (subscribed.lost) {
+        const MessagePtr first = subscribed.backlog.empty() ? nullptr : subscribed.backlog.front();
+        // The next poll asks for what follows the one before the oldest held: it gets that.
+        std::uint64_t resume = first ? first->prev_id : subscribed.last_id;
+        response.add_header("ETag", quoted_id(resume));
+        response.add_header("X-Event", "history-lost");
+        std::string body;
+        append_sse_history_lost(body, after.value_or(0), first ? first->id : 0);
+        // The SSE framing carries the JSON in its data line: hand the JSON alone.
+        auto start = body.find("data: ");
+        auto stop = body.find('\n', start);
+        json(response, 200, body.substr(start + 6, stop - start - 6));
+        return;
+    }
+    const Message& message = *subscribed.backlog.front();
+    response.add_header("ETag", quoted_id(message.id));
+    if (!message.event.empty()) response.add_header("X-Event", message.event);
+    response.add_header("Content-Type", message.content_type.empty()
+                                            ? std::string_view("text/plain; charset=utf-8")
+                                            : std::string_view(message.content_type));
+    response.set_body(message.data);
+}
+
+/// What an SSE subscriber is sent before live messages: the history-lost notice, the backlog.
+void append_sse_backlog(std::string& out, const Registry::Subscribed& subscribed,
+                        std::optional<std::uint64_t> after) {
+    if (subscribed.lost) {
+        append_sse_history_lost(out, after.value_or(0),
+                                subscribed.backlog.empty() ? 0 : subscribed.backlog.front()->id);
+    }
+    for (const auto& message : subscribed.backlog) append_sse_event(out, *message);
 }
 
 }  // namespace
@@ -132,7 +171,12 @@ void PushHandler::on_loop_start(http::LoopContext& context) {
         group_ = std::make_unique<GroupMember>(*hub_, context);
         group_->start();
     }
-    if (loop_ == 0 && options_.periodic && (!hub_->in_group() || hub_->sequencer())) {
+    if (loop_ == 0 && options_.redis) {
+        backplane_ =
+            std::make_unique<Backplane>(*hub_, context, *options_.redis, hub_->registry().limits());
+        backplane_->start();
+    }
+    if (loop_ == 0 && options_.periodic && hub_->process_index() == 0) {
         periodic_ = std::make_unique<PeriodicTick>(*this);
         publish_periodic();
     }
@@ -142,6 +186,7 @@ void PushHandler::on_loop_start(http::LoopContext& context) {
 void PushHandler::on_loop_stop(http::LoopContext& context) {
     hub_->detach(loop_);
     if (group_) group_->stop();
+    if (backplane_) backplane_->stop();
     if (tick_) context.timers().cancel(*tick_);
     if (periodic_) context.timers().cancel(*periodic_);
     free_subscribers();  // none, unless the loop stopped with connections open
@@ -244,32 +289,12 @@ void PushHandler::subscribe(const http::Request& request, http::Response& respon
     std::optional<std::uint64_t> after = last_seen_id(request);
     Registry::Subscribed subscribed =
         hub_->registry().subscribe(name, loop_, after, options_.first_count, core::wall_ms());
+    ask_backplane(name, subscribed);
 
-    if (!sse && (subscribed.lost || !subscribed.backlog.empty())) {
+    if (!sse && !subscribed.wait && (subscribed.lost || !subscribed.backlog.empty())) {
         // A long-poll that has something to take now answers at once, one message per poll.
         hub_->registry().unsubscribe(name, loop_, subscribed.incarnation);
-        response.add_header("Cache-Control", "no-cache");
-        if (subscribed.lost) {
-            std::uint64_t first = subscribed.backlog.empty() ? 0 : subscribed.backlog.front()->id;
-            // The next poll asks for what follows the one before the oldest held: it gets that.
-            std::uint64_t resume = first != 0 ? first - 1 : subscribed.last_id;
-            response.add_header("ETag", quoted_id(resume));
-            response.add_header("X-Event", "history-lost");
-            std::string body;
-            append_sse_history_lost(body, after.value_or(0), first);
-            // The SSE framing carries the JSON in its data line: hand the JSON alone.
-            auto start = body.find("data: ");
-            auto stop = body.find('\n', start);
-            json(response, 200, body.substr(start + 6, stop - start - 6));
-            return;
-        }
-        const Message& message = *subscribed.backlog.front();
-        response.add_header("ETag", quoted_id(message.id));
-        if (!message.event.empty()) response.add_header("X-Event", message.event);
-        response.add_header("Content-Type", message.content_type.empty()
-                                                ? std::string_view("text/plain; charset=utf-8")
-                                                : std::string_view(message.content_type));
-        response.set_body(message.data);
+        answer_poll_now(response, subscribed, after);
         return;
     }
 
@@ -277,7 +302,10 @@ void PushHandler::subscribe(const http::Request& request, http::Response& respon
     auto* subscriber = new Subscriber(*this, channel);
     subscriber->sse = sse;
     subscriber->incarnation = subscribed.incarnation;
-    subscriber->last_id = subscribed.last_id;
+    subscriber->waiting = subscribed.wait;
+    subscriber->resume = after.has_value();
+    subscriber->waited = subscribed.need_catch_up;
+    subscriber->last_id = subscribed.wait ? after.value_or(0) : subscribed.last_id;
     subscriber->last_write_ms = context_->now_ms();
     link(channel, *subscriber);
     ++stats_.subscribed;
@@ -296,12 +324,96 @@ void PushHandler::subscribe(const http::Request& request, http::Response& respon
     subscriber->pending.start_stream(head);
     std::string opening;
     append_sse_retry(opening, options_.retry_ms);
-    if (subscribed.lost) {
-        append_sse_history_lost(opening, after.value_or(0),
-                                subscribed.backlog.empty() ? 0 : subscribed.backlog.front()->id);
-    }
-    for (const auto& message : subscribed.backlog) append_sse_event(opening, *message);
+    // A waiting subscriber gets its stream's head and retry now, the rest when it is ready.
+    if (!subscribed.wait) append_sse_backlog(opening, subscribed, after);
     subscriber->pending.write(opening);
+}
+
+void PushHandler::ask_backplane(std::string_view channel, const Registry::Subscribed& subscribed) {
+    if (subscribed.need_sync) hub_->request_sync(channel);
+    if (subscribed.need_catch_up) hub_->request_catch_up(channel);
+}
+
+void PushHandler::channel_ready(const std::string& name) {
+    auto found = channels_.find(name);
+    if (found == channels_.end()) return;
+    for (Subscriber* s = found->second->head; s != nullptr;) {
+        Subscriber* next = s->next;  // a long-poll answered now is dropped
+        if (s->waiting) resume_waiting(*s);
+        s = next;
+    }
+}
+
+void PushHandler::resume_waiting(Subscriber& subscriber) {
+    const std::string& name = subscriber.channel->name;
+    std::optional<std::uint64_t> after;
+    if (subscriber.resume) after = subscriber.last_id;
+    auto subscribed = hub_->registry().backlog(name, after, options_.first_count,
+                                               !subscriber.waited, core::wall_ms());
+    if (!subscribed) return;  // the channel is gone: its close follows
+    if (subscribed->wait) {
+        if (subscribed->need_catch_up) {
+            subscriber.waited = true;
+            hub_->request_catch_up(name);
+        }
+        return;
+    }
+    subscriber.waiting = false;
+    subscriber.last_id = subscribed->last_id;
+    if (subscriber.ws != nullptr) {
+        ws_send_backlog(*subscriber.ws, name, *subscribed, after);
+    } else if (subscriber.sse) {
+        std::string out;
+        append_sse_backlog(out, *subscribed, after);
+        if (!out.empty()) {
+            subscriber.pending.write(out);
+            subscriber.last_write_ms = context_->now_ms();
+        }
+    } else if (subscribed->lost || !subscribed->backlog.empty()) {
+        http::Response& response = later_;
+        response.clear();
+        answer_poll_now(response, *subscribed, after);
+        http::Pending pending = subscriber.pending;
+        drop(subscriber);
+        pending.respond(response);
+        ++stats_.delivered;
+    }
+}
+
+void PushHandler::history_lost(const std::string& name, std::uint64_t first_id,
+                               std::uint64_t last_id) {
+    auto found = channels_.find(name);
+    if (found == channels_.end()) return;
+    for (Subscriber* s = found->second->head; s != nullptr;) {
+        Subscriber* next = s->next;
+        if (s->waiting) {  // it takes its backlog from the channel as it is now
+            s = next;
+            continue;
+        }
+        std::uint64_t had = s->last_id;
+        s->last_id = last_id;
+        if (s->ws != nullptr) {
+            std::string out;
+            append_ws_history_lost(out, name, had, first_id);
+            s->ws->session->send_text(out);
+        } else if (s->sse) {
+            std::string out;
+            append_sse_history_lost(out, had, first_id);
+            s->pending.write(out);
+            s->last_write_ms = context_->now_ms();
+        } else {
+            Registry::Subscribed lost;
+            lost.lost = true;
+            lost.last_id = last_id;
+            http::Response& response = later_;
+            response.clear();
+            answer_poll_now(response, lost, had);
+            http::Pending pending = s->pending;
+            drop(*s);
+            pending.respond(response);
+        }
+        s = next;
+    }
 }
 
 void PushHandler::deliver(const std::string& name, const MessagePtr& message) {
@@ -310,7 +422,7 @@ void PushHandler::deliver(const std::string& name, const MessagePtr& message) {
     LocalChannel& channel = *found->second;
     for (Subscriber* s = channel.head; s != nullptr;) {
         Subscriber* next = s->next;  // s may be dropped below
-        if (message->id > s->last_id) {
+        if (message->id > s->last_id && !s->waiting) {
             if (s->ws != nullptr) {
                 send_to_ws(*s, channel, *message);
             } else if (s->sse) {
@@ -421,7 +533,12 @@ void PushHandler::close_channel(const std::string& name) {
 
 void PushHandler::publish_periodic() {
     const PushOptions::Periodic& periodic = *options_.periodic;
-    hub_->publish(periodic.channel, "", periodic.next(), periodic.content_type);
+    if (hub_->external()) {
+        publish_external(periodic.channel, "", periodic.next(), periodic.content_type,
+                         [](const PublishOutcome&) {});  // a failure is logged by the backplane
+    } else {
+        hub_->publish(periodic.channel, "", periodic.next(), periodic.content_type);
+    }
     context_->timers().schedule(*periodic_, context_->now_ms() + periodic.interval_ms);
 }
 
@@ -527,6 +644,10 @@ void PushHandler::serve_publish_api(const http::Request& request, http::Response
             return;
         }
         case http::Method::delete_:
+            if (hub_->external()) {
+                remove_external(response, name);
+                return;
+            }
             if (!hub_->remove(name)) {
                 json(response, 404,
                      fmt::format("{{\"channel\":{},\"error\":\"no such channel\"}}",
@@ -551,11 +672,89 @@ void PushHandler::publish(const http::Request& request, http::Response& response
         plain(response, 400, "bad event name: use 1-64 of A-Z a-z 0-9 . _ : -");
         return;
     }
+    if (hub_->external()) {
+        auto wait = std::make_shared<PublishWait>();
+        wait->pending = response.defer(*wait);
+        std::string channel(name);
+        publish_external(
+            channel, std::string(event), std::string(request.body),
+            std::string(request.header("content-type")),
+            [this, wait, channel](const PublishOutcome& outcome) {
+                if (!wait->pending) return;  // the client left
+                http::Response& answer = later_;
+                answer.clear();
+                if (outcome.ok) {
+                    json(answer, 200,
+                         fmt::format("{{\"channel\":{},\"id\":\"{}\",\"receivers\":{}}}",
+                                     core::json_quote(channel), outcome.message->id,
+                                     outcome.receivers));
+                } else {
+                    json(answer, 503,
+                         fmt::format("{{\"channel\":{},\"error\":{}}}", core::json_quote(channel),
+                                     core::json_quote(outcome.error)));
+                    answer.add_header("Retry-After", "1");
+                }
+                http::Pending pending = wait->pending;
+                wait->pending = http::Pending();
+                pending.respond(answer);
+            });
+        return;
+    }
     auto published = hub_->publish(name, std::string(event), std::string(request.body),
                                    std::string(request.header("content-type")));
     json(response, 200,
          fmt::format("{{\"channel\":{},\"id\":\"{}\",\"subscribers\":{}}}", core::json_quote(name),
                      published.message->id, published.subscribers));
+}
+
+void PushHandler::publish_external(std::string channel, std::string event, std::string data,
+                                   std::string content_type, PublishDone done) {
+    std::shared_ptr<Hub> hub = hub_;
+    std::size_t loop = loop_;
+    hub_->to_backplane([hub, loop, channel = std::move(channel), event = std::move(event),
+                        data = std::move(data), content_type = std::move(content_type),
+                        done = std::move(done)](Backplane& backplane) mutable {
+        backplane.publish(channel, event, data, content_type,
+                          [hub, loop, done = std::move(done)](const PublishOutcome& outcome) {
+                              hub->post_to_loop(loop, [done, outcome] { done(outcome); });
+                          });
+    });
+}
+
+void PushHandler::remove_external(http::Response& response, std::string_view name) {
+    auto wait = std::make_shared<PublishWait>();
+    wait->pending = response.defer(*wait);
+    std::shared_ptr<Hub> hub = hub_;
+    std::size_t loop = loop_;
+    auto answer = [this, wait, channel = std::string(name)](bool ok, bool existed,
+                                                            const std::string& error) {
+        if (!wait->pending) return;
+        http::Response& response = later_;
+        response.clear();
+        if (!ok) {
+            json(response, 503,
+                 fmt::format("{{\"channel\":{},\"error\":{}}}", core::json_quote(channel),
+                             core::json_quote(error)));
+            response.add_header("Retry-After", "1");
+        } else if (!existed) {
+            json(response, 404,
+                 fmt::format("{{\"channel\":{},\"error\":\"no such channel\"}}",
+                             core::json_quote(channel)));
+        } else {
+            json(response, 200,
+                 fmt::format("{{\"channel\":{},\"deleted\":true}}", core::json_quote(channel)));
+        }
+        http::Pending pending = wait->pending;
+        wait->pending = http::Pending();
+        pending.respond(response);
+    };
+    hub_->to_backplane([hub, loop, channel = std::string(name),
+                        answer = std::move(answer)](Backplane& backplane) mutable {
+        backplane.remove(channel, [hub, loop, answer = std::move(answer)](
+                                      bool ok, bool existed, const std::string& error) {
+            hub->post_to_loop(loop, [answer, ok, existed, error] { answer(ok, existed, error); });
+        });
+    });
 }
 
 }  // namespace c10k::push

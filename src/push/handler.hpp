@@ -26,8 +26,9 @@
 #include "websocket/server_session.hpp"
 
 namespace c10k::push {
+class Backplane;
 class GroupMember;
-}
+}  // namespace c10k::push
 
 namespace c10k::push {
 
@@ -63,6 +64,15 @@ public:
     void close_channel(const std::string& channel);
     /// On this loop's thread: ends every subscriber's response (the sequencer process is gone).
     void close_all();
+    /// On this loop's thread (Redis backplane): the channel was loaded or caught up, so
+    /// subscribers that waited for it take their backlog now.
+    void channel_ready(const std::string& channel);
+    /// On this loop's thread (Redis backplane): the channel's stream does not continue from
+    /// what its subscribers have; they are told history-lost and go on from `last_id`. `first_id`
+    /// is the first message after the gap (0: none yet).
+    void history_lost(const std::string& channel, std::uint64_t first_id, std::uint64_t last_id);
+    /// Loop 0 with --redis: the backplane (null elsewhere).
+    Backplane* backplane() { return backplane_.get(); }
 
     const PushStats& stats() const { return stats_; }
 
@@ -72,6 +82,7 @@ private:
     struct Tick;
     struct PeriodicTick;
     struct WsClient;
+    struct PublishWait;
 
     struct NameHash {
         using is_transparent = void;
@@ -84,6 +95,15 @@ private:
                    std::string_view channel);
     void serve_publish_api(const http::Request& request, http::Response& response);
     void publish(const http::Request& request, http::Response& response, std::string_view channel);
+    /// With the backplane: publishes through loop 0's Backplane; `done` runs on this loop.
+    void publish_external(std::string channel, std::string event, std::string data,
+                          std::string content_type, PublishDone done);
+    /// With the backplane: DELETE answered when Redis has.
+    void remove_external(http::Response& response, std::string_view channel);
+    /// What registry().subscribe() asked of the backplane (load, catch-up), passed on.
+    void ask_backplane(std::string_view channel, const Registry::Subscribed& subscribed);
+    /// A subscriber that waited (Subscribed::wait) looks again; takes its backlog if it can.
+    void resume_waiting(Subscriber& subscriber);
     bool authorized(const http::Request& request, http::Response& response) const;
     LocalChannel& local_channel(std::string_view name);
     void link(LocalChannel& channel, Subscriber& subscriber);
@@ -106,6 +126,10 @@ private:
     void ws_subscribe(WsClient& client, std::string_view channel,
                       std::optional<std::uint64_t> after);
     void ws_unsubscribe(WsClient& client, std::string_view channel);
+    /// Sends "subscribed", then history-lost if so, then the backlog.
+    void ws_send_backlog(WsClient& client, std::string_view channel,
+                         const Registry::Subscribed& subscribed,
+                         std::optional<std::uint64_t> after);
     void send_to_ws(Subscriber& subscriber, LocalChannel& channel, const Message& message);
     void on_message(websocket::ServerSession& session, websocket::MessageType type,
                     std::string_view payload) override;
@@ -130,6 +154,7 @@ private:
         channels_;
     std::unique_ptr<Tick> tick_;
     std::unique_ptr<GroupMember> group_;      ///< loop 0 of a --processes group
+    std::unique_ptr<Backplane> backplane_;    ///< loop 0 with --redis
     std::unique_ptr<PeriodicTick> periodic_;  ///< loop 0 of the publishing process
     http::Response later_;  ///< for answers given outside handle(): the loop's own is busy then
     core::RefPtr<http::Blob> heartbeat_chunked_;

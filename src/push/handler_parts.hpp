@@ -3,6 +3,7 @@
 // handler_ws.cpp (WebSocket).
 
 #include <array>
+#include <memory>
 #include <string>
 
 #include "http/pending.hpp"
@@ -26,6 +27,11 @@ struct PushHandler::Subscriber final : http::PendingOwner, http::TimerTask {
     std::uint64_t incarnation = 0;
     std::int64_t last_write_ms = 0;
     bool sse = false;
+    /// Redis backplane: the channel cannot say yet what this subscriber must be sent (not
+    /// loaded, or the resume id is ahead); last_id holds the resume id meanwhile.
+    bool waiting = false;
+    bool resume = false;     ///< it came with a resume id (last_id while waiting)
+    bool waited = false;     ///< a catch-up was asked for it: an id still ahead is lost
     WsClient* ws = nullptr;  ///< a WebSocket subscription: delivered through ws->session
     Subscriber* prev = nullptr;
     Subscriber* next = nullptr;
@@ -60,6 +66,12 @@ struct PushHandler::LocalChannel {
     }
 };
 
+/// A publish or delete waiting for Redis's answer.
+struct PushHandler::PublishWait final : http::PendingOwner {
+    void on_pending_closed() override { pending = http::Pending(); }
+    http::Pending pending;
+};
+
 /// One WebSocket connection of the push locations (a subscriber of any number of channels) or
 /// of the publish listener (a publisher to one channel).
 struct PushHandler::WsClient {
@@ -68,6 +80,9 @@ struct PushHandler::WsClient {
     Subscriber* subscriptions = nullptr;  ///< singly linked through ws_next
     std::size_t count = 0;
     std::string publish_channel;  ///< set on the publish listener
+    /// A publisher with the backplane: answers come later, and find it through this (null once
+    /// the connection is gone).
+    std::shared_ptr<WsClient*> self;
     WsClient* prev = nullptr;
     WsClient* next = nullptr;
 };

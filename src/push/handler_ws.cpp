@@ -93,18 +93,29 @@ void PushHandler::ws_subscribe(WsClient& client, std::string_view name,
     }
     Registry::Subscribed subscribed =
         hub_->registry().subscribe(name, loop_, after, options_.first_count, core::wall_ms());
+    ask_backplane(name, subscribed);
     LocalChannel& channel = local_channel(name);
     auto* subscriber = new Subscriber(*this, channel);
     subscriber->ws = &client;
     subscriber->incarnation = subscribed.incarnation;
-    subscriber->last_id = subscribed.last_id;
+    subscriber->waiting = subscribed.wait;
+    subscriber->resume = after.has_value();
+    subscriber->waited = subscribed.need_catch_up;
+    subscriber->last_id = subscribed.wait ? after.value_or(0) : subscribed.last_id;
     subscriber->last_write_ms = context_->now_ms();
     link(channel, *subscriber);
     subscriber->ws_next = client.subscriptions;
     client.subscriptions = subscriber;
     ++client.count;
     ++stats_.subscribed;
+    // A waiting subscriber is told "subscribed" when the channel is ready (channel_ready).
+    if (!subscribed.wait) ws_send_backlog(client, name, subscribed, after);
+}
 
+void PushHandler::ws_send_backlog(WsClient& client, std::string_view name,
+                                  const Registry::Subscribed& subscribed,
+                                  std::optional<std::uint64_t> after) {
+    std::string out;
     append_ws_subscribed(out, name, subscribed.last_id);
     client.session->send_text(out);
     if (subscribed.lost) {
@@ -207,10 +218,30 @@ void PushHandler::on_message(websocket::ServerSession& session, websocket::Messa
             session.close(websocket::close_code::message_too_big, "over --push-max-message");
             return;
         }
-        auto published =
-            hub_->publish(client.publish_channel, "", std::string(payload),
-                          type == websocket::MessageType::text ? "text/plain; charset=utf-8"
-                                                               : "application/octet-stream");
+        std::string content_type = type == websocket::MessageType::text
+                                       ? "text/plain; charset=utf-8"
+                                       : "application/octet-stream";
+        if (hub_->external()) {
+            // Acknowledged in order when Redis answers: one connection carries the publishes
+            // of this loop, and Redis answers them in the order they were sent.
+            if (!client.self) client.self = std::make_shared<WsClient*>(&client);
+            publish_external(
+                client.publish_channel, "", std::string(payload), std::move(content_type),
+                [self = client.self](const PublishOutcome& outcome) {
+                    WsClient* publisher = *self;
+                    if (publisher == nullptr || !publisher->session->open()) return;
+                    std::string channel = core::json_quote(publisher->publish_channel);
+                    publisher->session->send_text(
+                        outcome.ok
+                            ? fmt::format("{{\"channel\":{},\"id\":\"{}\",\"receivers\":{}}}",
+                                          channel, outcome.message->id, outcome.receivers)
+                            : fmt::format("{{\"channel\":{},\"error\":{}}}", channel,
+                                          core::json_quote(outcome.error)));
+                });
+            return;
+        }
+        auto published = hub_->publish(client.publish_channel, "", std::string(payload),
+                                       std::move(content_type));
         session.send_text(fmt::format("{{\"channel\":{},\"id\":\"{}\",\"subscribers\":{}}}",
                                       core::json_quote(client.publish_channel),
                                       published.message->id, published.subscribers));
@@ -234,6 +265,7 @@ void PushHandler::on_message(websocket::ServerSession& session, websocket::Messa
 
 void PushHandler::on_session_closed(websocket::ServerSession& session, std::uint16_t code) {
     auto* client = static_cast<WsClient*>(session.user);
+    if (client->self) *client->self = nullptr;
     while (client->subscriptions != nullptr) drop(*client->subscriptions);
     if (client->prev != nullptr) client->prev->next = client->next;
     if (client->next != nullptr) client->next->prev = client->prev;

@@ -19,23 +19,19 @@ void History::prune(std::int64_t now_ms) {
 
 History::Since History::since(std::uint64_t after_id, std::uint64_t last_assigned) const {
     Since result;
-    if (after_id > last_assigned) {
-        result.lost = true;
-        result.messages.assign(messages_.begin(), messages_.end());
-        return result;
-    }
     if (after_id == last_assigned) return result;  // up to date: nothing missed, nothing to send
-    // From here after_id < last_assigned, so after_id + 1 cannot overflow, and the client missed
-    // the ids after_id + 1 .. last_assigned.
-    if (messages_.empty() || messages_.front()->id > after_id + 1) {
-        result.lost = true;
-        result.messages.assign(messages_.begin(), messages_.end());
-        return result;
-    }
-    // A binary search rather than an offset from the front: it stays right even for a caller
-    // whose ids are increasing but not consecutive.
+    // The first held message the client has not seen. It continues from what the client saw
+    // only when its prev_id is after_id: any other value means something between them is not
+    // held (trimmed, aged out, or a stream that was lost), or after_id never was an id of this
+    // channel. With nothing held after after_id, the client either missed messages no longer
+    // held (after_id < last_assigned) or has one from another incarnation (after_id greater).
     auto first = std::partition_point(messages_.begin(), messages_.end(),
                                       [&](const MessagePtr& m) { return m->id <= after_id; });
+    if (first == messages_.end() || (*first)->prev_id != after_id) {
+        result.lost = true;
+        result.messages.assign(messages_.begin(), messages_.end());
+        return result;
+    }
     result.messages.assign(first, messages_.end());
     return result;
 }

@@ -19,15 +19,17 @@ struct HistoryLimits {
     std::int64_t max_age_ms = 600'000;
 };
 
-/// The newest messages of one channel, oldest first. The held ids always form a consecutive run
-/// ending at the newest appended message (pruning only ever drops the oldest), which is what lets
-/// since() tell a gap from ids alone.
+/// The newest messages of one channel, oldest first. The held messages always form an unbroken
+/// chain (each one's prev_id is the id before it) ending at the newest appended message: pruning
+/// only ever drops the oldest, and the caller appends in chain order. That is what lets since()
+/// tell a gap from ids alone, whether ids are consecutive (a local channel) or Redis stream ids.
 class History {
 public:
     explicit History(HistoryLimits limits = {}) : limits_(limits) {}
 
-    /// Stores `message`, whose id must be greater than every id appended before, and drops the
-    /// oldest messages beyond max_messages.
+    /// Stores `message`, whose id must be greater than every id appended before and whose
+    /// prev_id is the last appended (the caller checks the chain; clear() starts a new one), and
+    /// drops the oldest messages beyond max_messages.
     void append(MessagePtr message);
 
     /// Drops the messages older than max_age_ms at `now_ms` (nothing when the age limit is 0).
@@ -39,10 +41,11 @@ public:
     struct Since {
         /// The held messages with id > after_id, oldest first (everything held when `lost`).
         std::vector<MessagePtr> messages;
-        /// Some message the client did not see is not held any more (after_id + 1 < oldest held
-        /// id, or nothing is held while after_id < last_assigned), or after_id is greater than
-        /// any id this channel assigned: the id comes from another incarnation of the server or
-        /// of the channel, so the client cannot be trusted to have what we have.
+        /// Some message the client did not see is not held any more (the first held message
+        /// after after_id does not continue from it, or nothing is held while after_id <
+        /// last_assigned), or after_id is not an id of this incarnation of the channel (greater
+        /// than any it assigned, or between two held ids): the client cannot be trusted to have
+        /// what we have.
         bool lost = false;
     };
     /// `last_assigned` is the channel's last assigned id (0 if none): it is needed because the
@@ -51,6 +54,9 @@ public:
 
     /// The last `count` messages (fewer if fewer are held), oldest first.
     std::vector<MessagePtr> newest(std::size_t count) const;
+
+    /// Forgets every message: the chain is broken (a backplane's stream was lost).
+    void clear() { messages_.clear(); }
 
     std::size_t size() const { return messages_.size(); }
     bool empty() const { return messages_.empty(); }

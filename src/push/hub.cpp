@@ -7,12 +7,28 @@
 
 #include "core/clock.hpp"
 #include "core/log.hpp"
+#include "push/backplane.hpp"
 #include "push/handler.hpp"
 
 namespace c10k::push {
 
+namespace {
+
+RegistryOptions with_external(RegistryOptions options, bool external) {
+    options.external = external;
+    return options;
+}
+
+}  // namespace
+
 Hub::Hub(PushOptions options, RegistryOptions registry_options)
-    : options_(std::move(options)), registry_(registry_options), loops_(registry_options.loops) {}
+    : options_(std::move(options)),
+      registry_(with_external(registry_options, options_.redis.has_value())),
+      loops_(registry_options.loops) {
+    // The backplane subscribes in Redis to the channels with subscribers here, and leaves those
+    // that have none: it learns which from the count changes.
+    if (external()) registry_.track_count_changes();
+}
 
 void Hub::attach(std::size_t loop, PushHandler& handler, core::Mailbox& mailbox) {
     std::lock_guard<std::mutex> lock(mutex_);
@@ -73,6 +89,77 @@ void Hub::post_close(std::string_view channel, const std::vector<std::size_t>& l
         if (loop >= loops_.size() || loops_[loop].handler == nullptr) continue;
         PushHandler* handler = loops_[loop].handler;
         loops_[loop].mailbox->post([handler, name] { handler->close_channel(*name); });
+    }
+}
+
+void Hub::to_backplane(std::function<void(Backplane&)> task) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (loops_.empty() || loops_[0].handler == nullptr) return;
+    PushHandler* handler = loops_[0].handler;
+    loops_[0].mailbox->post([handler, task = std::move(task)] {
+        if (Backplane* backplane = handler->backplane()) task(*backplane);
+    });
+}
+
+void Hub::post_to_loop(std::size_t loop, std::function<void()> task) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (loop >= loops_.size() || loops_[loop].handler == nullptr) return;
+    loops_[loop].mailbox->post(std::move(task));
+}
+
+void Hub::request_sync(std::string_view channel) {
+    to_backplane([name = std::string(channel)](Backplane& backplane) { backplane.sync(name); });
+}
+
+void Hub::request_catch_up(std::string_view channel) {
+    to_backplane([name = std::string(channel)](Backplane& backplane) { backplane.catch_up(name); });
+}
+
+Registry::Applied Hub::deliver_chained(std::string_view channel, const MessagePtr& message,
+                                       bool force) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    Registry::Applied applied = registry_.apply_chained(channel, message, force, core::wall_ms());
+    post_delivery(channel, message, applied.loops_to_notify);
+    return applied;
+}
+
+void Hub::loaded(std::string_view channel, std::vector<MessagePtr> messages,
+                 std::uint64_t last_id) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    post_ready(channel, registry_.load(channel, std::move(messages), last_id, core::wall_ms()));
+}
+
+void Hub::post_ready(std::string_view channel) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    post_ready(channel, registry_.loops_of(channel));
+}
+
+void Hub::lost(std::string_view channel, std::uint64_t first_id, std::uint64_t last_id) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto name = std::make_shared<const std::string>(channel);
+    for (std::size_t loop : registry_.reset(channel, last_id)) {
+        if (loop >= loops_.size() || loops_[loop].handler == nullptr) continue;
+        PushHandler* handler = loops_[loop].handler;
+        loops_[loop].mailbox->post([handler, name, first_id, last_id] {
+            handler->history_lost(*name, first_id, last_id);
+        });
+    }
+}
+
+bool Hub::remove_local(std::string_view channel) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto loops = registry_.remove(channel);
+    if (!loops) return false;
+    post_close(channel, *loops);
+    return true;
+}
+
+void Hub::post_ready(std::string_view channel, const std::vector<std::size_t>& loops) {
+    auto name = std::make_shared<const std::string>(channel);
+    for (std::size_t loop : loops) {
+        if (loop >= loops_.size() || loops_[loop].handler == nullptr) continue;
+        PushHandler* handler = loops_[loop].handler;
+        loops_[loop].mailbox->post([handler, name] { handler->channel_ready(*name); });
     }
 }
 

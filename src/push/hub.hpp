@@ -17,11 +17,33 @@
 #include "core/mailbox.hpp"
 #include "core/unique_fd.hpp"
 #include "push/group_link.hpp"
+#include "push/redis_address.hpp"
+#include "push/redis_client.hpp"
 #include "push/registry.hpp"
 
 namespace c10k::push {
 
+class Backplane;
 class PushHandler;
+
+/// Where `--redis` points and how the backplane talks to it (push/backplane.hpp).
+struct RedisBackplaneOptions {
+    RedisAddress address;
+    /// Stream keys and Pub/Sub channels are this prefix + the channel name.
+    std::string prefix = "c10k:";
+    RedisClientOptions client;
+};
+
+/// What became of a publish through the backplane, told to the loop that asked.
+struct PublishOutcome {
+    bool ok = false;
+    /// Why not, for the 503 (Redis unreachable, an error reply, no answer in time).
+    std::string error;
+    MessagePtr message;
+    /// Redis connections that received it (each a loop of some server with subscribers).
+    long long receivers = 0;
+};
+using PublishDone = std::function<void(const PublishOutcome&)>;
 
 /// What `c10k serve --push ...` configures.
 struct PushOptions {
@@ -54,6 +76,10 @@ struct PushOptions {
         std::function<std::string()> next;
     };
     std::optional<Periodic> periodic;
+
+    /// Set: channels are shared through Redis (--redis): publishes go to a Redis Stream and reach
+    /// every server's subscribers through Pub/Sub; ids are the stream's ids.
+    std::optional<RedisBackplaneOptions> redis;
 };
 
 class Hub {
@@ -70,6 +96,36 @@ public:
     /// The loop stopped: nothing more is posted to it.
     void detach(std::size_t loop);
 
+    /// Ids come from the Redis backplane (PushOptions::redis).
+    bool external() const { return options_.redis.has_value(); }
+
+    // ---- with the Redis backplane, which runs on loop 0 (push/backplane.hpp) ----
+
+    /// From any loop: runs `task` on loop 0's thread with its backplane (not at all when loop 0
+    /// is gone: the server is stopping).
+    void to_backplane(std::function<void(Backplane&)> task);
+    /// Runs `task` on loop `loop`'s thread (not at all when that loop is gone).
+    void post_to_loop(std::size_t loop, std::function<void()> task);
+    /// A subscriber waits on an unloaded channel (Registry::Subscribed::need_sync).
+    void request_sync(std::string_view channel);
+    /// A subscriber resumes from an id ahead of this process (need_catch_up).
+    void request_catch_up(std::string_view channel);
+    /// The backplane: stores `message` if it continues the channel's chain (or `force`) and
+    /// posts it to the loops with subscribers.
+    Registry::Applied deliver_chained(std::string_view channel, const MessagePtr& message,
+                                      bool force);
+    /// The backplane read the channel from its stream: fills it and tells the loops, whose
+    /// waiting subscribers then take their backlog.
+    void loaded(std::string_view channel, std::vector<MessagePtr> messages, std::uint64_t last_id);
+    /// The backplane caught the channel up: subscribers that waited for that look again.
+    void post_ready(std::string_view channel);
+    /// The stream lost what the channel held: every subscriber is told (history-lost) and the
+    /// channel continues from `last_id`; `first_id` is the first message after the gap (0:
+    /// none yet).
+    void lost(std::string_view channel, std::uint64_t first_id, std::uint64_t last_id);
+    /// A channel deleted through any server: its subscribers here are closed.
+    bool remove_local(std::string_view channel);
+
     /// Stores the message and posts it to every loop with subscribers on the channel.
     Registry::Published publish(std::string_view channel, std::string event, std::string data,
                                 std::string content_type);
@@ -82,6 +138,10 @@ public:
     /// delete (push/group_link.hpp says why a socket). Loop 0's handler runs the links.
     void join_group(std::size_t index, std::string link_name);
     bool in_group() const { return !link_name_.empty(); }
+    /// With --redis and --processes N: this process's number, without a group link (each
+    /// process follows Redis itself). Only process 0 runs PushOptions::periodic.
+    void set_process_index(std::size_t index) { process_index_ = index; }
+    std::size_t process_index() const { return process_index_; }
     bool sequencer() const { return process_index_ == 0; }
     const std::string& link_name() const { return link_name_; }
     /// The sequencer: another process connected; it gets every publish from now on. Returns the
@@ -109,6 +169,7 @@ private:
     void post_delivery(std::string_view channel, const MessagePtr& message,
                        const std::vector<std::size_t>& loops);
     void post_close(std::string_view channel, const std::vector<std::size_t>& loops);
+    void post_ready(std::string_view channel, const std::vector<std::size_t>& loops);
     /// Called with mutex_ held: writes a frame to every downstream process.
     void send_downstream(const std::string& frame);
 

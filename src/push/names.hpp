@@ -4,6 +4,7 @@
 // None of these decode anything: a name that would need percent-decoding is simply invalid.
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string_view>
 
@@ -25,5 +26,14 @@ std::optional<std::uint64_t> parse_event_id(std::string_view text);
 /// form `a=1&b=2` (a leading '?' is tolerated); empty when absent or when the value is empty,
 /// which push treats the same way.
 std::string_view query_param(std::string_view query, std::string_view name);
+
+/// Transparent hashing for tables keyed by channel name, so that a lookup by std::string_view
+/// allocates no std::string (use with std::equal_to<>).
+struct ChannelNameHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view name) const noexcept {
+        return std::hash<std::string_view>{}(name);
+    }
+};
 
 }  // namespace c10k::push

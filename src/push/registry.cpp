@@ -6,7 +6,8 @@
 
 namespace c10k::push {
 
-Registry::Registry(RegistryOptions options) : limits_(options.history), loops_(options.loops) {
+Registry::Registry(RegistryOptions options)
+    : limits_(options.history), loops_(options.loops), external_(options.external) {
     if (loops_ == 0) throw std::invalid_argument("push registry needs at least one loop");
 }
 
@@ -55,6 +56,7 @@ Registry::Published Registry::publish(std::string_view channel, std::string even
     std::lock_guard lock(mutex_);
     Channel& state = find_or_create(channel, now_ms);
     message->id = state.next_id++;
+    message->prev_id = message->id - 1;
     state.last_id = message->id;
     result.message = message;
     state.history.append(std::move(message));
@@ -84,6 +86,31 @@ Registry::Published Registry::apply(std::string_view channel, MessagePtr message
     return result;
 }
 
+void Registry::fill_backlog(Channel& state, std::optional<std::uint64_t> last_id,
+                            std::size_t first_count, bool may_wait, Subscribed& result) const {
+    result.last_id = state.last_id;
+    result.incarnation = state.first_id;
+    if (external_ && !state.loaded) {
+        result.wait = true;
+        return;
+    }
+    if (last_id && external_ && may_wait && *last_id > state.last_id) {
+        // The client saw a message published elsewhere that has not reached this process yet
+        // (it reconnected here faster than Pub/Sub delivered): wait for a catch-up before
+        // calling the id foreign.
+        result.wait = true;
+        result.need_catch_up = true;
+        return;
+    }
+    if (last_id) {
+        History::Since since = state.history.since(*last_id, state.last_id);
+        result.backlog = std::move(since.messages);
+        result.lost = since.lost;
+    } else {
+        result.backlog = state.history.newest(first_count);
+    }
+}
+
 Registry::Subscribed Registry::subscribe(std::string_view channel, std::size_t loop,
                                          std::optional<std::uint64_t> last_id,
                                          std::size_t first_count, std::int64_t now_ms) {
@@ -92,19 +119,91 @@ Registry::Subscribed Registry::subscribe(std::string_view channel, std::size_t l
     std::lock_guard lock(mutex_);
     Channel& state = find_or_create(channel, now_ms);
     state.history.prune(now_ms);
-    if (last_id) {
-        History::Since since = state.history.since(*last_id, state.last_id);
-        result.backlog = std::move(since.messages);
-        result.lost = since.lost;
-    } else {
-        result.backlog = state.history.newest(first_count);
+    fill_backlog(state, last_id, first_count, true, result);
+    if (result.wait && !state.loaded && !state.load_requested) {
+        state.load_requested = true;
+        result.need_sync = true;
     }
     ++state.per_loop[loop];
     ++state.subscribers;
     note_change(channel, state);
-    result.last_id = state.last_id;
-    result.incarnation = state.first_id;
     return result;
+}
+
+std::optional<Registry::Subscribed> Registry::backlog(std::string_view channel,
+                                                      std::optional<std::uint64_t> last_id,
+                                                      std::size_t first_count, bool may_wait,
+                                                      std::int64_t now_ms) {
+    std::lock_guard lock(mutex_);
+    auto it = channels_.find(channel);
+    if (it == channels_.end()) return std::nullopt;
+    Channel& state = it->second;
+    state.history.prune(now_ms);
+    Subscribed result;
+    fill_backlog(state, last_id, first_count, may_wait, result);
+    return result;
+}
+
+std::vector<std::size_t> Registry::load(std::string_view channel, std::vector<MessagePtr> messages,
+                                        std::uint64_t last_id, std::int64_t now_ms) {
+    std::lock_guard lock(mutex_);
+    auto it = channels_.find(channel);
+    if (it == channels_.end()) return {};
+    Channel& state = it->second;
+    state.history.clear();
+    for (auto& message : messages) state.history.append(std::move(message));
+    state.history.prune(now_ms);
+    state.last_id = last_id;
+    state.loaded = true;
+    return loops_with_subscribers(state);
+}
+
+Registry::Applied Registry::apply_chained(std::string_view channel, const MessagePtr& message,
+                                          bool force, std::int64_t now_ms) {
+    Applied result;
+    std::lock_guard lock(mutex_);
+    auto it = channels_.find(channel);
+    if (it == channels_.end() || !it->second.loaded) return result;
+    Channel& state = it->second;
+    result.subscribers = state.subscribers;
+    if (message->id <= state.last_id && !force) {
+        result.chain = Chain::duplicate;
+        return result;
+    }
+    if (message->prev_id != state.last_id && !force) {
+        result.chain = Chain::gap;
+        return result;
+    }
+    if (force) state.history.clear();  // the chain starts again at this message
+    state.last_id = message->id;
+    state.history.append(message);
+    state.history.prune(now_ms);
+    result.chain = Chain::applied;
+    result.loops_to_notify = loops_with_subscribers(state);
+    return result;
+}
+
+std::vector<std::size_t> Registry::reset(std::string_view channel, std::uint64_t last_id) {
+    std::lock_guard lock(mutex_);
+    auto it = channels_.find(channel);
+    if (it == channels_.end()) return {};
+    it->second.history.clear();
+    it->second.last_id = last_id;
+    return loops_with_subscribers(it->second);
+}
+
+std::vector<std::size_t> Registry::loops_of(std::string_view channel) const {
+    std::lock_guard lock(mutex_);
+    auto it = channels_.find(channel);
+    if (it == channels_.end()) return {};
+    return loops_with_subscribers(it->second);
+}
+
+std::optional<Registry::ChainHead> Registry::head(std::string_view channel) const {
+    std::lock_guard lock(mutex_);
+    auto it = channels_.find(channel);
+    if (it == channels_.end()) return std::nullopt;
+    return ChainHead{it->second.last_id, it->second.loaded};
 }
 
 void Registry::unsubscribe(std::string_view channel, std::size_t loop, std::uint64_t incarnation) {
@@ -143,7 +242,10 @@ void Registry::prune(std::int64_t now_ms) {
     for (auto it = channels_.begin(); it != channels_.end();) {
         Channel& state = it->second;
         state.history.prune(now_ms);
-        if (state.subscribers == 0 && state.elsewhere == 0 && state.history.empty()) {
+        // With external ids the stream keeps the history: a channel nobody here watches is
+        // dropped (the backplane unsubscribes) and loaded again when someone does.
+        bool unused = state.subscribers == 0 && state.elsewhere == 0;
+        if (unused && (external_ || state.history.empty())) {
             retire(it->first, state);
             it = channels_.erase(it);
         } else {

@@ -46,6 +46,11 @@ struct RegistryOptions {
     HistoryLimits history;
     /// How many event loops share the Registry; they are numbered 0..loops-1.
     std::size_t loops = 1;
+    /// Ids come from elsewhere (the Redis backplane, push/backplane.hpp): publish() is not used,
+    /// a channel holds nothing until load() fills it from the stream (subscribers wait till
+    /// then), apply_chained() checks each message's prev_id against the last id, and a channel
+    /// with no subscriber here is dropped at prune() (the stream keeps its history).
+    bool external = false;
 };
 
 /// Thread-safe: every public call takes one std::mutex briefly.
@@ -89,6 +94,16 @@ public:
         /// that a subscriber of a channel that was removed and created again meanwhile does not
         /// decrement the new channel's count.
         std::uint64_t incarnation = 0;
+        /// External ids: nothing can be said yet (the channel is not loaded, or the client
+        /// resumes from an id above the last this process has, which may be on its way): the
+        /// subscriber waits for the channel's next "ready" and then asks backlog().
+        bool wait = false;
+        /// With `wait`: this call is the first to find the channel unloaded; the caller has the
+        /// backplane load it (Hub::request_sync).
+        bool need_sync = false;
+        /// With `wait`: the resume id is ahead of this process; the caller has the backplane
+        /// catch the channel up (Hub::request_catch_up).
+        bool need_catch_up = false;
     };
     /// A subscriber arrives on `loop` (< loops; std::out_of_range otherwise, a programming error).
     /// Counts it (creating the channel if needed) and returns what it must be sent first: with a
@@ -102,6 +117,13 @@ public:
                          std::optional<std::uint64_t> last_id, std::size_t first_count,
                          std::int64_t now_ms);
 
+    /// What a subscriber that waited (Subscribed::wait) must be sent now, without counting it
+    /// again; nullopt when the channel is gone. `may_wait` false: an id still ahead of the
+    /// channel is reported lost rather than waited for again (it was waited for once).
+    std::optional<Subscribed> backlog(std::string_view channel,
+                                      std::optional<std::uint64_t> last_id, std::size_t first_count,
+                                      bool may_wait, std::int64_t now_ms);
+
     /// A subscriber on `loop` leaves. `incarnation` is Subscribed::incarnation; 0 means whatever
     /// channel of that name exists now. Nothing happens when the channel (or that incarnation of
     /// it) no longer exists, or when the loop has no subscriber counted on it.
@@ -112,6 +134,45 @@ public:
         std::uint64_t last_id = 0;      ///< 0 if no message was published
         std::size_t messages = 0;       ///< held in history, after pruning by age at now_ms
     };
+    // ---- external ids (RegistryOptions::external) ----
+
+    /// The channel as the backplane read it from its stream: its newest `messages` (oldest
+    /// first, an unbroken chain) and the stream's last id. Replaces what the channel held and
+    /// marks it loaded. Returns the loops with subscribers (to post "ready" to); nothing when the
+    /// channel is gone meanwhile.
+    std::vector<std::size_t> load(std::string_view channel, std::vector<MessagePtr> messages,
+                                  std::uint64_t last_id, std::int64_t now_ms);
+
+    enum class Chain {
+        applied,    ///< stored; post it to loops_to_notify
+        duplicate,  ///< at or below the last id: already here
+        gap,        ///< its prev_id is not the last id: something before it is missing
+        absent,     ///< no such channel here, or not loaded yet: nothing to do with it
+    };
+    struct Applied {
+        Chain chain = Chain::absent;
+        std::vector<std::size_t> loops_to_notify;
+        std::uint64_t subscribers = 0;
+    };
+    /// Stores a message from the backplane if it continues the channel's chain. `force` takes
+    /// it even when it does not (after the caller reported the gap with reset()).
+    Applied apply_chained(std::string_view channel, const MessagePtr& message, bool force,
+                          std::int64_t now_ms);
+
+    /// The stream lost what the channel held (history-lost): forgets the history and continues
+    /// from `last_id`. Returns the loops with subscribers, to tell them.
+    std::vector<std::size_t> reset(std::string_view channel, std::uint64_t last_id);
+
+    /// The loops with subscribers on the channel (none when there is no such channel).
+    std::vector<std::size_t> loops_of(std::string_view channel) const;
+
+    /// The channel's last id and whether it is loaded; nullopt when there is no such channel.
+    struct ChainHead {
+        std::uint64_t last_id = 0;
+        bool loaded = false;
+    };
+    std::optional<ChainHead> head(std::string_view channel) const;
+
     /// The channel's figures; nullopt when there is no such channel. Does not create it.
     std::optional<Info> info(std::string_view channel, std::int64_t now_ms);
 
@@ -143,6 +204,7 @@ public:
     std::vector<ChannelCount> take_count_changes(bool all);
 
     std::size_t channel_count() const;
+    const HistoryLimits& limits() const { return limits_; }
     std::size_t loops() const { return loops_; }
 
 private:
@@ -165,6 +227,10 @@ private:
         std::uint64_t next_id;
         /// 0 until the first publish.
         std::uint64_t last_id = 0;
+        /// External ids: load() filled the channel; a subscriber before then waits.
+        bool loaded = false;
+        /// External ids: a subscriber asked for the load already.
+        bool load_requested = false;
     };
 
     /// Transparent hashing, so that a lookup by std::string_view allocates no std::string.
@@ -183,11 +249,15 @@ private:
     void retire(std::string_view name, const Channel& channel);
     /// Notes that this process's count on `channel` changed (when tracking). mutex_ held.
     void note_change(std::string_view name, Channel& channel);
+    /// What a subscriber resuming after `last_id` (or new, wanting `first_count`) gets.
+    void fill_backlog(Channel& state, std::optional<std::uint64_t> last_id, std::size_t first_count,
+                      bool may_wait, Subscribed& result) const;
     /// The loops with a subscriber on `channel`, in increasing order.
     static std::vector<std::size_t> loops_with_subscribers(const Channel& channel);
 
     const HistoryLimits limits_;
     const std::size_t loops_;
+    const bool external_;
     mutable std::mutex mutex_;
     Table channels_;
     /// The highest id (first or assigned) of any channel dropped so far: a new channel starts

@@ -11,6 +11,7 @@ namespace {
 MessagePtr make(std::uint64_t id, std::int64_t published_ms = 0) {
     auto message = std::make_shared<Message>();
     message->id = id;
+    message->prev_id = id - 1;  // a local channel's ids are consecutive
     message->data = std::to_string(id);
     message->published_ms = published_ms;
     return message;
@@ -156,6 +157,60 @@ TEST(History, AgeAndCountTogether) {
     EXPECT_EQ(ids(history.newest(10)), (Ids{4, 5}));
     EXPECT_TRUE(history.since(2, 5).lost);
     EXPECT_EQ(ids(history.since(3, 5).messages), (Ids{4, 5}));
+}
+
+/// Ids as a Redis backplane hands them out: increasing, not consecutive, chained by prev_id.
+MessagePtr chained(std::uint64_t id, std::uint64_t prev) {
+    auto message = std::make_shared<Message>();
+    message->id = id;
+    message->prev_id = prev;
+    return message;
+}
+
+History stream_history() {
+    History history({10, 0});
+    history.append(chained(1000, 0));
+    history.append(chained(1005, 1000));
+    history.append(chained(2000, 1005));
+    return history;
+}
+
+TEST(History, SinceFollowsTheChainOfStreamIds) {
+    History history = stream_history();
+    auto since = history.since(1000, 2000);
+    EXPECT_FALSE(since.lost);
+    EXPECT_EQ(ids(since.messages), (Ids{1005, 2000}));
+    since = history.since(0, 2000);
+    EXPECT_FALSE(since.lost);
+    EXPECT_EQ(ids(since.messages), (Ids{1000, 1005, 2000}));
+}
+
+TEST(History, AnIdBetweenTwoStreamIdsIsLost) {
+    History history = stream_history();
+    // 1003 was never handed out: the message after it continues from 1000, not from 1003.
+    auto since = history.since(1003, 2000);
+    EXPECT_TRUE(since.lost);
+    EXPECT_EQ(ids(since.messages), (Ids{1000, 1005, 2000}));
+}
+
+TEST(History, ATrimmedStreamIsLostBeforeItsOldestHeld) {
+    History history({2, 0});
+    history.append(chained(1000, 0));
+    history.append(chained(1005, 1000));
+    history.append(chained(2000, 1005));  // 1000 is dropped
+    EXPECT_FALSE(history.since(1000, 2000).lost);
+    auto since = history.since(900, 2000);
+    EXPECT_TRUE(since.lost);
+    EXPECT_EQ(ids(since.messages), (Ids{1005, 2000}));
+}
+
+TEST(History, ClearStartsANewChain) {
+    History history = stream_history();
+    history.clear();
+    EXPECT_TRUE(history.empty());
+    history.append(chained(5000, 0));  // a stream made again after it was lost
+    EXPECT_TRUE(history.since(2000, 5000).lost);
+    EXPECT_FALSE(history.since(0, 5000).lost);
 }
 
 }  // namespace
