@@ -29,7 +29,11 @@ std::string describe(const RedisAddress& address) {
 
 Backplane::Backplane(Hub& hub, http::LoopContext& context, const RedisBackplaneOptions& options,
                      HistoryLimits history)
-    : hub_(hub), context_(context), history_(history), where_(describe(options.address)) {
+    : hub_(hub),
+      context_(context),
+      history_(history),
+      where_(describe(options.address)),
+      stats_(hub.backplane_stats()) {
     StreamStoreOptions store;
     store.prefix = options.prefix;
     store.history = history;

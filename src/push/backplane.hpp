@@ -19,7 +19,6 @@
 // when the read runs or published to this connection after the confirmation. Nothing falls
 // between them; what falls in both is dropped by id.
 
-#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -34,20 +33,6 @@
 #include "push/stream_store.hpp"
 
 namespace c10k::push {
-
-/// Counters for the status page and the tests; written on loop 0, read from any thread.
-struct BackplaneStats {
-    std::atomic<std::uint64_t> published{0};       ///< publishes Redis accepted
-    std::atomic<std::uint64_t> publish_failed{0};  ///< answered 503
-    std::atomic<std::uint64_t> received{0};        ///< Pub/Sub messages
-    std::atomic<std::uint64_t> duplicates{0};      ///< received and already held
-    std::atomic<std::uint64_t> gaps{0};            ///< received out of chain: a catch-up ran
-    std::atomic<std::uint64_t> caught_up{0};       ///< messages read from streams by catch-ups
-    std::atomic<std::uint64_t> history_lost{0};    ///< channels whose stream did not continue
-    std::atomic<std::uint64_t> connection_losses{0};
-    std::atomic<bool> commands_up{false};
-    std::atomic<bool> subscriptions_up{false};
-};
 
 class Backplane final : private http::TimerTask {
 public:
@@ -71,7 +56,6 @@ public:
     void remove(std::string_view channel,
                 std::function<void(bool ok, bool existed, const std::string& error)> done);
 
-    const BackplaneStats& stats() const { return stats_; }
     /// redis://HOST:PORT, for messages (no password).
     const std::string& where() const { return where_; }
 
@@ -108,7 +92,7 @@ private:
     std::unordered_map<std::string, Follow, ChannelNameHash, std::equal_to<>> follows_;
     bool started_ = false;
     bool was_up_ = false;
-    BackplaneStats stats_;
+    BackplaneStats& stats_;  ///< the Hub's: it outlives this loop
     core::RateLimitedLog log_{10'000};
 };
 

@@ -617,6 +617,14 @@ void PushHandler::serve_publish_api(const http::Request& request, http::Response
     }
     if (!authorized(request, response)) return;
     std::string_view name = path.substr(kPublishPath.size());
+    if (name.empty() &&
+        (request.method == http::Method::get || request.method == http::Method::head)) {
+        // The push service's own state: channels held here, the backplane's counters.
+        const RedisAddress* redis = options_.redis ? &options_.redis->address : nullptr;
+        json(response, 200,
+             push_status_json(hub_->registry().channel_count(), redis, hub_->backplane_stats()));
+        return;
+    }
     if (!valid_channel_name(name)) {
         plain(response, 400,
               "bad channel name: use 1-128 of A-Z a-z 0-9 . _ ~ : @ - (not . or ..)");

@@ -5,6 +5,7 @@
 // receives a channel's messages in id order even when several loops publish at once; the
 // delivery itself (framing, writing to subscribers) runs on each loop, without the lock.
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -44,6 +45,20 @@ struct PublishOutcome {
     long long receivers = 0;
 };
 using PublishDone = std::function<void(const PublishOutcome&)>;
+
+/// Counters for the status page and the tests; written on loop 0, read from any thread.
+struct BackplaneStats {
+    std::atomic<std::uint64_t> published{0};       ///< publishes Redis accepted
+    std::atomic<std::uint64_t> publish_failed{0};  ///< answered 503
+    std::atomic<std::uint64_t> received{0};        ///< Pub/Sub messages
+    std::atomic<std::uint64_t> duplicates{0};      ///< received and already held
+    std::atomic<std::uint64_t> gaps{0};            ///< received out of chain: a catch-up ran
+    std::atomic<std::uint64_t> caught_up{0};       ///< messages read from streams by catch-ups
+    std::atomic<std::uint64_t> history_lost{0};    ///< channels whose stream did not continue
+    std::atomic<std::uint64_t> connection_losses{0};
+    std::atomic<bool> commands_up{false};
+    std::atomic<bool> subscriptions_up{false};
+};
 
 /// What `c10k serve --push ...` configures.
 struct PushOptions {
@@ -125,6 +140,8 @@ public:
     void lost(std::string_view channel, std::uint64_t first_id, std::uint64_t last_id);
     /// A channel deleted through any server: its subscribers here are closed.
     bool remove_local(std::string_view channel);
+    /// The backplane's counters (kept here, so that any loop may read them while loop 0 stops).
+    BackplaneStats& backplane_stats() { return backplane_stats_; }
 
     /// Stores the message and posts it to every loop with subscribers on the channel.
     Registry::Published publish(std::string_view channel, std::string event, std::string data,
@@ -188,6 +205,7 @@ private:
     std::size_t process_index_ = 0;
     std::string link_name_;               ///< empty outside a --processes group
     std::vector<Downstream> downstream_;  ///< the sequencer: one per other process; mutex_
+    BackplaneStats backplane_stats_;
 };
 
 }  // namespace c10k::push

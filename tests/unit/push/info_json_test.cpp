@@ -23,5 +23,26 @@ TEST(ChannelInfoJson, NameIsQuoted) {
               R"({"channel":"a\"b\\c","subscribers":0,"last_id":"0","messages":0})");
 }
 
+TEST(PushStatusJson, WithoutRedisOnlyTheChannels) {
+    BackplaneStats stats;
+    EXPECT_EQ(push_status_json(3, nullptr, stats), R"({"channels":3})");
+}
+
+TEST(PushStatusJson, WithRedisTheBackplaneCounters) {
+    BackplaneStats stats;
+    stats.commands_up = true;
+    stats.published = 7;
+    stats.gaps = 2;
+    stats.caught_up = 5;
+    stats.history_lost = 1;
+    RedisAddress address;
+    address.host = "127.0.0.1";
+    address.port = 6380;
+    EXPECT_EQ(push_status_json(0, &address, stats),
+              R"({"channels":0,"redis":{"address":"127.0.0.1:6380","commands_up":true,)"
+              R"("subscriptions_up":false,"published":7,"publish_failed":0,"received":0,)"
+              R"("duplicates":0,"gaps":2,"caught_up":5,"history_lost":1,"connection_losses":0}})");
+}
+
 }  // namespace
 }  // namespace c10k::push
