@@ -126,14 +126,16 @@ std::shared_ptr<push::Hub> make_push_hub(PushFlags& flags, const std::string& en
         if (flags.prefixes.empty()) flags.prefixes.push_back("/live/");
         if (flags.first == "none") flags.first = "newest";  // a new page shows the score at once
     }
-    if (engine == "fork" || engine == "prefork") {
+    bool process_per_client = engine == "fork" || engine == "prefork";
+    if (process_per_client && flags.redis.empty()) {
         throw std::runtime_error(fmt::format(
-            "--push: engine {} gives each connection a process that serves it and nothing "
-            "else, so it cannot hold subscribers; use an event engine (epoll, the default), "
-            "with --processes N for several processes",
+            "--push: engine {} gives each connection a process of its own, which no other "
+            "process's publish reaches; give it --redis redis://HOST:PORT (each process then "
+            "follows Redis for its client), or use an event engine (epoll, the default), with "
+            "--processes N for several processes",
             engine));
     }
-    if (!engine_drives_push(engine)) {
+    if (!process_per_client && !engine_drives_push(engine)) {
         throw std::runtime_error(fmt::format(
             "--push: engine {} cannot hold push subscribers yet; use epoll, epoll-lt, poll, "
             "select, sigio, uring or thread",

@@ -4,6 +4,8 @@
 // writes everything it is asked to, and repeats. Written once here so that the three engines
 // speak exactly the HTTP the event loops speak, with the same timeouts and shutdown.
 
+#include <poll.h>
+
 #include <cstdint>
 #include <memory>
 #include <vector>
@@ -22,7 +24,7 @@ enum class BlockingEnd : std::uint8_t { finished, timed_out, failed };
 /// context (clock, Date cache, scratch pool, mailbox, handler timers) and access-log buffer.
 /// Build one per thread or process; never share one between threads. To its handler the worker
 /// is an event loop that holds one connection at a time: each serve() is a loop start and stop.
-class BlockingWorker {
+class BlockingWorker final : private http::DescriptorWatcher {
 public:
     /// `access_log_fd` is shared and not owned; -1 for none.
     BlockingWorker(const ServerConfig& config, const HandlerFactory& handlers, StopSource& stop,
@@ -41,10 +43,17 @@ public:
     /// is told on_loop_start before and on_loop_stop after. Waits with poll() on the socket,
     /// the stop descriptor and the loop's mailbox, bounded by the session's deadline and the
     /// handler's timers, so that a response finished later (a publish posted from another
-    /// thread, a timer) is written as soon as it exists. Does not close fd.
+    /// thread, a timer) is written as soon as it exists, and on the handler's own descriptors
+    /// (descriptors(): a process per client that follows Redis for its one subscriber). Does
+    /// not close fd.
     BlockingEnd serve(int fd, std::uint8_t listener = 0);
 
 private:
+    bool watch(int fd, std::uint32_t events, http::DescriptorTask& task) override;
+    void unwatch(int fd) override;
+    /// Hands the handler's descriptors what poll() reported for them (waits[from..]).
+    void dispatch_watched(const std::vector<pollfd>& waits, std::size_t from);
+
     BlockingEnd drive(int fd, std::uint8_t listener);
     int wait_timeout_ms(const http::Session& session, bool stopping,
                         std::int64_t stop_deadline_ms) const;
@@ -57,6 +66,13 @@ private:
     http::LoopContext context_;
     std::unique_ptr<http::AccessLog> access_log_;
     std::vector<char> buffer_;
+    struct Watched {
+        int fd;
+        std::uint32_t events;
+        http::DescriptorTask* task;
+    };
+    std::vector<Watched> watched_;  ///< the handler's descriptors; few (a Redis connection or two)
+    std::vector<pollfd> waits_;     ///< poll()'s set, kept to reuse its memory
 };
 
 }  // namespace c10k::engine

@@ -74,7 +74,8 @@ public:
                         for (int listener : sockets) ::close(listener);
                         for (auto& other : children) ::close(other.pidfd.release());
                         BlockingWorker worker(config, handlers, stop, access_log.get());
-                        worker.serve(connection.get());
+                        // Its listener's index: the publish listener serves another API.
+                        worker.serve(connection.get(), static_cast<std::uint8_t>(i));
                         return 0;
                     });
                     if (!child) {

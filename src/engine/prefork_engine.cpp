@@ -42,7 +42,7 @@ int worker_main(const ServerConfig& config, const HandlerFactory& handlers,
             // Every waiting worker wakes (the thundering herd prefork is known for); one wins
             // the accept, the others get EAGAIN and wait again.
             core::unique_fd connection(accept_nonblocking(sockets[i]));
-            if (connection) worker.serve(connection.get());
+            if (connection) worker.serve(connection.get(), static_cast<std::uint8_t>(i));
         }
     }
 }

@@ -15,6 +15,8 @@ constexpr std::size_t kFetchPage = 1000;
 /// Pub/Sub messages kept per channel while a read is in flight. Past it they are dropped and
 /// read from the stream instead, so a flood during a slow read costs no unbounded memory.
 constexpr std::size_t kMaxBuffered = 10'000;
+/// Publishes held during the first connection attempt; more are refused at once.
+constexpr std::size_t kMaxQueuedPublishes = 1000;
 
 std::string describe(const RedisAddress& address) {
     std::string host = address.host.find(':') != std::string::npos
@@ -62,6 +64,13 @@ void Backplane::start() {
 void Backplane::stop() {
     if (!started_) return;
     started_ = false;
+    std::vector<Queued> waiting = std::move(queued_);
+    queued_.clear();
+    for (Queued& each : waiting) {
+        PublishOutcome outcome;
+        outcome.error = "the server is stopping";
+        each.done(outcome);
+    }
     context_.timers().cancel(*this);
     // Pending reads and publishes are told they failed; their callbacks see started_ false.
     store_->stop();
@@ -304,6 +313,15 @@ void Backplane::follow(std::string_view name, MessagePtr message) {
 }
 
 void Backplane::on_state(bool commands_up, bool subscriptions_up, std::string_view why) {
+    if (!first_attempt_done_ && (commands_up || !why.empty())) {
+        first_attempt_done_ = true;
+        // Publishes that came during the first attempt: sent now, or refused with its reason.
+        std::vector<Queued> waiting = std::move(queued_);
+        queued_.clear();
+        for (Queued& each : waiting) {
+            publish(each.channel, each.event, each.data, each.content_type, std::move(each.done));
+        }
+    }
     stats_.commands_up = commands_up;
     stats_.subscriptions_up = subscriptions_up;
     if (!subscriptions_up) {
@@ -329,6 +347,12 @@ void Backplane::on_state(bool commands_up, bool subscriptions_up, std::string_vi
 
 void Backplane::publish(std::string_view channel, std::string_view event, std::string_view data,
                         std::string_view content_type, PublishDone done) {
+    if (!store_->commands_ready() && !first_attempt_done_ && started_ &&
+        queued_.size() < kMaxQueuedPublishes) {
+        queued_.push_back({std::string(channel), std::string(event), std::string(data),
+                           std::string(content_type), std::move(done)});
+        return;
+    }
     if (!store_->commands_ready()) {
         ++stats_.publish_failed;
         PublishOutcome outcome;

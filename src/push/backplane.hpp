@@ -92,6 +92,15 @@ private:
     std::unordered_map<std::string, Follow, ChannelNameHash, std::equal_to<>> follows_;
     bool started_ = false;
     bool was_up_ = false;
+    /// Until the first connection attempt has succeeded or failed, publishes wait here rather
+    /// than get 503: a process per client (fork, prefork) starts its backplane with each
+    /// connection, and its client's publish comes at once.
+    bool first_attempt_done_ = false;
+    struct Queued {
+        std::string channel, event, data, content_type;
+        PublishDone done;
+    };
+    std::vector<Queued> queued_;
     BackplaneStats& stats_;  ///< the Hub's: it outlives this loop
     core::RateLimitedLog log_{10'000};
 };
