@@ -15,6 +15,8 @@ constexpr std::size_t kFetchPage = 1000;
 /// Pub/Sub messages kept per channel while a read is in flight. Past it they are dropped and
 /// read from the stream instead, so a flood during a slow read costs no unbounded memory.
 constexpr std::size_t kMaxBuffered = 10'000;
+/// Channels the Registry dropped are looked for once a second (every this many ticks).
+constexpr unsigned kLeaveEveryTicks = 10;
 /// Publishes held during the first connection attempt; more are refused at once.
 constexpr std::size_t kMaxQueuedPublishes = 1000;
 
@@ -97,15 +99,22 @@ void Backplane::on_timer() {
 
 void Backplane::follow_counts() {
     for (const ChannelCount& count : hub_.registry().take_count_changes(false)) {
-        if (count.subscribers == 0) {
-            store_->unsubscribe(count.channel);
-            follows_.erase(count.channel);
-        } else if (!store_->wanted(count.channel)) {
+        if (count.subscribers != 0 && !store_->wanted(count.channel)) {
             // Subscribers came back before the channel was dropped here: what it holds may be
             // stale, so the confirmation reads the stream from its last id.
             follows_[count.channel];
             store_->subscribe(count.channel);
         }
+    }
+    // A channel leaves Redis when the Registry drops it (no subscriber here for its linger).
+    if (++ticks_ % kLeaveEveryTicks != 0) return;
+    for (auto it = follows_.begin(); it != follows_.end();) {
+        if (hub_.registry().head(it->first)) {
+            ++it;
+            continue;
+        }
+        store_->unsubscribe(it->first);
+        it = follows_.erase(it);
     }
 }
 

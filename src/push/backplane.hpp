@@ -80,8 +80,8 @@ private:
     void on_fetched(const std::string& channel, std::uint64_t from, const Loaded& loaded);
     /// Applies what arrived while a read was in flight, in id order.
     void drain(const std::string& channel);
-    /// Subscribes in Redis to channels that gained subscribers here, leaves those that lost
-    /// their last one.
+    /// Subscribes in Redis to channels that gained subscribers here, and leaves those the
+    /// Registry dropped (nobody watched them here for RegistryOptions::external_linger_ms).
     void follow_counts();
 
     Hub& hub_;
@@ -92,6 +92,7 @@ private:
     std::unordered_map<std::string, Follow, ChannelNameHash, std::equal_to<>> follows_;
     bool started_ = false;
     bool was_up_ = false;
+    unsigned ticks_ = 0;
     /// Until the first connection attempt has succeeded or failed, publishes wait here rather
     /// than get 503: a process per client (fork, prefork) starts its backplane with each
     /// connection, and its client's publish comes at once.

@@ -7,7 +7,10 @@
 namespace c10k::push {
 
 Registry::Registry(RegistryOptions options)
-    : limits_(options.history), loops_(options.loops), external_(options.external) {
+    : limits_(options.history),
+      loops_(options.loops),
+      external_(options.external),
+      linger_ms_(options.external_linger_ms) {
     if (loops_ == 0) throw std::invalid_argument("push registry needs at least one loop");
 }
 
@@ -242,10 +245,19 @@ void Registry::prune(std::int64_t now_ms) {
     for (auto it = channels_.begin(); it != channels_.end();) {
         Channel& state = it->second;
         state.history.prune(now_ms);
-        // With external ids the stream keeps the history: a channel nobody here watches is
-        // dropped (the backplane unsubscribes) and loaded again when someone does.
+        // With external ids the stream keeps the history: a channel nobody here watched for a
+        // while is dropped (the backplane then unsubscribes) and loaded again when someone does.
         bool unused = state.subscribers == 0 && state.elsewhere == 0;
-        if (unused && (external_ || state.history.empty())) {
+        bool drop = unused && state.history.empty();
+        if (external_) {
+            if (!unused) {
+                state.unused_since_ms = 0;
+            } else if (state.unused_since_ms == 0) {
+                state.unused_since_ms = now_ms;
+            }
+            drop = unused && now_ms - state.unused_since_ms >= linger_ms_;
+        }
+        if (drop) {
             retire(it->first, state);
             it = channels_.erase(it);
         } else {

@@ -51,6 +51,10 @@ struct RegistryOptions {
     /// then), apply_chained() checks each message's prev_id against the last id, and a channel
     /// with no subscriber here is dropped at prune() (the stream keeps its history).
     bool external = false;
+    /// External ids: how long a channel nobody watches here stays followed (subscribed in Redis
+    /// and loaded) before prune() drops it, so that long-poll clients, which leave and come
+    /// back with every message, do not make the server subscribe and read the stream each time.
+    std::int64_t external_linger_ms = 30'000;
 };
 
 /// Thread-safe: every public call takes one std::mutex briefly.
@@ -181,7 +185,8 @@ public:
     std::optional<std::vector<std::size_t>> remove(std::string_view channel);
 
     /// Drops history older than the age limit in every channel, and forgets channels with no
-    /// subscribers and no history, so that the table does not grow without bound. It visits every
+    /// subscribers and no history (external ids: no subscribers for external_linger_ms), so
+    /// that the table does not grow without bound. It visits every
     /// channel under the lock: call it from a timer (about once a second), not per request.
     void prune(std::int64_t now_ms);
 
@@ -231,6 +236,8 @@ private:
         bool loaded = false;
         /// External ids: a subscriber asked for the load already.
         bool load_requested = false;
+        /// External ids: when prune() first found it without subscribers (0: it has some).
+        std::int64_t unused_since_ms = 0;
     };
 
     /// Transparent hashing, so that a lookup by std::string_view allocates no std::string.
@@ -258,6 +265,7 @@ private:
     const HistoryLimits limits_;
     const std::size_t loops_;
     const bool external_;
+    const std::int64_t linger_ms_;
     mutable std::mutex mutex_;
     Table channels_;
     /// The highest id (first or assigned) of any channel dropped so far: a new channel starts

@@ -17,8 +17,10 @@ using Chain = Registry::Chain;
 
 constexpr std::int64_t kNow = 1'700'000'000'000;
 
-Registry external_registry(std::size_t loops = 2, HistoryLimits history = {100, 0}) {
+Registry external_registry(std::size_t loops = 2, HistoryLimits history = {100, 0},
+                           std::int64_t linger_ms = 30'000) {
     RegistryOptions options;
+    options.external_linger_ms = linger_ms;
     options.history = history;
     options.loops = loops;
     options.external = true;
@@ -149,12 +151,23 @@ TEST(RegistryExternal, ForceTakesAMessageThatBreaksTheChain) {
     EXPECT_EQ(ids(all->backlog), Ids{40});  // the broken chain was not kept
 }
 
-TEST(RegistryExternal, AChannelNobodyWatchesIsDroppedAtPruneEvenWithHistory) {
-    Registry registry = external_registry();
+TEST(RegistryExternal, AChannelNobodyWatchesIsDroppedAfterTheLingerEvenWithHistory) {
+    Registry registry = external_registry(2, {100, 0}, 30'000);
     auto subscribed = registry.subscribe("score", 0, std::nullopt, 0, kNow);
     registry.load("score", {stream_message(10, 0)}, 10, kNow);
     registry.unsubscribe("score", 0, subscribed.incarnation);
     registry.prune(kNow);
+    registry.prune(kNow + 29'000);
+    EXPECT_TRUE(registry.head("score").has_value());  // still followed: a poll comes back
+    // Someone came back meanwhile: the linger starts again when they leave.
+    subscribed = registry.subscribe("score", 1, std::nullopt, 0, kNow + 29'500);
+    EXPECT_FALSE(subscribed.wait);  // loaded still
+    registry.prune(kNow + 30'000);
+    registry.unsubscribe("score", 1, subscribed.incarnation);
+    registry.prune(kNow + 31'000);
+    registry.prune(kNow + 60'000);
+    EXPECT_TRUE(registry.head("score").has_value());
+    registry.prune(kNow + 61'000);
     EXPECT_FALSE(registry.head("score").has_value());  // the stream keeps the history
 }
 
