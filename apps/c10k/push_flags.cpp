@@ -110,6 +110,10 @@ void add_push_flags(CLI::App& cmd, PushFlags& flags) {
                    "Redis must connect, and answer pending commands, within this; otherwise the "
                    "connection is dropped and made again (publishes meanwhile get 503)")
         ->capture_default_str();
+    cmd.add_option("--redis-linger", flags.redis_linger,
+                   "A channel with no subscriber on this server stays subscribed in Redis this "
+                   "long (long-poll clients leave and come back with every message)")
+        ->capture_default_str();
     cmd.add_flag("--redis-require", flags.redis_require,
                  "Refuse to start unless Redis answers at start (default: start, retry in the "
                  "background, and answer publishes 503 until it is reached)");
@@ -221,6 +225,8 @@ std::shared_ptr<push::Hub> make_push_hub(PushFlags& flags, const std::string& en
     registry.history.max_messages = flags.history;
     registry.history.max_age_ms = push_duration_ms("--push-history-age", flags.history_age);
     registry.loops = static_cast<std::size_t>(std::max(loops, 1));
+    registry.external_linger_ms = push_duration_ms("--redis-linger", flags.redis_linger);
+    if (registry.external_linger_ms < 0) throw std::runtime_error("--redis-linger: not negative");
     return std::make_shared<push::Hub>(std::move(options), registry);
 }
 

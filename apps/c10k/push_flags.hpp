@@ -32,6 +32,7 @@ struct PushFlags {
     std::string redis_prefix = "c10k:";
     std::string redis_password_file;
     std::string redis_timeout = "5s";
+    std::string redis_linger = "30s";
     bool redis_require = false;
     bool demo = false;
     std::string demo_interval = "3s";
