@@ -57,6 +57,10 @@ PushLoop::PushLoop(const BenchOptions& options, const std::vector<Target>& targe
         sub.generation = subscribers[i].global_index;  // any start value will do
     }
     stats_.subscribers = subs_.size();
+    if (targets_.size() > 1) {
+        stats_.targets.resize(targets_.size());
+        for (const auto& sub : subs_) stats_.targets[sub.target].subscribers++;
+    }
     callbacks_.on_head = &PushLoop::head_thunk;
     callbacks_.on_body = &PushLoop::body_thunk;
     callbacks_.on_complete = &PushLoop::complete_thunk;
@@ -175,12 +179,14 @@ void PushLoop::final_counts() {
     for (const auto& sub : subs_) {
         stats_.heartbeats += sub.sse.comments();
         if (!sub.expected) continue;
-        if (sub.have_id) {
-            stats_.first_ids[sub.first_id]++;
-            stats_.last_ids[sub.last_id]++;
-        } else {
-            stats_.saw_nothing++;
-        }
+        count(sub, [&](PushStats& s) {
+            if (sub.have_id) {
+                s.first_ids[sub.first_id]++;
+                s.last_ids[sub.last_id]++;
+            } else {
+                s.saw_nothing++;
+            }
+        });
     }
 }
 

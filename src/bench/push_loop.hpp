@@ -1,8 +1,9 @@
 #pragma once
 // One bench thread of a push run: an epoll loop over its share of the subscribers. SSE
 // subscribers hold one endless stream each; long-poll subscribers ask again after each answer,
-// naming the last id they saw. Every event's id is checked against the subscriber's sequence
-// (gaps are lost messages, an id not above the last is a duplicate), and every message carrying
+// naming the last id they saw. Every event's id is checked against the subscriber's sequence (an
+// id not above the last is a duplicate; a step over several ids is kept, to be compared with the
+// ids the publisher had acknowledged, as ids need not be consecutive), and every message carrying
 // `t=<ns>` gives one delivery latency. A subscriber whose connection closes subscribes again at
 // once with Last-Event-ID. Shared-nothing like ClientLoop: counters are merged at the end.
 
@@ -70,6 +71,9 @@ struct Subscriber {
     bool poll_has_id = false;
     bool poll_history_lost = false;
     bool have_resume = false;
+    /// Not on the publisher's channel: the last message's `seq=` (see PushStats::gap_lost).
+    bool have_seq = false;
+    std::uint64_t last_seq = 0;
     /// The server said history was lost: the next id starts a new sequence instead of being
     /// checked against the last one (a recreated channel's ids jump by millions).
     bool resync = false;
@@ -107,6 +111,12 @@ private:
     void wait_for_events(std::int64_t until_ns);
     void final_counts();
     bool counting() const { return now_ns_ >= measure_start_ns_; }
+    /// Applies `add` to the run's counters and, with several URLs, to those of `sub`'s URL.
+    template <typename Add>
+    void count(const Subscriber& sub, Add&& add) {
+        add(stats_);
+        if (!stats_.targets.empty()) add(stats_.targets[sub.target]);
+    }
     bool sse() const { return options_.push.transport == PushTransport::sse; }
     bool websocket() const { return options_.push.transport == PushTransport::websocket; }
 

@@ -6,6 +6,7 @@
 #include <strings.h>
 
 #include <algorithm>
+#include <optional>
 
 #include "bench/push_loop.hpp"
 #include "bench/push_message.hpp"
@@ -58,7 +59,7 @@ bool PushLoop::on_head(Subscriber& sub, const PushResponseParser::Head& head) {
         sub.subscribed = true;
         open_++;
         settle(sub);
-        if (sub.ever_subscribed && counting()) stats_.reconnects++;
+        if (sub.ever_subscribed && counting()) count(sub, [](PushStats& s) { s.reconnects++; });
         sub.ever_subscribed = true;
         sub.failures = 0;
         return true;
@@ -124,7 +125,7 @@ void PushLoop::on_poll_answer(Subscriber& sub) {
     if (sub.poll_history_lost) {
         // The server no longer holds what this subscriber asked for; its ETag says where to go
         // on from. What was missed is counted from the publisher's acknowledged ids.
-        if (counting()) stats_.history_lost++;
+        if (counting()) count(sub, [](PushStats& s) { s.history_lost++; });
         sub.resync = sub.have_id;
         if (sub.poll_has_id) {
             sub.resume_id = sub.poll_id;
@@ -141,7 +142,7 @@ void PushLoop::on_poll_answer(Subscriber& sub) {
 
 void PushLoop::on_event(Subscriber& sub, const SseParser::Event& event) {
     if (event.type == history_lost_event) {
-        if (counting()) stats_.history_lost++;
+        if (counting()) count(sub, [](PushStats& s) { s.history_lost++; });
         sub.resync = sub.have_id;
         return;
     }
@@ -158,6 +159,8 @@ void PushLoop::on_event(Subscriber& sub, const SseParser::Event& event) {
 }
 
 void PushLoop::on_message(Subscriber& sub, std::uint64_t id, std::string_view data) {
+    // Only a subscriber with no acknowledged ids to compare with needs the publisher's seq=.
+    std::optional<std::uint64_t> seq = sub.expected ? std::nullopt : parse_sequence(data);
     if (!sub.have_id) {
         sub.have_id = true;
         sub.first_id = id;
@@ -166,14 +169,29 @@ void PushLoop::on_message(Subscriber& sub, std::uint64_t id, std::string_view da
         // recreated channel's jump for millions of lost messages; instead the publisher's
         // acknowledged ids between the two are counted as never seen (unseen_messages()).
         sub.resync = false;
-        if (sub.expected) stats_.resync_gaps[{sub.last_id, id}]++;
+        if (sub.expected) count(sub, [&](PushStats& s) { s.resync_gaps[{sub.last_id, id}]++; });
     } else if (id <= sub.last_id) {
-        if (counting()) stats_.duplicates++;
+        if (counting()) count(sub, [](PushStats& s) { s.duplicates++; });
         return;
     } else if (id > sub.last_id + 1 && counting()) {
-        stats_.gap_lost += id - sub.last_id - 1;
+        // Ids need not be consecutive (Redis stream ids are not), so a step over several ids
+        // is not itself a loss. On the publisher's channel, the step is kept and compared with
+        // the acknowledged ids at the end (skipped_messages()): a publish refused with 503 has
+        // no id and is no loss. Elsewhere there is nothing to compare with: the smaller of the
+        // id step and the seq= step is counted (PushStats::gap_lost).
+        if (sub.expected) {
+            count(sub, [&](PushStats& s) { s.jumps[{sub.last_id, id}]++; });
+        } else {
+            std::uint64_t skipped = id - sub.last_id - 1;
+            if (seq && sub.have_seq && *seq > sub.last_seq) {
+                skipped = std::min(skipped, *seq - sub.last_seq - 1);
+            }
+            count(sub, [&](PushStats& s) { s.gap_lost += skipped; });
+        }
     }
     sub.last_id = id;
+    sub.have_seq = seq.has_value();
+    sub.last_seq = seq.value_or(0);
     sub.have_resume = false;
     // A message counts when it was sent within the measured interval: by its `t=` when it has
     // one (the publisher's clock and this loop's share one offset, so the bounds are exact),
@@ -184,16 +202,19 @@ void PushLoop::on_message(Subscriber& sub, std::uint64_t id, std::string_view da
                                 *sent < measure_end_ns_ + realtime_offset_ns_
                           : now_ns_ < measure_end_ns_;
     if (!in_window) return;
-    stats_.deliveries++;
-    if (sent) stats_.latency.record((receipt_ns_ - *sent) / 1000);
-    ReceiptSpan& span = stats_.spans[id];
-    if (span.receipts == 0) {
-        span.first_ns = span.last_ns = receipt_ns_;
-    } else {
-        span.first_ns = std::min(span.first_ns, receipt_ns_);
-        span.last_ns = std::max(span.last_ns, receipt_ns_);
-    }
-    span.receipts++;
+    count(sub, [&](PushStats& s) {
+        s.deliveries++;
+        if (sent) s.latency.record((receipt_ns_ - *sent) / 1000);
+        ReceiptSpan& span = s.spans[id];
+        if (span.receipts == 0) {
+            span.first_ns = span.last_ns = receipt_ns_;
+            span.sent_ns = sent.value_or(0);
+        } else {
+            span.first_ns = std::min(span.first_ns, receipt_ns_);
+            span.last_ns = std::max(span.last_ns, receipt_ns_);
+        }
+        span.receipts++;
+    });
 }
 
 }  // namespace c10k::bench

@@ -87,7 +87,7 @@ void PushLoop::on_connected(Subscriber& sub) {
         sub.subscribed = true;
         open_++;
         settle(sub);
-        if (sub.ever_subscribed && counting()) stats_.reconnects++;
+        if (sub.ever_subscribed && counting()) count(sub, [](PushStats& s) { s.reconnects++; });
         sub.ever_subscribed = true;
         sub.failures = 0;
     }

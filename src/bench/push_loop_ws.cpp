@@ -60,7 +60,7 @@ bool PushLoop::on_ws_head(Subscriber& sub, const PushResponseParser::Head& head)
     sub.subscribed = true;
     open_++;
     settle(sub);
-    if (sub.ever_subscribed && counting()) stats_.reconnects++;
+    if (sub.ever_subscribed && counting()) count(sub, [](PushStats& s) { s.reconnects++; });
     sub.ever_subscribed = true;
     sub.failures = 0;
     return true;
@@ -143,7 +143,7 @@ void PushLoop::on_ws_message(Subscriber& sub, std::string_view payload) {
             sub.have_resume = true;
         }
     } else if (envelope.event == history_lost_event) {
-        if (counting()) stats_.history_lost++;
+        if (counting()) count(sub, [](PushStats& s) { s.history_lost++; });
         sub.resync = sub.have_id;
     } else if (envelope.event == unsubscribed_event) {
         // The channel was deleted: like an SSE stream's end, subscribe again, resuming.

@@ -40,6 +40,20 @@ std::optional<std::int64_t> parse_send_time(std::string_view data) {
     return static_cast<std::int64_t>(value);
 }
 
+std::optional<std::uint64_t> parse_sequence(std::string_view data) {
+    if (!parse_send_time(data)) return std::nullopt;
+    std::size_t digits = data.find_first_not_of("0123456789", 2);
+    constexpr std::string_view key = " seq=";
+    if (digits == std::string_view::npos || data.substr(digits, key.size()) != key) {
+        return std::nullopt;
+    }
+    std::string_view rest = data.substr(digits + key.size());
+    std::size_t end = rest.find_first_not_of("0123456789");
+    // The number must end the field: "seq=12x" is not a sequence number.
+    if (end != std::string_view::npos && rest[end] != ' ') return std::nullopt;
+    return parse_decimal_id(rest.substr(0, end));
+}
+
 std::optional<std::uint64_t> parse_decimal_id(std::string_view text) {
     text = trim(text);
     if (text.empty() || text.size() > 20) return std::nullopt;

@@ -21,6 +21,10 @@ void append_publish_body(std::string& out, std::int64_t unix_ns, std::uint64_t s
 /// The send time at the start of a delivered message ("t=<digits>"), nanoseconds since the epoch.
 std::optional<std::int64_t> parse_send_time(std::string_view data);
 
+/// The publisher's sequence number in a delivered message ("t=<digits> seq=<digits> ..."), for
+/// gap counting where the publisher's acknowledged ids are not at hand (push_loop_events.cpp).
+std::optional<std::uint64_t> parse_sequence(std::string_view data);
+
 /// A decimal event id of 1 to 20 digits that fits 64 bits; surrounding spaces allowed.
 std::optional<std::uint64_t> parse_decimal_id(std::string_view text);
 

@@ -40,6 +40,38 @@ std::string histogram_json(const core::Histogram& h) {
         h.mean(), h.count());
 }
 
+std::string targets_json(const PushReport& p) {
+    std::string out = "    \"targets\": [";
+    bool first = true;
+    for (const auto& t : p.targets) {
+        out += fmt::format(
+            "{}\n      {{\"url\": {}, \"subscribers\": {}, \"expected\": {}, "
+            "\"reconnects\": {}, \"deliveries\": {},\n       \"latency_us\": {},\n       "
+            "\"fanout_span_us\": {},\n       \"lost\": {{\"total\": {}, \"gaps\": {}, "
+            "\"never_seen\": {}}}, \"duplicated\": {}, \"history_lost\": {}}}",
+            first ? "" : ",", core::json_quote(t.url), t.subscribers, t.expected, t.reconnects,
+            t.deliveries, histogram_json(t.latency), histogram_json(t.spans), t.lost(), t.gaps,
+            t.unseen, t.duplicates, t.history_lost);
+        first = false;
+    }
+    return out + "],\n";
+}
+
+/// Times as Unix microseconds; ids as strings, as JSON readers keep only 53 bits of a number
+/// and Redis stream ids need 61.
+std::string messages_json(const PushReport& p) {
+    if (p.messages_omitted) return "    \"messages\": null,\n";
+    std::string out = "    \"messages\": [";
+    bool first = true;
+    for (const auto& m : p.messages) {
+        out += fmt::format("{}\n      [\"{}\", {}, {}, {}, {}, {}]", first ? "" : ",", m.id,
+                           m.sent_ns / 1000, m.first_ns / 1000, m.last_ns / 1000, m.receipts,
+                           m.acknowledged ? "true" : "false");
+        first = false;
+    }
+    return out + "],\n";
+}
+
 }  // namespace
 
 const char* transport_name(PushTransport transport) {
@@ -103,7 +135,17 @@ std::string format_push_summary(const BenchReport& report) {
     out += fmt::format(
         "Lost: {} ({} in gaps, {} never seen of {} messages acknowledged)  "
         "Duplicated: {}  History lost: {}\n",
-        p.lost(), s.gap_lost, p.unseen, p.window_ids, s.duplicates, s.history_lost);
+        p.lost(), p.gaps(), p.unseen, p.window_ids, s.duplicates, s.history_lost);
+    if (p.targets.size() > 1) {
+        for (const auto& t : p.targets) {
+            out += fmt::format(
+                "  @ {}: {} subscribers, {} deliveries, latency p50 {} p99 {} max {}, lost {}, "
+                "duplicated {}\n",
+                t.url, t.subscribers, t.deliveries, human_us(t.latency.percentile(50)),
+                human_us(t.latency.percentile(99)), human_us(t.latency.max()), t.lost(),
+                t.duplicates);
+        }
+    }
     if (s.poll_timeouts > 0 || s.without_id > 0 || s.protocol_errors > 0) {
         out += fmt::format("  long-poll 304s: {}, without id: {}, protocol errors: {}\n",
                            s.poll_timeouts, s.without_id, s.protocol_errors);
@@ -164,14 +206,16 @@ std::string push_json_member(const BenchReport& report) {
     out += fmt::format("    \"fanout_span_us\": {},\n", histogram_json(p.spans));
     out += fmt::format(
         "    \"lost\": {{\"total\": {}, \"gaps\": {}, \"never_seen\": {}, "
-        "\"acknowledged_messages\": {}}},\n",
-        p.lost(), s.gap_lost, p.unseen, p.window_ids);
+        "\"acknowledged_messages\": {}, \"skipped_acknowledged\": {}, \"gaps_counted\": {}}},\n",
+        p.lost(), p.gaps(), p.unseen, p.window_ids, p.skipped, s.gap_lost);
     out += fmt::format("    \"duplicated\": {},\n", s.duplicates);
     out += fmt::format("    \"history_lost\": {},\n", s.history_lost);
     out += fmt::format("    \"without_id\": {},\n", s.without_id);
     out += fmt::format("    \"heartbeats\": {},\n", s.heartbeats);
     out += fmt::format("    \"long_poll_timeouts\": {},\n", s.poll_timeouts);
     out += fmt::format("    \"protocol_errors\": {},\n", s.protocol_errors);
+    out += targets_json(p);
+    out += messages_json(p);
     if (report.server) {
         out += fmt::format("    \"server_cpu_us_per_delivery\": {:.3f},\n", p.cpu_us_per_delivery);
         out += fmt::format("    \"server_rss_bytes_per_subscriber\": {:.1f}\n",

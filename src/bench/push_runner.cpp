@@ -61,24 +61,76 @@ PushStats run_push_loops(const BenchOptions& options, const std::vector<Target>&
     return merged;
 }
 
+std::vector<std::uint64_t> sorted_ids(std::vector<std::uint64_t> ids) {
+    std::sort(ids.begin(), ids.end());
+    ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+    return ids;
+}
+
+/// One URL's figures from its counters (`t`: the URL's own, or the run's with one URL).
+PushTargetReport target_report(const std::string& url, const PushStats& t,
+                               const std::vector<std::uint64_t>& acked,
+                               const std::vector<std::uint64_t>& window) {
+    PushTargetReport out;
+    out.url = url;
+    out.subscribers = t.subscribers;
+    out.expected = t.saw_nothing;
+    for (auto [id, count] : t.first_ids) out.expected += count;
+    out.reconnects = t.reconnects;
+    out.deliveries = t.deliveries;
+    out.latency = t.latency;
+    out.spans = span_histogram(t);
+    out.gaps = t.gap_lost + skipped_messages(t, acked);
+    out.unseen = unseen_messages(t, window);
+    out.duplicates = t.duplicates;
+    out.history_lost = t.history_lost;
+    return out;
+}
+
 void fill_report(BenchReport& report, PushReport& push, std::int64_t measure_start,
                  std::int64_t measure_end) {
     PushStats& s = push.subscribers;
+    // Every acknowledged id for jumps (a jump seen while counting skipped them, whenever they
+    // were published); those of the interval for what subscribers never saw.
+    std::vector<std::uint64_t> acked;
+    std::vector<std::uint64_t> window;
     if (push.has_publisher) {
-        std::vector<std::uint64_t> window;
         for (auto [id, intended] : push.publisher.acked) {
+            acked.push_back(id);
             if (intended >= measure_start && intended < measure_end) window.push_back(id);
         }
-        std::sort(window.begin(), window.end());
-        window.erase(std::unique(window.begin(), window.end()), window.end());
+        acked = sorted_ids(std::move(acked));
+        window = sorted_ids(std::move(window));
         push.window_ids = window.size();
         push.unseen = unseen_messages(s, window);
+        push.skipped = skipped_messages(s, acked);
         push.publisher.acked.clear();
         push.publisher.acked.shrink_to_fit();
     }
     push.expected_subscribers = s.saw_nothing;
     for (auto [id, count] : s.first_ids) push.expected_subscribers += count;
+    const auto& urls = report.options.urls;
+    if (s.targets.empty()) {
+        push.targets.push_back(target_report(urls.empty() ? "" : urls[0], s, acked, window));
+    }
+    for (std::size_t t = 0; t < s.targets.size(); ++t) {
+        push.targets.push_back(
+            target_report(t < urls.size() ? urls[t] : "", s.targets[t], acked, window));
+        s.targets[t].spans.clear();
+    }
+    s.targets.clear();
     push.spans = span_histogram(s);
+    if (s.spans.size() <= max_reported_messages) {
+        for (const auto& [id, span] : s.spans) {
+            push.messages.push_back(
+                MessageReceipts{id, span.sent_ns, span.first_ns, span.last_ns, span.receipts,
+                                std::binary_search(acked.begin(), acked.end(), id)});
+        }
+        std::sort(push.messages.begin(), push.messages.end(),
+                  [](const MessageReceipts& a, const MessageReceipts& b) { return a.id < b.id; });
+    } else {
+        push.messages_omitted = true;
+    }
     s.spans.clear();
     push.deliveries_per_s = report.duration_s > 0 ? s.deliveries / report.duration_s : 0;
     // The request-run counters that still mean something for subscribers.

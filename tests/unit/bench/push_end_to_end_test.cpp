@@ -41,14 +41,15 @@ struct Layout {
 class SseEndToEnd : public ::testing::TestWithParam<Layout> {};
 
 TEST_P(SseEndToEnd, CountsExactlyTheGapDuplicateWithheldMessageAndReconnect) {
-    // 20 publishes (20/s for 1 s). The server skips id base+3 (a gap of one), sends publish 5
-    // twice (a duplicate), cuts every stream after publish 8 (one reconnect each, which must
-    // name publish 8's id), and acknowledges publish 19 without ever sending it (never seen).
+    // 20 publishes (20/s for 1 s), ids base+k. The server acknowledges publish 3 without
+    // sending it (a gap of one: subscribers step from base+2 to base+4), sends publish 5 twice
+    // (a duplicate), cuts every stream after publish 8 (one reconnect each, which must name
+    // publish 8's id), and acknowledges publish 19 without ever sending it (never seen). (A
+    // hole in the ids that no publish was acknowledged with is no loss: see NonConsecutiveIds.)
     PushTestServer::Script script;
-    script.id_of = [](std::uint64_t k) { return PushTestServer::base_id + k + (k >= 3 ? 1 : 0); };
     script.duplicate = [](std::uint64_t k) { return k == 5; };
     script.cut_after = [](std::uint64_t k) { return k == 8; };
-    script.deliver = [](std::uint64_t k) { return k != 19; };
+    script.deliver = [](std::uint64_t k) { return k != 3 && k != 19; };
     PushTestServer server(script);
     constexpr std::uint32_t subscribers = 3;
     BenchOptions options = push_options(server, PushTransport::sse, subscribers, 20, 1000);
@@ -70,10 +71,14 @@ TEST_P(SseEndToEnd, CountsExactlyTheGapDuplicateWithheldMessageAndReconnect) {
     EXPECT_EQ(push.publisher.errors(), 0u);
     EXPECT_EQ(push.window_ids, 20u);
     EXPECT_EQ(push.expected_subscribers, subscribers);
-    // Publishes 0..18 reach every subscriber once as new ids; 19 never does.
-    EXPECT_EQ(s.deliveries, 19u * subscribers);
+    // Publishes 0..18 but 3 reach every subscriber once as new ids; 3 and 19 never do.
+    EXPECT_EQ(s.deliveries, 18u * subscribers);
     EXPECT_EQ(s.latency.count(), s.deliveries);  // every message carried t=
-    EXPECT_EQ(s.gap_lost, 1u * subscribers);
+    // The skipped id is an acknowledged one: counted from the publisher's ids (gap_lost is for
+    // subscribers off the publisher's channel).
+    EXPECT_EQ(push.skipped, 1u * subscribers);
+    EXPECT_EQ(push.gaps(), 1u * subscribers);
+    EXPECT_EQ(s.gap_lost, 0u);
     EXPECT_EQ(push.unseen, 1u * subscribers);
     EXPECT_EQ(push.lost(), 2u * subscribers);
     EXPECT_EQ(s.duplicates, 1u * subscribers);
@@ -82,13 +87,13 @@ TEST_P(SseEndToEnd, CountsExactlyTheGapDuplicateWithheldMessageAndReconnect) {
     EXPECT_EQ(s.history_lost, 0u);
     EXPECT_EQ(s.protocol_errors, 0u);
     EXPECT_GE(s.heartbeats, 2u * subscribers);  // one per stream
-    EXPECT_EQ(push.spans.count(), 19u);
+    EXPECT_EQ(push.spans.count(), 18u);
     EXPECT_EQ(s.open, subscribers);
 
     // First subscribes carry no id; each resubscribe names the last id before the cut.
     auto ids = server.last_event_ids();
     ASSERT_EQ(ids.size(), 2u * subscribers);
-    std::string cut_id = std::to_string(script.id_of(8));
+    std::string cut_id = std::to_string(PushTestServer::base_id + 8);
     EXPECT_EQ(std::count(ids.begin(), ids.end(), std::string()), subscribers);
     EXPECT_EQ(std::count(ids.begin(), ids.end(), cut_id), subscribers);
     for (const auto& publish : server.publishes()) {
@@ -97,6 +102,89 @@ TEST_P(SseEndToEnd, CountsExactlyTheGapDuplicateWithheldMessageAndReconnect) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Layouts, SseEndToEnd, ::testing::Values(Layout{1, 1}, Layout{2, 2}),
+                         [](const auto& info) {
+                             return "p" + std::to_string(info.param.processes) + "t" +
+                                    std::to_string(info.param.threads);
+                         });
+
+// Ids as Redis stream ids are (milliseconds * 1,000,000 + sequence): increasing, never
+// consecutive. 20 publishes at 20/s: publish k gets 1000000, 1005000, 2000000, 2005000, ...;
+// publishes 4 and 10 are refused with 503 (as c10k serve --redis answers while Redis is away) and
+// publish 7 is acknowledged but never sent. Subscribers on the publisher's channel lost exactly
+// that one message each: the ids' steps of thousands and millions are no loss, and the refusals
+// are publish errors, not losses. Subscribers of a second URL, on another channel, have no
+// acknowledged ids to compare with: they count from the publisher's seq=, which cannot tell a
+// refused publish from a lost message.
+std::uint64_t stream_id(std::uint64_t k) {
+    return 1'000'000 * (k / 2 + 1) + (k % 2) * 5000;
+}
+
+class NonConsecutiveIds : public ::testing::TestWithParam<Layout> {};
+
+TEST_P(NonConsecutiveIds, LossIsCountedFromAcknowledgedIdsAndRefusalsAreErrors) {
+    PushTestServer::Script script;
+    script.id_of = stream_id;
+    script.refuse = [](std::uint64_t k) { return k == 4 || k == 10; };
+    script.deliver = [](std::uint64_t k) { return k != 7; };
+    PushTestServer server(script);
+    BenchOptions options = push_options(server, PushTransport::sse, 5, 20, 1000);
+    options.urls.push_back(server.url("/live/other"));  // subscribers alternate: 3 and 2
+    options.processes = GetParam().processes;
+    options.threads = GetParam().threads;
+    BenchReport report = run_bench(options);
+    std::printf("%s", format_summary(report).c_str());
+
+    ASSERT_TRUE(report.push.has_value());
+    const PushReport& push = *report.push;
+    const PushStats& s = push.subscribers;
+    // The publisher went on after each 503 and counted it as an error.
+    EXPECT_EQ(server.publishes().size(), 20u);
+    EXPECT_EQ(push.publisher.sent, 20u);
+    EXPECT_EQ(push.publisher.published, 18u);
+    EXPECT_EQ(push.publisher.errors(), 2u);
+    EXPECT_EQ(push.publisher.error_status.at(503), 2u);
+    EXPECT_EQ(push.window_ids, 18u);
+    EXPECT_EQ(push.expected_subscribers, 3u);
+    EXPECT_EQ(s.connected, 5u);
+    EXPECT_EQ(s.deliveries, 17u * 5);  // the 18 acknowledged but publish 7, to everyone
+    EXPECT_EQ(s.duplicates, 0u);
+    EXPECT_EQ(push.skipped, 1u * 3);  // publish 7, on the publisher's channel
+    EXPECT_EQ(s.gap_lost, 3u * 2);    // 4, 7 and 10 by seq=, on the other one
+    EXPECT_EQ(push.unseen, 0u);
+    EXPECT_EQ(push.lost(), 3u + 6u);
+
+    ASSERT_EQ(push.targets.size(), 2u);
+    const PushTargetReport& score = push.targets[0];
+    const PushTargetReport& other = push.targets[1];
+    EXPECT_EQ(score.url, options.urls[0]);
+    EXPECT_EQ(score.subscribers, 3u);
+    EXPECT_EQ(score.expected, 3u);
+    EXPECT_EQ(score.deliveries, 17u * 3);
+    EXPECT_EQ(score.latency.count(), 17u * 3);
+    EXPECT_EQ(score.gaps, 3u);
+    EXPECT_EQ(score.lost(), 3u);
+    EXPECT_EQ(score.spans.count(), 17u);
+    EXPECT_EQ(other.subscribers, 2u);
+    EXPECT_EQ(other.expected, 0u);
+    EXPECT_EQ(other.deliveries, 17u * 2);
+    EXPECT_EQ(other.lost(), 6u);
+
+    // Each delivered message once, with its send time, receipts by all five, acknowledged.
+    ASSERT_EQ(push.messages.size(), 17u);
+    for (std::size_t i = 0; i < push.messages.size(); ++i) {
+        const MessageReceipts& m = push.messages[i];
+        std::uint64_t k =
+            i + (i >= 4 ? 1 : 0) + (i >= 6 ? 1 : 0) + (i >= 8 ? 1 : 0);  // not 4, 7, 10
+        EXPECT_EQ(m.id, stream_id(k)) << i;
+        EXPECT_EQ(m.receipts, 5u) << i;
+        EXPECT_TRUE(m.acknowledged) << i;
+        EXPECT_GT(m.sent_ns, 0);
+        EXPECT_LE(m.sent_ns, m.first_ns);
+        EXPECT_LE(m.first_ns, m.last_ns);
+    }
+}
+
+INSTANTIATE_TEST_SUITE_P(Layouts, NonConsecutiveIds, ::testing::Values(Layout{1, 1}, Layout{2, 2}),
                          [](const auto& info) {
                              return "p" + std::to_string(info.param.processes) + "t" +
                                     std::to_string(info.param.threads);

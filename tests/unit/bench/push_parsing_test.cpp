@@ -206,6 +206,41 @@ TEST(PushStats, UnseenCountsIdsOutsideWhatEachSubscriberCovered) {
     EXPECT_EQ(unseen_messages(early, window), 2u * 3u);
 }
 
+TEST(PushMessage, SequenceFollowsTheSendTime) {
+    EXPECT_EQ(parse_sequence("t=1700000000000000000 seq=42 xxxx"), 42u);
+    EXPECT_EQ(parse_sequence("t=1 seq=0"), 0u);
+    EXPECT_EQ(parse_sequence("t=1 seq=7 "), 7u);
+    EXPECT_FALSE(parse_sequence("seq=42 "));       // no t= first: not the publisher's body
+    EXPECT_FALSE(parse_sequence("t=1 seq= x"));    // no digits
+    EXPECT_FALSE(parse_sequence("t=1 seq=12x "));  // not a number field
+    EXPECT_FALSE(parse_sequence("t=1 sequence=3 "));
+    EXPECT_FALSE(parse_sequence("t=1"));
+}
+
+TEST(PushStats, SkippedCountsAcknowledgedIdsInsideJumpsOnly) {
+    // Redis stream ids: 1000000, 1005000, 2000000 acknowledged. A subscriber that received all
+    // three stepped over thousands and millions of ids and lost nothing.
+    std::vector<std::uint64_t> acked = {1'000'000, 1'005'000, 2'000'000};
+    PushStats all;
+    all.jumps[{1'000'000, 1'005'000}] = 1;
+    all.jumps[{1'005'000, 2'000'000}] = 1;
+    EXPECT_EQ(skipped_messages(all, acked), 0u);
+    // Two subscribers went from the first to the third: each missed the acknowledged second.
+    PushStats missed;
+    missed.jumps[{1'000'000, 2'000'000}] = 2;
+    EXPECT_EQ(skipped_messages(missed, acked), 2u);
+    // A refused publish has no id: a jump over it skips nothing acknowledged.
+    PushStats refused;
+    refused.jumps[{1'005'000, 2'000'000}] = 3;
+    EXPECT_EQ(skipped_messages(refused, acked), 0u);
+    // Consecutive ids: a jump from 10 to 13 over acknowledged 11 and 12 loses both, as
+    // id - last - 1 says.
+    PushStats consecutive;
+    consecutive.jumps[{10, 13}] = 1;
+    EXPECT_EQ(skipped_messages(consecutive, {10, 11, 12, 13}), 2u);
+    EXPECT_EQ(skipped_messages(consecutive, {}), 0u);
+}
+
 TEST(PushStats, SerializeRoundTripsAndMerges) {
     PushStats stats;
     stats.latency.record(1500);
@@ -220,6 +255,12 @@ TEST(PushStats, SerializeRoundTripsAndMerges) {
     stats.saw_nothing = 1;
     stats.spans[7] = ReceiptSpan{1000, 5000, 2};
     stats.resync_gaps[{9, 1000}] = 2;
+    stats.jumps[{1'000'000, 1'005'000}] = 3;
+    stats.spans[7].sent_ns = 900;
+    stats.targets.resize(2);
+    stats.targets[1].deliveries = 4;
+    stats.targets[1].jumps[{5, 8}] = 1;
+    stats.targets[1].latency.record(700);
     auto bytes = stats.serialize();
     PushStats back;
     ASSERT_TRUE(back.deserialize(bytes));
@@ -228,12 +269,22 @@ TEST(PushStats, SerializeRoundTripsAndMerges) {
     EXPECT_EQ(back.bad_status, stats.bad_status);
     EXPECT_EQ(back.first_ids, stats.first_ids);
     EXPECT_EQ(back.resync_gaps, stats.resync_gaps);
+    EXPECT_EQ(back.jumps, stats.jumps);
     EXPECT_EQ(back.latency.count(), 1u);
     ASSERT_EQ(back.spans.count(7), 1u);
     EXPECT_EQ(back.spans[7].last_ns, 5000);
+    EXPECT_EQ(back.spans[7].sent_ns, 900);
+    ASSERT_EQ(back.targets.size(), 2u);
+    EXPECT_EQ(back.targets[0].deliveries, 0u);
+    EXPECT_EQ(back.targets[1].deliveries, 4u);
+    EXPECT_EQ(back.targets[1].jumps, stats.targets[1].jumps);
+    EXPECT_EQ(back.targets[1].latency.count(), 1u);
 
     PushStats other;
     other.deliveries = 5;
+    other.jumps[{1'000'000, 1'005'000}] = 1;
+    other.targets.resize(2);
+    other.targets[1].deliveries = 1;
     other.spans[7] = ReceiptSpan{500, 4000, 1};
     other.spans[8] = ReceiptSpan{2000, 2000, 1};
     back.merge(other);
@@ -241,12 +292,19 @@ TEST(PushStats, SerializeRoundTripsAndMerges) {
     EXPECT_EQ(back.spans[7].first_ns, 500);
     EXPECT_EQ(back.spans[7].last_ns, 5000);
     EXPECT_EQ(back.spans[7].receipts, 3u);
+    EXPECT_EQ((back.jumps[{1'000'000, 1'005'000}]), 4u);
+    EXPECT_EQ(back.targets[1].deliveries, 5u);
     core::Histogram spans = span_histogram(back);
     EXPECT_EQ(spans.count(), 2u);
     EXPECT_EQ(spans.max(), 4);  // (5000 - 500) ns = 4 us
 
     bytes.pop_back();
     EXPECT_FALSE(back.deserialize(bytes));
+    // A URL's entry has no URLs of its own: nested entries are refused, not recursed into.
+    PushStats nested;
+    nested.targets.resize(1);
+    nested.targets[0].targets.resize(1);
+    EXPECT_FALSE(back.deserialize(nested.serialize()));
 }
 
 }  // namespace

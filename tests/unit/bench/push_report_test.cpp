@@ -39,7 +39,24 @@ BenchReport push_report(bool with_server, bool with_publisher) {
     s.connect_failures[ECONNREFUSED] = 2;
     s.bad_status[503] = 1;
     push.unseen = 5;
+    push.skipped = 2;
     push.window_ids = 10;
+    for (const char* url :
+         {"http://127.0.0.1:8080/live/score", "http://127.0.0.1:8090/live/score"}) {
+        PushTargetReport target;
+        target.url = url;
+        target.subscribers = 500;
+        target.expected = 500;
+        target.deliveries = 4990;
+        target.latency.record(250);
+        target.spans.record(1100);
+        target.gaps = 1;
+        target.unseen = 2;
+        push.targets.push_back(target);
+    }
+    push.messages.push_back(MessageReceipts{1'712'345'678'901'000'000, 1'712'345'678'901'000'000,
+                                            1'712'345'678'901'200'000, 1'712'345'678'902'400'000,
+                                            998, true});
     push.expected_subscribers = 1000;
     push.spans.record(1200);
     push.deliveries_per_s = 998;
@@ -103,15 +120,45 @@ TEST(PushJson, HasEveryDocumentedKey) {
                        {"p50", "p90", "p99", "p999", "min", "max", "mean", "count"});
     }
     EXPECT_LE(push["latency_us"]["p50"].number, push["latency_us"]["p99"].number);
-    EXPECT_EQ(push["lost"]["total"].number, 8);
-    EXPECT_EQ(push["lost"]["gaps"].number, 3);
+    EXPECT_EQ(push["lost"]["total"].number, 10);
+    EXPECT_EQ(push["lost"]["gaps"].number, 5);
     EXPECT_EQ(push["lost"]["never_seen"].number, 5);
     EXPECT_EQ(push["lost"]["acknowledged_messages"].number, 10);
+    EXPECT_EQ(push["lost"]["skipped_acknowledged"].number, 2);
+    EXPECT_EQ(push["lost"]["gaps_counted"].number, 3);
+    const Json& targets = push["targets"];
+    ASSERT_EQ(targets.array.size(), 2u);
+    for (const Json& target : targets.array) {
+        EXPECT_TRUE(target["url"].is_string());
+        expect_numbers(target, {"subscribers", "expected", "reconnects", "deliveries", "duplicated",
+                                "history_lost"});
+        expect_numbers(target["latency_us"], {"p50", "p99", "max", "count"});
+        expect_numbers(target["fanout_span_us"], {"p99", "max", "count"});
+        EXPECT_EQ(target["lost"]["total"].number, 3);
+        EXPECT_EQ(target["lost"]["gaps"].number, 1);
+        EXPECT_EQ(target["lost"]["never_seen"].number, 2);
+    }
+    EXPECT_EQ(targets.array[1]["url"].string, "http://127.0.0.1:8090/live/score");
+    // One row per message: the id as a string (it needs more than a double's 53 bits), times in
+    // Unix microseconds, receipts, acknowledged.
+    const Json& messages = push["messages"];
+    ASSERT_EQ(messages.array.size(), 1u);
+    const Json& row = messages.array[0];
+    ASSERT_EQ(row.array.size(), 6u);
+    EXPECT_EQ(row.array[0].string, "1712345678901000000");
+    EXPECT_EQ(row.array[1].number, 1712345678901000.0);
+    EXPECT_EQ(row.array[2].number, 1712345678901200.0);
+    EXPECT_EQ(row.array[3].number, 1712345678902400.0);
+    EXPECT_EQ(row.array[4].number, 998);
+    EXPECT_TRUE(row.array[5].boolean);
     EXPECT_EQ(push["server_cpu_us_per_delivery"].number, 50.1);
 }
 
 TEST(PushJson, NullsWithoutServerOrPublisherAndOnRequestRuns) {
-    Json root = parse(push_report(false, false));
+    BenchReport many = push_report(false, false);
+    many.push->messages_omitted = true;  // more messages than max_reported_messages
+    Json root = parse(many);
+    EXPECT_TRUE(root["push"]["messages"].is_null());
     EXPECT_TRUE(root["push"]["publish"].is_null());
     EXPECT_NE(root["push"].find("server_cpu_us_per_delivery"), nullptr);
     EXPECT_TRUE(root["push"]["server_cpu_us_per_delivery"].is_null());
@@ -126,8 +173,9 @@ TEST(PushSummary, SaysWhatWasLostAndHowFast) {
     std::string text = format_summary(push_report(true, true));
     for (const char* part :
          {"sse subscribers", "Delivery latency", "99.9%", "Deliveries/sec",
-          "Lost: 8 (3 in gaps, 5 never seen", "Duplicated: 1", "History lost: 1", "us/delivery",
-          "per subscriber", "Fan-out span", "ECONNREFUSED: 2", "status 503: 1", "Published: 10"}) {
+          "Lost: 10 (5 in gaps, 5 never seen", "Duplicated: 1", "History lost: 1", "us/delivery",
+          "per subscriber", "Fan-out span", "ECONNREFUSED: 2", "status 503: 1", "Published: 10",
+          "@ http://127.0.0.1:8090/live/score: 500 subscribers, 4990 deliveries"}) {
         EXPECT_NE(text.find(part), std::string::npos) << part << "\n" << text;
     }
 }

@@ -3,8 +3,9 @@
 // connection, blocking sockets, 127.0.0.1): POST /pub/<channel> publishes, GET with
 // Accept: text/event-stream subscribes to a chunked SSE stream, any other GET is a long-poll.
 // It keeps every message (so Last-Event-ID resumes without loss) and records what the bench
-// sent. A Script makes it misbehave on purpose: skip an id, send one twice, withhold one, or cut
-// every stream after a given message, or forget every id below a point (history-lost).
+// sent. A Script makes it misbehave on purpose: skip an id, send one twice, withhold one, refuse a
+// publish (503), cut every stream after a given message, or forget every id below a point
+// (history-lost). Every stream gets every message, whatever channel its URL names.
 
 #include <strings.h>
 
@@ -29,6 +30,8 @@ public:
         std::function<bool(std::uint64_t k)> deliver;         ///< default: yes
         std::function<bool(std::uint64_t k)> duplicate;       ///< default: no
         std::function<bool(std::uint64_t k)> cut_after;       ///< default: no
+        /// Answer 503 and publish nothing, as c10k serve --redis does while Redis is away.
+        std::function<bool(std::uint64_t k)> refuse;  ///< default: no
         /// Non-zero: ids below this are forgotten (a recreated channel). A subscriber resuming
         /// from an id before `history_from - 1` is told history-lost, as c10k serve does.
         std::uint64_t history_from = 0;
@@ -52,6 +55,7 @@ public:
         if (!script_.deliver) script_.deliver = [](std::uint64_t) { return true; };
         if (!script_.duplicate) script_.duplicate = [](std::uint64_t) { return false; };
         if (!script_.cut_after) script_.cut_after = [](std::uint64_t) { return false; };
+        if (!script_.refuse) script_.refuse = [](std::uint64_t) { return false; };
     }
 
     std::string url(const std::string& path) const { return server_.url(path); }
@@ -151,13 +155,15 @@ private:
         buffer.erase(0, length);
         std::uint64_t id;
         std::size_t subscribers;
+        bool refused = false;
         {
             std::lock_guard lock(mutex_);
             std::uint64_t k = publishes_.size();
             publishes_.push_back(Publish{core::monotonic_ns(), body, head});
+            refused = script_.refuse(k);
             id = script_.id_of(k);
             subscribers = streams_.size();
-            if (script_.deliver(k)) {
+            if (!refused && script_.deliver(k)) {
                 Message message{id, body};
                 history_.push_back(message);
                 std::string frame = sse_chunk(event_text(message));
@@ -171,6 +177,14 @@ private:
             }
         }
         changed_.notify_all();
+        if (refused) {
+            std::string error = "{\"error\":\"redis is away\"}";
+            return TestServer::send_all(
+                fd,
+                "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
+                "Retry-After: 1\r\nContent-Length: " +
+                    std::to_string(error.size()) + "\r\n\r\n" + error);
+        }
         std::string json = "{\"id\":\"" + std::to_string(id) +
                            "\",\"subscribers\":" + std::to_string(subscribers) + "}";
         return TestServer::send_all(
