@@ -5,6 +5,8 @@
 #include <netinet/tcp.h>
 #include <sys/socket.h>
 
+#include <fmt/format.h>
+
 #include <cerrno>
 #include <cstring>
 #include <string>
@@ -51,7 +53,63 @@ void RedisClient::stop() {
 }
 
 void RedisClient::on_tick() {
-    if (!stopped_ && !fd_ && context_.now_ms() >= next_attempt_ms_) connect();
+    if (stopped_) return;
+    std::int64_t now = context_.now_ms();
+    if (!fd_) {
+        if (now >= next_attempt_ms_) connect();
+        return;
+    }
+    if (ready_) {
+        check_progress(now);
+        return;
+    }
+    if (options_.connect_timeout_ms > 0 &&
+        now - attempt_started_ms_ >= static_cast<std::int64_t>(options_.connect_timeout_ms)) {
+        lose(fmt::format("Redis at {}:{} did not complete the connection within {} ms",
+                         address_.host, address_.port, options_.connect_timeout_ms));
+    }
+}
+
+void RedisClient::check_progress(std::int64_t now_ms) {
+    std::size_t pending = connection_->pending();
+    std::uint64_t received = connection_->received();
+    // The clock restarts on any reply or push, and when commands begin to wait on a connection
+    // that had none waiting (it is sampled here, so it starts up to a tick late, never early).
+    if (received != received_seen_ || (pending > 0 && !was_pending_)) {
+        received_seen_ = received;
+        progress_ms_ = now_ms;
+    }
+    was_pending_ = pending > 0;
+    std::int64_t quiet_ms = now_ms - progress_ms_;
+    if (pending > 0) {
+        if (options_.reply_timeout_ms > 0 &&
+            quiet_ms >= static_cast<std::int64_t>(options_.reply_timeout_ms)) {
+            lose(fmt::format("Redis at {}:{} did not answer for {} ms ({} command{} pending)",
+                             address_.host, address_.port, options_.reply_timeout_ms, pending,
+                             pending == 1 ? "" : "s"));
+        }
+        return;
+    }
+    if (options_.keepalive_ms > 0 && quiet_ms >= static_cast<std::int64_t>(options_.keepalive_ms)) {
+        send_keepalive(now_ms);
+    }
+}
+
+void RedisClient::send_keepalive(std::int64_t now_ms) {
+    // A subscribed connection is answered ["pong", ""] (RESP2 subscribe mode), any other +PONG.
+    // The answer only matters as progress; an error reply is progress too, and is left to the
+    // commands that follow to report.
+    bool queued = connection_->command({"PING"}, [this](const RedisReply& reply) {
+        bool pong = (reply.type == RedisReply::Type::status && reply.text == "PONG") ||
+                    (reply.type == RedisReply::Type::array && !reply.elements.empty() &&
+                     reply.elements[0].text == "pong");
+        if (pong) ++keepalives_answered_;
+    });
+    if (queued) {
+        was_pending_ = true;
+        progress_ms_ = now_ms;
+    }
+    flush();
 }
 
 void RedisClient::connect() {
@@ -83,10 +141,11 @@ void RedisClient::connect() {
     }
     fd_ = std::move(fd);
     connection_ = std::make_unique<RedisConnection>(options_.limits);
+    attempt_started_ms_ = context_.now_ms();
     connecting_ = true;
     ready_ = false;
     watched_ = 0;
-    if (!watch(writable)) lose(std::string("cannot watch the socket: ") + std::strerror(errno));
+    if (!watch(writable)) lose(watch_failure());
 }
 
 bool RedisClient::watch(std::uint32_t events) {
@@ -97,6 +156,12 @@ bool RedisClient::watch(std::uint32_t events) {
     }
     watched_ = events;
     return true;
+}
+
+std::string RedisClient::watch_failure() const {
+    // Without a watcher errno is whatever the last call left (EINPROGRESS from connect()).
+    if (context_.descriptors() == nullptr) return "this engine cannot watch the socket";
+    return std::string("cannot watch the socket: ") + std::strerror(errno);
 }
 
 void RedisClient::on_ready(std::uint32_t events) {
@@ -134,15 +199,24 @@ void RedisClient::handshake() {
     }
     std::string database = std::to_string(address_.database);
     if (address_.database != 0) connection_->command({"SELECT", database}, check("SELECT"));
-    // PING last: its answer says the handshake is over, whether or not there was any.
+    // PING last: its answer says the handshake is over, whether or not there was any. Only
+    // +PONG will do: a server whose answer parses as RESP but is not PONG (a nil, an +OK to
+    // everything) is not a Redis to trust with commands.
     connection_->command({"PING"}, [this](const RedisReply& reply) {
         if (!handshake_error_.empty() || reply.type == RedisReply::Type::failed) return;
         if (reply.is_error()) {
             handshake_error_ = "PING refused: " + reply.text;
             return;
         }
+        if (reply.type != RedisReply::Type::status || reply.text != "PONG") {
+            handshake_error_ = "protocol error: PING was not answered PONG";
+            return;
+        }
         ready_ = true;
         attempt_ = 0;
+        received_seen_ = connection_->received();
+        progress_ms_ = context_.now_ms();
+        was_pending_ = false;
         core::log(core::LogLevel::info, "redis: connected to {}:{}", address_.host, address_.port);
         if (on_ready_) on_ready_();
     });
@@ -193,12 +267,15 @@ void RedisClient::flush() {
         return;
     }
     std::uint32_t events = connection_->output().empty() ? readable : readable | writable;
-    if (!watch(events)) lose(std::string("cannot watch the socket: ") + std::strerror(errno));
+    if (!watch(events)) lose(watch_failure());
 }
 
 void RedisClient::lose(std::string_view why) {
-    std::string reason = "redis: " + std::string(why);
-    if (reason.starts_with("redis: redis: ")) reason.erase(0, 7);
+    // Every reason says it is about Redis, once.
+    std::string reason(why);
+    if (!reason.starts_with("redis: ") && !reason.starts_with("Redis at ")) {
+        reason.insert(0, "redis: ");
+    }
     if (fd_ && context_.descriptors() != nullptr) context_.descriptors()->unwatch(fd_.get());
     fd_.reset();
     watched_ = 0;
@@ -211,8 +288,12 @@ void RedisClient::lose(std::string_view why) {
     ++attempt_;
     next_attempt_ms_ = context_.now_ms() + static_cast<std::int64_t>(delay);
     if (was_ready || log_.allow(context_.now_ms())) {
-        core::log(core::LogLevel::warn, "{} ({}:{}); connecting again in {} ms", reason,
-                  address_.host, address_.port, delay);
+        if (reason.starts_with("Redis at ")) {
+            core::log(core::LogLevel::warn, "{}; connecting again in {} ms", reason, delay);
+        } else {
+            core::log(core::LogLevel::warn, "{} ({}:{}); connecting again in {} ms", reason,
+                      address_.host, address_.port, delay);
+        }
     }
     // Pending commands are told last, when this client is already in its lost state, so that
     // their callbacks see ready() false.

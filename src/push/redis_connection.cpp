@@ -162,12 +162,14 @@ bool RedisConnection::feed(std::string_view bytes) {
     for (;;) {
         void* object = nullptr;
         if (redisReaderGetReply(reader_, &object) != REDIS_OK) {
-            fail(fmt::format("redis: the server sent something that is not RESP ({})",
-                             reader_->errstr));
+            fail(fmt::format(
+                "redis: protocol error: the server sent something that is not RESP ({})",
+                reader_->errstr));
             return false;
         }
         if (object == nullptr) break;
         std::unique_ptr<redisReply, ReplyDeleter> reply(static_cast<redisReply*>(object));
+        ++received_;
         // A callback may have failed the connection: nothing more is handed out then.
         if (!dispatch(*reply) || failed_) return false;
     }
@@ -186,6 +188,10 @@ bool RedisConnection::dispatch(const redisReply& reply) {
     // Only a subscribed connection gets pushes; otherwise an array such as LRANGE's
     // ["message", "a", "b"] is an ordinary reply.
     if (kind == "message" && subscriptions_ > 0) {
+        if (!is_string(*reply.element[1]) || !is_string(*reply.element[2])) {
+            fail("redis: protocol error: a message whose channel or payload is not a string");
+            return false;
+        }
         if (on_message_) on_message_(text_of(*reply.element[1]), text_of(*reply.element[2]));
         return true;
     }
@@ -196,15 +202,27 @@ bool RedisConnection::dispatch(const redisReply& reply) {
     Pending& head = pending_.front();
     bool confirmation = (kind == "subscribe" || kind == "unsubscribe") &&
                         reply.element[2]->type == REDIS_REPLY_INTEGER;
-    if (head.confirmations > 0 && confirmation) {
-        subscriptions_ = reply.element[2]->integer;
-        if (on_subscription_) {
-            on_subscription_(kind == "subscribe", text_of(*reply.element[1]), subscriptions_);
+    if (head.confirmations > 0) {
+        // A subscription is answered by its confirmations, or by the one error that refused
+        // it. Anything else here (a subscribe-mode ["pong", ""] among them) belongs to a later
+        // command: the replies are out of step with the commands, and handing it to this one
+        // would end the subscription early and shift every answer after it.
+        if (!confirmation && reply.type != REDIS_REPLY_ERROR) {
+            fail("redis: protocol error: a reply where a subscription's confirmation was due");
+            return false;
         }
-        if (--head.confirmations > 0) return true;
+        if (confirmation) {
+            subscriptions_ = reply.element[2]->integer;
+            if (on_subscription_) {
+                on_subscription_(kind == "subscribe", text_of(*reply.element[1]), subscriptions_);
+            }
+            if (--head.confirmations > 0) return true;
+        }
     }
     // The head is answered (a command's reply, a subscription's last confirmation, or the
-    // error that refused it): take it off the queue before its callback can queue more.
+    // error that refused it): take it off the queue before its callback can queue more. In
+    // subscribe mode a PING's reply is the array ["pong", argument], not a push: it arrives in
+    // its turn and goes to the PING here like any reply.
     Pending answered = std::move(pending_.front());
     pending_.pop_front();
     if (answered.callback) answered.callback(copy_reply(reply));

@@ -10,7 +10,9 @@
 // edge-triggered loop, and it wants to own the socket.
 //
 // Pub/Sub: subscribe() puts the connection in subscribe mode; "message" pushes then go to the
-// message handler and subscribe/unsubscribe confirmations to the subscription handler.
+// message handler and subscribe/unsubscribe confirmations to the subscription handler. In that
+// mode Redis (RESP2) answers PING with the array ["pong", argument] instead of +PONG: it is
+// handed to the PING's callback as it came, so that a keepalive works on a subscribed connection.
 //
 // Failure is final: garbage from the server, a limit passed, or fail() (the owner lost the
 // socket) tells every pending callback, and the owner makes a new connection to go on.
@@ -115,6 +117,9 @@ public:
     std::size_t pending() const { return pending_.size(); }
     /// Channels the server last said this connection is subscribed to.
     long long subscriptions() const { return subscriptions_; }
+    /// Replies and Pub/Sub pushes received so far. The owner samples it to tell a server that
+    /// answers slowly but steadily (a long pipeline) from one that stopped answering.
+    std::uint64_t received() const { return received_; }
 
 private:
     struct Pending {
@@ -138,6 +143,7 @@ private:
     RedisMessageHandler on_message_;
     RedisSubscriptionHandler on_subscription_;
     long long subscriptions_ = 0;
+    std::uint64_t received_ = 0;
     bool failed_ = false;
     std::string failure_;
 };

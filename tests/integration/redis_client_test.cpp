@@ -11,6 +11,7 @@
 #include <gtest/gtest.h>
 
 #include <cstring>
+#include <fstream>
 #include <functional>
 #include <map>
 #include <string>
@@ -216,12 +217,18 @@ TEST(RedisClient, EveryPendingCommandIsToldWhenTheServerIsKilled) {
     EXPECT_EQ(link.connection().pending(), 0u);
 }
 
-/// The driver's loop: the test support's, with the client's tick each round.
+/// The driver's loop: the test support's, with the client's tick (and `also`) each round.
 class PollLoop {
 public:
     http::LoopContext& context() { return loop_.context(); }
-    bool run_until(RedisClient& client, const std::function<bool()>& done) {
-        return loop_.run_until([&] { client.on_tick(); }, done);
+    bool run_until(RedisClient& client, const std::function<bool()>& done,
+                   const std::function<void()>& also = {}) {
+        return loop_.run_until(
+            [&] {
+                client.on_tick();
+                if (also) also();
+            },
+            done);
     }
 
 private:
@@ -341,6 +348,255 @@ TEST(RedisClientDriver, KeepsRetryingWhileRedisIsUnreachable) {
     ASSERT_TRUE(loop.run_until(client, [&] { return lost.size() >= 3; }));
     EXPECT_NE(lost[0].find("cannot connect"), std::string::npos) << lost[0];
     client.stop();
+}
+
+/// Short timeouts, so that the suite stays fast; keepalive off unless a test turns it on.
+RedisClientOptions short_timeouts() {
+    RedisClientOptions options = quick_reconnect();
+    options.connect_timeout_ms = 300;
+    options.reply_timeout_ms = 300;
+    options.keepalive_ms = 0;
+    return options;
+}
+
+/// Stops `pid` with SIGSTOP and waits until the kernel says it is stopped, so that nothing the
+/// test sends afterwards can be answered before SIGCONT. False if it never stopped.
+bool stop_process(pid_t pid) {
+    if (::kill(pid, SIGSTOP) != 0) return false;
+    for (int i = 0; i < 5000; ++i) {
+        std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+        std::string line;
+        std::getline(stat, line);
+        // The state follows the command name, which is in parentheses and may hold spaces.
+        std::size_t name_end = line.rfind(')');
+        if (name_end != std::string::npos && name_end + 2 < line.size() &&
+            line[name_end + 2] == 'T') {
+            return true;
+        }
+        ::usleep(1000);
+    }
+    return false;
+}
+
+/// Sends SIGCONT when the test ends, passed or not, so that the RedisServer's destructor (run
+/// after this guard's) can stop the server with SIGTERM.
+class ContinueOnExit {
+public:
+    explicit ContinueOnExit(pid_t pid) : pid_(pid) {}
+    ~ContinueOnExit() { ::kill(pid_, SIGCONT); }
+    ContinueOnExit(const ContinueOnExit&) = delete;
+    ContinueOnExit& operator=(const ContinueOnExit&) = delete;
+
+private:
+    pid_t pid_;
+};
+
+/// A listening socket on 127.0.0.1 that is not Redis: serve() accepts every waiting connection,
+/// writes `greeting` to it (nothing if empty) and keeps it open, never reading it.
+class MockRedis {
+public:
+    explicit MockRedis(std::string greeting)
+        : greeting_(std::move(greeting)),
+          listener_(::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)) {
+        sockaddr_in address{};
+        address.sin_family = AF_INET;
+        address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        socklen_t length = sizeof address;
+        if (::bind(listener_.get(), reinterpret_cast<sockaddr*>(&address), sizeof address) == 0 &&
+            ::listen(listener_.get(), 64) == 0 &&
+            ::getsockname(listener_.get(), reinterpret_cast<sockaddr*>(&address), &length) == 0) {
+            port_ = ntohs(address.sin_port);
+        }
+    }
+
+    int port() const { return port_; }
+    std::size_t accepted() const { return accepted_.size(); }
+
+    void serve() {
+        for (;;) {
+            core::unique_fd client(::accept4(listener_.get(), nullptr, nullptr, SOCK_CLOEXEC));
+            if (!client) return;
+            if (!greeting_.empty()) {
+                EXPECT_EQ(::send(client.get(), greeting_.data(), greeting_.size(), MSG_NOSIGNAL),
+                          static_cast<ssize_t>(greeting_.size()));
+            }
+            accepted_.push_back(std::move(client));
+        }
+    }
+
+private:
+    std::string greeting_;
+    core::unique_fd listener_;
+    int port_ = 0;
+    std::vector<core::unique_fd> accepted_;
+};
+
+TEST(RedisClientDriver, AStoppedRedisWithCommandsPendingIsLostAndFoundAgain) {
+    test::RedisServer server;
+    PollLoop loop;
+    RedisClient client(local(server.port()), loop.context(), short_timeouts());
+    int ready = 0;
+    std::vector<std::string> lost;
+    client.set_ready_handler([&] { ++ready; });
+    client.set_lost_handler([&](std::string_view why) { lost.emplace_back(why); });
+    client.start();
+    ASSERT_TRUE(loop.run_until(client, [&] { return ready == 1; }));
+
+    ContinueOnExit resume(server.pid());
+    ASSERT_TRUE(stop_process(server.pid()));
+    int failed = 0;
+    for (int i = 0; i < 3; ++i) {
+        ASSERT_TRUE(client.connection()->command({"GET", "k"}, [&](const RedisReply& reply) {
+            EXPECT_EQ(reply.type, Type::failed);
+            EXPECT_NE(reply.text.find("did not answer"), std::string::npos) << reply.text;
+            ++failed;
+        }));
+    }
+    client.flush();
+    ASSERT_TRUE(loop.run_until(client, [&] { return !lost.empty(); }));
+    EXPECT_NE(lost[0].find("did not answer for 300 ms (3 commands pending)"), std::string::npos)
+        << lost[0];
+    EXPECT_EQ(failed, 3);
+    EXPECT_FALSE(client.ready());
+
+    ASSERT_EQ(::kill(server.pid(), SIGCONT), 0);
+    ASSERT_TRUE(loop.run_until(client, [&] { return ready == 2; }));
+    EXPECT_EQ(call(loop, client, {"SET", "after", "1"}).text, "OK");
+    EXPECT_EQ(client.attempts(), 0u);
+    client.stop();
+}
+
+TEST(RedisClientDriver, AnIdleConnectionToAStoppedRedisIsFoundByKeepalive) {
+    test::RedisServer server;
+    PollLoop loop;
+    RedisClientOptions options = short_timeouts();
+    options.keepalive_ms = 50;
+    RedisClient client(local(server.port()), loop.context(), options);
+    int ready = 0;
+    std::vector<std::string> lost;
+    client.set_ready_handler([&] { ++ready; });
+    client.set_lost_handler([&](std::string_view why) { lost.emplace_back(why); });
+    client.start();
+    // A live Redis answers the keepalives and the connection stays.
+    ASSERT_TRUE(loop.run_until(client, [&] { return client.keepalives_answered() >= 3; }));
+    EXPECT_TRUE(lost.empty());
+    EXPECT_EQ(ready, 1);
+
+    ContinueOnExit resume(server.pid());
+    ASSERT_TRUE(stop_process(server.pid()));
+    ASSERT_TRUE(loop.run_until(client, [&] { return !lost.empty(); }));
+    // Nobody sent a command: the one pending is the keepalive's PING.
+    EXPECT_NE(lost[0].find("did not answer for 300 ms (1 command pending)"), std::string::npos)
+        << lost[0];
+    EXPECT_FALSE(client.ready());
+
+    ASSERT_EQ(::kill(server.pid(), SIGCONT), 0);
+    ASSERT_TRUE(loop.run_until(client, [&] { return ready == 2; }));
+    client.stop();
+}
+
+TEST(RedisClientDriver, ASubscribedConnectionKeepsWorkingAcrossKeepalives) {
+    test::RedisServer server;
+    PollLoop loop;
+    RedisClientOptions options = short_timeouts();
+    options.keepalive_ms = 50;
+    options.reply_timeout_ms = 1000;
+    RedisClient client(local(server.port()), loop.context(), options);
+    std::vector<std::string> messages;
+    std::vector<std::string> lost;
+    bool subscribed = false;
+    client.set_lost_handler([&](std::string_view why) { lost.emplace_back(why); });
+    client.set_ready_handler([&] {
+        RedisConnection* connection = client.connection();
+        connection->set_message_handler(
+            [&](std::string_view, std::string_view payload) { messages.emplace_back(payload); });
+        std::string_view news[] = {"news"};
+        EXPECT_TRUE(connection->subscribe(news, [&](const RedisReply& reply) {
+            EXPECT_FALSE(reply.is_error()) << reply.text;
+            subscribed = true;
+        }));
+    });
+    client.start();
+    ASSERT_TRUE(loop.run_until(client, [&] { return subscribed; }));
+
+    Link publisher(server.port());
+    ASSERT_TRUE(publisher.connected());
+    std::vector<std::string> published;
+    for (int i = 0; i < 4; ++i) {
+        std::uint64_t before = client.keepalives_answered();
+        // Two keepalives answered, each a ["pong", ""] in subscribe mode, between messages.
+        ASSERT_TRUE(
+            loop.run_until(client, [&] { return client.keepalives_answered() >= before + 2; }));
+        published.push_back("update " + std::to_string(i));
+        EXPECT_EQ(publisher.call({"PUBLISH", "news", published.back()}).integer, 1);
+        ASSERT_TRUE(loop.run_until(client, [&] { return messages.size() == published.size(); }));
+    }
+    EXPECT_EQ(messages, published);
+    // The owner's own PING on the subscribed connection sees the pong too.
+    RedisReply pong = call(loop, client, {"PING"});
+    ASSERT_EQ(pong.type, Type::array);
+    ASSERT_FALSE(pong.elements.empty());
+    EXPECT_EQ(pong.elements[0].text, "pong");
+    EXPECT_TRUE(lost.empty()) << lost.front();
+    EXPECT_TRUE(client.ready());
+    EXPECT_EQ(client.connection()->subscriptions(), 1);
+    client.stop();
+}
+
+TEST(RedisClientDriver, AServerThatAnswersGarbageIsRetriedAndNeverTrusted) {
+    // Not RESP at all; a negative bulk length other than nil's -1; and valid RESP (a nil)
+    // that is no answer to the handshake's PING.
+    for (std::string greeting : {"HTTP/1.1 400 Bad Request\r\n\r\n"s, "$-5\r\n"s, "$-1\r\n"s}) {
+        SCOPED_TRACE(greeting);
+        MockRedis mock(greeting);
+        ASSERT_NE(mock.port(), 0);
+        PollLoop loop;
+        RedisClient client(local(mock.port()), loop.context(), short_timeouts());
+        int ready = 0;
+        std::vector<std::string> lost;
+        client.set_ready_handler([&] { ++ready; });
+        client.set_lost_handler([&](std::string_view why) { lost.emplace_back(why); });
+        client.start();
+        ASSERT_TRUE(loop.run_until(
+            client, [&] { return lost.size() >= 3; }, [&] { mock.serve(); }));
+        for (const std::string& why : lost) {
+            EXPECT_NE(why.find("protocol error"), std::string::npos) << why;
+        }
+        EXPECT_EQ(ready, 0);
+        EXPECT_FALSE(client.ready());
+        EXPECT_GE(client.attempts(), 3u);
+        EXPECT_GE(mock.accepted(), 3u);
+        client.stop();
+    }
+}
+
+TEST(RedisClientDriver, AServerThatNeverAnswersTimesOutTheHandshake) {
+    // With a password the handshake is AUTH then PING; without, PING alone: either way it
+    // must complete within the connect timeout.
+    for (std::string password : {""s, "s3cret"s}) {
+        SCOPED_TRACE("password '" + password + "'");
+        MockRedis mock("");
+        ASSERT_NE(mock.port(), 0);
+        PollLoop loop;
+        RedisAddress address = local(mock.port());
+        address.password = password;
+        RedisClient client(address, loop.context(), short_timeouts());
+        std::vector<std::string> lost;
+        client.set_lost_handler([&](std::string_view why) { lost.emplace_back(why); });
+        client.start();
+        ASSERT_TRUE(loop.run_until(
+            client, [&] { return lost.size() >= 2; }, [&] { mock.serve(); }));
+        for (const std::string& why : lost) {
+            EXPECT_NE(why.find("Redis at 127.0.0.1:" + std::to_string(mock.port()) +
+                               " did not complete the connection within 300 ms"),
+                      std::string::npos)
+                << why;
+        }
+        EXPECT_FALSE(client.ready());
+        EXPECT_GE(client.attempts(), 2u);
+        EXPECT_GE(mock.accepted(), 2u);
+        client.stop();
+    }
 }
 
 }  // namespace

@@ -144,6 +144,95 @@ TEST(RedisConnection, DeliversMessagesAndConfirmationsInSubscribeMode) {
         });
 }
 
+TEST(RedisConnection, ASubscribedPingGetsItsPongBetweenMessages) {
+    // In subscribe mode Redis answers PING with ["pong", ""]: neither a message nor a
+    // confirmation, it is the PING's reply, whatever messages come around it.
+    std::string bytes =
+        "*3\r\n$9\r\nsubscribe\r\n$3\r\none\r\n:1\r\n"
+        "*3\r\n$7\r\nmessage\r\n$3\r\none\r\n$6\r\nbefore\r\n"
+        "*2\r\n$4\r\npong\r\n$0\r\n\r\n"
+        "*3\r\n$7\r\nmessage\r\n$3\r\none\r\n$5\r\nafter\r\n"
+        "*2\r\n$4\r\npong\r\n$2\r\nhi\r\n"s;
+    std::vector<std::string> events;
+    for_every_split(
+        bytes,
+        [&](RedisConnection& connection) {
+            events.clear();
+            connection.set_message_handler([&](std::string_view channel, std::string_view payload) {
+                events.push_back("message " + std::string(channel) + " " + std::string(payload));
+            });
+            std::string_view one[] = {"one"};
+            ASSERT_TRUE(connection.subscribe(one, [&](const RedisReply& reply) {
+                events.push_back(reply.is_error() ? "subscribe failed" : "subscribed");
+            }));
+            auto pong = [&](const RedisReply& reply) {
+                ASSERT_EQ(reply.type, Type::array);
+                ASSERT_EQ(reply.elements.size(), 2u);
+                events.push_back(reply.elements[0].text + " '" + reply.elements[1].text + "'");
+            };
+            ASSERT_TRUE(connection.command({"PING"}, pong));
+            ASSERT_TRUE(connection.command({"PING", "hi"}, pong));
+        },
+        [&](RedisConnection& connection, bool fed) {
+            ASSERT_TRUE(fed) << connection.failure();
+            EXPECT_EQ(events,
+                      (std::vector<std::string>{"subscribed", "message one before", "pong ''",
+                                                "message one after", "pong 'hi'"}));
+            EXPECT_EQ(connection.subscriptions(), 1);
+            EXPECT_EQ(connection.pending(), 0u);
+            EXPECT_EQ(connection.received(), 5u);
+        });
+}
+
+TEST(RedisConnection, APongWhereAConfirmationWasDueFailsTheConnection) {
+    // Replies out of step with the commands: handing the pong to the subscription would end it
+    // early and give every later command the answer of the one before.
+    RedisConnection connection;
+    std::vector<RedisReply> replies;
+    std::string_view channels[] = {"one", "two"};
+    ASSERT_TRUE(
+        connection.subscribe(channels, [&](const RedisReply& reply) { replies.push_back(reply); }));
+    ASSERT_TRUE(
+        connection.command({"PING"}, [&](const RedisReply& reply) { replies.push_back(reply); }));
+    EXPECT_FALSE(connection.feed(
+        "*3\r\n$9\r\nsubscribe\r\n$3\r\none\r\n:1\r\n*2\r\n$4\r\npong\r\n$0\r\n\r\n"));
+    EXPECT_NE(connection.failure().find("protocol error"), std::string::npos)
+        << connection.failure();
+    ASSERT_EQ(replies.size(), 2u);
+    EXPECT_EQ(replies[0].type, Type::failed);
+    EXPECT_EQ(replies[1].type, Type::failed);
+}
+
+TEST(RedisConnection, AMessageWithoutAStringPayloadFailsTheConnection) {
+    RedisConnection connection;
+    int messages = 0;
+    connection.set_message_handler([&](std::string_view, std::string_view) { ++messages; });
+    std::string_view one[] = {"one"};
+    ASSERT_TRUE(connection.subscribe(one, {}));
+    ASSERT_TRUE(connection.feed("*3\r\n$9\r\nsubscribe\r\n$3\r\none\r\n:1\r\n"));
+    EXPECT_FALSE(connection.feed("*3\r\n$7\r\nmessage\r\n$3\r\none\r\n:5\r\n"));
+    EXPECT_EQ(messages, 0);
+    EXPECT_NE(connection.failure().find("protocol error"), std::string::npos)
+        << connection.failure();
+}
+
+TEST(RedisConnection, ReceivedCountsEveryReplyAndPushButNotPartialOnes) {
+    RedisConnection connection;
+    EXPECT_EQ(connection.received(), 0u);
+    ASSERT_TRUE(connection.command({"GET", "a"}, {}));
+    ASSERT_TRUE(connection.command({"GET", "b"}, {}));
+    ASSERT_TRUE(connection.feed("$1\r\na\r\n$1\r"));
+    EXPECT_EQ(connection.received(), 1u);
+    ASSERT_TRUE(connection.feed("\nb\r\n"));
+    EXPECT_EQ(connection.received(), 2u);
+    std::string_view one[] = {"one"};
+    ASSERT_TRUE(connection.subscribe(one, {}));
+    ASSERT_TRUE(
+        connection.feed("*3\r\n$9\r\nsubscribe\r\n$3\r\none\r\n:1\r\n"
+                        "*3\r\n$7\r\nmessage\r\n$3\r\none\r\n$1\r\nx\r\n"));
+    EXPECT_EQ(connection.received(), 4u);
+}
+
 TEST(RedisConnection, AMessageShapedReplyIsAnOrdinaryReplyWhenNotSubscribed) {
     RedisConnection connection;
     int messages = 0;
