@@ -28,39 +28,7 @@ BlockingWorker::BlockingWorker(const ServerConfig& config, const HandlerFactory&
         access_log_ = std::make_unique<http::AccessLog>(access_log_fd);
         context_.set_access_log(access_log_.get());
     }
-    context_.set_descriptors(this);
-}
-
-bool BlockingWorker::watch(int fd, std::uint32_t events, http::DescriptorTask& task) {
-    for (Watched& each : watched_) {
-        if (each.fd == fd) {
-            each.events = events;
-            each.task = &task;
-            return true;
-        }
-    }
-    watched_.push_back({fd, events, &task});
-    return true;
-}
-
-void BlockingWorker::unwatch(int fd) {
-    std::erase_if(watched_, [fd](const Watched& each) { return each.fd == fd; });
-}
-
-void BlockingWorker::dispatch_watched(const std::vector<pollfd>& waits, std::size_t from) {
-    for (std::size_t i = from; i < waits.size(); ++i) {
-        short got = waits[i].revents;
-        if (got == 0) continue;
-        // A task run just before may have stopped watching it (or closed it): look it up.
-        auto found = std::find_if(watched_.begin(), watched_.end(),
-                                  [&](const Watched& each) { return each.fd == waits[i].fd; });
-        if (found == watched_.end()) continue;
-        std::uint32_t events = 0;
-        if (got & (POLLIN | POLLHUP | POLLERR)) events |= http::DescriptorTask::readable;
-        if (got & (POLLOUT | POLLHUP | POLLERR)) events |= http::DescriptorTask::writable;
-        events &= found->events;
-        if (events != 0) found->task->on_ready(events);
-    }
+    context_.set_descriptors(&watched_);
 }
 
 BlockingWorker::~BlockingWorker() {
@@ -146,12 +114,7 @@ BlockingEnd BlockingWorker::drive(int fd, std::uint8_t listener) {
         waits_.push_back({fd, events, 0});
         waits_.push_back({mailbox, POLLIN, 0});
         waits_.push_back({stopping ? -1 : stop_.fd(), POLLIN, 0});
-        for (const Watched& each : watched_) {
-            short wanted = 0;
-            if (each.events & http::DescriptorTask::readable) wanted |= POLLIN;
-            if (each.events & http::DescriptorTask::writable) wanted |= POLLOUT;
-            waits_.push_back({each.fd, wanted, 0});
-        }
+        watched_.append_to(waits_);
         int ready = ::poll(waits_.data(), waits_.size(), timeout);
         const std::vector<pollfd>& waits = waits_;
         if (ready < 0) {
@@ -169,7 +132,7 @@ BlockingEnd BlockingWorker::drive(int fd, std::uint8_t listener) {
         // What they wrote to the session is written at the top of the loop; the ready list
         // can hold only this session, so it is merely emptied.
         if (waits[1].revents & POLLIN) context_.mailbox().run_pending();
-        dispatch_watched(waits, 3);
+        watched_.dispatch(waits, 3);
         context_.run_timers();
         context_.drain_ready([](http::Session&) {});
         if (ready == 0) {

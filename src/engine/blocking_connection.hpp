@@ -13,6 +13,7 @@
 #include "engine/engine.hpp"
 #include "http/access_log.hpp"
 #include "http/context.hpp"
+#include "http/poll_watcher.hpp"
 #include "http/session.hpp"
 
 namespace c10k::engine {
@@ -24,7 +25,7 @@ enum class BlockingEnd : std::uint8_t { finished, timed_out, failed };
 /// context (clock, Date cache, scratch pool, mailbox, handler timers) and access-log buffer.
 /// Build one per thread or process; never share one between threads. To its handler the worker
 /// is an event loop that holds one connection at a time: each serve() is a loop start and stop.
-class BlockingWorker final : private http::DescriptorWatcher {
+class BlockingWorker {
 public:
     /// `access_log_fd` is shared and not owned; -1 for none.
     BlockingWorker(const ServerConfig& config, const HandlerFactory& handlers, StopSource& stop,
@@ -49,11 +50,6 @@ public:
     BlockingEnd serve(int fd, std::uint8_t listener = 0);
 
 private:
-    bool watch(int fd, std::uint32_t events, http::DescriptorTask& task) override;
-    void unwatch(int fd) override;
-    /// Hands the handler's descriptors what poll() reported for them (waits[from..]).
-    void dispatch_watched(const std::vector<pollfd>& waits, std::size_t from);
-
     BlockingEnd drive(int fd, std::uint8_t listener);
     int wait_timeout_ms(const http::Session& session, bool stopping,
                         std::int64_t stop_deadline_ms) const;
@@ -66,13 +62,8 @@ private:
     http::LoopContext context_;
     std::unique_ptr<http::AccessLog> access_log_;
     std::vector<char> buffer_;
-    struct Watched {
-        int fd;
-        std::uint32_t events;
-        http::DescriptorTask* task;
-    };
-    std::vector<Watched> watched_;  ///< the handler's descriptors; few (a Redis connection or two)
-    std::vector<pollfd> waits_;     ///< poll()'s set, kept to reuse its memory
+    http::PollWatcher watched_;  ///< the handler's descriptors; few (a Redis connection or two)
+    std::vector<pollfd> waits_;  ///< poll()'s set, kept to reuse its memory
 };
 
 }  // namespace c10k::engine

@@ -28,6 +28,7 @@
 #include "engine/engines.hpp"
 #include "engine/loop_runner.hpp"
 #include "http/context.hpp"
+#include "http/poll_watcher.hpp"
 
 namespace c10k::engine {
 
@@ -118,6 +119,10 @@ public:
         }
         http::LoopContext home(*home_handler, config.limits, config.timeouts);
         home.set_loop_index(0);
+        // Loop 0's own descriptors (the push backplane's Redis connections), polled with the
+        // listeners.
+        http::PollWatcher home_watched;
+        home.set_descriptors(&home_watched);
         home_handler->on_loop_start(home);
         pthread_attr_t attributes;
         pthread_attr_init(&attributes);
@@ -134,6 +139,7 @@ public:
         std::size_t listener_count = waits.size();
         waits.push_back(pollfd{home.mailbox().fd(), POLLIN, 0});
         waits.push_back(pollfd{stop.fd(), POLLIN, 0});
+        const std::size_t fixed = waits.size();  // then loop 0's own descriptors
         SpareDescriptor spare;
         core::RateLimitedLog log_limit;
         while (!stop.requested()) {
@@ -141,12 +147,15 @@ public:
             // -1 (forever) while loop 0 has no timer.
             int timeout = static_cast<int>(std::min<std::int64_t>(
                 home.handler_timers().next_timeout_ms(home.now_ms()), 60'000));
+            waits.resize(fixed);
+            home_watched.append_to(waits);
             if (::poll(waits.data(), waits.size(), timeout) < 0 && errno != EINTR) break;
             // The eventfd rather than stop.requested() alone: under --processes this engine
             // runs in a child, where the flag (the parent's memory) never changes.
-            if (waits.back().revents & POLLIN) break;
+            if (waits[fixed - 1].revents & POLLIN) break;
             home.tick();
             if (waits[listener_count].revents & POLLIN) home.mailbox().run_pending();
+            home_watched.dispatch(waits, fixed);
             home.run_timers();
             home.drain_ready([](http::Session&) {});  // loop 0 holds no session
             for (std::size_t i = 0; i < listener_count; ++i) {

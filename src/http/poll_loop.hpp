@@ -8,24 +8,18 @@
 
 #include <cstdint>
 #include <functional>
-#include <map>
 #include <vector>
 
 #include "http/context.hpp"
 #include "http/handler.hpp"
+#include "http/poll_watcher.hpp"
 
 namespace c10k::http {
 
-class PollLoop final : public DescriptorWatcher {
+class PollLoop {
 public:
-    PollLoop() : context_(handler_, Limits{}, Timeouts{}) { context_.set_descriptors(this); }
+    PollLoop() : context_(handler_, Limits{}, Timeouts{}) { context_.set_descriptors(&watched_); }
     LoopContext& context() { return context_; }
-
-    bool watch(int fd, std::uint32_t events, DescriptorTask& task) override {
-        watched_[fd] = {events, &task};
-        return true;
-    }
-    void unwatch(int fd) override { watched_.erase(fd); }
 
     /// Runs rounds of at most 10 ms until `done()` holds, calling `on_round` (a client's
     /// on_tick, say) first in each; false when `max_rounds` passed first.
@@ -35,25 +29,10 @@ public:
             context_.tick();
             context_.run_timers();
             if (on_round) on_round();
-            std::vector<pollfd> fds;
-            for (auto& [fd, watch] : watched_) {
-                short events = 0;
-                if ((watch.events & DescriptorTask::readable) != 0) events |= POLLIN;
-                if ((watch.events & DescriptorTask::writable) != 0) events |= POLLOUT;
-                fds.push_back({fd, events, 0});
-            }
-            if (::poll(fds.data(), fds.size(), 10) <= 0) continue;
-            for (const pollfd& each : fds) {
-                auto found = watched_.find(each.fd);
-                // A task run earlier in this round may have stopped watching (or closed) it.
-                if (each.revents == 0 || found == watched_.end()) continue;
-                std::uint32_t events = 0;
-                if ((each.revents & (POLLIN | POLLHUP | POLLERR)) != 0)
-                    events |= DescriptorTask::readable;
-                if ((each.revents & (POLLOUT | POLLHUP | POLLERR)) != 0)
-                    events |= DescriptorTask::writable;
-                found->second.task->on_ready(events & found->second.events);
-            }
+            waits_.clear();
+            watched_.append_to(waits_);
+            if (::poll(waits_.data(), waits_.size(), 10) <= 0) continue;
+            watched_.dispatch(waits_, 0);
         }
         return done();
     }
@@ -62,13 +41,10 @@ private:
     struct NoHandler final : Handler {
         void handle(const Request&, Response&) override {}
     };
-    struct Watch {
-        std::uint32_t events;
-        DescriptorTask* task;
-    };
     NoHandler handler_;
     LoopContext context_;
-    std::map<int, Watch> watched_;
+    PollWatcher watched_;
+    std::vector<pollfd> waits_;
 };
 
 }  // namespace c10k::http
