@@ -375,6 +375,7 @@ void Backplane::publish(std::string_view channel, std::string_view event, std::s
             PublishOutcome outcome;
             outcome.ok = published.ok;
             outcome.error = published.error;
+            outcome.unknown = published.unknown;
             outcome.message = published.message;
             outcome.receivers = published.receivers;
             if (published.ok) {

@@ -316,17 +316,24 @@ void PushHandler::subscribe(const http::Request& request, http::Response& respon
                                     context_->now_ms() + options_.long_poll_timeout_ms);
         return;
     }
+    // A waiting subscriber gets its head when the channel is ready: the head says "from here
+    // on you get every message", which is known only once the channel's last id is.
+    if (!subscribed.wait) start_sse(*subscriber, subscribed, after);
+}
+
+void PushHandler::start_sse(Subscriber& subscriber, const Registry::Subscribed& subscribed,
+                            std::optional<std::uint64_t> after) {
     http::Response& head = later_;
     head.clear();
     head.add_header("Content-Type", "text/event-stream");
     head.add_header("Cache-Control", "no-cache");
     head.add_header("X-Accel-Buffering", "no");  // intermediaries: do not buffer the stream
-    subscriber->pending.start_stream(head);
+    subscriber.pending.start_stream(head);
     std::string opening;
     append_sse_retry(opening, options_.retry_ms);
-    // A waiting subscriber gets its stream's head and retry now, the rest when it is ready.
-    if (!subscribed.wait) append_sse_backlog(opening, subscribed, after);
-    subscriber->pending.write(opening);
+    append_sse_backlog(opening, subscribed, after);
+    subscriber.pending.write(opening);
+    subscriber.last_write_ms = context_->now_ms();
 }
 
 void PushHandler::ask_backplane(std::string_view channel, const Registry::Subscribed& subscribed) {
@@ -334,17 +341,17 @@ void PushHandler::ask_backplane(std::string_view channel, const Registry::Subscr
     if (subscribed.need_catch_up) hub_->request_catch_up(channel);
 }
 
-void PushHandler::channel_ready(const std::string& name) {
+void PushHandler::channel_ready(const std::string& name, std::uint64_t last_id) {
     auto found = channels_.find(name);
     if (found == channels_.end()) return;
     for (Subscriber* s = found->second->head; s != nullptr;) {
         Subscriber* next = s->next;  // a long-poll answered now is dropped
-        if (s->waiting) resume_waiting(*s);
+        if (s->waiting) resume_waiting(*s, last_id);
         s = next;
     }
 }
 
-void PushHandler::resume_waiting(Subscriber& subscriber) {
+void PushHandler::resume_waiting(Subscriber& subscriber, std::uint64_t ready_last_id) {
     const std::string& name = subscriber.channel->name;
     std::optional<std::uint64_t> after;
     if (subscriber.resume) after = subscriber.last_id;
@@ -359,16 +366,18 @@ void PushHandler::resume_waiting(Subscriber& subscriber) {
         return;
     }
     subscriber.waiting = false;
+    if (!after) {
+        // A new subscriber joins at the channel as it was when the ready was posted: what came
+        // since is on its way to this loop behind it, and must reach this subscriber too.
+        std::erase_if(subscribed->backlog,
+                      [&](const MessagePtr& m) { return m->id > ready_last_id; });
+        subscribed->last_id = ready_last_id;
+    }
     subscriber.last_id = subscribed->last_id;
     if (subscriber.ws != nullptr) {
         ws_send_backlog(*subscriber.ws, name, *subscribed, after);
     } else if (subscriber.sse) {
-        std::string out;
-        append_sse_backlog(out, *subscribed, after);
-        if (!out.empty()) {
-            subscriber.pending.write(out);
-            subscriber.last_write_ms = context_->now_ms();
-        }
+        start_sse(subscriber, *subscribed, after);
     } else if (subscribed->lost || !subscribed->backlog.empty()) {
         http::Response& response = later_;
         response.clear();
@@ -511,7 +520,8 @@ void PushHandler::close_channel(const std::string& name) {
     for (Subscriber* s = channel.head; s != nullptr;) {
         Subscriber* next = s->next;
         http::Pending pending = s->pending;
-        bool sse = s->sse;
+        // A stream not started yet (waiting for the backplane) is answered like a long-poll.
+        bool sse = s->sse && !s->waiting;
         WsClient* ws = s->ws;
         drop(*s, false);  // the Registry forgot the channel already
         if (ws != nullptr) {
@@ -563,7 +573,7 @@ void PushHandler::on_tick() {
             // Only streams that were silent for a whole period: a busy channel needs none.
             for (Subscriber* s = channel.head; s != nullptr;) {
                 Subscriber* next = s->next;
-                if (s->sse && now - s->last_write_ms >= options_.heartbeat_ms) {
+                if (s->sse && !s->waiting && now - s->last_write_ms >= options_.heartbeat_ms) {
                     const auto& frame = s->pending.chunked() ? heartbeat_chunked_ : heartbeat_raw_;
                     if (s->pending.queued_bytes() + frame->data.size() > options_.max_queue_bytes) {
                         close_slow(*s, s->pending.queued_bytes());
@@ -696,6 +706,12 @@ void PushHandler::publish(const http::Request& request, http::Response& response
                          fmt::format("{{\"channel\":{},\"id\":\"{}\",\"receivers\":{}}}",
                                      core::json_quote(channel), outcome.message->id,
                                      outcome.receivers));
+                } else if (outcome.unknown) {
+                    // Sent and unanswered: Redis may have stored it. Not a 503, which tells a
+                    // publisher that trying again makes no duplicate.
+                    json(answer, 504,
+                         fmt::format("{{\"channel\":{},\"error\":{},\"maybe_published\":true}}",
+                                     core::json_quote(channel), core::json_quote(outcome.error)));
                 } else {
                     json(answer, 503,
                          fmt::format("{{\"channel\":{},\"error\":{}}}", core::json_quote(channel),

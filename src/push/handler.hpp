@@ -65,8 +65,10 @@ public:
     /// On this loop's thread: ends every subscriber's response (the sequencer process is gone).
     void close_all();
     /// On this loop's thread (Redis backplane): the channel was loaded or caught up, so
-    /// subscribers that waited for it take their backlog now.
-    void channel_ready(const std::string& channel);
+    /// subscribers that waited for it take their backlog now. `last_id` is the channel's last
+    /// id when this was posted: a new subscriber starts there, as every later message is
+    /// posted to this loop after this call.
+    void channel_ready(const std::string& channel, std::uint64_t last_id);
     /// On this loop's thread (Redis backplane): the channel's stream does not continue from
     /// what its subscribers have; they are told history-lost and go on from `last_id`. `first_id`
     /// is the first message after the gap (0: none yet).
@@ -103,7 +105,10 @@ private:
     /// What registry().subscribe() asked of the backplane (load, catch-up), passed on.
     void ask_backplane(std::string_view channel, const Registry::Subscribed& subscribed);
     /// A subscriber that waited (Subscribed::wait) looks again; takes its backlog if it can.
-    void resume_waiting(Subscriber& subscriber);
+    void resume_waiting(Subscriber& subscriber, std::uint64_t ready_last_id);
+    /// Sends an SSE subscriber its head, the retry field, and what it must get first.
+    void start_sse(Subscriber& subscriber, const Registry::Subscribed& subscribed,
+                   std::optional<std::uint64_t> after);
     bool authorized(const http::Request& request, http::Response& response) const;
     LocalChannel& local_channel(std::string_view name);
     void link(LocalChannel& channel, Subscriber& subscriber);

@@ -235,8 +235,9 @@ void PushHandler::on_message(websocket::ServerSession& session, websocket::Messa
                         outcome.ok
                             ? fmt::format("{{\"channel\":{},\"id\":\"{}\",\"receivers\":{}}}",
                                           channel, outcome.message->id, outcome.receivers)
-                            : fmt::format("{{\"channel\":{},\"error\":{}}}", channel,
-                                          core::json_quote(outcome.error)));
+                            : fmt::format("{{\"channel\":{},\"error\":{}{}}}", channel,
+                                          core::json_quote(outcome.error),
+                                          outcome.unknown ? ",\"maybe_published\":true" : ""));
                 });
             return;
         }

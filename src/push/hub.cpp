@@ -126,12 +126,15 @@ Registry::Applied Hub::deliver_chained(std::string_view channel, const MessagePt
 void Hub::loaded(std::string_view channel, std::vector<MessagePtr> messages,
                  std::uint64_t last_id) {
     std::lock_guard<std::mutex> lock(mutex_);
-    post_ready(channel, registry_.load(channel, std::move(messages), last_id, core::wall_ms()));
+    post_ready(channel, registry_.load(channel, std::move(messages), last_id, core::wall_ms()),
+               last_id);
 }
 
 void Hub::post_ready(std::string_view channel) {
     std::lock_guard<std::mutex> lock(mutex_);
-    post_ready(channel, registry_.loops_of(channel));
+    auto head = registry_.head(channel);
+    if (!head) return;
+    post_ready(channel, registry_.loops_of(channel), head->last_id);
 }
 
 void Hub::lost(std::string_view channel, std::uint64_t first_id, std::uint64_t last_id) {
@@ -154,12 +157,14 @@ bool Hub::remove_local(std::string_view channel) {
     return true;
 }
 
-void Hub::post_ready(std::string_view channel, const std::vector<std::size_t>& loops) {
+void Hub::post_ready(std::string_view channel, const std::vector<std::size_t>& loops,
+                     std::uint64_t last_id) {
     auto name = std::make_shared<const std::string>(channel);
     for (std::size_t loop : loops) {
         if (loop >= loops_.size() || loops_[loop].handler == nullptr) continue;
         PushHandler* handler = loops_[loop].handler;
-        loops_[loop].mailbox->post([handler, name] { handler->channel_ready(*name); });
+        loops_[loop].mailbox->post(
+            [handler, name, last_id] { handler->channel_ready(*name, last_id); });
     }
 }
 

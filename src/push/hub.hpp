@@ -40,6 +40,9 @@ struct PublishOutcome {
     bool ok = false;
     /// Why not, for the 503 (Redis unreachable, an error reply, no answer in time).
     std::string error;
+    /// Not ok because it was sent and no answer came: Redis may have stored it (a 504, so
+    /// that a publisher that retries knows it may make a duplicate).
+    bool unknown = false;
     MessagePtr message;
     /// Redis connections that received it (each a loop of some server with subscribers).
     long long receivers = 0;
@@ -186,7 +189,8 @@ private:
     void post_delivery(std::string_view channel, const MessagePtr& message,
                        const std::vector<std::size_t>& loops);
     void post_close(std::string_view channel, const std::vector<std::size_t>& loops);
-    void post_ready(std::string_view channel, const std::vector<std::size_t>& loops);
+    void post_ready(std::string_view channel, const std::vector<std::size_t>& loops,
+                    std::uint64_t last_id);
     /// Called with mutex_ held: writes a frame to every downstream process.
     void send_downstream(const std::string& frame);
 

@@ -308,7 +308,7 @@ void StreamStore::on_commands_ready() {
 void StreamStore::run_script(Script& script, std::vector<std::string> args, ScriptDone done) {
     RedisConnection* connection = commands_.connection();
     if (connection == nullptr) {
-        done(failed_reply(commands_down_why_), args);
+        done(failed_reply(commands_down_why_), args, false);
         return;
     }
     auto call = std::make_shared<ScriptCall>(ScriptCall{std::move(args), std::move(done)});
@@ -334,13 +334,13 @@ void StreamStore::send_script(RedisConnection& connection, Script& script, bool 
                 return;
             }
         }
-        call->done(reply, call->args);
+        call->done(reply, call->args, true);
     };
     if (!connection.command(argv, answered)) {
         // Refused (the connection failed, or a limit failed it now): told here, as the
         // connection never will.
         call->done(failed_reply(connection.failed() ? connection.failure() : commands_down_why_),
-                   call->args);
+                   call->args, false);
     }
 }
 
@@ -359,11 +359,13 @@ void StreamStore::publish(std::string_view channel, std::string_view event, std:
                                      std::string(content_type),
                                      std::string(data)};
     run_script(publish_script_, std::move(args),
-               [done = std::move(done)](const RedisReply& reply, std::vector<std::string>& args) {
+               [done = std::move(done)](const RedisReply& reply, std::vector<std::string>& args,
+                                        bool sent) {
                    Published result;
                    const std::vector<RedisReply>& parts = reply.elements;
                    if (reply.is_error()) {
                        result.error = reply.text;
+                       result.unknown = sent && reply.type == RedisReply::Type::failed;
                    } else if (reply.type != RedisReply::Type::array || parts.size() != 3 ||
                               !is_string(parts[0]) || !is_string(parts[1]) ||
                               parts[2].type != RedisReply::Type::integer) {
@@ -412,7 +414,7 @@ void StreamStore::fetch(std::string_view channel, bool newest, std::uint64_t aft
     std::string name(channel);
     run_script(fetch_script_, std::move(args),
                [this, newest, name = std::move(name), done = std::move(done)](
-                   const RedisReply& reply, std::vector<std::string>&) {
+                   const RedisReply& reply, std::vector<std::string>&, bool) {
                    Loaded result;
                    const std::vector<RedisReply>& parts = reply.elements;
                    bool shaped = reply.type == RedisReply::Type::array && !parts.empty() &&
@@ -454,7 +456,7 @@ void StreamStore::fetch(std::string_view channel, bool newest, std::uint64_t aft
 void StreamStore::remove(std::string_view channel,
                          std::function<void(const StoreResult&, bool existed)> done) {
     run_script(remove_script_, {options_.prefix + std::string(channel)},
-               [done = std::move(done)](const RedisReply& reply, std::vector<std::string>&) {
+               [done = std::move(done)](const RedisReply& reply, std::vector<std::string>&, bool) {
                    StoreResult result;
                    bool existed = false;
                    const std::vector<RedisReply>& parts = reply.elements;

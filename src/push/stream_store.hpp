@@ -90,6 +90,9 @@ struct StoreResult {
     /// Why not (Redis down, an error reply, the connection lost...) when !ok. A publish whose
     /// connection was lost after it was sent may have been applied all the same.
     std::string error;
+    /// !ok because the command was sent and no answer came (the connection was lost or timed
+    /// out): Redis may have done it. False when it was refused or never sent.
+    bool unknown = false;
 };
 
 struct Published : StoreResult {
@@ -202,7 +205,10 @@ private:
     void on_subscriptions_lost(std::string_view why);
     void report_state(std::string_view why);
     /// Called with the script's reply and its arguments (to move what it needs out of them).
-    using ScriptDone = std::function<void(const RedisReply&, std::vector<std::string>& args)>;
+    /// `sent`: the command went to Redis (a `failed` reply then means no answer came, not that
+    /// nothing was done).
+    using ScriptDone =
+        std::function<void(const RedisReply&, std::vector<std::string>& args, bool sent)>;
     /// One script run: kept until it is answered, since a NOSCRIPT answer sends it again.
     struct ScriptCall {
         std::vector<std::string> args;

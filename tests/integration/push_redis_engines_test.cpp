@@ -134,5 +134,23 @@ TEST(PushRedisFollow, AChannelStaysFollowedDuringTheLinger) {
     EXPECT_EQ(e.data, "next");
 }
 
+TEST(PushRedisFollow, ASubscriberWithItsHeadGetsEveryMessagePublishedAfter) {
+    RedisServer redis;
+    PushServer a("epoll", with_redis(redis));
+    PushServer b("epoll", with_redis(redis));
+    // Each channel is new to B: its head comes once B has read the channel, and promises
+    // every message from then on, even one published the moment it arrives.
+    for (int i = 0; i < 10; ++i) {
+        std::string channel = "cold" + std::to_string(i);
+        SseClient sub(b.port, "/live/" + channel, "Accept: text/event-stream\r\n");
+        ASSERT_TRUE(sub.read_head());
+        std::string id = a.publish(channel, "right after the head");
+        SseEvent e;
+        ASSERT_TRUE(sub.next_event(e)) << channel;
+        EXPECT_EQ(e.id, id);
+        EXPECT_EQ(e.data, "right after the head");
+    }
+}
+
 }  // namespace
 }  // namespace c10k::test

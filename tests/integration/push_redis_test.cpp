@@ -510,7 +510,8 @@ TEST(PushRedis, RedisAbsentAtStartIsWaitedForUnlessRequired) {
     EXPECT_NE(refused.output.find(where), std::string::npos) << refused.output;
     EXPECT_EQ(refused.output.find("c10k: serving"), std::string::npos) << refused.output;
 
-    // Without it the servers start, serve files and SSE heads, and refuse publishes.
+    // Without it the servers start, serve files, hold new subscribers until the channel can be
+    // read (an SSE head promises every message from then on), and refuse publishes.
     PushServer a("epoll", redis_flags(port));
     PushServer b("epoll", redis_flags(port));
     for (PushServer* s : {&a, &b}) {
@@ -520,7 +521,9 @@ TEST(PushRedis, RedisAbsentAtStartIsWaitedForUnlessRequired) {
         std::string error = expect_refused(*s, "late", "too early");
         EXPECT_NE(error.find(where), std::string::npos) << error;
     }
-    auto sse_b = sse_subscribe(b.port, "late");
+    auto sse_b = std::make_unique<SseClient>(b.port, "/live/late");
+    EXPECT_FALSE(sse_b->read_head(kQuietMs));
+    EXPECT_FALSE(sse_b->closed());
     auto ws_b = ws_connect(b.port, "late");
     EXPECT_TRUE(log_has(a, where));
     EXPECT_TRUE(log_has(a, "unreachable"));
@@ -530,6 +533,9 @@ TEST(PushRedis, RedisAbsentAtStartIsWaitedForUnlessRequired) {
     // "subscribed" when B has, and has loaded the channel.
     ASSERT_TRUE(publish_until_accepted(a, "probe", "probe").accepted);
     ASSERT_TRUE(ws_subscribed(*ws_b, "late", kReconnectWaitMs)) << b.server->output();
+    ASSERT_TRUE(sse_b->read_head(kReconnectWaitMs));
+    EXPECT_EQ(sse_b->status(), 200);
+    EXPECT_EQ(sse_b->header("content-type"), "text/event-stream");
     std::vector<Sent> sent = {publish_ok(a, "late", "on time"), publish_ok(b, "late", "also")};
     expect_sse_gets(*sse_b, sent, "SSE on B");
     expect_ws_gets(*ws_b, "late", sent, "WebSocket on B");
@@ -541,8 +547,9 @@ TEST(PushRedis, RedisAbsentAtStartIsWaitedForUnlessRequired) {
     EXPECT_FALSE(checked.id.empty());
 }
 
-/// Two servers that follow something that is not a working Redis: they stay up, serve files
-/// and SSE heads, answer publishes 503, and log `wanted`.
+/// Two servers that follow something that is not a working Redis: they stay up, serve files,
+/// hold a new SSE subscriber (no head: the channel cannot be read), answer publishes 503, and
+/// log `wanted`.
 void expect_survives(int port, const std::string& wanted) {
     PushServer a("epoll", redis_flags(port, {"--redis-timeout", "300ms"}));
     PushServer b("epoll", redis_flags(port, {"--redis-timeout", "300ms"}));
@@ -552,11 +559,11 @@ void expect_survives(int port, const std::string& wanted) {
         HttpResponse file = fetch(s->port, "/index.html");
         EXPECT_EQ(file.status, 200);
         EXPECT_EQ(file.body, "home\n");
-        auto sub = sse_subscribe(s->port, "ch");
+        SseClient sub(s->port, "/live/ch");
         std::string error = expect_refused(*s, "ch", "nobody takes this");
         EXPECT_NE(error.find("127.0.0.1:" + std::to_string(port)), std::string::npos) << error;
-        SseEvent e;
-        EXPECT_FALSE(sub->next_event(e, kQuietMs)) << e.data;
+        EXPECT_FALSE(sub.read_head(kQuietMs));
+        EXPECT_FALSE(sub.closed());
         EXPECT_TRUE(s->server->running());
     }
 }
@@ -594,10 +601,19 @@ TEST(PushRedis, AStoppedRedisTimesPublishesOutAndIsUsedAgainWhenItContinues) {
     {
         ASSERT_EQ(::kill(redis.pid(), SIGSTOP), 0);
         ContinueAtExit resume{redis.pid()};
-        std::string error = expect_refused(a, channel, timed_out);
-        EXPECT_NE(error.find("127.0.0.1:" + std::to_string(redis.port())), std::string::npos)
-            << error;
+        // Sent and never answered: Redis may still store it, so the answer is 504 and says
+        // so (a 503 would tell the publisher that a retry makes no duplicate).
+        HttpResponse unanswered = publish_answer(a, channel, timed_out);
+        EXPECT_EQ(unanswered.status, 504) << unanswered.body;
+        JsonValue json = json_of(unanswered);
+        EXPECT_EQ(json["channel"].string, channel);
+        EXPECT_TRUE(json["maybe_published"].boolean) << unanswered.body;
+        EXPECT_NE(json["error"].string.find("127.0.0.1:" + std::to_string(redis.port())),
+                  std::string::npos)
+            << unanswered.body;
         EXPECT_TRUE(log_has(a, "did not answer for 300 ms")) << a.server->output();
+        // The connection was given up: what follows is not sent at all, so a plain 503.
+        expect_refused(a, channel, "refused while stopped");
         EXPECT_EQ(fetch(a.port, "/index.html").status, 200);
     }
     Attempts attempts = publish_until_accepted(a, channel, "after the continue");
@@ -605,8 +621,8 @@ TEST(PushRedis, AStoppedRedisTimesPublishesOutAndIsUsedAgainWhenItContinues) {
     Sent last = *attempts.accepted;
 
     // The publish that timed out was written to Redis before it stopped, and Redis may run it
-    // when it continues: a 503 for a timeout cannot say that nothing was published. Either
-    // way nothing is repeated, nothing is out of order, and every accepted message comes.
+    // when it continues (hence the 504). Either way nothing is repeated, nothing is out of
+    // order, every accepted message comes, and the refused one never does.
     SseEvent e;
     ASSERT_TRUE(sse_b->next_event(e, kWaitMs));
     EXPECT_EQ(e.id, first.id);
