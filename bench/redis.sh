@@ -8,7 +8,8 @@
 # i mod 2) and reports each server's figures apart. Per run: delivery latency p50/p99 on B (which
 # gets every message through Redis) and on A, CPU per delivery of A and of B and Redis's CPU
 # (utime + stime from /proc/PID/stat over the measured interval, divided by that server's
-# deliveries), lost and duplicated messages, and the load average beside it. Then the same
+# deliveries), the bench's own CPU (% of one CPU: on a small machine it competes with the
+# servers), lost and duplicated messages, and the load average beside it. Then the same
 # without --redis: A alone with its N subscribers and the publisher, for CPU per delivery
 # without Redis (B is not started: without Redis it would share nothing).
 #
@@ -155,7 +156,8 @@ ticks() {
   echo $((f[13] + f[14]))
 }
 
-# In the background while the bench runs: "time_us ticks..." for the given PIDs every 0.2 s.
+# In the background while the bench runs: "time_us ticks..." for the given PIDs (the servers,
+# Redis, the bench itself: a bench short of CPU shows as latency too) every 0.2 s.
 # A restarted Redis is a new PID: the sampler reads the current one from $work/redis.pid.
 sample_cpu() {  # file PID...
   local file=$1; shift
@@ -228,11 +230,11 @@ figures() {  # json samples pids-order (e.g. "a b redis")
 }
 
 columns=(run rate subs/server connected delivered_A delivered_B lost_A lost_B dup p50_A_ms p99_A_ms
-  p50_B_ms p99_B_ms cpu_us/deliv_A cpu_us/deliv_B redis_cpu_s redis_us/deliv accepted refused_503
-  load rc)
-row() {  # run rate json cpu_a cpu_b cpu_redis load rc
+  p50_B_ms p99_B_ms cpu_us/deliv_A cpu_us/deliv_B redis_cpu_s redis_us/deliv bench_cpu_% accepted
+  refused_503 load rc)
+row() {  # run rate json cpu_a cpu_b cpu_redis cpu_bench load rc
   jq -r --arg run "$1" --arg rate "$2" --arg subs "$subscribers" --argjson ca "$4" \
-    --argjson cb "$5" --arg cr "$6" --arg load "$7" --arg rc "$8" '
+    --argjson cb "$5" --arg cr "$6" --argjson cc "$7" --arg load "$8" --arg rc "$9" '
     def ms: if . == null then "-" else (. / 10 | round / 100) end;
     def per($cpu; $d): if $d > 0 and $cpu != null then ($cpu * 1e6 / $d * 100 | round / 100)
                        else "-" end;
@@ -243,7 +245,8 @@ row() {  # run rate json cpu_a cpu_b cpu_redis load rc
      ($b.latency_us.p50 // null | ms), ($b.latency_us.p99 // null | ms),
      per($ca; $a.deliveries), (if $b == null then "-" else per($cb; $b.deliveries) end),
      $cr, (if $cr == "-" then "-" else per($cr | tonumber; $p.deliveries) end),
-     $p.publish.acknowledged, ($p.publish.error_status["503"] // 0), $load, $rc] | @tsv' "$3"
+     ($cc / .duration_s * 100 | round), $p.publish.acknowledged,
+     ($p.publish.error_status["503"] // 0), $load, $rc] | @tsv' "$3"
 }
 
 # One run with Redis: A and B follow a fresh Redis; N subscribers on each; publish on A.
@@ -264,15 +267,15 @@ redis_run() {  # rate json [restart]
   b=$(start_c10k "B-$name" 1 "$b_port" "$b_pub" --redis "redis://127.0.0.1:$redis_port") || exit 1
   started+=("$b")
   load=$(load1)
-  local samples="$json.cpu"
-  : > "$samples"
-  sample_cpu "$samples" "$a" "$b" redis &
-  local sampler=$!
-  started+=("$sampler")
   say "$kind${kind:+ }run at $rate msg/s: $subscribers subscribers on A (:$a_port) and on B" \
     "(:$b_port), Redis :$redis_port, ${warmup}s warm-up + ${seconds}s"
   run_bench "$json" $((2 * subscribers)) "$rate" "$seconds" \
     "http://127.0.0.1:$a_port/live/$channel" "http://127.0.0.1:$b_port/live/$channel"
+  local samples="$json.cpu"
+  : > "$samples"
+  sample_cpu "$samples" "$a" "$b" redis "$bench_pid" &
+  local sampler=$!
+  started+=("$sampler")
   if [ "$kind" = restart ]; then
     wait_subscribed "$a_pub" "$subscribers"
     wait_subscribed "$b_pub" "$subscribers"
@@ -300,10 +303,10 @@ redis_run() {  # rate json [restart]
   cp "$dir/redis.log" "$json.redis.log" 2> /dev/null || true
   echo "$load/$(load1) $rc" > "$json.load"
   [ -s "$json" ] || { say "the bench wrote no JSON (exit $rc):"; cat "$json.txt" >&2; return 0; }
-  local cpu_a cpu_b cpu_redis
-  eval "$(figures "$json" "$samples" "a b redis")"
-  row "${kind:-redis}" "$rate" "$json" "$cpu_a" "$cpu_b" "$cpu_redis" "$load/$(load1)" "$rc" |
-    tee -a "$out/summary.tsv"
+  local cpu_a cpu_b cpu_redis cpu_bench
+  eval "$(figures "$json" "$samples" "a b redis bench")"
+  row "${kind:-redis}" "$rate" "$json" "$cpu_a" "$cpu_b" "$cpu_redis" "$cpu_bench" \
+    "$load/$(load1)" "$rc" | tee -a "$out/summary.tsv"
 }
 
 # One run without Redis: A alone, its N subscribers and the publisher.
@@ -312,22 +315,23 @@ alone_run() {  # rate json
   a=$(start_c10k "A-$(basename "$json" .json)" 0 "$a_port" "$a_pub") || exit 1
   started+=("$a")
   load=$(load1)
-  local samples="$json.cpu"
-  : > "$samples"
-  sample_cpu "$samples" "$a" &
-  local sampler=$!
-  started+=("$sampler")
   say "run without Redis at $rate msg/s: $subscribers subscribers on A alone"
   run_bench "$json" "$subscribers" "$rate" "$duration" "http://127.0.0.1:$a_port/live/$channel"
+  local samples="$json.cpu"
+  : > "$samples"
+  sample_cpu "$samples" "$a" "$bench_pid" &
+  local sampler=$!
+  started+=("$sampler")
   wait "$bench_pid" || rc=$?
   kill "$sampler" 2> /dev/null || true
   wait "$sampler" 2> /dev/null || true
   stop_pid "$a"
   echo "$load/$(load1) $rc" > "$json.load"
   [ -s "$json" ] || { say "the bench wrote no JSON (exit $rc):"; cat "$json.txt" >&2; return 0; }
-  local cpu_a
-  eval "$(figures "$json" "$samples" "a")"
-  row alone "$rate" "$json" "$cpu_a" null - "$load/$(load1)" "$rc" | tee -a "$out/summary.tsv"
+  local cpu_a cpu_bench
+  eval "$(figures "$json" "$samples" "a bench")"
+  row alone "$rate" "$json" "$cpu_a" null - "$cpu_bench" "$load/$(load1)" "$rc" |
+    tee -a "$out/summary.tsv"
 }
 
 # The restart run's own lines: what was accepted, refused and lost, and how long after the
