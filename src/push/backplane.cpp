@@ -159,26 +159,9 @@ void Backplane::load(const std::string& channel) {
     }
     follow.busy = true;
     store_->load(channel, history_.max_messages, [this, channel](const Loaded& loaded) {
-        auto it = follows_.find(channel);
-        if (it == follows_.end()) return;  // left meanwhile
-        it->second.busy = false;
-        if (!started_) return;
-        if (!loaded.ok) {
-            it->second.retry = true;
-            if (log_.allow(context_.now_ms())) {
-                core::log(core::LogLevel::warn,
-                          "push: could not read channel '{}' from {}: {}; trying again", channel,
-                          where_, loaded.error);
-            }
-            return;
-        }
+        if (!read_done(channel, loaded, "read")) return;
         hub_.loaded(channel, loaded.messages, loaded.last_id);
-        drain(channel);
-        auto again = follows_.find(channel);
-        if (again != follows_.end() && again->second.again && !again->second.busy) {
-            again->second.again = false;
-            fetch(channel);
-        }
+        after_read(channel);
     });
 }
 
@@ -201,19 +184,7 @@ void Backplane::fetch(const std::string& channel) {
 }
 
 void Backplane::on_fetched(const std::string& channel, std::uint64_t from, const Loaded& loaded) {
-    auto it = follows_.find(channel);
-    if (it == follows_.end()) return;
-    it->second.busy = false;
-    if (!started_) return;
-    if (!loaded.ok) {
-        it->second.retry = true;
-        if (log_.allow(context_.now_ms())) {
-            core::log(core::LogLevel::warn,
-                      "push: could not catch channel '{}' up from {}: {}; trying again", channel,
-                      where_, loaded.error);
-        }
-        return;
-    }
+    if (!read_done(channel, loaded, "catch up")) return;
     auto head = hub_.registry().head(channel);
     if (!head || !head->loaded) return;
     // Nothing was applied to the channel while the read was in flight (arrivals were
@@ -260,14 +231,35 @@ void Backplane::on_fetched(const std::string& channel, std::uint64_t from, const
         fetch(channel);  // more to read: arrivals stay buffered until the last page
         return;
     }
+    after_read(channel);
+    // Subscribers that resumed from an id this process lacked look again now.
+    hub_.post_ready(channel);
+}
+
+bool Backplane::read_done(const std::string& channel, const Loaded& loaded, std::string_view what) {
+    auto it = follows_.find(channel);
+    if (it == follows_.end()) return false;  // left meanwhile
+    it->second.busy = false;
+    if (!started_) return false;
+    if (!loaded.ok) {
+        it->second.retry = true;
+        if (log_.allow(context_.now_ms())) {
+            core::log(core::LogLevel::warn,
+                      "push: could not {} channel '{}' from {}: {}; trying again", what, channel,
+                      where_, loaded.error);
+        }
+        return false;
+    }
+    return true;
+}
+
+void Backplane::after_read(const std::string& channel) {
     drain(channel);
     auto again = follows_.find(channel);
     if (again != follows_.end() && again->second.again && !again->second.busy) {
         again->second.again = false;
         fetch(channel);
     }
-    // Subscribers that resumed from an id this process lacked look again now.
-    hub_.post_ready(channel);
 }
 
 void Backplane::drain(const std::string& channel) {

@@ -78,6 +78,11 @@ private:
     void load(const std::string& channel);
     void fetch(const std::string& channel);
     void on_fetched(const std::string& channel, std::uint64_t from, const Loaded& loaded);
+    /// A load or catch-up read answered: false when there is nothing more to do with it (the
+    /// channel left, the backplane stopped, or the read failed and is retried on the timer).
+    bool read_done(const std::string& channel, const Loaded& loaded, std::string_view what);
+    /// After a read was applied: what arrived meanwhile, then a catch-up asked for meanwhile.
+    void after_read(const std::string& channel);
     /// Applies what arrived while a read was in flight, in id order.
     void drain(const std::string& channel);
     /// Subscribes in Redis to channels that gained subscribers here, and leaves those the

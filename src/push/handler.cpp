@@ -63,6 +63,16 @@ std::optional<std::uint64_t> last_seen_id(const http::Request& request) {
     return parse_event_id(text);
 }
 
+/// A long-poll's answer carrying one message: its id as the ETag, its event, its body.
+void set_message_answer(http::Response& response, const Message& message) {
+    response.add_header("ETag", quoted_id(message.id));
+    if (!message.event.empty()) response.add_header("X-Event", message.event);
+    response.add_header("Content-Type", message.content_type.empty()
+                                            ? std::string_view("text/plain; charset=utf-8")
+                                            : std::string_view(message.content_type));
+    response.set_body(message.data);
+}
+
 /// A long-poll that has something to take now (what it missed, or that it cannot have it):
 /// one message per poll, or the history-lost notice.
 void answer_poll_now(http::Response& response, const Registry::Subscribed& subscribed,
@@ -82,13 +92,7 @@ void answer_poll_now(http::Response& response, const Registry::Subscribed& subsc
         json(response, 200, body.substr(start + 6, stop - start - 6));
         return;
     }
-    const Message& message = *subscribed.backlog.front();
-    response.add_header("ETag", quoted_id(message.id));
-    if (!message.event.empty()) response.add_header("X-Event", message.event);
-    response.add_header("Content-Type", message.content_type.empty()
-                                            ? std::string_view("text/plain; charset=utf-8")
-                                            : std::string_view(message.content_type));
-    response.set_body(message.data);
+    set_message_answer(response, *subscribed.backlog.front());
 }
 
 /// What an SSE subscriber is sent before live messages: the history-lost notice, the backlog.
@@ -488,12 +492,7 @@ void PushHandler::answer_long_poll(Subscriber& subscriber, const Message& messag
     http::Response& response = later_;
     response.clear();
     response.add_header("Cache-Control", "no-cache");
-    response.add_header("ETag", quoted_id(message.id));
-    if (!message.event.empty()) response.add_header("X-Event", message.event);
-    response.add_header("Content-Type", message.content_type.empty()
-                                            ? std::string_view("text/plain; charset=utf-8")
-                                            : std::string_view(message.content_type));
-    response.set_body(message.data);
+    set_message_answer(response, message);
     http::Pending pending = subscriber.pending;
     drop(subscriber);
     pending.respond(response);
