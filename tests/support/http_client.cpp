@@ -1,4 +1,5 @@
 #include "support/http_client.hpp"
+#include "support/connect.hpp"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -105,7 +106,7 @@ HttpClient::HttpClient(int port, const char* host) {
     fd_ = ::socket(storage.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
     timeval timeout{5, 0};
     ::setsockopt(fd_, SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof timeout);
-    if (::connect(fd_, reinterpret_cast<sockaddr*>(&storage), length) != 0) {
+    if (connect_through_signals(fd_, reinterpret_cast<sockaddr*>(&storage), length) != 0) {
         int error = errno;
         ::close(fd_);
         throw std::runtime_error(std::string("connect: ") + std::strerror(error));

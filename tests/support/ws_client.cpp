@@ -1,4 +1,5 @@
 #include "support/ws_client.hpp"
+#include "support/connect.hpp"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -329,7 +330,7 @@ WsClient::WsClient(int port) {
     address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd_ < 0) throw std::runtime_error("socket failed");
-    if (::connect(fd_, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
+    if (connect_through_signals(fd_, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
         int error = errno;
         ::close(fd_);
         throw std::runtime_error(std::string("connect: ") + std::strerror(error));
