@@ -22,8 +22,10 @@ BlockingWorker::BlockingWorker(const ServerConfig& config, const HandlerFactory&
     : config_(config),
       stop_(stop),
       handler_(handlers()),
+      metrics_(config.metrics),
       context_(*handler_, config.limits, config.timeouts),
       buffer_(kReceiveBytes) {
+    context_.set_metrics(metrics_.get());
     if (access_log_fd >= 0) {
         access_log_ = std::make_unique<http::AccessLog>(access_log_fd);
         context_.set_access_log(access_log_.get());
@@ -139,7 +141,10 @@ BlockingEnd BlockingWorker::drive(int fd, std::uint8_t listener) {
             // Read again: a timer may have moved the session to another phase.
             std::int64_t deadline = session.deadline_ms();
             if (stopping) deadline = std::min(deadline, stop_deadline_ms);
-            if (context_.now_ms() >= deadline) return end(BlockingEnd::timed_out);
+            if (context_.now_ms() >= deadline) {
+                if (context_.now_ms() >= session.deadline_ms()) session.count_timeout();
+                return end(BlockingEnd::timed_out);
+            }
             continue;
         }
         short got = waits[0].revents;

@@ -59,6 +59,7 @@ private:
     const ServerConfig& config_;
     StopSource& stop_;
     std::unique_ptr<http::Handler> handler_;
+    http::MetricsSlot metrics_;  ///< before context_: sessions count into it until they go
     http::LoopContext context_;
     std::unique_ptr<http::AccessLog> access_log_;
     std::vector<char> buffer_;

@@ -15,6 +15,7 @@
 #include "engine/stop.hpp"
 #include "http/context.hpp"
 #include "http/handler.hpp"
+#include "http/metrics.hpp"
 
 namespace c10k::engine {
 
@@ -30,6 +31,9 @@ struct ServerConfig {
     /// the next one so that later events are handled together. 0 turns it off.
     std::int64_t batch_us = 0;
     std::uint32_t thread_stack_kb = 64;  ///< thread-per-connection engines
+    /// Where every loop counts for /metrics (made before any fork, so children count into it
+    /// too); null: nothing is counted. Not owned.
+    http::MetricsBoard* metrics = nullptr;
 };
 
 /// Makes one Handler per loop (loops share nothing, so each gets its own).

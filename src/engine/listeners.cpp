@@ -1,5 +1,6 @@
 #include "engine/listeners.hpp"
 
+#include <algorithm>
 #include <cstring>
 #include <stdexcept>
 
@@ -55,7 +56,7 @@ core::Result<std::vector<core::unique_fd>> ListenerSet::for_loop() {
     core::ListenOptions options;
     options.backlog = backlog_;
     std::size_t count = endpoints_.size();
-    if (secondary_ && last_first_only_ && count > 0) --count;
+    if (secondary_) count -= std::min(count, first_only_count_);
     for (std::size_t i = 0; i < count; ++i) {
         const auto& endpoint = endpoints_[i];
         auto fd = core::listen_on(endpoint, options);

@@ -29,10 +29,11 @@ public:
     /// (prefork, thread per client). Stay owned by the set.
     std::vector<int> shared() const;
 
-    /// The last endpoint is served by the first process of a --processes group only (the
-    /// publish listener: one process assigns the ids). Only the last, so that the listener
-    /// indices of the others are the same in every process.
-    void last_in_first_process_only() { last_first_only_ = true; }
+    /// The last `count` endpoints are served by the first process of a --processes group only
+    /// (the publish listener when one process assigns the ids; the admin listener, whose
+    /// status is the first process's). Only the last ones, so that the listener indices of
+    /// the others are the same in every process.
+    void last_in_first_process_only(std::size_t count = 1) { first_only_count_ = count; }
     /// In a process of a group other than the first: leaves the sockets opened at start to the
     /// first process, so that every loop here opens its own SO_REUSEPORT sockets (each process
     /// its own accept queues), without the first-process-only endpoint.
@@ -45,7 +46,7 @@ private:
     std::vector<core::Endpoint> endpoints_;
     std::vector<core::unique_fd> first_;
     bool first_taken_ = false;
-    bool last_first_only_ = false;
+    std::size_t first_only_count_ = 0;
     bool secondary_ = false;
     int backlog_;
 };

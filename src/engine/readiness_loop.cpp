@@ -68,10 +68,12 @@ ReadinessLoop::ReadinessLoop(std::unique_ptr<Poller> poller, std::vector<core::u
     : poller_(std::move(poller)),
       handler_(std::move(handler)),
       shared_(shared),
+      metrics_(shared.config.metrics),
       context_(*handler_, shared.config.limits, shared.config.timeouts),
       timers_(core::monotonic_ms(), 100, 1024),
       receive_buffer_(kReceiveBufferBytes) {
     context_.set_loop_index(shared_.loop_index);
+    context_.set_metrics(metrics_.get());
     context_.set_descriptors(this);
     if (shared_.access_log_fd >= 0) {
         access_log_ = std::make_unique<http::AccessLog>(shared_.access_log_fd);
@@ -435,7 +437,10 @@ void ReadinessLoop::on_timer(core::TimerNode& node) {
         timers_.schedule(conn, deadline);
         return;
     }
-    if (!conn.lingering) ++stats_.timed_out;
+    if (!conn.lingering) {
+        ++stats_.timed_out;
+        conn.session.count_timeout();
+    }
     close(conn);
 }
 

@@ -20,9 +20,11 @@ UringLoop::UringLoop(std::vector<core::unique_fd> listeners, std::unique_ptr<htt
                      LoopShared shared)
     : handler_(std::move(handler)),
       shared_(shared),
+      metrics_(shared.config.metrics),
       context_(*handler_, shared.config.limits, shared.config.timeouts),
       timers_(core::monotonic_ms(), 100, 1024) {
     context_.set_loop_index(shared_.loop_index);
+    context_.set_metrics(metrics_.get());
     for (auto& fd : listeners) {
         auto listener = std::make_unique<Listener>();
         listener->fd = std::move(fd);
@@ -331,6 +333,7 @@ void UringLoop::on_timer(core::TimerNode& node) {
         timers_.schedule(conn, deadline);
         return;
     }
+    if (!conn.lingering) conn.session.count_timeout();
     close(conn);
 }
 

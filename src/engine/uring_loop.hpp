@@ -183,6 +183,7 @@ private:
 
     std::unique_ptr<http::Handler> handler_;
     LoopShared shared_;
+    http::MetricsSlot metrics_;  ///< before context_: sessions count into it until they go
     http::LoopContext context_;
     std::unique_ptr<http::AccessLog> access_log_;
     core::TimerWheel timers_;

@@ -16,6 +16,7 @@
 #include "core/timer_wheel.hpp"
 #include "http/date.hpp"
 #include "http/handler.hpp"
+#include "http/metrics.hpp"
 
 namespace c10k::http {
 
@@ -175,6 +176,11 @@ public:
     AccessLog* access_log() const { return access_log_; }
     void set_access_log(AccessLog* log) { access_log_ = log; }
 
+    /// This loop's counters for /metrics (a slot of the server's MetricsBoard, or a discard
+    /// slot when there is none). Written on the loop's thread only.
+    LoopMetrics& metrics() const { return *metrics_; }
+    void set_metrics(LoopMetrics* slot) { metrics_ = slot != nullptr ? slot : &discard_metrics(); }
+
     std::unique_ptr<Scratch> borrow_scratch() {
         if (scratch_pool_.empty()) return std::make_unique<Scratch>();
         auto scratch = std::move(scratch_pool_.back());
@@ -227,6 +233,7 @@ private:
     std::int64_t now_s_ = 0;
     DateCache date_;
     AccessLog* access_log_ = nullptr;
+    LoopMetrics* metrics_ = &discard_metrics();
     std::vector<std::unique_ptr<Scratch>> scratch_pool_;
     std::vector<std::string> buffer_pool_;
     Response response_;

@@ -98,10 +98,12 @@ Session::Session(LoopContext& context) : context_(context) {
     llhttp_init(&parser_, HTTP_REQUEST, &SessionCallbacks::settings());
     parser_.data = this;
     phase_started_ms_ = context_.now_ms();
+    context_.metrics().connections_opened.add();
 }
 
 Session::~Session() {
     abandon();
+    context_.metrics().connections_closed.add();
     if (scratch_) context_.return_scratch(std::move(scratch_));
 }
 
@@ -120,6 +122,7 @@ void Session::maybe_release_scratch() {
 
 void Session::feed(const char* data, std::size_t size) {
     if (input_closed_ || stop_parsing_ || size == 0) return;
+    context_.metrics().bytes_received.add(size);
     if (suspend_ == Suspend::upgraded) {
         // Another protocol's bytes: its owner parses them, keeping what it needs itself.
         static_cast<UpgradedOwner*>(owner_)->on_upgraded_input(data, size);
@@ -168,6 +171,7 @@ void Session::execute(const char* data, std::size_t size) {
 
 void Session::fail(int status) {
     if (stop_parsing_) return;
+    context_.metrics().protocol_errors.add();
     Response& response = context_.response();
     response.clear();
     response.set_status(status);
@@ -424,6 +428,15 @@ void Session::build_head(const Request& request, Response& response, std::string
     head.append("\r\n");
 }
 
+void Session::note_response(const Request& request, int status, std::uint64_t body_bytes) {
+    LoopMetrics& metrics = context_.metrics();
+    metrics.count_status(status);
+    metrics.count_latency(context_.now_ms() - phase_started_ms_);
+    if (context_.access_log() != nullptr) {
+        context_.access_log()->record(peer_, request, status, body_bytes, context_.now_s());
+    }
+}
+
 void Session::queue_response(const Request& request, Response& response) {
     int status = response.status();
     std::string head = context_.take_buffer();
@@ -433,10 +446,7 @@ void Session::queue_response(const Request& request, Response& response) {
 
     bool send_body = request.method != Method::head && response.has_content_length() &&
                      response.body_length() > 0;
-    if (context_.access_log() != nullptr) {
-        context_.access_log()->record(peer_, request, status,
-                                      send_body ? response.body_length() : 0, context_.now_s());
-    }
+    note_response(request, status, send_body ? response.body_length() : 0);
     if (!send_body) {
         queue_bytes(std::move(head));
         return;
@@ -521,6 +531,7 @@ bool Session::front_file(FileRange& range) const {
 
 void Session::consume(std::size_t bytes) {
     if (!scratch_) return;
+    context_.metrics().bytes_sent.add(bytes);
     if (bytes > 0) phase_started_ms_ = context_.now_ms();
     auto& output = scratch_->output;
     pending_bytes_ -= std::min<std::uint64_t>(bytes, pending_bytes_);
@@ -559,6 +570,18 @@ Phase Session::phase() const {
     if (suspended()) return Phase::waiting;
     if (in_message_) return headers_done_ ? Phase::body : Phase::header;
     return Phase::idle;
+}
+
+void Session::count_timeout() {
+    TimeoutKind kind = TimeoutKind::idle;
+    switch (phase()) {
+        case Phase::idle: kind = TimeoutKind::idle; break;
+        case Phase::header: kind = TimeoutKind::header; break;
+        case Phase::body: kind = TimeoutKind::body; break;
+        case Phase::writing: kind = TimeoutKind::send; break;
+        case Phase::waiting: return;  // has no deadline
+    }
+    context_.metrics().timeouts[static_cast<std::size_t>(kind)].add();
 }
 
 std::int64_t Session::deadline_ms() const {
@@ -605,6 +628,7 @@ void Session::pending_begin(PendingOwner& owner) {
     }
     owner_ = &owner;
     suspend_ = Suspend::waiting;
+    context_.metrics().deferred_started.add();
 }
 
 Request Session::deferred_request() const {
@@ -621,6 +645,7 @@ Request Session::deferred_request() const {
 
 void Session::end_pending(bool tell_owner) {
     PendingOwner* owner = std::exchange(owner_, nullptr);
+    context_.metrics().deferred_ended.add();
     bool keep_alive = deferred_ && deferred_->keep_alive && !close_requested_;
     suspend_ = Suspend::none;
     deferred_.reset();
@@ -658,9 +683,7 @@ void Session::pending_start_stream(Response& head_response) {
     Request request = deferred_request();
     std::string head = context_.take_buffer();
     build_head(request, head_response, head, Framing::stream);
-    if (context_.access_log() != nullptr) {
-        context_.access_log()->record(peer_, request, head_response.status(), 0, context_.now_s());
-    }
+    note_response(request, head_response.status(), 0);
     queue_bytes(std::move(head));
     stream_chunked_ = request.version_minor >= 1;
     suspend_ = Suspend::streaming;
@@ -729,9 +752,7 @@ void Session::pending_upgrade(Response& head_response, UpgradedOwner& owner) {
     Request request = deferred_request();
     std::string head = context_.take_buffer();
     build_head(request, head_response, head, Framing::none);
-    if (context_.access_log() != nullptr) {
-        context_.access_log()->record(peer_, request, head_response.status(), 0, context_.now_s());
-    }
+    note_response(request, head_response.status(), 0);
     queue_bytes(std::move(head));
     stream_chunked_ = false;
     suspend_ = Suspend::upgraded;

@@ -97,6 +97,9 @@ public:
     Phase phase() const;
     /// When this connection times out (monotonic ms), given its phase and last activity.
     std::int64_t deadline_ms() const;
+    /// The engine closes the connection because deadline_ms() passed: counts the timeout by
+    /// the phase it happened in.
+    void count_timeout();
 
     /// Requests answered on this connection.
     std::uint64_t requests() const { return requests_; }
@@ -152,6 +155,8 @@ private:
     void fail(int status);
     void dispatch();
     void queue_response(const Request& request, Response& response);
+    /// A response head was queued: counts it (status, latency) and writes the access log.
+    void note_response(const Request& request, int status, std::uint64_t body_bytes);
     void queue_bytes(std::string bytes);
     void queue_chunk(OutputChunk chunk);
     bool over_output_limit() const { return pending_bytes_ > context_.limits().max_pending_output; }

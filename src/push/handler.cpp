@@ -155,7 +155,10 @@ void PushHandler::free_subscribers() {
         Subscriber* s = entry.second->head;
         while (s != nullptr) {
             Subscriber* next = s->next;
-            if (context_ != nullptr) context_->timers().cancel(*s);
+            if (context_ != nullptr) {
+                context_->timers().cancel(*s);
+                context_->metrics().push_unsubscribed.add();
+            }
             delete s;
             s = next;
         }
@@ -244,6 +247,7 @@ void PushHandler::link(LocalChannel& channel, Subscriber& subscriber) {
     if (channel.head != nullptr) channel.head->prev = &subscriber;
     channel.head = &subscriber;
     ++channel.count;
+    context_->metrics().push_subscribed.add();
 }
 
 void PushHandler::drop(Subscriber& subscriber, bool tell_registry) {
@@ -266,6 +270,7 @@ void PushHandler::drop(Subscriber& subscriber, bool tell_registry) {
         hub_->registry().unsubscribe(channel.name, loop_, subscriber.incarnation);
     }
     context_->timers().cancel(subscriber);
+    context_->metrics().push_unsubscribed.add();
     // The LocalChannel itself stays until the next tick: a delivery may be walking it now.
     delete &subscriber;
 }
@@ -389,7 +394,7 @@ void PushHandler::resume_waiting(Subscriber& subscriber, std::uint64_t ready_las
         http::Pending pending = subscriber.pending;
         drop(subscriber);
         pending.respond(response);
-        ++stats_.delivered;
+        count_delivered();
     }
 }
 
@@ -472,11 +477,11 @@ void PushHandler::send_to_sse(Subscriber& subscriber, LocalChannel& channel,
     subscriber.pending.write_framed(frame, 0, frame->data.size());
     subscriber.last_id = message.id;
     subscriber.last_write_ms = context_->now_ms();
-    ++stats_.delivered;
+    count_delivered();
 }
 
 void PushHandler::close_slow(Subscriber& subscriber, std::uint64_t queued) {
-    ++stats_.closed_slow;
+    count_closed_slow();
     if (slow_log_.allow(context_->now_ms())) {
         core::log(core::LogLevel::warn,
                   "closing a slow subscriber of channel '{}': {} bytes queued, over "
@@ -496,7 +501,7 @@ void PushHandler::answer_long_poll(Subscriber& subscriber, const Message& messag
     http::Pending pending = subscriber.pending;
     drop(subscriber);
     pending.respond(response);
-    ++stats_.delivered;
+    count_delivered();
 }
 
 void PushHandler::on_long_poll_timeout(Subscriber& subscriber) {

@@ -111,7 +111,16 @@ private:
                    std::optional<std::uint64_t> after);
     bool authorized(const http::Request& request, http::Response& response) const;
     LocalChannel& local_channel(std::string_view name);
+    /// Puts a new subscriber on its channel (and counts it for /metrics).
     void link(LocalChannel& channel, Subscriber& subscriber);
+    void count_delivered() {
+        ++stats_.delivered;
+        context_->metrics().push_delivered.add();
+    }
+    void count_closed_slow() {
+        ++stats_.closed_slow;
+        context_->metrics().push_closed_slow.add();
+    }
     /// Forgets a subscriber: unlinks it, tells the Registry, frees it.
     void drop(Subscriber& subscriber, bool tell_registry = true);
     void send_to_sse(Subscriber& subscriber, LocalChannel& channel, const Message& message);

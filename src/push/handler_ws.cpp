@@ -167,7 +167,7 @@ void PushHandler::send_to_ws(Subscriber& subscriber, LocalChannel& channel,
         session.send_text(channel.ws_payload);
         subscriber.last_id = message.id;
         subscriber.last_write_ms = context_->now_ms();
-        ++stats_.delivered;
+        count_delivered();
         return;
     }
     if (deflate != nullptr && deflate->server_no_context_takeover && !channel.ws_incompressible &&
@@ -194,7 +194,7 @@ void PushHandler::send_to_ws(Subscriber& subscriber, LocalChannel& channel,
     std::uint64_t queued = session.queued_bytes();
     std::uint64_t size = (*frame)->data.size();
     if (queued + size > options_.max_queue_bytes) {
-        ++stats_.closed_slow;
+        count_closed_slow();
         if (slow_log_.allow(context_->now_ms())) {
             core::log(core::LogLevel::warn,
                       "closing a slow WebSocket subscriber of channel '{}': {} bytes queued, over "
@@ -207,7 +207,7 @@ void PushHandler::send_to_ws(Subscriber& subscriber, LocalChannel& channel,
     session.send_shared(*frame, 0, size);
     subscriber.last_id = message.id;
     subscriber.last_write_ms = context_->now_ms();
-    ++stats_.delivered;
+    count_delivered();
 }
 
 void PushHandler::on_message(websocket::ServerSession& session, websocket::MessageType type,

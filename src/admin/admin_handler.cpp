@@ -1,0 +1,81 @@
+#include "admin/admin_handler.hpp"
+
+#include <utility>
+
+#include "http/context.hpp"
+
+namespace c10k::admin {
+
+namespace {
+
+void text(http::Response& response, int status, std::string_view content_type, std::string body) {
+    response.set_status(status);
+    response.add_header("Content-Type", content_type);
+    response.add_header("Cache-Control", "no-store");
+    response.set_body(std::move(body));
+}
+
+constexpr std::string_view kIndex =
+    "<!doctype html><meta charset=utf-8><title>c10k admin</title>"
+    "<h1>c10k admin</h1><ul><li><a href=/metrics>/metrics</a>: Prometheus text</li></ul>\n";
+
+/// One per loop: the admin listener's requests go to the AdminHandler, the rest to inner.
+class AdminRouter final : public http::Handler {
+public:
+    AdminRouter(std::unique_ptr<http::Handler> inner, std::uint8_t admin_listener,
+                std::shared_ptr<const http::MetricsBoard> board, MetricsContext context)
+        : inner_(std::move(inner)),
+          board_(std::move(board)),
+          admin_(*board_, std::move(context)),
+          admin_listener_(admin_listener) {}
+
+    void handle(const http::Request& request, http::Response& response) override {
+        if (request.listener == admin_listener_) {
+            admin_.handle(request, response);
+        } else {
+            inner_->handle(request, response);
+        }
+    }
+    void on_loop_start(http::LoopContext& context) override { inner_->on_loop_start(context); }
+    void on_loop_stop(http::LoopContext& context) override { inner_->on_loop_stop(context); }
+    std::uint64_t body_limit(std::uint8_t listener) const override {
+        return listener == admin_listener_ ? 0 : inner_->body_limit(listener);
+    }
+
+private:
+    std::unique_ptr<http::Handler> inner_;
+    std::shared_ptr<const http::MetricsBoard> board_;
+    AdminHandler admin_;
+    std::uint8_t admin_listener_;
+};
+
+}  // namespace
+
+void AdminHandler::handle(const http::Request& request, http::Response& response) {
+    if (request.method != http::Method::get && request.method != http::Method::head) {
+        text(response, 405, "text/plain; charset=utf-8", "the admin listener answers GET\n");
+        response.add_header("Allow", "GET, HEAD");
+        return;
+    }
+    std::string_view path = request.path();
+    if (path == "/metrics") {
+        // The exposition format's own media type, so that Prometheus parses it as text.
+        text(response, 200, "text/plain; version=0.0.4; charset=utf-8",
+             render_prometheus(board_.totals(), context_));
+    } else if (path == "/") {
+        text(response, 200, "text/html; charset=utf-8", std::string(kIndex));
+    } else {
+        text(response, 404, "text/plain; charset=utf-8", "not found: try /metrics\n");
+    }
+}
+
+engine::HandlerFactory with_admin(engine::HandlerFactory inner, std::uint8_t admin_listener,
+                                  std::shared_ptr<const http::MetricsBoard> board,
+                                  MetricsContext context) {
+    return [inner = std::move(inner), admin_listener, board = std::move(board),
+            context = std::move(context)] {
+        return std::make_unique<AdminRouter>(inner(), admin_listener, board, context);
+    };
+}
+
+}  // namespace c10k::admin

@@ -1,0 +1,146 @@
+#include "admin/prometheus.hpp"
+
+#include <fmt/format.h>
+
+#include <string_view>
+
+#include "push/hub.hpp"
+
+namespace c10k::admin {
+
+namespace {
+
+// Each family: its HELP and TYPE lines, then its samples, as the exposition format asks.
+void family(std::string& out, std::string_view name, std::string_view type, std::string_view help) {
+    out += fmt::format("# HELP {} {}\n# TYPE {} {}\n", name, help, name, type);
+}
+
+void sample(std::string& out, std::string_view name, std::uint64_t value) {
+    out += fmt::format("{} {}\n", name, value);
+}
+
+void one(std::string& out, std::string_view name, std::string_view type, std::string_view help,
+         std::uint64_t value) {
+    family(out, name, type, help);
+    sample(out, name, value);
+}
+
+std::uint64_t minus(std::uint64_t a, std::uint64_t b) {
+    return a > b ? a - b : 0;
+}
+
+void http_metrics(std::string& out, const http::MetricsTotals& t, const MetricsContext& c) {
+    family(out, "c10k_requests_total", "counter",
+           "Responses sent (their head queued), by status code and engine.");
+    std::uint64_t responses = 0;
+    for (int i = 0; i < http::LoopMetrics::kStatuses; ++i) {
+        if (t.responses[i] == 0) continue;
+        responses += t.responses[i];
+        out += fmt::format("c10k_requests_total{{engine=\"{}\",status=\"{}\"}} {}\n", c.engine,
+                           i + http::LoopMetrics::kFirstStatus, t.responses[i]);
+    }
+
+    family(out, "c10k_request_duration_seconds", "histogram",
+           "From a request's last byte received to its response head queued (the loop's clock, "
+           "1 ms resolution; deferred responses count their wait).");
+    std::uint64_t cumulative = 0;
+    for (std::size_t b = 0; b < http::kLatencyBuckets; ++b) {
+        cumulative += t.latency[b];
+        std::string le = b + 1 < http::kLatencyBuckets
+                             ? fmt::format("{}", http::kLatencyBucketsMs[b] / 1000.0)
+                             : std::string("+Inf");
+        out +=
+            fmt::format("c10k_request_duration_seconds_bucket{{le=\"{}\"}} {}\n", le, cumulative);
+    }
+    out += fmt::format("c10k_request_duration_seconds_sum {}\n", t.latency_sum_ms / 1000.0);
+    out += fmt::format("c10k_request_duration_seconds_count {}\n", cumulative);
+
+    one(out, "c10k_received_bytes_total", "counter", "Bytes read from clients.", t.bytes_received);
+    one(out, "c10k_sent_bytes_total", "counter", "Bytes written to clients.", t.bytes_sent);
+    one(out, "c10k_connections_accepted_total", "counter", "Connections accepted.",
+        t.connections_opened);
+    one(out, "c10k_connections_closed_total", "counter", "Connections closed.",
+        t.connections_closed);
+    family(out, "c10k_connections", "gauge",
+           "Connections open now, by state: waiting is a deferred response, a stream or an "
+           "upgraded connection; active is the rest.");
+    std::uint64_t open = minus(t.connections_opened, t.connections_closed);
+    std::uint64_t waiting = minus(t.deferred_started, t.deferred_ended);
+    out += fmt::format("c10k_connections{{state=\"active\"}} {}\n", minus(open, waiting));
+    out += fmt::format("c10k_connections{{state=\"waiting\"}} {}\n", waiting);
+
+    family(out, "c10k_errors_total", "counter",
+           "Requests refused by the parser (malformed or too large) and connections closed "
+           "for lack of progress, by kind.");
+    using http::TimeoutKind;
+    auto timeouts = [&](TimeoutKind kind) { return t.timeouts[static_cast<std::size_t>(kind)]; };
+    out += fmt::format("c10k_errors_total{{kind=\"protocol\"}} {}\n", t.protocol_errors);
+    out += fmt::format("c10k_errors_total{{kind=\"header_timeout\"}} {}\n",
+                       timeouts(TimeoutKind::header));
+    out +=
+        fmt::format("c10k_errors_total{{kind=\"body_timeout\"}} {}\n", timeouts(TimeoutKind::body));
+    out +=
+        fmt::format("c10k_errors_total{{kind=\"send_timeout\"}} {}\n", timeouts(TimeoutKind::send));
+    one(out, "c10k_keepalive_timeouts_total", "counter",
+        "Idle keep-alive connections closed at --keepalive-timeout.", timeouts(TimeoutKind::idle));
+    one(out, "c10k_loops", "gauge",
+        "Event loops, threads or processes serving connections now (each writes its own "
+        "counters).",
+        t.writers);
+}
+
+void push_metrics(std::string& out, const http::MetricsTotals& t, push::Hub& hub) {
+    one(out, "c10k_push_subscribers", "gauge",
+        "Subscribers connected now (SSE, long-poll, WebSocket subscriptions).",
+        minus(t.push_subscribed, t.push_unsubscribed));
+    one(out, "c10k_push_subscriptions_total", "counter", "Subscriptions made.", t.push_subscribed);
+    one(out, "c10k_push_deliveries_total", "counter", "Messages written to subscribers.",
+        t.push_delivered);
+    one(out, "c10k_push_slow_closed_total", "counter",
+        "Subscribers closed because more than --push-max-queue was waiting for them.",
+        t.push_closed_slow);
+    one(out, "c10k_push_channels", "gauge", "Channels this process holds.",
+        hub.registry().channel_count());
+    if (!hub.external()) return;
+    const push::BackplaneStats& s = hub.backplane_stats();
+    one(out, "c10k_redis_up", "gauge",
+        "1 while both Redis connections (commands and Pub/Sub) are up.",
+        s.commands_up.load() && s.subscriptions_up.load() ? 1 : 0);
+    one(out, "c10k_redis_published_total", "counter", "Publishes Redis accepted.",
+        s.published.load());
+    one(out, "c10k_redis_publish_failed_total", "counter",
+        "Publishes answered 503 or 504 (Redis down, an error, or no answer in time).",
+        s.publish_failed.load());
+    one(out, "c10k_redis_received_total", "counter", "Messages received through Pub/Sub.",
+        s.received.load());
+    one(out, "c10k_redis_duplicates_total", "counter",
+        "Messages received that this server already held.", s.duplicates.load());
+    one(out, "c10k_redis_gaps_total", "counter",
+        "Messages received out of chain: a catch-up from the stream ran.", s.gaps.load());
+    one(out, "c10k_redis_caught_up_total", "counter",
+        "Messages read back from streams by catch-ups.", s.caught_up.load());
+    one(out, "c10k_redis_history_lost_total", "counter",
+        "Channels whose stream did not continue (subscribers got the history-lost notice).",
+        s.history_lost.load());
+    one(out, "c10k_redis_connection_losses_total", "counter",
+        "Times the connection to Redis "
+        "was lost.",
+        s.connection_losses.load());
+}
+
+}  // namespace
+
+std::string render_prometheus(const http::MetricsTotals& totals, const MetricsContext& context) {
+    std::string out;
+    out.reserve(8192);
+    family(out, "c10k_build_info", "gauge", "Always 1; the labels say what runs.");
+    out += fmt::format("c10k_build_info{{version=\"{}\",engine=\"{}\"}} 1\n", context.version,
+                       context.engine);
+    one(out, "c10k_start_time_seconds", "gauge", "When the server started, Unix seconds.",
+        static_cast<std::uint64_t>(context.start_time_s));
+    http_metrics(out, totals, context);
+    if (context.hub != nullptr) push_metrics(out, totals, *context.hub);
+    return out;
+}
+
+}  // namespace c10k::admin

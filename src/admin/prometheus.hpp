@@ -1,0 +1,27 @@
+#pragma once
+// /metrics in the Prometheus text exposition format (version 0.0.4): the MetricsBoard's sums,
+// and the push hub's and Redis backplane's counters when the server has them.
+
+#include <cstdint>
+#include <string>
+
+#include "http/metrics.hpp"
+
+namespace c10k::push {
+class Hub;
+}
+
+namespace c10k::admin {
+
+/// What the counters alone do not say.
+struct MetricsContext {
+    std::string engine;             ///< label of the request counters
+    std::string version;            ///< c10k_build_info's label
+    std::int64_t start_time_s = 0;  ///< process start, Unix seconds
+    push::Hub* hub = nullptr;       ///< push counters and channels; null without --push
+};
+
+/// Renders every metric, names prefixed `c10k_`, counters suffixed `_total`.
+std::string render_prometheus(const http::MetricsTotals& totals, const MetricsContext& context);
+
+}  // namespace c10k::admin
