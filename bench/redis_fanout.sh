@@ -9,16 +9,17 @@
 #
 # usage: bench/redis_fanout.sh [--modes "pubsub stream"] [--channels "1 100 1000 10000"]
 #                              [--servers "0 1 8"] [--rate R] [--seconds T] [--bytes B]
-#                              [--drain D] [--out DIR]
+#                              [--drain D] [--out DIR] [--plot-only]
 # Defaults: the lists above, 1000 msg/s for 10 s, 100-byte payloads, 5 s to drain: 24 cases,
 # about 5 minutes. Servers 0 is the baseline: the publishes alone, nobody following.
+# --plot-only draws the chart again from --out's summary.tsv, without running anything.
 #
 # Everything listens on 127.0.0.1 only; what this script starts is stopped by PID when it ends.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 modes="pubsub stream" channels="1 100 1000 10000" servers="0 1 8" rate=1000 seconds=10
-bytes=100 drain=5 out=docs/results/push/redis/fanout
+bytes=100 drain=5 out=docs/results/push/redis/fanout plot_only=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --modes) modes=$2; shift 2 ;;
@@ -29,6 +30,7 @@ while [ $# -gt 0 ]; do
     --bytes) bytes=$2; shift 2 ;;
     --drain) drain=$2; shift 2 ;;
     --out) out=$2; shift 2 ;;
+    --plot-only) plot_only=1; shift ;;
     -h|--help) sed -n '2,/^set -e/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
     *) echo "unknown argument $1 (--help)" >&2; exit 2 ;;
   esac
@@ -61,6 +63,48 @@ free_port() {
   while (exec 3<> "/dev/tcp/127.0.0.1/$p") 2> /dev/null; do p=$((p + 1)); done
   echo "$p"
 }
+
+# cpu_per_message.svg from summary.tsv: Redis CPU per message against channels, one line per
+# mode x servers (a colour per servers count, stream reads dashed).
+plot_chart() {
+  command -v gnuplot > /dev/null || { say "no gnuplot: no chart"; return 0; }
+  local data="$work/plot.dat" index=0 colour=0 plot=() label mode s dash title
+  : > "$data"
+  for s in $servers; do
+    colour=$((colour + 1))
+    for mode in $modes; do
+      awk -F'\t' -v m="$mode" -v s="$s" '$1 == m && $2 == s {print $3, $10}' \
+        "$out/summary.tsv" >> "$data"
+      printf '\n\n' >> "$data"
+      label="$mode, $s server(s) following"
+      [ "$s" = 0 ] && label="$mode, nobody following (publish alone)"
+      dash=1
+      [ "$mode" = stream ] && dash=2
+      plot+=("'$data' index $index with linespoints lc $colour dt $dash lw 2 title '$label'")
+      index=$((index + 1))
+    done
+  done
+  title=$(sed -n '2s/^# //p' "$out/summary.tsv")
+  gnuplot << EOF
+set terminal svg size 800,500 dynamic font 'sans,12'
+set output '$out/cpu_per_message.svg'
+set title 'Redis CPU per published message: $title' noenhanced
+set xlabel 'channels followed by every server'
+set ylabel 'Redis CPU per message (us)'
+set logscale x
+set logscale y
+set grid
+set key top left noenhanced
+plot $(IFS=,; echo "${plot[*]}")
+EOF
+  say "chart: $out/cpu_per_message.svg"
+}
+
+if [ $plot_only -eq 1 ]; then
+  [ -s "$out/summary.tsv" ] || { echo "no $out/summary.tsv to plot" >&2; exit 2; }
+  plot_chart
+  exit 0
+fi
 
 say "compiling bench/redis_fanout.cpp"
 # shellcheck disable=SC2046 # pkg-config prints several flags
@@ -135,36 +179,6 @@ for k in $channels; do
   done
 done
 
-if command -v gnuplot > /dev/null; then
-  # One data block per mode x servers: channels and Redis CPU per message.
-  plot=() data="$work/plot.dat"
-  : > "$data"
-  index=0
-  for mode in $modes; do
-    for s in $servers; do
-      awk -F'\t' -v m="$mode" -v s="$s" '$1 == m && $2 == s {print $3, $10}' \
-        "$out/summary.tsv" >> "$data"
-      printf '\n\n' >> "$data"
-      label="$mode, $s server(s) following"
-      [ "$s" = 0 ] && label="$mode, nobody following (publish alone)"
-      plot+=("'$data' index $index with linespoints title '$label'")
-      index=$((index + 1))
-    done
-  done
-  joined=$(IFS=,; echo "${plot[*]}")
-  gnuplot <<EOF
-set terminal svg size 800,500 dynamic font 'sans,12'
-set output '$out/cpu_per_message.svg'
-set title 'Redis CPU per published message ($rate msg/s, $bytes-byte payloads)'
-set xlabel 'channels followed by every server'
-set ylabel 'Redis CPU per message (us)'
-set logscale x
-set logscale y
-set grid
-set key top left
-plot $joined
-EOF
-  say "chart: $out/cpu_per_message.svg"
-fi
+plot_chart
 say "JSON and summary.tsv in $out"
 exit $failed
