@@ -88,12 +88,4 @@ MetricsTotals MetricsBoard::totals() const {
     return sum;
 }
 
-LoopMetrics& discard_metrics() {
-    // One for every thread: its counters are atomics, so writers racing on it lose counts
-    // (nobody reads them) but do nothing undefined; one per thread would add its size to every
-    // thread's static TLS, thread-per-client threads included.
-    static LoopMetrics slot;
-    return slot;
-}
-
 }  // namespace c10k::http

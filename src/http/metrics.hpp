@@ -120,7 +120,7 @@ private:
     std::atomic<std::size_t>* used_;
 };
 
-/// A loop's hold on one slot, for the loop's lifetime; with no board, the discard slot.
+/// A loop's hold on one slot, for the loop's lifetime; with no board, none (null).
 class MetricsSlot {
 public:
     explicit MetricsSlot(MetricsBoard* board)
@@ -137,7 +137,5 @@ private:
     LoopMetrics* slot_;
 };
 
-/// Where loops without a board write: one slot for all, never read.
-LoopMetrics& discard_metrics();
 
 }  // namespace c10k::http

@@ -98,12 +98,12 @@ Session::Session(LoopContext& context) : context_(context) {
     llhttp_init(&parser_, HTTP_REQUEST, &SessionCallbacks::settings());
     parser_.data = this;
     phase_started_ms_ = context_.now_ms();
-    context_.metrics().connections_opened.add();
+    context_.count(&LoopMetrics::connections_opened);
 }
 
 Session::~Session() {
     abandon();
-    context_.metrics().connections_closed.add();
+    context_.count(&LoopMetrics::connections_closed);
     if (scratch_) context_.return_scratch(std::move(scratch_));
 }
 
@@ -122,7 +122,7 @@ void Session::maybe_release_scratch() {
 
 void Session::feed(const char* data, std::size_t size) {
     if (input_closed_ || stop_parsing_ || size == 0) return;
-    context_.metrics().bytes_received.add(size);
+    context_.count(&LoopMetrics::bytes_received, size);
     if (suspend_ == Suspend::upgraded) {
         // Another protocol's bytes: its owner parses them, keeping what it needs itself.
         static_cast<UpgradedOwner*>(owner_)->on_upgraded_input(data, size);
@@ -171,7 +171,7 @@ void Session::execute(const char* data, std::size_t size) {
 
 void Session::fail(int status) {
     if (stop_parsing_) return;
-    context_.metrics().protocol_errors.add();
+    context_.count(&LoopMetrics::protocol_errors);
     Response& response = context_.response();
     response.clear();
     response.set_status(status);
@@ -429,9 +429,10 @@ void Session::build_head(const Request& request, Response& response, std::string
 }
 
 void Session::note_response(const Request& request, int status, std::uint64_t body_bytes) {
-    LoopMetrics& metrics = context_.metrics();
-    metrics.count_status(status);
-    metrics.count_latency(context_.now_ms() - phase_started_ms_);
+    if (LoopMetrics* metrics = context_.metrics()) {
+        metrics->count_status(status);
+        metrics->count_latency(context_.now_ms() - phase_started_ms_);
+    }
     if (context_.access_log() != nullptr) {
         context_.access_log()->record(peer_, request, status, body_bytes, context_.now_s());
     }
@@ -531,7 +532,7 @@ bool Session::front_file(FileRange& range) const {
 
 void Session::consume(std::size_t bytes) {
     if (!scratch_) return;
-    context_.metrics().bytes_sent.add(bytes);
+    context_.count(&LoopMetrics::bytes_sent, bytes);
     if (bytes > 0) phase_started_ms_ = context_.now_ms();
     auto& output = scratch_->output;
     pending_bytes_ -= std::min<std::uint64_t>(bytes, pending_bytes_);
@@ -581,7 +582,8 @@ void Session::count_timeout() {
         case Phase::writing: kind = TimeoutKind::send; break;
         case Phase::waiting: return;  // has no deadline
     }
-    context_.metrics().timeouts[static_cast<std::size_t>(kind)].add();
+    if (LoopMetrics* metrics = context_.metrics())
+        metrics->timeouts[static_cast<std::size_t>(kind)].add();
 }
 
 std::int64_t Session::deadline_ms() const {
@@ -628,7 +630,7 @@ void Session::pending_begin(PendingOwner& owner) {
     }
     owner_ = &owner;
     suspend_ = Suspend::waiting;
-    context_.metrics().deferred_started.add();
+    context_.count(&LoopMetrics::deferred_started);
 }
 
 Request Session::deferred_request() const {
@@ -645,7 +647,7 @@ Request Session::deferred_request() const {
 
 void Session::end_pending(bool tell_owner) {
     PendingOwner* owner = std::exchange(owner_, nullptr);
-    context_.metrics().deferred_ended.add();
+    context_.count(&LoopMetrics::deferred_ended);
     bool keep_alive = deferred_ && deferred_->keep_alive && !close_requested_;
     suspend_ = Suspend::none;
     deferred_.reset();

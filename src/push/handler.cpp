@@ -157,7 +157,7 @@ void PushHandler::free_subscribers() {
             Subscriber* next = s->next;
             if (context_ != nullptr) {
                 context_->timers().cancel(*s);
-                context_->metrics().push_unsubscribed.add();
+                context_->count(&http::LoopMetrics::push_unsubscribed);
             }
             delete s;
             s = next;
@@ -247,7 +247,7 @@ void PushHandler::link(LocalChannel& channel, Subscriber& subscriber) {
     if (channel.head != nullptr) channel.head->prev = &subscriber;
     channel.head = &subscriber;
     ++channel.count;
-    context_->metrics().push_subscribed.add();
+    context_->count(&http::LoopMetrics::push_subscribed);
 }
 
 void PushHandler::drop(Subscriber& subscriber, bool tell_registry) {
@@ -270,7 +270,7 @@ void PushHandler::drop(Subscriber& subscriber, bool tell_registry) {
         hub_->registry().unsubscribe(channel.name, loop_, subscriber.incarnation);
     }
     context_->timers().cancel(subscriber);
-    context_->metrics().push_unsubscribed.add();
+    context_->count(&http::LoopMetrics::push_unsubscribed);
     // The LocalChannel itself stays until the next tick: a delivery may be walking it now.
     delete &subscriber;
 }

@@ -115,11 +115,11 @@ private:
     void link(LocalChannel& channel, Subscriber& subscriber);
     void count_delivered() {
         ++stats_.delivered;
-        context_->metrics().push_delivered.add();
+        context_->count(&http::LoopMetrics::push_delivered);
     }
     void count_closed_slow() {
         ++stats_.closed_slow;
-        context_->metrics().push_closed_slow.add();
+        context_->count(&http::LoopMetrics::push_closed_slow);
     }
     /// Forgets a subscriber: unlinks it, tells the Registry, frees it.
     void drop(Subscriber& subscriber, bool tell_registry = true);
