@@ -2,6 +2,8 @@
 
 #include <utility>
 
+#include "admin/assets.hpp"
+#include "admin/status_json.hpp"
 #include "http/context.hpp"
 
 namespace c10k::admin {
@@ -17,7 +19,20 @@ void text(http::Response& response, int status, std::string_view content_type, s
 
 constexpr std::string_view kIndex =
     "<!doctype html><meta charset=utf-8><title>c10k admin</title>"
-    "<h1>c10k admin</h1><ul><li><a href=/metrics>/metrics</a>: Prometheus text</li></ul>\n";
+    "<h1>c10k admin</h1><ul><li><a href=/status>/status</a>: live charts</li>"
+    "<li><a href=/status.json>/status.json</a>: the totals they draw, as JSON</li>"
+    "<li><a href=/metrics>/metrics</a>: Prometheus text</li></ul>\n";
+
+// The page may load only what the admin listener serves: its scripts and style are inline or
+// under /assets/, and it talks to /status.json. A page edit that reached for the network would
+// then fail in the browser (and in the page's end-to-end test) rather than leak.
+constexpr std::string_view kStatusPolicy =
+    "default-src 'none'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+    "connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'";
+
+// The assets change only with the binary; an hour keeps reloads cheap and an upgrade visible
+// soon enough without versioned URLs.
+constexpr std::string_view kAssetCaching = "public, max-age=3600";
 
 /// One per loop: the admin listener's requests go to the AdminHandler, the rest to inner.
 class AdminRouter final : public http::Handler {
@@ -62,11 +77,31 @@ void AdminHandler::handle(const http::Request& request, http::Response& response
         // The exposition format's own media type, so that Prometheus parses it as text.
         text(response, 200, "text/plain; version=0.0.4; charset=utf-8",
              render_prometheus(board_.totals(), context_));
+    } else if (path == "/status.json") {
+        text(response, 200, "application/json",
+             render_status_json(board_.totals(), context_, StatusClock::now()));
+    } else if (path == "/status") {
+        text(response, 200, "text/html; charset=utf-8", std::string(status_page_html()));
+        response.add_header("Content-Security-Policy", kStatusPolicy);
+    } else if (const Asset* asset = find_asset(path); asset != nullptr) {
+        serve_asset(static_cast<std::size_t>(asset - assets().data()), response);
     } else if (path == "/") {
         text(response, 200, "text/html; charset=utf-8", std::string(kIndex));
     } else {
-        text(response, 404, "text/plain; charset=utf-8", "not found: try /metrics\n");
+        text(response, 404, "text/plain; charset=utf-8", "not found: try /status or /metrics\n");
     }
+}
+
+void AdminHandler::serve_asset(std::size_t index, http::Response& response) {
+    const Asset& asset = assets()[index];
+    if (asset_bodies_.empty()) asset_bodies_.resize(assets().size());
+    core::RefPtr<http::Blob>& body = asset_bodies_[index];
+    if (!body) body = core::make_ref<http::Blob>(std::string(asset.bytes));
+    response.set_status(200);
+    response.add_header("Content-Type", asset.content_type);
+    response.add_header("Cache-Control", kAssetCaching);
+    response.add_header("X-Content-Type-Options", "nosniff");
+    response.set_body(body, 0, body->data.size());
 }
 
 engine::HandlerFactory with_admin(engine::HandlerFactory inner, std::uint8_t admin_listener,

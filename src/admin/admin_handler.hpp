@@ -1,15 +1,19 @@
 #pragma once
-// The admin listener (--admin-listen): /metrics for Prometheus. It is a listener of its own so
-// that operators can keep it on loopback or a management network while the public listeners
-// face the world; requests on the other listeners never reach it.
+// The admin listener (--admin-listen): /metrics for Prometheus, and /status, a live page of
+// charts that polls /status.json and loads its script and style from /assets/ (all compiled in).
+// It is a listener of its own so that operators can keep it on loopback or a management network
+// while the public listeners face the world; requests on the other listeners never reach it.
 
 #include <cstdint>
 #include <memory>
+#include <vector>
 
 #include "admin/prometheus.hpp"
+#include "core/ref_ptr.hpp"
 #include "engine/engine.hpp"
 #include "http/handler.hpp"
 #include "http/metrics.hpp"
+#include "http/response.hpp"
 
 namespace c10k::admin {
 
@@ -23,8 +27,14 @@ public:
     void handle(const http::Request& request, http::Response& response) override;
 
 private:
+    void serve_asset(std::size_t index, http::Response& response);
+
     const http::MetricsBoard& board_;
     MetricsContext context_;
+    /// The embedded assets as shared bodies, made on first request: a browser's reloads then
+    /// copy nothing. One set per handler, as a Blob's count is not atomic and each loop has
+    /// its own handler.
+    std::vector<core::RefPtr<http::Blob>> asset_bodies_;
 };
 
 /// Handlers that send requests on listener `admin_listener` to an AdminHandler and all others
