@@ -24,6 +24,10 @@ run_packages=(
   build-essential cmake ninja-build pkg-config
   # libraries (see docs/ARCHITECTURE.md for why each)
   node-llhttp liburing-dev libcli11-dev libfmt-dev
+  # under systemd: Type=notify readiness, the watchdog, socket activation (sd_notify)
+  libsystemd-dev
+  # the man page, c10k.1, generated from the commands' --help when building (and `make deb`)
+  help2man
   # WebSocket: permessage-deflate (zlib) and the handshake's SHA-1 and base64 (nettle)
   zlib1g-dev nettle-dev
   # live push: WebSocket subscribers' JSON commands
@@ -48,6 +52,8 @@ test_packages=(
   python3-websockets node-ws
   # a real Redis for the backplane's tests
   redis-server
+  # the packaging test: systemd-analyze verifies the unit file
+  systemd
 )
 
 packages=("${run_packages[@]}")
