@@ -6,7 +6,7 @@ LISTEN ?= 127.0.0.1:8080
 FUZZ_SECONDS ?= 60
 
 .PHONY: all deps deps-test configure build run test test-sanitize asan-build tsan-build fuzz fuzz-build \
-	fuzz-smoke sanitize-smoke hardening-smoke micro clean
+	fuzz-smoke sanitize-smoke hardening-smoke micro clean man install deb
 
 all: build
 
@@ -28,6 +28,25 @@ build: configure
 # The live scoreboard: the demo site, with a game simulator publishing to channel "score".
 run: build
 	./$(BUILD_DIR)/c10k serve --root examples/site --listen $(LISTEN) --demo
+
+# The man page, $(BUILD_DIR)/c10k.1, written by help2man from the binary's --help.
+man: configure
+	cmake --build $(BUILD_DIR) --target man -j $(JOBS)
+
+# `make install [PREFIX=/usr/local] [DESTDIR=/tmp/stage]`: the binary, the systemd units, the
+# config (kept if one is there), the demo site, the man page and the docs (cmake/packaging.cmake);
+# the units and the config are written for PREFIX.
+PREFIX ?= /usr/local
+install: configure
+	cmake --build $(BUILD_DIR) --target c10k man -j $(JOBS)
+	DESTDIR="$(DESTDIR)" cmake --install $(BUILD_DIR) --prefix "$(PREFIX)"
+
+# The Debian package, $(BUILD_DIR)/c10k_<version>_<arch>.deb (CPack): what `make install` puts
+# under /usr, the config in /etc/c10k as a conffile; Depends computed by dpkg-shlibdeps.
+# Install it with `sudo apt install ./$(BUILD_DIR)/c10k_*.deb`.
+deb: configure
+	cmake --build $(BUILD_DIR) --target c10k man -j $(JOBS)
+	cd $(BUILD_DIR) && cpack -G DEB
 
 test: deps-test configure
 	cmake --build $(BUILD_DIR) -j $(JOBS)
