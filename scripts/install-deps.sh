@@ -34,6 +34,8 @@ run_packages=(
   nlohmann-json3-dev
   # Redis backplane: hiredis's command formatter and reply reader
   libhiredis-dev
+  # `c10k serve --config FILE`: the TOML parser (toml++)
+  libtomlplusplus-dev
   # CMake's configure step looks for GoogleTest while tests are enabled (the default), so even
   # a build for running needs the headers.
   libgtest-dev libgmock-dev

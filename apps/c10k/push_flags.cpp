@@ -77,17 +77,20 @@ void add_push_flags(CLI::App& cmd, PushFlags& flags) {
         ->capture_default_str();
     cmd.add_option("--push-history-age", flags.history_age,
                    "Drop kept messages older than this (0: no age limit)")
-        ->capture_default_str();
+        ->capture_default_str()
+        ->type_name("DURATION");
     cmd.add_option("--push-first", flags.first,
                    "What a new subscriber without Last-Event-ID gets at once: newest, none, or "
                    "a number of the latest messages")
         ->capture_default_str();
     cmd.add_option("--push-heartbeat", flags.heartbeat,
                    "A comment line on SSE streams silent this long, so intermediaries keep them")
-        ->capture_default_str();
+        ->capture_default_str()
+        ->type_name("DURATION");
     cmd.add_option("--push-long-poll-timeout", flags.long_poll_timeout,
                    "A long-poll with no message this long is answered 304")
-        ->capture_default_str();
+        ->capture_default_str()
+        ->type_name("DURATION");
     cmd.add_option("--push-max-queue", flags.max_queue,
                    "Bytes a subscriber may have queued; past it the server closes it")
         ->capture_default_str();
@@ -96,7 +99,8 @@ void add_push_flags(CLI::App& cmd, PushFlags& flags) {
         ->capture_default_str();
     cmd.add_option("--push-retry", flags.retry,
                    "The SSE retry field: how long browsers wait before reconnecting")
-        ->capture_default_str();
+        ->capture_default_str()
+        ->type_name("DURATION");
     cmd.add_option("--redis", flags.redis,
                    "Share channels across servers through Redis: redis://[:PASSWORD@]HOST[:PORT]"
                    "[/DB]. Publishes go to a Redis Stream per channel (ids are the stream's ids, "
@@ -109,11 +113,13 @@ void add_push_flags(CLI::App& cmd, PushFlags& flags) {
     cmd.add_option("--redis-timeout", flags.redis_timeout,
                    "Redis must connect, and answer pending commands, within this; otherwise the "
                    "connection is dropped and made again (publishes meanwhile get 503)")
-        ->capture_default_str();
+        ->capture_default_str()
+        ->type_name("DURATION");
     cmd.add_option("--redis-linger", flags.redis_linger,
                    "A channel with no subscriber on this server stays subscribed in Redis this "
                    "long (long-poll clients leave and come back with every message)")
-        ->capture_default_str();
+        ->capture_default_str()
+        ->type_name("DURATION");
     cmd.add_flag("--redis-require", flags.redis_require,
                  "Refuse to start unless Redis answers at start (default: start, retry in the "
                  "background, and answer publishes 503 until it is reached)");
@@ -121,7 +127,8 @@ void add_push_flags(CLI::App& cmd, PushFlags& flags) {
                  "The live scoreboard demo: --push /live/ with a game simulator publishing to "
                  "channel 'score'");
     cmd.add_option("--demo-interval", flags.demo_interval, "How often the demo game publishes")
-        ->capture_default_str();
+        ->capture_default_str()
+        ->type_name("DURATION");
 }
 
 std::shared_ptr<push::Hub> make_push_hub(PushFlags& flags, const std::string& engine, int loops,

@@ -16,6 +16,8 @@
 #include <fmt/core.h>
 
 #include "commands.hpp"
+#include "config/reference.hpp"
+#include "config_keys.hpp"
 #include "core/duration.hpp"
 #include "core/net.hpp"
 #include "engine/engine.hpp"
@@ -55,6 +57,27 @@ struct ServeFlags {
     WsFlags ws;
 };
 
+/// What `c10k serve` is asked to do besides serving. These options are not settings, so a
+/// config file has no keys for them (config_keys.cpp).
+struct ServeMode {
+    std::string config_path;
+    bool check_only = false;
+    bool print_reference = false;
+};
+
+/// Everything `serve` checks and builds before it binds a listener: what -t validates, and
+/// what serving then runs.
+struct PreparedServe {
+    std::unique_ptr<engine::Engine> engine;
+    engine::ServerConfig config;
+    engine::HandlerFactory handlers;
+    std::vector<core::Endpoint> endpoints;
+    std::shared_ptr<push::Hub> hub;
+    std::string root;
+    bool prefork = false;
+    int processes = 1;
+};
+
 /// Workers of the prefork engine when --processes is not given: it serves one connection per
 /// worker at a time, so a handful of keep-alive clients would otherwise starve the rest.
 constexpr int kDefaultPreforkWorkers = 16;
@@ -73,13 +96,13 @@ std::int64_t duration_ms(const std::string& flag, const std::string& text) {
     return us / 1000;
 }
 
-int run_serve(const ServeFlags& flags) {
-    // First, before any thread starts: it blocks SIGINT and SIGTERM in this thread and so in
-    // every thread started later, and takes them through a descriptor that the engine's loops
-    // (or, where the engine forks, its supervising loop) wait on; no thread of ours watches
-    // signals, so an engine may fork with no thread missing in its children (stop.hpp).
-    engine::StopSource stop(engine::StopSource::process_signals);
-    auto engine = engine::create(flags.engine);
+/// Validates the flags and builds what serving needs, without binding a listener, starting a
+/// thread or (unless --redis-require) connecting to Redis. Throws std::runtime_error with a
+/// message that starts with the flag at fault where there is one.
+PreparedServe prepare_serve(const ServeFlags& flags) {
+    PreparedServe prepared;
+    auto& engine = prepared.engine;
+    engine = engine::create(flags.engine);
     if (!engine) {
         std::string names;
         for (const auto& info : engine::all_engines())
@@ -96,7 +119,7 @@ int run_serve(const ServeFlags& flags) {
     }
     if (flags.threads < 1) throw std::runtime_error("--threads must be at least 1");
 
-    engine::ServerConfig config;
+    engine::ServerConfig& config = prepared.config;
     config.threads = flags.threads;
     config.max_connections = flags.max_connections;
     config.timeouts.header_ms = duration_ms("--header-timeout", flags.header_timeout);
@@ -109,12 +132,17 @@ int run_serve(const ServeFlags& flags) {
     config.limits.max_uri_bytes = flags.max_uri_bytes;
     config.limits.max_body_bytes = flags.max_body_bytes;
     config.access_log_path = flags.access_log;
-    engine::open_access_log(config);  // fails here, with the reason, rather than after start
+    try {
+        engine::open_access_log(config);  // fails here, with the reason, rather than after start
+    } catch (const std::runtime_error& e) {
+        throw std::runtime_error(fmt::format("--access-log: {}", e.what()));
+    }
     config.thread_stack_kb = flags.thread_stack_kb;
     if (flags.processes < 0) throw std::runtime_error("--processes must be at least 1");
     bool prefork = flags.engine == "prefork";
     if (prefork) config.threads = flags.processes > 0 ? flags.processes : kDefaultPreforkWorkers;
-    int processes = prefork ? 1 : std::max(flags.processes, 1);
+    prepared.prefork = prefork;
+    prepared.processes = prefork ? 1 : std::max(flags.processes, 1);
     {
         std::int64_t us = 0;
         std::string error;
@@ -124,21 +152,25 @@ int run_serve(const ServeFlags& flags) {
         config.batch_us = us;
     }
 
-    std::string root = flags.root.empty() ? default_root() : flags.root;
+    prepared.root = flags.root.empty() ? default_root() : flags.root;
     serve::StaticOptions options;
-    options.root = root;
+    options.root = prepared.root;
     options.follow_symlinks = flags.follow_symlinks;
     options.serve_dotfiles = flags.serve_dotfiles;
     // Constructed once here so that a bad root fails at start with a clear message. It stays
     // alive for the handlers' sake: they all borrow its root descriptor instead of opening one
     // each (a handler per connection would otherwise cost a second descriptor per client).
-    auto first = std::make_shared<serve::StaticFiles>(options);
+    std::shared_ptr<serve::StaticFiles> first;
+    try {
+        first = std::make_shared<serve::StaticFiles>(options);
+    } catch (const std::runtime_error& e) {
+        throw std::runtime_error(fmt::format("--root: {}", e.what()));
+    }
     options.shared_root_fd = first->root_fd();
-    engine::HandlerFactory handlers = [options, first] {
-        return std::make_unique<serve::StaticFiles>(options);
-    };
+    engine::HandlerFactory& handlers = prepared.handlers;
+    handlers = [options, first] { return std::make_unique<serve::StaticFiles>(options); };
 
-    std::vector<core::Endpoint> endpoints;
+    std::vector<core::Endpoint>& endpoints = prepared.endpoints;
     for (const auto& text : flags.listen) {
         core::Endpoint endpoint;
         std::string error;
@@ -147,7 +179,7 @@ int run_serve(const ServeFlags& flags) {
         endpoints.push_back(endpoint);
     }
     auto ws_config = make_ws_config(flags.ws);
-    std::shared_ptr<push::Hub> hub;
+    std::shared_ptr<push::Hub>& hub = prepared.hub;
     if (flags.push.enabled()) {
         PushFlags push_flags = flags.push;
         hub = make_push_hub(push_flags, flags.engine,
@@ -160,7 +192,17 @@ int run_serve(const ServeFlags& flags) {
     }
     // WebSocket locations come first: an echo path is never a push channel or a file.
     handlers = with_ws_echo(flags.ws, ws_config, handlers);
-    engine::ListenerSet listeners(endpoints);
+    return prepared;
+}
+
+/// Binds the listeners and serves until stopped: what `c10k serve` does after prepare_serve.
+int run_prepared(const ServeFlags& flags, PreparedServe& prepared, engine::StopSource& stop) {
+    const engine::ServerConfig& config = prepared.config;
+    const std::shared_ptr<push::Hub>& hub = prepared.hub;
+    const std::string& root = prepared.root;
+    bool prefork = prepared.prefork;
+    int processes = prepared.processes;
+    engine::ListenerSet listeners(prepared.endpoints);
 
     ::signal(SIGPIPE, SIG_IGN);  // a peer that went away is an EPIPE, not a death
     std::string urls;
@@ -190,87 +232,152 @@ int run_serve(const ServeFlags& flags) {
         if (!hub->external()) listeners.last_in_first_process_only();
         in_child = [hub](int process) { join_push_group(*hub, process); };
     }
-    int status = processes > 1 ? engine::run_process_group(processes, flags.engine, config,
-                                                           handlers, listeners, stop, in_child)
-                               : engine->run(config, handlers, listeners, stop);
+    int status = processes > 1
+                     ? engine::run_process_group(processes, flags.engine, config, prepared.handlers,
+                                                 listeners, stop, in_child)
+                     : prepared.engine->run(config, prepared.handlers, listeners, stop);
     std::printf("c10k: stopped\n");
     std::fflush(stdout);
     return status;
+}
+
+int run_serve(const ServeFlags& flags) {
+    // First, before any thread starts: it blocks SIGINT and SIGTERM in this thread and so in
+    // every thread started later, and takes them through a descriptor that the engine's loops
+    // (or, where the engine forks, its supervising loop) wait on; no thread of ours watches
+    // signals, so an engine may fork with no thread missing in its children (stop.hpp).
+    engine::StopSource stop(engine::StopSource::process_signals);
+    PreparedServe prepared = prepare_serve(flags);
+    return run_prepared(flags, prepared, stop);
+}
+
+/// Prints an error that may span several lines (one per problem in a config file), each with
+/// the command's name before it.
+void print_error(const std::string& message) {
+    std::size_t start = 0;
+    while (start <= message.size()) {
+        std::size_t end = message.find('\n', start);
+        if (end == std::string::npos) end = message.size();
+        std::fprintf(stderr, "c10k serve: %.*s\n", static_cast<int>(end - start),
+                     message.data() + start);
+        start = end + 1;
+    }
+}
+
+/// Every option of `serve`, bound to `flags` and `mode`; a fresh pair makes a fresh command,
+/// which is how the flags can be read again (with the config file) without global state.
+void add_serve_options(CLI::App& cmd, ServeFlags& flags, ServeMode& mode) {
+    cmd.add_option("--config", mode.config_path,
+                   "Read settings from this TOML file (examples/c10k.toml shows every key); "
+                   "flags given on the command line override it")
+        ->type_name("FILE");
+    cmd.add_flag("-t,--check-config", mode.check_only,
+                 "Check the configuration (file and flags) and exit: 0 when it is valid, 1 with "
+                 "the errors. Binds no port and starts nothing");
+    // Hidden from --help: docs/OPERATIONS.md holds its output and says how to regenerate it.
+    cmd.add_flag("--config-reference", mode.print_reference,
+                 "Print the config file reference (Markdown) and exit")
+        ->group("");
+    cmd.add_option("--root", flags.root,
+                   "Directory to serve (default: the demo site, examples/site)");
+    cmd.add_option("--listen", flags.listen,
+                   "Address to listen on, HOST:PORT or [V6]:PORT; repeat for several; port 0 "
+                   "picks a free one")
+        ->capture_default_str();
+    cmd.add_option("--engine", flags.engine, "Concurrency architecture (`c10k engines` lists them)")
+        ->capture_default_str();
+    cmd.add_option("--threads", flags.threads,
+                   "Event loops, each with its own SO_REUSEPORT listener (default: CPUs)");
+    cmd.add_option("--max-connections", flags.max_connections,
+                   "Open connections allowed; beyond it new ones get 503 (0: no cap but the "
+                   "descriptor limit)")
+        ->capture_default_str();
+    cmd.add_option("--header-timeout", flags.header_timeout,
+                   "Time from a request's first byte to its complete header")
+        ->capture_default_str()
+        ->type_name("DURATION");
+    cmd.add_option("--keepalive-timeout", flags.keepalive_timeout,
+                   "Idle time allowed between requests on a keep-alive connection")
+        ->capture_default_str()
+        ->type_name("DURATION");
+    cmd.add_option("--body-timeout", flags.body_timeout,
+                   "Time without progress allowed while a request body arrives")
+        ->capture_default_str()
+        ->type_name("DURATION");
+    cmd.add_option("--send-timeout", flags.send_timeout,
+                   "Time without progress allowed while a response is sent")
+        ->capture_default_str()
+        ->type_name("DURATION");
+    cmd.add_option("--shutdown-grace", flags.shutdown_grace,
+                   "On SIGTERM/SIGINT, how long responses in flight may take to finish")
+        ->capture_default_str()
+        ->type_name("DURATION");
+    cmd.add_option("--access-log", flags.access_log,
+                   "Write an access log in combined format to this file (default: off)");
+    cmd.add_option("--max-header-bytes", flags.max_header_bytes,
+                   "Largest request line + header block; larger gets 431")
+        ->capture_default_str();
+    cmd.add_option("--max-headers", flags.max_headers, "Most header fields; more gets 431")
+        ->capture_default_str();
+    cmd.add_option("--max-uri-bytes", flags.max_uri_bytes,
+                   "Longest request-target; longer gets 414")
+        ->capture_default_str();
+    cmd.add_option("--max-body-bytes", flags.max_body_bytes,
+                   "Largest request body (read and discarded); larger gets 413")
+        ->capture_default_str();
+    cmd.add_flag("--follow-symlinks", flags.follow_symlinks,
+                 "Follow symbolic links, as long as they resolve inside the root (default: off)");
+    cmd.add_flag("--serve-dotfiles", flags.serve_dotfiles,
+                 "Serve files and directories whose name starts with '.' (default: off)");
+    cmd.add_option("--batch", flags.batch,
+                   "Wake-up batching at light load: after a wait that returned few events, sleep "
+                   "this long (e.g. 1ms) so that the next events are handled together; 0 is off "
+                   "(a bare number is microseconds)")
+        ->capture_default_str()
+        ->type_name("DURATION");
+    cmd.add_option("--thread-stack", flags.thread_stack_kb,
+                   "Stack size in KB for the thread-per-connection engine")
+        ->capture_default_str();
+    cmd.add_option("--processes", flags.processes,
+                   "Event engines: run N server processes, each with its own SO_REUSEPORT "
+                   "listeners and --threads loops (how to go past the per-process descriptor "
+                   "limit). prefork: the number of worker processes (default 16)")
+        ->capture_default_str();
+    add_push_flags(cmd, flags.push);
+    add_ws_flags(cmd, flags.ws);
 }
 
 }  // namespace
 
 static const CommandRegistrar registrar{[](CLI::App& app) {
     auto flags = std::make_shared<ServeFlags>();
+    auto mode = std::make_shared<ServeMode>();
     CLI::App* cmd = app.add_subcommand("serve", "Serve static files over HTTP/1.1");
-    cmd->add_option("--root", flags->root,
-                    "Directory to serve (default: the demo site, examples/site)");
-    cmd->add_option("--listen", flags->listen,
-                    "Address to listen on, HOST:PORT or [V6]:PORT; repeat for several; port 0 "
-                    "picks a free one")
-        ->capture_default_str();
-    cmd->add_option("--engine", flags->engine,
-                    "Concurrency architecture (`c10k engines` lists them)")
-        ->capture_default_str();
-    cmd->add_option("--threads", flags->threads,
-                    "Event loops, each with its own SO_REUSEPORT listener (default: CPUs)")
-        ->capture_default_str();
-    cmd->add_option("--max-connections", flags->max_connections,
-                    "Open connections allowed; beyond it new ones get 503 (0: no cap but the "
-                    "descriptor limit)")
-        ->capture_default_str();
-    cmd->add_option("--header-timeout", flags->header_timeout,
-                    "Time from a request's first byte to its complete header")
-        ->capture_default_str();
-    cmd->add_option("--keepalive-timeout", flags->keepalive_timeout,
-                    "Idle time allowed between requests on a keep-alive connection")
-        ->capture_default_str();
-    cmd->add_option("--body-timeout", flags->body_timeout,
-                    "Time without progress allowed while a request body arrives")
-        ->capture_default_str();
-    cmd->add_option("--send-timeout", flags->send_timeout,
-                    "Time without progress allowed while a response is sent")
-        ->capture_default_str();
-    cmd->add_option("--shutdown-grace", flags->shutdown_grace,
-                    "On SIGTERM/SIGINT, how long responses in flight may take to finish")
-        ->capture_default_str();
-    cmd->add_option("--access-log", flags->access_log,
-                    "Write an access log in combined format to this file (default: off)");
-    cmd->add_option("--max-header-bytes", flags->max_header_bytes,
-                    "Largest request line + header block; larger gets 431")
-        ->capture_default_str();
-    cmd->add_option("--max-headers", flags->max_headers, "Most header fields; more gets 431")
-        ->capture_default_str();
-    cmd->add_option("--max-uri-bytes", flags->max_uri_bytes,
-                    "Longest request-target; longer gets 414")
-        ->capture_default_str();
-    cmd->add_option("--max-body-bytes", flags->max_body_bytes,
-                    "Largest request body (read and discarded); larger gets 413")
-        ->capture_default_str();
-    cmd->add_flag("--follow-symlinks", flags->follow_symlinks,
-                  "Follow symbolic links, as long as they resolve inside the root (default: off)");
-    cmd->add_flag("--serve-dotfiles", flags->serve_dotfiles,
-                  "Serve files and directories whose name starts with '.' (default: off)");
-    cmd->add_option("--batch", flags->batch,
-                    "Wake-up batching at light load: after a wait that returned few events, sleep "
-                    "this long (e.g. 1ms) so that the next events are handled together; 0 is off "
-                    "(a bare number is microseconds)")
-        ->capture_default_str();
-    cmd->add_option("--thread-stack", flags->thread_stack_kb,
-                    "Stack size in KB for the thread-per-connection engine")
-        ->capture_default_str();
-    cmd->add_option("--processes", flags->processes,
-                    "Event engines: run N server processes, each with its own SO_REUSEPORT "
-                    "listeners and --threads loops (how to go past the per-process descriptor "
-                    "limit). prefork: the number of worker processes (default 16)");
-    add_push_flags(*cmd, flags->push);
-    add_ws_flags(*cmd, flags->ws);
-    cmd->callback([flags] {
+    add_serve_options(*cmd, *flags, *mode);
+    cmd->callback([cmd, flags, mode] {
+        if (mode->print_reference) {
+            std::fputs(config::render_reference(serve_key_table(*cmd)).c_str(), stdout);
+            return;
+        }
         int status = 0;
+        ConfigOrigins origins;
         try {
+            // CLI11 has parsed the command line; the file fills in the options it did not give.
+            if (!mode->config_path.empty()) {
+                origins = apply_config_file(*cmd, mode->config_path, serve_key_table(*cmd));
+            }
+            if (mode->check_only) {
+                prepare_serve(*flags);
+                if (mode->config_path.empty()) {
+                    std::printf("c10k: flags are valid\n");
+                } else {
+                    std::printf("c10k: configuration %s is valid\n", mode->config_path.c_str());
+                }
+                return;
+            }
             status = run_serve(*flags);
         } catch (const std::exception& e) {
-            std::fprintf(stderr, "c10k serve: %s\n", e.what());
+            print_error(with_origin(e.what(), origins));
             throw CLI::RuntimeError(1);
         }
         if (status != 0) throw CLI::RuntimeError(status);

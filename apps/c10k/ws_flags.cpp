@@ -33,13 +33,16 @@ void add_ws_flags(CLI::App& cmd, WsFlags& flags) {
         ->capture_default_str();
     cmd.add_option("--ws-ping-interval", flags.ping_interval,
                    "Ping a WebSocket client silent this long (0: never)")
-        ->capture_default_str();
+        ->capture_default_str()
+        ->type_name("DURATION");
     cmd.add_option("--ws-pong-timeout", flags.pong_timeout,
                    "Close a pinged WebSocket client that sends nothing for this long")
-        ->capture_default_str();
+        ->capture_default_str()
+        ->type_name("DURATION");
     cmd.add_option("--ws-close-timeout", flags.close_timeout,
                    "After sending a close frame, wait this long for the client's")
-        ->capture_default_str();
+        ->capture_default_str()
+        ->type_name("DURATION");
 }
 
 std::shared_ptr<const websocket::ServerConfig> make_ws_config(const WsFlags& flags) {

@@ -1,0 +1,55 @@
+#pragma once
+// `c10k serve --config FILE`: the config keys of serve's options, derived from the CLI11
+// options themselves (so a new flag has its key without a second list to keep), and a file's
+// settings applied to the options the command line did not give.
+
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include <CLI/CLI.hpp>
+
+#include "config/keys.hpp"
+
+namespace c10k::app {
+
+/// Where an option's key lives in a config file.
+struct KeyPlace {
+    std::string table;
+    std::string name;
+};
+
+/// The key of the long flag `flag` (without dashes), by rule: --push is [push] prefixes,
+/// --publish-X, --push-X, --demo and --demo-interval are [push], --redis is [redis] url and
+/// --redis-X [redis] X, --ws-X [websocket] X, the rest [server], all in snake_case. Nothing
+/// for the options that say what serve does rather than how it serves (--help, --config...).
+std::optional<KeyPlace> key_place(std::string_view flag);
+
+/// One key per option of `serve`. The kind comes from the option: a flag is a boolean, an
+/// option taking several values an array of strings, and the type names BOOLEAN, INT, UINT,
+/// TEXT and DURATION the rest. Throws std::logic_error naming an option whose kind cannot be
+/// derived or whose key another option already has: a programming error to fix with the flag.
+config::KeyTable serve_key_table(const CLI::App& serve);
+
+/// Where a value applied from a config file came from, for messages about that value.
+struct ConfigOrigin {
+    std::string path;
+    int line = 0;
+    std::string label;  ///< "[server] listen"
+};
+/// By long flag (without dashes).
+using ConfigOrigins = std::map<std::string, ConfigOrigin>;
+
+/// Loads `path` and hands each setting to its option, unless the command line gave that option
+/// (flags override the file), as if it had been given as a flag: the option's own conversion
+/// runs. Throws std::runtime_error with every error found, one per line, "FILE:LINE: ...".
+/// Keeps no state: loading again into a freshly built command is a reload.
+ConfigOrigins apply_config_file(CLI::App& command, const std::string& path,
+                                const config::KeyTable& table);
+
+/// `message` with "FILE:LINE: [table] key: " before it when it starts with a flag ("--engine
+/// ...") whose value came from the file, so that later checks name the file's line too.
+std::string with_origin(const std::string& message, const ConfigOrigins& origins);
+
+}  // namespace c10k::app

@@ -1,0 +1,298 @@
+#include "config/load.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <tuple>
+
+#include <fmt/core.h>
+#include <toml++/toml.h>
+
+#include "core/duration.hpp"
+#include "core/unique_fd.hpp"
+
+namespace c10k::config {
+
+namespace {
+
+/// An error or a setting waits here until the walk is over, to be put in file order: toml++
+/// keeps a table's keys sorted by name, not by where they were written.
+struct Found {
+    int line = 0;
+    int column = 0;
+    std::string error;  ///< empty for a setting
+    Setting setting;
+};
+
+std::string describe_type(const toml::node& node) {
+    switch (node.type()) {
+        case toml::node_type::string:
+            return "a string";
+        case toml::node_type::integer:
+            return "an integer";
+        case toml::node_type::floating_point:
+            return "a floating-point number";
+        case toml::node_type::boolean:
+            return "a boolean";
+        case toml::node_type::array:
+            return "an array";
+        case toml::node_type::table:
+            return "a table";
+        case toml::node_type::date:
+            return "a date";
+        case toml::node_type::time:
+            return "a time";
+        case toml::node_type::date_time:
+            return "a date-time";
+        default:
+            return "nothing";
+    }
+}
+
+std::string list_names(const std::vector<std::string>& names, std::string_view open = "",
+                       std::string_view close = "") {
+    std::string text;
+    for (const std::string& name : names) {
+        if (!text.empty()) text += ", ";
+        text += fmt::format("{}{}{}", open, name, close);
+    }
+    return text;
+}
+
+std::vector<std::string> table_names(const KeyTable& table) {
+    std::vector<std::string> names;
+    for (const TableInfo& info : table.tables) names.push_back(info.name);
+    return names;
+}
+
+class Walker {
+public:
+    Walker(const std::string& path, const KeyTable& table) : path_(path), table_(table) {}
+
+    void walk(const toml::table& root) {
+        for (auto&& [name, node] : root) {
+            int line = static_cast<int>(name.source().begin.line);
+            std::string key(name.str());
+            if (const toml::table* section = node.as_table()) {
+                walk_table(key, *section, line);
+            } else if (table_.find_table(key) != nullptr) {
+                error(line, fmt::format("{}: expected a table [{}], got {}", key, key,
+                                        describe_type(node)));
+            } else {
+                top_level_key(key, line);
+            }
+        }
+    }
+
+    std::vector<Found> take() { return std::move(found_); }
+
+private:
+    void walk_table(const std::string& table, const toml::table& section, int line) {
+        if (table_.find_table(table) == nullptr) {
+            std::string suggestion = closest_name(table, table_names(table_));
+            error(line,
+                  fmt::format(
+                      "[{}]: unknown table{} (tables: {})", table,
+                      suggestion.empty() ? "" : fmt::format("; did you mean [{}]?", suggestion),
+                      list_names(table_names(table_), "[", "]")));
+            return;
+        }
+        for (auto&& [name, node] : section) {
+            check_key(table, std::string(name.str()), node,
+                      static_cast<int>(name.source().begin.line));
+        }
+    }
+
+    void top_level_key(const std::string& name, int line) {
+        std::string owner;
+        for (const Key& key : table_.keys) {
+            if (key.name == name) {
+                owner = key.table;
+                break;
+            }
+        }
+        std::string hint = owner.empty() ? fmt::format("keys belong in one of the tables {}",
+                                                       list_names(table_names(table_), "[", "]"))
+                                         : fmt::format("write it under [{}]", owner);
+        error(line, fmt::format("{}: a key outside any table; {}", name, hint));
+    }
+
+    void unknown_key(const std::string& table, const std::string& name, int line) {
+        std::string label = key_label(table, name);
+        std::vector<std::string> names;
+        for (const Key* key : table_.keys_of(table)) names.push_back(key->name);
+        std::string suggestion = closest_name(name, names);
+        if (!suggestion.empty()) {
+            error(line, fmt::format("{}: unknown key; did you mean '{}'?", label, suggestion));
+            return;
+        }
+        for (const Key& key : table_.keys) {
+            if (key.name == name) {
+                error(line, fmt::format("{}: unknown key; '{}' is a key of [{}]", label, name,
+                                        key.table));
+                return;
+            }
+        }
+        error(line,
+              fmt::format("{}: unknown key (keys of [{}]: {})", label, table, list_names(names)));
+    }
+
+    void check_key(const std::string& table, const std::string& name, const toml::node& node,
+                   int line) {
+        const Key* key = table_.find(table, name);
+        if (key == nullptr) {
+            unknown_key(table, name, line);
+            return;
+        }
+        std::string label = key_label(table, name);
+        auto wrong_type = [&] {
+            error(line, fmt::format("{}: expected {}, got {}", label, describe_kind(key->kind),
+                                    describe_type(node)));
+        };
+        Setting setting{key->table, key->name, key->flag, key->kind, {}, line};
+        switch (key->kind) {
+            case Kind::boolean:
+                if (!node.is_boolean()) return wrong_type();
+                setting.values.push_back(node.as_boolean()->get() ? "true" : "false");
+                break;
+            case Kind::integer:
+            case Kind::unsigned_integer: {
+                if (!node.is_integer()) return wrong_type();
+                std::int64_t value = node.as_integer()->get();
+                if (key->kind == Kind::unsigned_integer && value < 0) {
+                    error(line, fmt::format("{}: {} is negative; expected {}", label, value,
+                                            describe_kind(key->kind)));
+                    return;
+                }
+                setting.values.push_back(std::to_string(value));
+                break;
+            }
+            case Kind::string:
+                if (!node.is_string()) return wrong_type();
+                setting.values.push_back(node.as_string()->get());
+                break;
+            case Kind::duration: {
+                if (!node.is_string()) return wrong_type();
+                const std::string& text = node.as_string()->get();
+                std::int64_t us = 0;
+                std::string why;
+                if (!core::parse_duration_us(text, 1'000'000, us, why)) {
+                    error(line, fmt::format("{}: {}", label, why));
+                    return;
+                }
+                setting.values.push_back(text);
+                break;
+            }
+            case Kind::string_list: {
+                const toml::array* array = node.as_array();
+                if (array == nullptr) return wrong_type();
+                for (std::size_t i = 0; i < array->size(); ++i) {
+                    const toml::node& element = *array->get(i);
+                    if (!element.is_string()) {
+                        error(line, fmt::format("{}: element {} is {}; expected {}", label, i + 1,
+                                                describe_type(element), describe_kind(key->kind)));
+                        return;
+                    }
+                    setting.values.push_back(element.as_string()->get());
+                }
+                // An empty list means "none": right where the default is none, but a key
+                // with a default (listen) would be left with nothing at all.
+                if (setting.values.empty() && !key->default_values.empty()) {
+                    error(line, fmt::format("{}: the array is empty; give at least one value, or "
+                                            "leave the key out for the default [{}]",
+                                            label, list_names(key->default_values, "\"", "\"")));
+                    return;
+                }
+                break;
+            }
+        }
+        Found found;
+        found.line = line;
+        found.setting = std::move(setting);
+        found_.push_back(std::move(found));
+    }
+
+    void error(int line, std::string message, int column = 0) {
+        Found found;
+        found.line = line;
+        found.column = column;
+        found.error = fmt::format("{}:{}: {}", path_, line, message);
+        found_.push_back(std::move(found));
+    }
+
+    const std::string& path_;
+    const KeyTable& table_;
+    std::vector<Found> found_;
+};
+
+}  // namespace
+
+std::string key_label(std::string_view table, std::string_view name) {
+    return fmt::format("[{}] {}", table, name);
+}
+
+std::string Loaded::error_text() const {
+    std::string text;
+    for (const std::string& error : errors) {
+        if (!text.empty()) text += '\n';
+        text += error;
+    }
+    return text;
+}
+
+Loaded parse(std::string_view text, const std::string& path, const KeyTable& table) {
+    Loaded loaded;
+    loaded.path = path;
+    toml::table root;
+    try {
+        root = toml::parse(text, path);
+    } catch (const toml::parse_error& error) {
+        loaded.errors.push_back(fmt::format("{}:{}:{}: TOML syntax error: {}", path,
+                                            error.source().begin.line, error.source().begin.column,
+                                            error.description()));
+        return loaded;
+    }
+    Walker walker(path, table);
+    walker.walk(root);
+    std::vector<Found> found = walker.take();
+    std::stable_sort(found.begin(), found.end(), [](const Found& a, const Found& b) {
+        return std::tie(a.line, a.column) < std::tie(b.line, b.column);
+    });
+    for (Found& item : found) {
+        if (item.error.empty()) {
+            loaded.settings.push_back(std::move(item.setting));
+        } else {
+            loaded.errors.push_back(std::move(item.error));
+        }
+    }
+    if (!loaded.ok()) loaded.settings.clear();
+    return loaded;
+}
+
+Loaded load(const std::string& path, const KeyTable& table) {
+    // Read here rather than by toml++, so that the reason (errno) reaches the message.
+    core::unique_fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    std::string text;
+    int error = fd ? 0 : errno;
+    while (fd) {
+        char buffer[16 * 1024];
+        ssize_t n = ::read(fd.get(), buffer, sizeof buffer);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) error = errno;
+        if (n <= 0) break;
+        text.append(buffer, static_cast<std::size_t>(n));
+    }
+    if (error != 0) {
+        Loaded loaded;
+        loaded.path = path;
+        loaded.errors.push_back(
+            fmt::format("{}: cannot read the configuration file: {}", path, std::strerror(error)));
+        return loaded;
+    }
+    return parse(text, path, table);
+}
+
+}  // namespace c10k::config
