@@ -201,6 +201,9 @@ TEST(Packaging, DebianPackageHoldsInstallsRunsAndPurges) {
     EXPECT_EQ(version.status, 0) << version.output;
     EXPECT_EQ(version.output, run_command({"--version"}).output);
     EXPECT_EQ(version.output.rfind("c10k ", 0), 0u) << version.output;
+    // The package's version is the binary's (both should come from project() in CMakeLists.txt).
+    CommandResult field = shell("dpkg-deb --field " + quoted(deb) + " Version");
+    EXPECT_EQ("c10k " + field.output, version.output);
 
     // The installed pieces fit together: the unit runs the installed binary on the installed
     // config, and that config is valid against the installed demo site.
