@@ -6,7 +6,6 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <tuple>
 
 #include <fmt/core.h>
 #include <toml++/toml.h>
@@ -22,7 +21,6 @@ namespace {
 /// keeps a table's keys sorted by name, not by where they were written.
 struct Found {
     int line = 0;
-    int column = 0;
     std::string error;  ///< empty for a setting
     Setting setting;
 };
@@ -68,6 +66,8 @@ std::vector<std::string> table_names(const KeyTable& table) {
     return names;
 }
 
+/// Walks a parsed document against the key table, collecting settings and errors; every
+/// problem is collected, so that one run of -t shows them all.
 class Walker {
 public:
     Walker(const std::string& path, const KeyTable& table) : path_(path), table_(table) {}
@@ -215,10 +215,9 @@ private:
         found_.push_back(std::move(found));
     }
 
-    void error(int line, std::string message, int column = 0) {
+    void error(int line, std::string message) {
         Found found;
         found.line = line;
-        found.column = column;
         found.error = fmt::format("{}:{}: {}", path_, line, message);
         found_.push_back(std::move(found));
     }
@@ -258,9 +257,8 @@ Loaded parse(std::string_view text, const std::string& path, const KeyTable& tab
     Walker walker(path, table);
     walker.walk(root);
     std::vector<Found> found = walker.take();
-    std::stable_sort(found.begin(), found.end(), [](const Found& a, const Found& b) {
-        return std::tie(a.line, a.column) < std::tie(b.line, b.column);
-    });
+    std::stable_sort(found.begin(), found.end(),
+                     [](const Found& a, const Found& b) { return a.line < b.line; });
     for (Found& item : found) {
         if (item.error.empty()) {
             loaded.settings.push_back(std::move(item.setting));
