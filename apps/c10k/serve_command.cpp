@@ -15,6 +15,7 @@
 
 #include <fmt/core.h>
 
+#include "admin_flags.hpp"
 #include "commands.hpp"
 #include "config/reference.hpp"
 #include "config_keys.hpp"
@@ -55,6 +56,7 @@ struct ServeFlags {
     int processes = 0;  ///< 0: one process (prefork: its default number of workers)
     PushFlags push;
     WsFlags ws;
+    AdminFlags admin;
 };
 
 /// What `c10k serve` is asked to do besides serving. These options are not settings, so a
@@ -73,6 +75,7 @@ struct PreparedServe {
     engine::HandlerFactory handlers;
     std::vector<core::Endpoint> endpoints;
     std::shared_ptr<push::Hub> hub;
+    std::shared_ptr<http::MetricsBoard> metrics;  ///< with --admin-listen
     std::string root;
     bool prefork = false;
     int processes = 1;
@@ -192,6 +195,9 @@ PreparedServe prepare_serve(const ServeFlags& flags) {
     }
     // WebSocket locations come first: an echo path is never a push channel or a file.
     handlers = with_ws_echo(flags.ws, ws_config, handlers);
+    // Last, so that the admin listener comes after the publish listener and its requests never
+    // reach the other handlers.
+    prepared.metrics = enable_admin(flags.admin, flags.engine, hub, config, endpoints, handlers);
     return prepared;
 }
 
@@ -206,7 +212,9 @@ int run_prepared(const ServeFlags& flags, PreparedServe& prepared, engine::StopS
 
     ::signal(SIGPIPE, SIG_IGN);  // a peer that went away is an EPIPE, not a death
     std::string urls;
-    std::size_t public_count = listeners.endpoints().size() - (hub ? 1 : 0);
+    // The endpoints are the --listen ones, then the publish listener, then the admin one.
+    std::size_t admin_count = prepared.metrics ? 1 : 0;
+    std::size_t public_count = listeners.endpoints().size() - (hub ? 1 : 0) - admin_count;
     for (std::size_t i = 0; i < public_count; ++i) {
         const auto& endpoint = listeners.endpoints()[i];
         urls += fmt::format("{}http://{}/", urls.empty() ? "" : " ", endpoint.to_string());
@@ -219,18 +227,25 @@ int run_prepared(const ServeFlags& flags, PreparedServe& prepared, engine::StopS
                 flags.engine.c_str(), shape.c_str());
     if (hub) {
         std::printf("c10k: publishing on http://%s/pub/ (push under",
-                    listeners.endpoints().back().to_string().c_str());
+                    listeners.endpoints()[public_count].to_string().c_str());
         for (const auto& prefix : hub->options().prefixes) std::printf(" %s", prefix.c_str());
         std::printf(")\n");
     }
+    if (prepared.metrics) {
+        std::printf("c10k: metrics on http://%s/metrics (status page: /status)\n",
+                    listeners.endpoints().back().to_string().c_str());
+    }
     std::fflush(stdout);
     std::function<void(int)> in_child;
-    if (hub && processes > 1) {
+    if (processes > 1) {
         // One process assigns ids: only the first serves the publish listener, and the others
         // receive its publishes (push/group_link.hpp).
         // With --redis, Redis assigns ids: every process serves the publish listener.
-        if (!hub->external()) listeners.last_in_first_process_only();
-        in_child = [hub](int process) { join_push_group(*hub, process); };
+        // The admin listener is the first process's too: the counters are shared memory, so
+        // its /metrics covers every process.
+        std::size_t first_only = admin_count + (hub && !hub->external() ? 1 : 0);
+        if (first_only > 0) listeners.last_in_first_process_only(first_only);
+        if (hub) in_child = [hub](int process) { join_push_group(*hub, process); };
     }
     int status = processes > 1
                      ? engine::run_process_group(processes, flags.engine, config, prepared.handlers,
@@ -345,6 +360,7 @@ void add_serve_options(CLI::App& cmd, ServeFlags& flags, ServeMode& mode) {
         ->capture_default_str();
     add_push_flags(cmd, flags.push);
     add_ws_flags(cmd, flags.ws);
+    add_admin_flags(cmd, flags.admin);
 }
 
 }  // namespace

@@ -29,7 +29,9 @@ public:
         EXPECT_EQ(::chdir(C10K_SOURCE_DIR), 0);
     }
     ~InSourceDir() {
-        if (!previous_.empty()) EXPECT_EQ(::chdir(previous_.c_str()), 0);
+        if (!previous_.empty()) {
+            EXPECT_EQ(::chdir(previous_.c_str()), 0);
+        }
     }
 
 private:
@@ -53,7 +55,9 @@ public:
         address.sin_family = AF_INET;
         address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
         EXPECT_EQ(::bind(fd_, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
-        if (listen) EXPECT_EQ(::listen(fd_, 16), 0);
+        if (listen) {
+            EXPECT_EQ(::listen(fd_, 16), 0);
+        }
         socklen_t length = sizeof address;
         ::getsockname(fd_, reinterpret_cast<sockaddr*>(&address), &length);
         port_ = ntohs(address.sin_port);

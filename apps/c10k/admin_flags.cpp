@@ -1,0 +1,42 @@
+#include "admin_flags.hpp"
+
+#include <ctime>
+#include <stdexcept>
+
+#include "admin/admin_handler.hpp"
+
+namespace c10k::app {
+
+void add_admin_flags(CLI::App& command, AdminFlags& flags) {
+    command.add_option("--admin-listen", flags.listen,
+                       "Serve Prometheus metrics at /metrics and a live status page at /status "
+                       "on this address, HOST:PORT (keep it on loopback or a management network; "
+                       "default: off)");
+}
+
+std::shared_ptr<http::MetricsBoard> enable_admin(const AdminFlags& flags, const std::string& engine,
+                                                 std::shared_ptr<push::Hub> hub,
+                                                 engine::ServerConfig& config,
+                                                 std::vector<core::Endpoint>& endpoints,
+                                                 engine::HandlerFactory& handlers) {
+    if (flags.listen.empty()) return nullptr;
+    core::Endpoint endpoint;
+    std::string error;
+    if (!core::parse_endpoint(flags.listen, endpoint, error))
+        throw std::runtime_error("--admin-listen: " + error);
+    if (endpoints.size() >= 255) throw std::runtime_error("--admin-listen: too many listeners");
+    auto board = std::make_shared<http::MetricsBoard>();
+    config.metrics = board.get();
+    auto index = static_cast<std::uint8_t>(endpoints.size());
+    endpoints.push_back(endpoint);
+    admin::MetricsContext context;
+    context.engine = engine;
+    context.version = "0.1.0";
+    context.start_time_s = static_cast<std::int64_t>(std::time(nullptr));
+    // The hub outlives every handler: serve keeps its own reference until the engine returns.
+    context.hub = hub.get();
+    handlers = admin::with_admin(std::move(handlers), index, board, std::move(context));
+    return board;
+}
+
+}  // namespace c10k::app

@@ -1,0 +1,36 @@
+#pragma once
+// `c10k serve --admin-listen ADDR`: the admin listener (/metrics), kept apart from the public
+// listeners so that operators can bind it to loopback or a management network.
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+
+#include "core/net.hpp"
+#include "engine/engine.hpp"
+#include "engine/listeners.hpp"
+#include "http/metrics.hpp"
+#include "push/hub.hpp"
+
+namespace c10k::app {
+
+struct AdminFlags {
+    std::string listen;  ///< empty: no admin listener, and no counting
+};
+
+void add_admin_flags(CLI::App& command, AdminFlags& flags);
+
+/// With --admin-listen: maps the counters' board (before any fork, so that every process of
+/// the server counts into it), points `config` at it, appends the admin endpoint to
+/// `endpoints` (last: it comes after the publish listener) and wraps `handlers` so that the
+/// admin listener serves /metrics. Returns the board (null without --admin-listen). Throws
+/// std::runtime_error saying what is wrong with the address.
+std::shared_ptr<http::MetricsBoard> enable_admin(const AdminFlags& flags, const std::string& engine,
+                                                 std::shared_ptr<push::Hub> hub,
+                                                 engine::ServerConfig& config,
+                                                 std::vector<core::Endpoint>& endpoints,
+                                                 engine::HandlerFactory& handlers);
+
+}  // namespace c10k::app
