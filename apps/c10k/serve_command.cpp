@@ -21,6 +21,7 @@
 #include "config_keys.hpp"
 #include "core/duration.hpp"
 #include "core/net.hpp"
+#include "core/sd_notify.hpp"
 #include "engine/engine.hpp"
 #include "engine/engines.hpp"
 #include "engine/loop_runner.hpp"
@@ -201,8 +202,29 @@ PreparedServe prepare_serve(const ServeFlags& flags) {
     return prepared;
 }
 
+/// Under systemd (Type=notify): the watchdog's beat and the stop notice, sent by the engine's
+/// own turning (engine::Heartbeat) and only from this process, the one systemd watches (its
+/// children would be refused under NotifyAccess=main). Outside systemd the calls do nothing.
+engine::Heartbeat systemd_heartbeat() {
+    engine::Heartbeat heartbeat;
+    pid_t main_pid = ::getpid();
+    if (std::uint64_t watchdog_ms = core::watchdog_interval_ms(); watchdog_ms > 0) {
+        // Half the interval, as sd_watchdog_enabled(3) advises, so one late beat is no death.
+        heartbeat.interval_ms =
+            static_cast<std::int64_t>(std::max<std::uint64_t>(watchdog_ms / 2, 1));
+        heartbeat.beat = [main_pid] {
+            if (::getpid() == main_pid) (void)core::notify_watchdog();
+        };
+    }
+    heartbeat.stopping = [main_pid] {
+        if (::getpid() == main_pid) (void)core::notify_stopping();
+    };
+    return heartbeat;
+}
+
 /// Binds the listeners and serves until stopped: what `c10k serve` does after prepare_serve.
 int run_prepared(const ServeFlags& flags, PreparedServe& prepared, engine::StopSource& stop) {
+    prepared.config.heartbeat = systemd_heartbeat();
     const engine::ServerConfig& config = prepared.config;
     const std::shared_ptr<push::Hub>& hub = prepared.hub;
     const std::string& root = prepared.root;
@@ -236,6 +258,10 @@ int run_prepared(const ServeFlags& flags, PreparedServe& prepared, engine::StopS
                     listeners.endpoints().back().to_string().c_str());
     }
     std::fflush(stdout);
+    // Every listener is bound: connections queue from now on, so systemd may go on.
+    (void)core::notify_ready();
+    (void)core::notify_status(
+        fmt::format("serving {} on {} (engine {})", root, urls, flags.engine));
     std::function<void(int)> in_child;
     if (processes > 1) {
         // One process assigns ids: only the first serves the publish listener, and the others

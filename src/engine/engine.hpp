@@ -19,6 +19,38 @@
 
 namespace c10k::engine {
 
+/// What the server's own turning proves to a supervisor (systemd's watchdog and stop notice):
+/// `beat` is called about every interval_ms, and `stopping` once when a stop is first seen, by
+/// the one place of each engine whose turning shows the whole server alive (loop 0 of an event
+/// engine, the acceptor of thread and fork, the supervising process of prefork and of a
+/// --processes group). Never from a thread of its own: a stuck server must stop beating.
+struct Heartbeat {
+    std::function<void()> beat;
+    std::int64_t interval_ms = 0;  ///< 0: no beat
+    std::function<void()> stopping;
+
+    bool beats() const { return beat && interval_ms > 0; }
+    /// Beats when `now_ms` reached the next beat (the first call beats at once).
+    void tick(std::int64_t now_ms) {
+        if (!beats() || now_ms < next_ms_) return;
+        beat();
+        next_ms_ = now_ms + interval_ms;
+    }
+    /// How long the caller may wait before the next beat is due; -1 without a beat.
+    std::int64_t until_next(std::int64_t now_ms) const {
+        if (!beats()) return -1;
+        return next_ms_ > now_ms ? next_ms_ - now_ms : 0;
+    }
+    void stop_seen() {
+        if (stopping && !stop_told_) stopping();
+        stop_told_ = true;
+    }
+
+private:
+    std::int64_t next_ms_ = 0;
+    bool stop_told_ = false;
+};
+
 /// Everything an engine needs to serve, independent of how it waits.
 struct ServerConfig {
     int threads = 1;                    ///< event loops (or worker processes for prefork)
@@ -34,6 +66,8 @@ struct ServerConfig {
     /// Where every loop counts for /metrics (made before any fork, so children count into it
     /// too); null: nothing is counted. Not owned.
     http::MetricsBoard* metrics = nullptr;
+    /// Copied by the place that beats (each copy keeps its own clock).
+    Heartbeat heartbeat;
 };
 
 /// Makes one Handler per loop (loops share nothing, so each gets its own).

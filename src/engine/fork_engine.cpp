@@ -45,13 +45,16 @@ public:
         std::vector<pollfd> waits;
         SpareDescriptor spare;
         core::RateLimitedLog log_limit;
+        Heartbeat heartbeat = config.heartbeat;
         while (!stop.requested()) {
+            heartbeat.tick(core::monotonic_ms());
             // Listeners, the stop signal, then one pidfd per child: a child's exit wakes us.
             waits.clear();
             for (int fd : sockets) waits.push_back(pollfd{fd, POLLIN, 0});
             waits.push_back(pollfd{stop.fd(), POLLIN, 0});
             for (auto& child : children) waits.push_back(pollfd{child.pidfd.get(), POLLIN, 0});
-            if (::poll(waits.data(), waits.size(), -1) < 0 && errno != EINTR) break;
+            int wait = static_cast<int>(heartbeat.until_next(core::monotonic_ms()));
+            if (::poll(waits.data(), waits.size(), wait) < 0 && errno != EINTR) break;
             // The descriptor rather than stop.requested() alone: the flag is set only by a
             // request made in this process, not by a signal or by the parent under --processes.
             if (waits[sockets.size()].revents & POLLIN) break;
@@ -90,6 +93,7 @@ public:
                 }
             }
         }
+        heartbeat.stop_seen();
         return stop_children(children, stop, config.shutdown_grace_ms) ? 0 : 1;
     }
 

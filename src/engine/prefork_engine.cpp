@@ -58,8 +58,8 @@ public:
         std::vector<int> sockets = listeners.shared();
         int log_fd = access_log.get();
         auto worker = [&](int) { return worker_main(config, handlers, sockets, stop, log_fd); };
-        return supervise_children(workers, worker, "prefork worker", config.shutdown_grace_ms,
-                                  stop);
+        return supervise_children(workers, worker, "prefork worker", config.shutdown_grace_ms, stop,
+                                  config.heartbeat);
     }
 };
 

@@ -110,7 +110,7 @@ bool stop_children(std::vector<ChildProcess>& children, const StopSource& stop,
 }
 
 int supervise_children(int count, const std::function<int(int slot)>& body, std::string_view what,
-                       std::int64_t grace_ms, StopSource& stop) {
+                       std::int64_t grace_ms, StopSource& stop, Heartbeat heartbeat) {
     struct Slot {
         ChildProcess child;
         std::int64_t started_ms = 0;
@@ -134,6 +134,7 @@ int supervise_children(int count, const std::function<int(int slot)>& body, std:
     // stop.requested() covers a request made here (a child that could not start); a signal
     // shows only on the descriptor.
     while (!stop.requested()) {
+        heartbeat.tick(core::monotonic_ms());
         waits.clear();
         waits.push_back(pollfd{stop.fd(), POLLIN, 0});
         bool empty_slot = false;
@@ -142,7 +143,9 @@ int supervise_children(int count, const std::function<int(int slot)>& body, std:
             waits.push_back(pollfd{slot.child.pid > 0 ? slot.child.pidfd.get() : -1, POLLIN, 0});
             if (slot.child.pid <= 0) empty_slot = true;
         }
-        if (::poll(waits.data(), waits.size(), empty_slot ? 100 : -1) < 0 && errno != EINTR) {
+        std::int64_t wait = heartbeat.until_next(core::monotonic_ms());
+        if (empty_slot && (wait < 0 || wait > 100)) wait = 100;
+        if (::poll(waits.data(), waits.size(), static_cast<int>(wait)) < 0 && errno != EINTR) {
             break;
         }
         if (waits[0].revents & POLLIN) break;
@@ -170,6 +173,7 @@ int supervise_children(int count, const std::function<int(int slot)>& body, std:
             slot.started_ms = now;
         }
     }
+    heartbeat.stop_seen();
     std::vector<ChildProcess> children;
     for (auto& slot : slots) {
         if (slot.child.pid > 0) children.push_back(std::move(slot.child));
@@ -192,12 +196,16 @@ int run_process_group(int processes, const std::string& name, const ServerConfig
         if (slot > 0) listeners.become_secondary();
         if (in_child) in_child(slot);
         // The engine waits on this process's copy of `stop`: the stop this process passes on
-        // at the end, or a SIGTERM sent to this child alone.
-        return engine->run(config, handlers, listeners, stop);
+        // at the end, or a SIGTERM sent to this child alone. It does not beat: the supervisor
+        // does, as the process systemd watches.
+        ServerConfig mine = config;
+        mine.heartbeat = {};
+        return engine->run(mine, handlers, listeners, stop);
     };
     // A child that exits is replaced rather than left out: child 0 serves the listeners this
     // process keeps open, whose accept queue would otherwise fill with clients nobody takes.
-    return supervise_children(processes, serve, "server process", config.shutdown_grace_ms, stop);
+    return supervise_children(processes, serve, "server process", config.shutdown_grace_ms, stop,
+                              config.heartbeat);
 }
 
 }  // namespace c10k::engine

@@ -49,8 +49,9 @@ bool stop_children(std::vector<ChildProcess>& children, const StopSource& stop,
 /// less than a second is replaced only after a second's pause, so that a child that cannot
 /// start does not become a fork loop. `what` names a child in the log ("prefork worker").
 /// Returns 0 when every child that exited, during the run or at the stop, exited 0.
+/// `heartbeat` beats here, in the supervising process (the one systemd watches).
 int supervise_children(int count, const std::function<int(int slot)>& body, std::string_view what,
-                       std::int64_t grace_ms, StopSource& stop);
+                       std::int64_t grace_ms, StopSource& stop, Heartbeat heartbeat = {});
 
 /// Runs engine `name` in `processes` child processes, supervised as above. Child 0 serves on
 /// `listeners` (opened by the caller, so their ports are concrete); the others bind new

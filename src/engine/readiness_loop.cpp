@@ -74,6 +74,7 @@ ReadinessLoop::ReadinessLoop(std::unique_ptr<Poller> poller, std::vector<core::u
       receive_buffer_(kReceiveBufferBytes) {
     context_.set_loop_index(shared_.loop_index);
     context_.set_metrics(metrics_.get());
+    if (shared_.loop_index == 0) heartbeat_ = shared_.config.heartbeat;
     context_.set_descriptors(this);
     if (shared_.access_log_fd >= 0) {
         access_log_ = std::make_unique<http::AccessLog>(shared_.access_log_fd);
@@ -103,6 +104,7 @@ int ReadinessLoop::wait_timeout_ms() const {
     if (!accepting_ && !stopping_) at_most(accept_paused_until_ms_ - now);
     if (stopping_) at_most(shutdown_deadline_ms_ - now);
     if (access_log_) at_most(1000);
+    if (std::int64_t beat = heartbeat_.until_next(now); beat >= 0) at_most(beat);
     for (const auto& listener : listeners_) {
         if (listener->more_queued) at_most(0);
     }
@@ -130,6 +132,7 @@ int ReadinessLoop::run() {
     std::vector<Poller::Event> events(kMaxEventsPerWait);
     for (;;) {
         context_.tick();
+        heartbeat_.tick(context_.now_ms());
         auto waited = poller_->wait(events.data(), kMaxEventsPerWait, wait_timeout_ms());
         if (!waited) {
             core::log(core::LogLevel::error, "poller wait failed: {}",
@@ -488,6 +491,7 @@ void ReadinessLoop::resume_accepting() {
 void ReadinessLoop::begin_shutdown() {
     if (stopping_) return;
     stopping_ = true;
+    heartbeat_.stop_seen();
     shutdown_deadline_ms_ = context_.now_ms() + shared_.config.shutdown_grace_ms;
     poller_->remove(shared_.stop.fd());
     if (accepting_) {

@@ -74,6 +74,7 @@ private:
     void pause_accepting(std::int64_t for_ms);
     void resume_accepting();
     int wait_timeout_ms() const;
+    Heartbeat heartbeat_;  ///< loop 0's copy of the server's; the others' never beat
     void reap();
 
     std::unique_ptr<Poller> poller_;

@@ -142,11 +142,15 @@ public:
         const std::size_t fixed = waits.size();  // then loop 0's own descriptors
         SpareDescriptor spare;
         core::RateLimitedLog log_limit;
+        Heartbeat heartbeat = config.heartbeat;
         while (!stop.requested()) {
             home.tick();
-            // -1 (forever) while loop 0 has no timer.
-            int timeout = static_cast<int>(std::min<std::int64_t>(
-                home.handler_timers().next_timeout_ms(home.now_ms()), 60'000));
+            heartbeat.tick(home.now_ms());
+            // -1 (forever) while loop 0 has no timer and nothing beats.
+            std::int64_t wait = home.handler_timers().next_timeout_ms(home.now_ms());
+            std::int64_t beat = heartbeat.until_next(home.now_ms());
+            if (beat >= 0 && (wait < 0 || beat < wait)) wait = beat;
+            int timeout = static_cast<int>(std::min<std::int64_t>(wait, 60'000));
             waits.resize(fixed);
             home_watched.append_to(waits);
             if (::poll(waits.data(), waits.size(), timeout) < 0 && errno != EINTR) break;
@@ -209,6 +213,7 @@ public:
                 }
             }
         }
+        heartbeat.stop_seen();
         pthread_attr_destroy(&attributes);
         // Threads see the stop themselves, finish their response and exit. A thread stuck past
         // the grace period is beyond a graceful stop; the process exit ends it.

@@ -25,6 +25,7 @@ UringLoop::UringLoop(std::vector<core::unique_fd> listeners, std::unique_ptr<htt
       timers_(core::monotonic_ms(), 100, 1024) {
     context_.set_loop_index(shared_.loop_index);
     context_.set_metrics(metrics_.get());
+    if (shared_.loop_index == 0) heartbeat_ = shared_.config.heartbeat;
     for (auto& fd : listeners) {
         auto listener = std::make_unique<Listener>();
         listener->fd = std::move(fd);
@@ -82,6 +83,7 @@ int UringLoop::run() {
 int UringLoop::serve() {
     for (;;) {
         context_.tick();
+        heartbeat_.tick(context_.now_ms());
         int wait = wait_timeout_ms();
         __kernel_timespec timeout{wait / 1000, (wait % 1000) * 1'000'000LL};
         io_uring_cqe* cqe = nullptr;
@@ -177,6 +179,7 @@ int UringLoop::wait_timeout_ms() const {
     if (accept_paused_until_ms_ != 0) at_most(accept_paused_until_ms_ - now);
     if (stopping_) at_most(shutdown_deadline_ms_ - now);
     if (access_log_) at_most(1000);
+    if (std::int64_t beat = heartbeat_.until_next(now); beat >= 0) at_most(beat);
     return static_cast<int>(std::min<std::int64_t>(timeout, 60'000));
 }
 
@@ -342,6 +345,7 @@ void UringLoop::on_timer(core::TimerNode& node) {
 void UringLoop::begin_shutdown() {
     if (stopping_) return;
     stopping_ = true;
+    heartbeat_.stop_seen();
     shutdown_deadline_ms_ = context_.now_ms() + shared_.config.shutdown_grace_ms;
     for (auto& listener : listeners_) {
         if (listener->armed) {

@@ -143,6 +143,7 @@ private:
     int serve();
     io_uring_sqe* sqe();
     int wait_timeout_ms() const;
+    Heartbeat heartbeat_;  ///< loop 0's copy of the server's; the others' never beat
     void complete(const io_uring_cqe& cqe);
     void arm_mailbox();
     void on_mailbox(const io_uring_cqe& cqe);
