@@ -31,7 +31,7 @@ std::shared_ptr<http::MetricsBoard> enable_admin(const AdminFlags& flags, const 
     endpoints.push_back(endpoint);
     admin::MetricsContext context;
     context.engine = engine;
-    context.version = "0.1.0";
+    context.version = C10K_VERSION;
     context.start_time_s = static_cast<std::int64_t>(std::time(nullptr));
     // The hub outlives every handler: serve keeps its own reference until the engine returns.
     context.hub = hub.get();

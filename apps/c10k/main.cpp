@@ -18,7 +18,7 @@ std::vector<CommandSetup>& command_registry() {
 int main(int argc, char** argv) {
     CLI::App app{"c10k: serve very many concurrent HTTP clients from one machine, and measure it"};
     app.require_subcommand(1);
-    app.set_version_flag("--version", "c10k 0.1.0");
+    app.set_version_flag("--version", "c10k " C10K_VERSION);
     for (auto& setup : c10k::app::command_registry()) setup(app);
     try {
         app.parse(argc, argv);

@@ -87,8 +87,13 @@ struct PreparedServe {
 constexpr int kDefaultPreforkWorkers = 16;
 
 std::string default_root() {
-    if (std::filesystem::is_directory("examples/site")) return "examples/site";
-    return C10K_DEMO_SITE;
+    // The checkout's demo site (run from the source tree, as `make run` does), the one of the
+    // tree this binary was built from, then the installed copy (make install, the .deb).
+    for (const char* candidate :
+         {"examples/site", C10K_DEMO_SITE, C10K_INSTALLED_SITE, "/usr/share/c10k/site"}) {
+        if (std::filesystem::is_directory(candidate)) return candidate;
+    }
+    return "examples/site";  // absent everywhere: the usual "cannot open root" error names it
 }
 
 std::int64_t duration_ms(const std::string& flag, const std::string& text) {

@@ -89,7 +89,10 @@ TEST_P(MetricsOnEveryEngine, CountsWhatClientsDid) {
     EXPECT_EQ(s["c10k_request_duration_seconds_bucket{le=\"+Inf\"}"], 7);
     EXPECT_GT(s["c10k_sent_bytes_total"], 3 * 13);
     EXPECT_GT(s["c10k_received_bytes_total"], 0);
-    EXPECT_EQ(s["c10k_build_info{version=\"0.1.0\",engine=\"" + engine + "\"}"], 1);
+    // The version --version prints ("c10k X.Y.Z").
+    std::string version = run_command({"--version"}).output;
+    version = version.substr(5, version.find_first_of("\r\n") - 5);
+    EXPECT_EQ(s["c10k_build_info{version=\"" + version + "\",engine=\"" + engine + "\"}"], 1);
 
     // Connections close after the client read its answer: wait (bounded) for the counts of
     // all seven client connections and this scrape's; the next scrape is the ninth.
