@@ -24,6 +24,7 @@ start_server() {  # name -> prints PID
       local engine=epoll flags=""
       IFS=: read -r _ engine flags <<< "$spec:"
       engine=${engine:-epoll}
+      flags=${flags%:}  # the flags may hold colons (an address): only the added one goes
       taskset -c 0 ./build/c10k serve --root "$root" --listen 127.0.0.1:$port --threads 1 \
         --engine "$engine" $flags > "$work/c10k.log" 2>&1 &
       echo $! ;;
