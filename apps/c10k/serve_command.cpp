@@ -207,6 +207,31 @@ PreparedServe prepare_serve(const ServeFlags& flags) {
     return prepared;
 }
 
+/// The listening sockets: the ones systemd passed (socket activation: they replace --listen),
+/// then the server's own (the --listen ones when nothing was passed, the publish and admin
+/// listeners always).
+engine::ListenerSet bind_listeners(const ServeFlags& flags,
+                                   const std::vector<core::Endpoint>& endpoints) {
+    auto inherited = core::listen_fds();
+    if (!inherited) {
+        throw std::runtime_error(fmt::format(
+            "socket activation: a descriptor systemd passed is not a TCP listening socket ({}); "
+            "check ListenStream= in the .socket unit",
+            std::strerror(inherited.error())));
+    }
+    if (inherited->empty()) return engine::ListenerSet(endpoints);
+    std::vector<core::unique_fd> fds;
+    for (auto& listener : *inherited) fds.push_back(std::move(listener.fd));
+    std::vector<core::Endpoint> own(endpoints.begin() + static_cast<std::ptrdiff_t>(std::min(
+                                                            flags.listen.size(), endpoints.size())),
+                                    endpoints.end());
+    std::printf(
+        "c10k: socket activation: serving the %zu socket%s systemd passed instead of "
+        "--listen\n",
+        fds.size(), fds.size() == 1 ? "" : "s");
+    return engine::ListenerSet(std::move(fds), own);
+}
+
 /// Under systemd (Type=notify): the watchdog's beat and the stop notice, sent by the engine's
 /// own turning (engine::Heartbeat) and only from this process, the one systemd watches (its
 /// children would be refused under NotifyAccess=main). Outside systemd the calls do nothing.
@@ -235,7 +260,7 @@ int run_prepared(const ServeFlags& flags, PreparedServe& prepared, engine::StopS
     const std::string& root = prepared.root;
     bool prefork = prepared.prefork;
     int processes = prepared.processes;
-    engine::ListenerSet listeners(prepared.endpoints);
+    engine::ListenerSet listeners = bind_listeners(flags, prepared.endpoints);
 
     ::signal(SIGPIPE, SIG_IGN);  // a peer that went away is an EPIPE, not a death
     std::string urls;

@@ -1,5 +1,7 @@
 #include "engine/listeners.hpp"
 
+#include <fcntl.h>
+
 #include <algorithm>
 #include <cstring>
 #include <stdexcept>
@@ -7,6 +9,37 @@
 #include <fmt/core.h>
 
 namespace c10k::engine {
+
+ListenerSet::ListenerSet(std::vector<core::unique_fd> inherited,
+                         const std::vector<core::Endpoint>& endpoints, int backlog)
+    : ListenerSet(endpoints, backlog) {
+    std::vector<core::Endpoint> all;
+    std::vector<core::unique_fd> first;
+    for (auto& fd : inherited) {
+        // systemd passes blocking sockets unless the unit says NonBlocking=yes; every engine
+        // accepts until EAGAIN, and a blocking accept would stall a loop whose neighbour took
+        // the connection first.
+        int flags = ::fcntl(fd.get(), F_GETFL);
+        if (flags < 0 || ::fcntl(fd.get(), F_SETFL, flags | O_NONBLOCK) < 0) {
+            throw std::runtime_error(fmt::format("an inherited listener (descriptor {}): {}",
+                                                 fd.get(), std::strerror(errno)));
+        }
+        auto bound = core::local_endpoint(fd.get());
+        if (!bound) {
+            throw std::runtime_error(fmt::format("an inherited listener (descriptor {}): {}",
+                                                 fd.get(), std::strerror(bound.error())));
+        }
+        all.push_back(*bound);
+        first.push_back(std::move(fd));
+    }
+    inherited_ = first.size();
+    for (std::size_t i = 0; i < endpoints_.size(); ++i) {
+        all.push_back(endpoints_[i]);
+        first.push_back(std::move(first_[i]));
+    }
+    endpoints_ = std::move(all);
+    first_ = std::move(first);
+}
 
 ListenerSet::ListenerSet(const std::vector<core::Endpoint>& endpoints, int backlog)
     : backlog_(backlog) {
@@ -58,6 +91,11 @@ core::Result<std::vector<core::unique_fd>> ListenerSet::for_loop() {
     std::size_t count = endpoints_.size();
     if (secondary_) count -= std::min(count, first_only_count_);
     for (std::size_t i = 0; i < count; ++i) {
+        if (i < inherited_) {
+            result.emplace_back(::dup(first_[i].get()));
+            if (!result.back()) return core::last_errno();
+            continue;
+        }
         const auto& endpoint = endpoints_[i];
         auto fd = core::listen_on(endpoint, options);
         if (!fd) return core::Errno{fd.error()};

@@ -17,6 +17,13 @@ public:
     /// Binds the first listener of each endpoint. Throws std::runtime_error with a clear
     /// message (busy port, permission) so that start-up fails before any engine runs.
     explicit ListenerSet(const std::vector<core::Endpoint>& endpoints, int backlog = 4096);
+    /// Socket activation: `inherited` (listening sockets systemd passed) become the first
+    /// endpoints, and `endpoints` (the ones the server binds itself) follow. Every loop shares
+    /// an inherited socket's one accept queue (dups of it): the server cannot bind more
+    /// sockets to an address it may have no right to, and systemd may not have set
+    /// SO_REUSEPORT on it.
+    ListenerSet(std::vector<core::unique_fd> inherited,
+                const std::vector<core::Endpoint>& endpoints, int backlog = 4096);
 
     /// The endpoints with their concrete ports.
     const std::vector<core::Endpoint>& endpoints() const { return endpoints_; }
@@ -45,6 +52,7 @@ public:
 private:
     std::vector<core::Endpoint> endpoints_;
     std::vector<core::unique_fd> first_;
+    std::size_t inherited_ = 0;  ///< the first endpoints, shared by every loop
     bool first_taken_ = false;
     std::size_t first_only_count_ = 0;
     bool secondary_ = false;

@@ -19,7 +19,29 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-pid_t spawn(const std::vector<std::string>& args, int& output_fd) {
+/// Writes `value` in decimal at `out` (async-signal-safe, for a forked child); returns the end.
+char* write_decimal(char* out, long value) {
+    char digits[24];
+    int n = 0;
+    do {
+        digits[n++] = static_cast<char>('0' + value % 10);
+        value /= 10;
+    } while (value > 0);
+    while (n > 0) *out++ = digits[--n];
+    *out = '\0';
+    return out;
+}
+
+pid_t spawn(const std::vector<std::string>& args, int& output_fd, int listener = -1) {
+    // Built before the fork: the child only fills in its pid and execs.
+    std::vector<std::string> env;
+    for (char** e = environ; *e != nullptr; ++e) env.emplace_back(*e);
+    char listen_pid[48] = "LISTEN_PID=";
+    if (listener >= 0) env.emplace_back("LISTEN_FDS=1");
+    std::vector<char*> envp;
+    for (auto& e : env) envp.push_back(e.data());
+    if (listener >= 0) envp.push_back(listen_pid);
+    envp.push_back(nullptr);
     int pipe_fds[2];
     if (::pipe2(pipe_fds, O_CLOEXEC) != 0) throw std::runtime_error("pipe2 failed");
     pid_t pid = ::fork();
@@ -29,13 +51,22 @@ pid_t spawn(const std::vector<std::string>& args, int& output_fd) {
         ::dup2(pipe_fds[1], STDERR_FILENO);
         int null_fd = ::open("/dev/null", O_RDONLY);
         ::dup2(null_fd, STDIN_FILENO);
+        if (listener >= 0) {
+            // dup2 clears close-on-exec on the copy; when it is already 3, clear it by hand.
+            if (listener == 3) {
+                ::fcntl(3, F_SETFD, 0);
+            } else {
+                ::dup2(listener, 3);
+            }
+            write_decimal(listen_pid + 11, static_cast<long>(::getpid()));
+        }
         std::vector<char*> argv;
         std::string binary = binary_path();
         argv.push_back(binary.data());
         std::vector<std::string> copy = args;
         for (auto& a : copy) argv.push_back(a.data());
         argv.push_back(nullptr);
-        ::execv(binary.c_str(), argv.data());
+        ::execve(binary.c_str(), argv.data(), envp.data());
         ::_exit(127);
     }
     ::close(pipe_fds[1]);
@@ -56,8 +87,10 @@ std::string binary_path() {
     return C10K_BINARY;
 }
 
-ServerProcess::ServerProcess(std::vector<std::string> args) {
-    pid_ = spawn(args, output_fd_);
+ServerProcess::ServerProcess(std::vector<std::string> args) : ServerProcess(std::move(args), -1) {}
+
+ServerProcess::ServerProcess(std::vector<std::string> args, int listener) {
+    pid_ = spawn(args, output_fd_, listener);
     static const std::regex ready(R"(serving .* on http://(\[[^\]]+\]|[^ /]+):([0-9]+)/)");
     auto deadline = Clock::now() + std::chrono::seconds(10);
     while (Clock::now() < deadline) {

@@ -18,6 +18,10 @@ public:
     /// ready line "c10k: serving ... on http://HOST:PORT/". Throws std::runtime_error with the
     /// captured output if it exits or does not become ready.
     explicit ServerProcess(std::vector<std::string> args);
+    /// As above, started as systemd's socket activation starts a service: `listener` (a
+    /// listening socket of the test's) becomes descriptor 3 of the server, with LISTEN_FDS=1
+    /// and LISTEN_PID set to the server's pid.
+    ServerProcess(std::vector<std::string> args, int listener);
     ~ServerProcess();
     ServerProcess(const ServerProcess&) = delete;
     ServerProcess& operator=(const ServerProcess&) = delete;
