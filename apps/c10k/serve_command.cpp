@@ -1,11 +1,13 @@
 // `c10k serve`: the HTTP/1.1 static server, with its concurrency engine chosen at run time.
 
+#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <functional>
 #include <stdexcept>
@@ -20,8 +22,11 @@
 #include "config/reference.hpp"
 #include "config_keys.hpp"
 #include "core/duration.hpp"
+#include "core/log.hpp"
 #include "core/net.hpp"
+#include "core/reopen.hpp"
 #include "core/sd_notify.hpp"
+#include "core/unique_fd.hpp"
 #include "engine/engine.hpp"
 #include "engine/engines.hpp"
 #include "engine/loop_runner.hpp"
@@ -46,6 +51,9 @@ struct ServeFlags {
     std::string send_timeout = "30s";
     std::string shutdown_grace = "10s";
     std::string access_log;
+    std::string access_log_format = "combined";
+    std::string error_log;
+    std::string log_level = "info";
     std::size_t max_header_bytes = 16 * 1024;
     std::size_t max_headers = 100;
     std::size_t max_uri_bytes = 8 * 1024;
@@ -85,6 +93,25 @@ struct PreparedServe {
 /// Workers of the prefork engine when --processes is not given: it serves one connection per
 /// worker at a time, so a handful of keep-alive clients would otherwise starve the rest.
 constexpr int kDefaultPreforkWorkers = 16;
+
+core::LogLevel parse_log_level(const std::string& text) {
+    if (text == "debug") return core::LogLevel::debug;
+    if (text == "info") return core::LogLevel::info;
+    if (text == "warn") return core::LogLevel::warn;
+    if (text == "error") return core::LogLevel::error;
+    throw std::runtime_error(
+        fmt::format("--log-level: unknown level '{}' (known: debug, info, warn, error)", text));
+}
+
+/// The error log, opened for appending; throws with the reason when it cannot be.
+core::unique_fd open_error_log(const std::string& path) {
+    core::unique_fd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644));
+    if (!fd) {
+        throw std::runtime_error(
+            fmt::format("--error-log: cannot open '{}': {}", path, std::strerror(errno)));
+    }
+    return fd;
+}
 
 std::string default_root() {
     // The checkout's demo site (run from the source tree, as `make run` does), the one of the
@@ -141,11 +168,22 @@ PreparedServe prepare_serve(const ServeFlags& flags) {
     config.limits.max_uri_bytes = flags.max_uri_bytes;
     config.limits.max_body_bytes = flags.max_body_bytes;
     config.access_log_path = flags.access_log;
+    if (flags.access_log_format == "combined") {
+        config.access_log_format = http::AccessLogFormat::combined;
+    } else if (flags.access_log_format == "json") {
+        config.access_log_format = http::AccessLogFormat::json;
+    } else {
+        throw std::runtime_error(
+            fmt::format("--access-log-format: unknown format '{}' (known: combined, json)",
+                        flags.access_log_format));
+    }
     try {
         engine::open_access_log(config);  // fails here, with the reason, rather than after start
     } catch (const std::runtime_error& e) {
         throw std::runtime_error(fmt::format("--access-log: {}", e.what()));
     }
+    parse_log_level(flags.log_level);
+    if (!flags.error_log.empty()) open_error_log(flags.error_log);  // closed again: a check
     config.thread_stack_kb = flags.thread_stack_kb;
     if (flags.processes < 0) throw std::runtime_error("--processes must be at least 1");
     bool prefork = flags.engine == "prefork";
@@ -260,6 +298,14 @@ int run_prepared(const ServeFlags& flags, PreparedServe& prepared, engine::StopS
     const std::string& root = prepared.root;
     bool prefork = prepared.prefork;
     int processes = prepared.processes;
+    // Log files: the error log replaces stderr, and SIGUSR1 reopens it and the access log.
+    core::set_log_level(parse_log_level(flags.log_level));
+    if (!flags.error_log.empty()) {
+        core::unique_fd log = open_error_log(flags.error_log);
+        ::dup3(log.get(), STDERR_FILENO, 0);
+        core::reopen_on_signal(STDERR_FILENO, flags.error_log);
+    }
+    core::install_reopen_handler();
     engine::ListenerSet listeners = bind_listeners(flags, prepared.endpoints);
 
     ::signal(SIGPIPE, SIG_IGN);  // a peer that went away is an EPIPE, not a death
@@ -384,7 +430,17 @@ void add_serve_options(CLI::App& cmd, ServeFlags& flags, ServeMode& mode) {
         ->capture_default_str()
         ->type_name("DURATION");
     cmd.add_option("--access-log", flags.access_log,
-                   "Write an access log in combined format to this file (default: off)");
+                   "Write an access log to this file (default: off); SIGUSR1 reopens it");
+    cmd.add_option("--access-log-format", flags.access_log_format,
+                   "The access log's lines: combined (as nginx and Apache) or json (one object "
+                   "per line)")
+        ->capture_default_str();
+    cmd.add_option("--error-log", flags.error_log,
+                   "Write the server's messages to this file instead of stderr; SIGUSR1 reopens "
+                   "it (default: stderr)");
+    cmd.add_option("--log-level", flags.log_level,
+                   "The least severe messages written: debug, info, warn or error")
+        ->capture_default_str();
     cmd.add_option("--max-header-bytes", flags.max_header_bytes,
                    "Largest request line + header block; larger gets 431")
         ->capture_default_str();

@@ -27,7 +27,7 @@ BlockingWorker::BlockingWorker(const ServerConfig& config, const HandlerFactory&
       buffer_(kReceiveBytes) {
     context_.set_metrics(metrics_.get());
     if (access_log_fd >= 0) {
-        access_log_ = std::make_unique<http::AccessLog>(access_log_fd);
+        access_log_ = std::make_unique<http::AccessLog>(access_log_fd, config.access_log_format);
         context_.set_access_log(access_log_.get());
     }
     context_.set_descriptors(&watched_);

@@ -13,6 +13,7 @@
 #include "core/net.hpp"
 #include "engine/listeners.hpp"
 #include "engine/stop.hpp"
+#include "http/access_log.hpp"
 #include "http/context.hpp"
 #include "http/handler.hpp"
 #include "http/metrics.hpp"
@@ -58,6 +59,7 @@ struct ServerConfig {
     http::Limits limits;
     http::Timeouts timeouts;
     std::string access_log_path;              ///< empty: no access log
+    http::AccessLogFormat access_log_format = http::AccessLogFormat::combined;
     std::int64_t shutdown_grace_ms = 10'000;  ///< how long in-flight responses may take at stop
     /// Adaptive wake-up batching: when a wait returns only a few events, sleep this long before
     /// the next one so that later events are handled together. 0 turns it off.

@@ -18,6 +18,7 @@
 
 #include "core/clock.hpp"
 #include "core/log.hpp"
+#include "core/reopen.hpp"
 #include "engine/admission.hpp"
 #include "engine/blocking_connection.hpp"
 #include "engine/engines.hpp"
@@ -38,7 +39,7 @@ public:
 
     int run(const ServerConfig& config, const HandlerFactory& handlers, ListenerSet& listeners,
             StopSource& stop) override {
-        core::unique_fd access_log = open_access_log(config);
+        AccessLogFile access_log = open_access_log(config);
         std::uint64_t cap = config.max_connections != 0 ? config.max_connections : kDefaultForkCap;
         std::vector<int> sockets = listeners.shared();
         std::vector<ChildProcess> children;
@@ -59,6 +60,10 @@ public:
             // request made in this process, not by a signal or by the parent under --processes.
             if (waits[sockets.size()].revents & POLLIN) break;
             reap(children);
+            // SIGUSR1 reopened this process's logs; each child holds its own descriptors.
+            if (core::take_reopen_request()) {
+                for (auto& child : children) ::kill(child.pid, SIGUSR1);
+            }
             for (std::size_t i = 0; i < sockets.size(); ++i) {
                 if (!(waits[i].revents & POLLIN)) continue;
                 for (;;) {

@@ -2,17 +2,27 @@
 
 #include <fcntl.h>
 
+#include "core/reopen.hpp"
+
 namespace c10k::engine {
 
-core::unique_fd open_access_log(const ServerConfig& config) {
-    if (config.access_log_path.empty()) return core::unique_fd{};
+AccessLogFile::AccessLogFile(core::unique_fd fd, const std::string& path) : fd_(std::move(fd)) {
+    if (fd_) core::reopen_on_signal(fd_.get(), path);
+}
+
+AccessLogFile::~AccessLogFile() {
+    if (fd_) core::forget_reopen(fd_.get());
+}
+
+AccessLogFile open_access_log(const ServerConfig& config) {
+    if (config.access_log_path.empty()) return AccessLogFile{};
     core::unique_fd fd(
         ::open(config.access_log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644));
     if (!fd) {
         throw std::runtime_error(fmt::format("cannot open access log '{}': {}",
                                              config.access_log_path, std::strerror(errno)));
     }
-    return fd;
+    return AccessLogFile(std::move(fd), config.access_log_path);
 }
 
 int run_readiness_loops(const ServerConfig& config, const HandlerFactory& handlers,

@@ -23,9 +23,28 @@ using PollerFactory = std::function<std::unique_ptr<Poller>()>;
 int run_readiness_loops(const ServerConfig& config, const HandlerFactory& handlers,
                         ListenerSet& listeners, StopSource& stop, const PollerFactory& pollers);
 
-/// Opens the access log for appending (shared by all loops of a process); -1 when none is
-/// configured. Throws std::runtime_error with the reason when it cannot be opened.
-core::unique_fd open_access_log(const ServerConfig& config);
+/// The access log's descriptor, shared by all loops of a process and reopened in place at
+/// SIGUSR1 (core/reopen.hpp) while it is open.
+class AccessLogFile {
+public:
+    AccessLogFile() = default;
+    AccessLogFile(core::unique_fd fd, const std::string& path);
+    ~AccessLogFile();
+    AccessLogFile(AccessLogFile&& other) noexcept : fd_(std::move(other.fd_)) {}
+    AccessLogFile& operator=(AccessLogFile&&) = delete;
+    /// -1 when no access log is configured.
+    int get() const { return fd_.get(); }
+    /// Leaves the file open and reopened at SIGUSR1, for writers that outlive its owner (the
+    /// process exit closes it).
+    void release() { (void)fd_.release(); }
+
+private:
+    core::unique_fd fd_;
+};
+
+/// Opens the access log for appending; get() is -1 when none is configured. Throws
+/// std::runtime_error with the reason when it cannot be opened.
+AccessLogFile open_access_log(const ServerConfig& config);
 
 /// Builds config.threads loops with `make(listeners, handler, shared)` and runs each on its own
 /// thread (the first on the calling thread). Loops are all built before any runs, so that a
@@ -37,7 +56,7 @@ int run_loops(
     StopSource& stop,
     const std::function<std::unique_ptr<Loop>(std::vector<core::unique_fd>,
                                               std::unique_ptr<http::Handler>, LoopShared)>& make) {
-    core::unique_fd access_log = open_access_log(config);
+    AccessLogFile access_log = open_access_log(config);
     ConnectionBudget budget(config.max_connections);
     LoopShared shared{config, budget, stop, access_log.get()};
     int threads = config.threads > 0 ? config.threads : 1;

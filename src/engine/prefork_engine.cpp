@@ -53,7 +53,7 @@ public:
 
     int run(const ServerConfig& config, const HandlerFactory& handlers, ListenerSet& listeners,
             StopSource& stop) override {
-        core::unique_fd access_log = open_access_log(config);
+        AccessLogFile access_log = open_access_log(config);
         int workers = config.threads > 0 ? config.threads : 1;
         std::vector<int> sockets = listeners.shared();
         int log_fd = access_log.get();

@@ -15,6 +15,7 @@
 
 #include "core/clock.hpp"
 #include "core/log.hpp"
+#include "core/reopen.hpp"
 
 namespace c10k::engine {
 
@@ -149,6 +150,12 @@ int supervise_children(int count, const std::function<int(int slot)>& body, std:
             break;
         }
         if (waits[0].revents & POLLIN) break;
+        // SIGUSR1 reopened this process's logs; each child holds its own descriptors.
+        if (core::take_reopen_request()) {
+            for (auto& slot : slots) {
+                if (slot.child.pid > 0) ::kill(slot.child.pid, SIGUSR1);
+            }
+        }
         std::int64_t now = core::monotonic_ms();
         for (std::size_t i = 0; i < slots.size(); ++i) {
             Slot& slot = slots[i];

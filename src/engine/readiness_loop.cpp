@@ -77,7 +77,8 @@ ReadinessLoop::ReadinessLoop(std::unique_ptr<Poller> poller, std::vector<core::u
     if (shared_.loop_index == 0) heartbeat_ = shared_.config.heartbeat;
     context_.set_descriptors(this);
     if (shared_.access_log_fd >= 0) {
-        access_log_ = std::make_unique<http::AccessLog>(shared_.access_log_fd);
+        access_log_ = std::make_unique<http::AccessLog>(shared_.access_log_fd,
+                                                     shared_.config.access_log_format);
         context_.set_access_log(access_log_.get());
     }
     for (auto& fd : listeners) {

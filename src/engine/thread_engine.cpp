@@ -100,7 +100,7 @@ public:
 
     int run(const ServerConfig& config, const HandlerFactory& handlers, ListenerSet& listeners,
             StopSource& stop) override {
-        core::unique_fd access_log = open_access_log(config);
+        AccessLogFile access_log = open_access_log(config);
         auto* state = new ThreadShared{config, handlers, stop, access_log.get(), {}, {}, 0, {}};
         ThreadShared& shared = *state;
         std::uint64_t cap = thread_cap(config);

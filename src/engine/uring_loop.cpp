@@ -33,7 +33,8 @@ UringLoop::UringLoop(std::vector<core::unique_fd> listeners, std::unique_ptr<htt
         listeners_.push_back(std::move(listener));
     }
     if (shared.access_log_fd >= 0) {
-        access_log_ = std::make_unique<http::AccessLog>(shared.access_log_fd);
+        access_log_ = std::make_unique<http::AccessLog>(shared.access_log_fd,
+                                                     shared.config.access_log_format);
         context_.set_access_log(access_log_.get());
     }
 }

@@ -7,7 +7,8 @@
 
 namespace c10k::http {
 
-AccessLog::AccessLog(int fd, std::size_t flush_bytes) : fd_(fd), flush_bytes_(flush_bytes) {
+AccessLog::AccessLog(int fd, AccessLogFormat format, std::size_t flush_bytes)
+    : fd_(fd), format_(format), flush_bytes_(flush_bytes) {
     buffer_.reserve(flush_bytes_ + 1024);
 }
 
@@ -33,8 +34,67 @@ void AccessLog::append_quoted(std::string_view text) {
     buffer_.push_back('"');
 }
 
+void AccessLog::append_json(std::string_view text) {
+    buffer_.push_back('"');
+    for (char c : text) {
+        unsigned char u = static_cast<unsigned char>(c);
+        // Bytes outside printable ASCII become \u00XX: the line stays valid JSON (and ASCII)
+        // whatever a client sent, at the price of showing UTF-8 as its bytes.
+        if (c == '"' || c == '\\') {
+            buffer_.push_back('\\');
+            buffer_.push_back(c);
+        } else if (u < 0x20 || u >= 0x7f) {
+            static constexpr char hex[] = "0123456789abcdef";
+            buffer_.append("\\u00");
+            buffer_.push_back(hex[u >> 4]);
+            buffer_.push_back(hex[u & 15]);
+        } else {
+            buffer_.push_back(c);
+        }
+    }
+    buffer_.push_back('"');
+}
+
+void AccessLog::record_json(std::string_view peer, const Request& request, int status,
+                            std::uint64_t body_bytes, std::int64_t now_seconds) {
+    if (now_seconds != time_second_) {
+        time_second_ = now_seconds;
+        std::time_t t = static_cast<std::time_t>(now_seconds);
+        std::tm tm{};
+        gmtime_r(&t, &tm);
+        char text[40];
+        std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &tm);
+        time_text_ = text;
+    }
+    char number[24];
+    buffer_.append("{\"time\":\"");
+    buffer_.append(time_text_);
+    buffer_.append("\",\"remote\":");
+    append_json(peer);
+    buffer_.append(",\"method\":");
+    append_json(request.method_text);
+    buffer_.append(",\"target\":");
+    append_json(request.target);
+    buffer_.append(request.version_minor == 0 ? ",\"protocol\":\"HTTP/1.0\""
+                                              : ",\"protocol\":\"HTTP/1.1\"");
+    buffer_.append(",\"status\":");
+    buffer_.append(number, std::to_chars(number, number + sizeof number, status).ptr);
+    buffer_.append(",\"bytes\":");
+    buffer_.append(number, std::to_chars(number, number + sizeof number, body_bytes).ptr);
+    buffer_.append(",\"referer\":");
+    append_json(request.header("Referer"));
+    buffer_.append(",\"user_agent\":");
+    append_json(request.header("User-Agent"));
+    buffer_.append("}\n");
+    if (buffer_.size() >= flush_bytes_) flush();
+}
+
 void AccessLog::record(std::string_view peer, const Request& request, int status,
                        std::uint64_t body_bytes, std::int64_t now_seconds) {
+    if (format_ == AccessLogFormat::json) {
+        record_json(peer, request, status, body_bytes, now_seconds);
+        return;
+    }
     if (now_seconds != time_second_) {
         time_second_ = now_seconds;
         std::time_t t = static_cast<std::time_t>(now_seconds);
