@@ -34,6 +34,18 @@ void AccessLog::append_quoted(std::string_view text) {
     buffer_.push_back('"');
 }
 
+void AccessLog::cache_time(std::int64_t now_seconds, const char* format) {
+    // Formatted once a second, not once a line.
+    if (now_seconds == time_second_) return;
+    time_second_ = now_seconds;
+    std::time_t t = static_cast<std::time_t>(now_seconds);
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    char text[40];
+    std::strftime(text, sizeof text, format, &tm);
+    time_text_ = text;
+}
+
 void AccessLog::append_json(std::string_view text) {
     buffer_.push_back('"');
     for (char c : text) {
@@ -57,15 +69,7 @@ void AccessLog::append_json(std::string_view text) {
 
 void AccessLog::record_json(std::string_view peer, const Request& request, int status,
                             std::uint64_t body_bytes, std::int64_t now_seconds) {
-    if (now_seconds != time_second_) {
-        time_second_ = now_seconds;
-        std::time_t t = static_cast<std::time_t>(now_seconds);
-        std::tm tm{};
-        gmtime_r(&t, &tm);
-        char text[40];
-        std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &tm);
-        time_text_ = text;
-    }
+    cache_time(now_seconds, "%Y-%m-%dT%H:%M:%SZ");
     char number[24];
     buffer_.append("{\"time\":\"");
     buffer_.append(time_text_);
@@ -95,15 +99,7 @@ void AccessLog::record(std::string_view peer, const Request& request, int status
         record_json(peer, request, status, body_bytes, now_seconds);
         return;
     }
-    if (now_seconds != time_second_) {
-        time_second_ = now_seconds;
-        std::time_t t = static_cast<std::time_t>(now_seconds);
-        std::tm tm{};
-        gmtime_r(&t, &tm);
-        char text[40];
-        std::strftime(text, sizeof text, "[%d/%b/%Y:%H:%M:%S +0000]", &tm);
-        time_text_ = text;
-    }
+    cache_time(now_seconds, "[%d/%b/%Y:%H:%M:%S +0000]");
     buffer_.append(peer.empty() ? std::string_view("-") : peer);
     buffer_.append(" - - ");
     buffer_.append(time_text_);

@@ -113,14 +113,7 @@ INSTANTIATE_TEST_SUITE_P(
                       std::vector<std::string>{"--engine", "prefork", "--processes", "2"},
                       std::vector<std::string>{"--engine", "uring", "--processes", "2", "--threads",
                                                "1"}),
-    [](const auto& info) {
-        std::string name;
-        for (const auto& part : info.param) {
-            if (part.rfind("--", 0) == 0) continue;
-            name += (name.empty() ? "" : "_") + part;
-        }
-        return name;
-    });
+    [](const auto& info) { return flag_values_name(info.param); });
 
 TEST(LogFilesErrors, BadFormatsLevelsAndPathsAreRefusedAtStart) {
     TempDir dir;

@@ -83,6 +83,15 @@ int decode_status(int status) {
 
 }  // namespace
 
+std::string flag_values_name(const std::vector<std::string>& flags) {
+    std::string name;
+    for (const auto& part : flags) {
+        if (part.rfind("--", 0) == 0) continue;
+        name += (name.empty() ? "" : "_") + part;
+    }
+    return name;
+}
+
 std::string binary_path() {
     return C10K_BINARY;
 }

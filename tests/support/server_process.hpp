@@ -54,6 +54,10 @@ struct CommandResult {
 };
 CommandResult run_command(std::vector<std::string> args, int timeout_ms = 15000);
 
+/// A test name from a parameter of extra flags: the values joined by '_', the flag names left
+/// out ({"--engine", "epoll", "--threads", "2"} -> "epoll_2").
+std::string flag_values_name(const std::vector<std::string>& flags);
+
 /// A fresh temporary directory, removed with its contents at destruction.
 class TempDir {
 public:
