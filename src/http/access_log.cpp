@@ -46,6 +46,11 @@ void AccessLog::cache_time(std::int64_t now_seconds, const char* format) {
     time_text_ = text;
 }
 
+void AccessLog::append_number(std::uint64_t value) {
+    char number[24];
+    buffer_.append(number, std::to_chars(number, number + sizeof number, value).ptr);
+}
+
 void AccessLog::append_json(std::string_view text) {
     buffer_.push_back('"');
     for (char c : text) {
@@ -70,7 +75,6 @@ void AccessLog::append_json(std::string_view text) {
 void AccessLog::record_json(std::string_view peer, const Request& request, int status,
                             std::uint64_t body_bytes, std::int64_t now_seconds) {
     cache_time(now_seconds, "%Y-%m-%dT%H:%M:%SZ");
-    char number[24];
     buffer_.append("{\"time\":\"");
     buffer_.append(time_text_);
     buffer_.append("\",\"remote\":");
@@ -82,9 +86,9 @@ void AccessLog::record_json(std::string_view peer, const Request& request, int s
     buffer_.append(request.version_minor == 0 ? ",\"protocol\":\"HTTP/1.0\""
                                               : ",\"protocol\":\"HTTP/1.1\"");
     buffer_.append(",\"status\":");
-    buffer_.append(number, std::to_chars(number, number + sizeof number, status).ptr);
+    append_number(static_cast<std::uint64_t>(status));
     buffer_.append(",\"bytes\":");
-    buffer_.append(number, std::to_chars(number, number + sizeof number, body_bytes).ptr);
+    append_number(body_bytes);
     buffer_.append(",\"referer\":");
     append_json(request.header("Referer"));
     buffer_.append(",\"user_agent\":");
@@ -111,11 +115,10 @@ void AccessLog::record(std::string_view peer, const Request& request, int status
     request_line.append(request.target);
     request_line.append(request.version_minor == 0 ? " HTTP/1.0" : " HTTP/1.1");
     append_quoted(request_line);
-    char number[24];
     buffer_.push_back(' ');
-    buffer_.append(number, std::to_chars(number, number + sizeof number, status).ptr);
+    append_number(static_cast<std::uint64_t>(status));
     buffer_.push_back(' ');
-    buffer_.append(number, std::to_chars(number, number + sizeof number, body_bytes).ptr);
+    append_number(body_bytes);
     buffer_.push_back(' ');
     append_quoted(request.header("Referer"));
     buffer_.push_back(' ');

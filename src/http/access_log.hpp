@@ -32,6 +32,7 @@ public:
 private:
     void append_quoted(std::string_view text);
     void append_json(std::string_view text);
+    void append_number(std::uint64_t value);
     /// time_text_ for `now_seconds` in strftime `format` (one format per log).
     void cache_time(std::int64_t now_seconds, const char* format);
     void record_json(std::string_view peer, const Request& request, int status,
