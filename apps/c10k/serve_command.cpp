@@ -22,6 +22,7 @@
 #include "config/reference.hpp"
 #include "config_keys.hpp"
 #include "core/duration.hpp"
+#include "core/handover.hpp"
 #include "core/log.hpp"
 #include "core/net.hpp"
 #include "core/reopen.hpp"
@@ -245,11 +246,22 @@ PreparedServe prepare_serve(const ServeFlags& flags) {
     return prepared;
 }
 
-/// The listening sockets: the ones systemd passed (socket activation: they replace --listen),
-/// then the server's own (the --listen ones when nothing was passed, the publish and admin
-/// listeners always).
+/// The listening sockets: the ones a predecessor passed on at a reload or an upgrade, or the
+/// ones systemd passed (socket activation: they replace --listen), then the server's own (the
+/// --listen ones when nothing was passed, the publish and admin listeners always).
 engine::ListenerSet bind_listeners(const ServeFlags& flags,
-                                   const std::vector<core::Endpoint>& endpoints) {
+                                   const std::vector<core::Endpoint>& endpoints,
+                                   core::Handover& handover) {
+    std::string error;
+    if (!core::take_handover(handover, error)) {
+        throw std::runtime_error(fmt::format("taking over from the running server: {}", error));
+    }
+    if (handover.from > 0) {
+        std::vector<std::string> messages;
+        engine::ListenerSet listeners(std::move(handover.sockets), endpoints, messages);
+        for (const auto& message : messages) std::printf("c10k: %s\n", message.c_str());
+        return listeners;
+    }
     auto inherited = core::listen_fds();
     if (!inherited) {
         throw std::runtime_error(fmt::format(
@@ -273,26 +285,36 @@ engine::ListenerSet bind_listeners(const ServeFlags& flags,
 /// Under systemd (Type=notify): the watchdog's beat and the stop notice, sent by the engine's
 /// own turning (engine::Heartbeat) and only from this process, the one systemd watches (its
 /// children would be refused under NotifyAccess=main). Outside systemd the calls do nothing.
-engine::Heartbeat systemd_heartbeat() {
+/// The first beat also ends a handover: the engine turns, so the predecessor may stop
+/// (`serving` runs once, then). At the stop the listening sockets close (`stopping`).
+engine::Heartbeat server_heartbeat(std::function<void()> serving, std::function<void()> stopping) {
     engine::Heartbeat heartbeat;
     pid_t main_pid = ::getpid();
-    if (std::uint64_t watchdog_ms = core::watchdog_interval_ms(); watchdog_ms > 0) {
-        // Half the interval, as sd_watchdog_enabled(3) advises, so one late beat is no death.
-        heartbeat.interval_ms =
-            static_cast<std::int64_t>(std::max<std::uint64_t>(watchdog_ms / 2, 1));
-        heartbeat.beat = [main_pid] {
-            if (::getpid() == main_pid) (void)core::notify_watchdog();
-        };
-    }
-    heartbeat.stopping = [main_pid] {
-        if (::getpid() == main_pid) (void)core::notify_stopping();
+    std::uint64_t watchdog_ms = core::watchdog_interval_ms();
+    // Half the interval, as sd_watchdog_enabled(3) advises, so one late beat is no death.
+    // Without a watchdog the beat only marks the start.
+    heartbeat.interval_ms = watchdog_ms > 0
+                                ? static_cast<std::int64_t>(std::max<std::uint64_t>(watchdog_ms / 2, 1))
+                                : 3'600'000;
+    auto started = std::make_shared<bool>(false);
+    heartbeat.beat = [main_pid, watchdog_ms, started, serving] {
+        if (::getpid() != main_pid) return;
+        if (!*started) {
+            *started = true;
+            if (serving) serving();
+        }
+        if (watchdog_ms > 0) (void)core::notify_watchdog();
+    };
+    heartbeat.stopping = [main_pid, stopping] {
+        if (::getpid() != main_pid) return;
+        (void)core::notify_stopping();
+        if (stopping) stopping();
     };
     return heartbeat;
 }
 
 /// Binds the listeners and serves until stopped: what `c10k serve` does after prepare_serve.
 int run_prepared(const ServeFlags& flags, PreparedServe& prepared, engine::StopSource& stop) {
-    prepared.config.heartbeat = systemd_heartbeat();
     const engine::ServerConfig& config = prepared.config;
     const std::shared_ptr<push::Hub>& hub = prepared.hub;
     const std::string& root = prepared.root;
@@ -306,7 +328,17 @@ int run_prepared(const ServeFlags& flags, PreparedServe& prepared, engine::StopS
         core::reopen_on_signal(STDERR_FILENO, flags.error_log);
     }
     core::install_reopen_handler();
-    engine::ListenerSet listeners = bind_listeners(flags, prepared.endpoints);
+    core::Handover handover;
+    engine::ListenerSet listeners = bind_listeners(flags, prepared.endpoints, handover);
+    prepared.config.heartbeat = server_heartbeat(
+        [from = handover.from, what = handover.what] {
+            if (from <= 0) return;
+            std::printf("c10k: pid %d took over from pid %d (%s)\n", static_cast<int>(::getpid()),
+                        static_cast<int>(from), what.c_str());
+            std::fflush(stdout);
+            core::finish_handover(from);
+        },
+        [&listeners] { listeners.close_all(); });
 
     ::signal(SIGPIPE, SIG_IGN);  // a peer that went away is an EPIPE, not a death
     std::string urls;
@@ -333,11 +365,6 @@ int run_prepared(const ServeFlags& flags, PreparedServe& prepared, engine::StopS
         std::printf("c10k: metrics on http://%s/metrics (status page: /status)\n",
                     listeners.endpoints().back().to_string().c_str());
     }
-    std::fflush(stdout);
-    // Every listener is bound: connections queue from now on, so systemd may go on.
-    (void)core::notify_ready();
-    (void)core::notify_status(
-        fmt::format("serving {} on {} (engine {})", root, urls, flags.engine));
     std::function<void(int)> in_child;
     if (processes > 1) {
         // One process assigns ids: only the first serves the publish listener, and the others
@@ -349,6 +376,17 @@ int run_prepared(const ServeFlags& flags, PreparedServe& prepared, engine::StopS
         if (first_only > 0) listeners.last_in_first_process_only(first_only);
         if (hub) in_child = [hub](int process) { join_push_group(*hub, process); };
     }
+    // Every socket of every loop (and process) is opened now and kept here, so that SIGHUP
+    // (reload) and SIGUSR2 (upgrade) can pass them all to a successor (core/handover.hpp).
+    bool per_loop = prepared.engine->listens_per_loop();
+    listeners.prepare(per_loop ? static_cast<std::size_t>(processes) : 1,
+                      per_loop ? static_cast<std::size_t>(config.threads) : 1);
+    core::install_handover();
+    std::fflush(stdout);
+    // Every listener is bound: connections queue from now on, so systemd may go on.
+    (void)core::notify_ready();
+    (void)core::notify_status(
+        fmt::format("serving {} on {} (engine {})", root, urls, flags.engine));
     int status = processes > 1
                      ? engine::run_process_group(processes, flags.engine, config, prepared.handlers,
                                                  listeners, stop, in_child)

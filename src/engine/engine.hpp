@@ -83,6 +83,9 @@ public:
     /// (for at most config.shutdown_grace_ms) and returns. Returns a process exit status.
     virtual int run(const ServerConfig& config, const HandlerFactory& handlers,
                     ListenerSet& listeners, StopSource& stop) = 0;
+    /// True when each loop accepts on its own sockets (ListenerSet::for_loop); false when
+    /// every worker shares the first set's queues (ListenerSet::shared()).
+    virtual bool listens_per_loop() const { return true; }
 };
 
 struct EngineInfo {

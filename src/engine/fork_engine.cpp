@@ -36,6 +36,7 @@ constexpr std::uint64_t kDefaultForkCap = 256;
 class ForkEngine final : public Engine {
 public:
     std::string_view name() const override { return "fork"; }
+    bool listens_per_loop() const override { return false; }
 
     int run(const ServerConfig& config, const HandlerFactory& handlers, ListenerSet& listeners,
             StopSource& stop) override {

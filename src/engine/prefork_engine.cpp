@@ -50,6 +50,7 @@ int worker_main(const ServerConfig& config, const HandlerFactory& handlers,
 class PreforkEngine final : public Engine {
 public:
     std::string_view name() const override { return "prefork"; }
+    bool listens_per_loop() const override { return false; }
 
     int run(const ServerConfig& config, const HandlerFactory& handlers, ListenerSet& listeners,
             StopSource& stop) override {

@@ -192,21 +192,30 @@ int supervise_children(int count, const std::function<int(int slot)>& body, std:
 int run_process_group(int processes, const std::string& name, const ServerConfig& config,
                       const HandlerFactory& handlers, ListenerSet& listeners, StopSource& stop,
                       const std::function<void(int process)>& in_child) {
+    // Every process's sockets are opened here, before any fork, and this process keeps them:
+    // a replacement child finds its predecessor's accept queues, and a handover passes them
+    // all on. Engines whose workers share one queue share the first set across processes.
+    {
+        auto probe = create(name);
+        bool per_loop = probe && probe->listens_per_loop();
+        listeners.prepare(per_loop ? static_cast<std::size_t>(processes) : 1,
+                          per_loop ? static_cast<std::size_t>(std::max(config.threads, 1)) : 1);
+    }
     auto serve = [&](int slot) -> int {
         auto engine = create(name);
         if (!engine) return 2;
-        // This process's copy of the set still offers the sockets opened at start, which child
-        // 0 serves. The others leave them alone, so that every loop of theirs binds its own
-        // SO_REUSEPORT socket on the same concrete port: each process has its own accept queue
-        // and the kernel spreads new connections over them. (Engines that share one listener,
-        // like thread and fork, keep accepting on the shared socket.)
-        if (slot > 0) listeners.become_secondary();
+        // Child `slot` serves its own sets of sockets (each process its own accept queues, so
+        // that the kernel spreads new connections over them) and closes the others' copies.
+        // (Engines that share one listener, like thread and fork, all accept on the first.)
+        listeners.assign_process(static_cast<std::size_t>(slot));
         if (in_child) in_child(slot);
         // The engine waits on this process's copy of `stop`: the stop this process passes on
         // at the end, or a SIGTERM sent to this child alone. It does not beat: the supervisor
-        // does, as the process systemd watches.
+        // does, as the process systemd watches. At its stop it closes its copies of the
+        // sockets, so that new clients go to the others (or are refused) at once.
         ServerConfig mine = config;
         mine.heartbeat = {};
+        mine.heartbeat.stopping = [&listeners] { listeners.close_all(); };
         return engine->run(mine, handlers, listeners, stop);
     };
     // A child that exits is replaced rather than left out: child 0 serves the listeners this

@@ -97,6 +97,7 @@ void* connection_thread(void* argument) {
 class ThreadEngine final : public Engine {
 public:
     std::string_view name() const override { return "thread"; }
+    bool listens_per_loop() const override { return false; }
 
     int run(const ServerConfig& config, const HandlerFactory& handlers, ListenerSet& listeners,
             StopSource& stop) override {

@@ -6,6 +6,7 @@
 #include <cstring>
 #include <utility>
 
+#include "core/handover.hpp"
 #include "http/access_log.hpp"
 
 namespace c10k::http {
@@ -229,6 +230,11 @@ void Session::request_close() {
         if (owner != nullptr) owner->on_pending_closed();
         return;
     }
+    // A drain for a successor (a reload or an upgrade): an idle keep-alive connection stays
+    // open until its next response, which says Connection: close, or until its idle timeout or
+    // the shutdown grace ends. Closing it now would race a request the client is sending (the
+    // client sees its request cut off); after a response, no request can be on its way.
+    if (core::handover_draining()) return;
     if (!in_message_ && !has_output() && !paused_) stop_parsing_ = true;
 }
 
