@@ -328,6 +328,10 @@ int run_prepared(const ServeFlags& flags, PreparedServe& prepared, engine::StopS
         core::reopen_on_signal(STDERR_FILENO, flags.error_log);
     }
     core::install_reopen_handler();
+    // Push channels live in this process (not in children, not in Redis): a reload or an
+    // upgrade passes them on to the next process.
+    bool keeps_channels =
+        hub && !hub->external() && processes == 1 && !prefork && flags.engine != "fork";
     core::Handover handover;
     engine::ListenerSet listeners = bind_listeners(flags, prepared.endpoints, handover);
     prepared.config.heartbeat = server_heartbeat(
@@ -338,7 +342,16 @@ int run_prepared(const ServeFlags& flags, PreparedServe& prepared, engine::StopS
             std::fflush(stdout);
             core::finish_handover(from);
         },
-        [&listeners] { listeners.close_all(); });
+        [&listeners, hub, keeps_channels] {
+            listeners.close_all();
+            // A drain for a successor: this process's channels go on in the next one.
+            if (core::handover_draining()) {
+                core::handover_pass_state(hub && keeps_channels ? hub->hand_over() : "");
+            }
+        });
+    if (handover.from > 0 && hub && keeps_channels) {
+        hub->await_handover(std::move(handover.state), std::move(handover.done));
+    }
 
     ::signal(SIGPIPE, SIG_IGN);  // a peer that went away is an EPIPE, not a death
     std::string urls;

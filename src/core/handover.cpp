@@ -10,6 +10,7 @@
 
 #include <atomic>
 #include <cerrno>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
@@ -39,6 +40,13 @@ std::atomic<std::size_t> g_count{0};
 std::atomic<bool> g_closed{false};
 std::atomic<pid_t> g_child{0};
 std::atomic<int>* g_draining = nullptr;  // in a MAP_SHARED page, so children see it
+std::atomic<int> g_state_fd{-1};  // the memfd the successor reads
+std::atomic<int> g_done_fd{-1};   // the write end of its pipe
+
+void close_state() {
+    if (int fd = g_state_fd.exchange(-1); fd >= 0) ::close(fd);
+    if (int fd = g_done_fd.exchange(-1); fd >= 0) ::close(fd);
+}
 
 std::vector<std::string> g_args;
 std::vector<char*> g_argv;
@@ -124,12 +132,27 @@ void on_handover_signal(int signo) {
         inherit.add(static_cast<long long>(g_entries[i].fd));
         inherit.add(g_entries[i].shared ? ":s" : ":l");
     }
+    // Where this process leaves its state for the successor, and the pipe that says when.
+    int state = ::memfd_create("c10k-handover", MFD_CLOEXEC);
+    int done[2] = {-1, -1};
+    if (state < 0 || ::pipe2(done, O_CLOEXEC) != 0) {
+        say(upgrade ? "c10k: upgrade failed: memfd or pipe: errno "
+                    : "c10k: reload failed: memfd or pipe: errno ",
+            errno, "; still serving\n");
+        if (state >= 0) ::close(state);
+        errno = saved_errno;
+        return;
+    }
     Text from{g_from, sizeof g_from};
     from.add(kHandoverVar);
     from.add("=");
     from.add(static_cast<long long>(g_main_pid));
     from.add(":");
     from.add(what);
+    from.add(":");
+    from.add(static_cast<long long>(state));
+    from.add(":");
+    from.add(static_cast<long long>(done[0]));
     std::size_t slots = g_envp.size();
     g_envp[slots - 3] = g_inherit;
     g_envp[slots - 2] = g_from;
@@ -137,6 +160,8 @@ void on_handover_signal(int signo) {
     pid_t pid = ::_Fork();
     if (pid == 0) {
         for (std::size_t i = 0; i < count; ++i) ::fcntl(g_entries[i].fd, F_SETFD, 0);
+        ::fcntl(state, F_SETFD, 0);
+        ::fcntl(done[0], F_SETFD, 0);
         sigset_t none;
         sigemptyset(&none);
         ::sigprocmask(SIG_SETMASK, &none, nullptr);
@@ -145,12 +170,17 @@ void on_handover_signal(int signo) {
         say(path, -1, "\n");
         ::_exit(127);
     }
+    ::close(done[0]);
     if (pid < 0) {
         say(upgrade ? "c10k: upgrade failed: fork: errno " : "c10k: reload failed: fork: errno ",
             errno, "; still serving\n");
+        ::close(state);
+        ::close(done[1]);
         errno = saved_errno;
         return;
     }
+    g_state_fd.store(state);
+    g_done_fd.store(done[1]);
     g_child.store(pid);
     if (g_draining != nullptr) g_draining->store(1);
     say(upgrade ? "c10k: upgrade: started pid " : "c10k: reload: started pid ", pid,
@@ -166,6 +196,7 @@ void on_child_exit(int) {
     if (::getpid() == g_main_pid && child > 0 && ::waitpid(child, &status, WNOHANG) == child) {
         g_child.store(0);
         if (g_draining != nullptr) g_draining->store(0);
+        close_state();
         if (!g_closed.load()) {
             // The new process failed before it took over: it said why on the same stderr.
             if (WIFSIGNALED(status)) {
@@ -277,6 +308,29 @@ bool handover_draining() {
     return g_draining != nullptr && g_draining->load(std::memory_order_relaxed) != 0;
 }
 
+void handover_pass_state(std::string_view bytes) {
+    if (::getpid() != g_main_pid) return;
+    int state = g_state_fd.exchange(-1);
+    int done = g_done_fd.exchange(-1);
+    if (state >= 0) {
+        std::size_t at = 0;
+        while (at < bytes.size()) {
+            ssize_t n = ::pwrite(state, bytes.data() + at, bytes.size() - at,
+                                 static_cast<off_t>(at));
+            if (n < 0 && errno == EINTR) continue;
+            if (n <= 0) break;
+            at += static_cast<std::size_t>(n);
+        }
+        ::close(state);
+    }
+    if (done >= 0) {
+        char byte = '1';
+        ssize_t ignored = ::write(done, &byte, 1);
+        (void)ignored;
+        ::close(done);
+    }
+}
+
 bool take_handover(Handover& out, std::string& error) {
     out = Handover{};
     const char* from = std::getenv(kHandoverVar);
@@ -286,9 +340,22 @@ bool take_handover(Handover& out, std::string& error) {
     std::string inherit_text = inherit != nullptr ? inherit : "";
     ::unsetenv(kHandoverVar);
     ::unsetenv(kInheritVar);
-    std::size_t colon = from_text.find(':');
-    out.from = static_cast<pid_t>(std::atol(from_text.c_str()));
-    out.what = colon == std::string::npos ? "reload" : from_text.substr(colon + 1);
+    int from_pid = 0;
+    char what[16] = {};
+    int state = -1;
+    int done = -1;
+    if (std::sscanf(from_text.c_str(), "%d:%15[a-z]:%d:%d", &from_pid, what, &state, &done) !=
+            4 ||
+        from_pid <= 0 || state < 0 || done < 0) {
+        error = fmt::format("{}: '{}' is not PID:WHAT:STATE:DONE", kHandoverVar, from_text);
+        return false;
+    }
+    out.from = static_cast<pid_t>(from_pid);
+    out.what = what;
+    out.state = unique_fd(state);
+    out.done = unique_fd(done);
+    ::fcntl(state, F_SETFD, FD_CLOEXEC);
+    ::fcntl(done, F_SETFD, FD_CLOEXEC);
     // Own every descriptor first, so that all are closed if one of them is refused.
     std::size_t start = 0;
     while (start < inherit_text.size()) {

@@ -17,12 +17,16 @@
 //   C10K_INHERIT=E:FD:K,...   endpoint index E (as the old process numbered them), descriptor
 //                             FD, K 's' for a socket every loop shares (socket activation,
 //                             the first socket of an endpoint) or 'l' for a loop's own
-//   C10K_HANDOVER=PID:WHAT    the old process's pid, and "reload" or "upgrade"
+//   C10K_HANDOVER=PID:WHAT:STATE:DONE
+//                             the old process's pid, "reload" or "upgrade", a memfd where the
+//                             old process writes its state as it stops (push channels and their
+//                             history) and the read end of a pipe where it then writes a byte
 
 #include <sys/types.h>
 
 #include <cstddef>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/net.hpp"
@@ -65,12 +69,19 @@ struct Handover {
     pid_t from = 0;    ///< 0: not started by a handover
     std::string what;  ///< "reload" or "upgrade"
     std::vector<InheritedSocket> sockets;
+    unique_fd state;  ///< the memfd with the old process's state, once `done` is readable
+    unique_fd done;
 };
 
 /// Reads (and removes from the environment) what a predecessor passed on into `out`. Every
 /// descriptor is checked to be a listening TCP socket and made close-on-exec again. False with
 /// `error` (naming the entry) when something passed on is not usable.
 bool take_handover(Handover& out, std::string& error);
+
+/// The old process, as it stops for a successor: writes `bytes` (what its successor must
+/// carry on: push channels) where the successor reads it, and tells it so. Nothing when no
+/// handover is under way. Once per handover; from the process that started it only.
+void handover_pass_state(std::string_view bytes);
 
 /// Tells the predecessor to stop (it drains); call once serving. Also tells systemd the new
 /// main pid (MAINPID, with NotifyAccess=all).

@@ -24,6 +24,10 @@ namespace {
 
 constexpr std::string_view kPublishPath = "/pub/";
 constexpr std::int64_t kTickMs = 1000;
+/// A handover: how often loop 0 looks whether the old process's channels came, and when it
+/// stops waiting for them (the old process is stuck: its subscribers' history is lost).
+constexpr std::int64_t kHandoverPollMs = 5;
+constexpr std::int64_t kHandoverGiveUpMs = 30'000;
 
 void append_chunk(std::string& out, std::string_view bytes) {
     char size[20];
@@ -113,6 +117,12 @@ struct PushHandler::Tick final : http::TimerTask {
     PushHandler& handler;
 };
 
+struct PushHandler::HandoverTick final : http::TimerTask {
+    explicit HandoverTick(PushHandler& h) : handler(h) {}
+    void on_timer() override { handler.on_handover_tick(); }
+    PushHandler& handler;
+};
+
 struct PushHandler::PeriodicTick final : http::TimerTask {
     explicit PeriodicTick(PushHandler& h) : handler(h) {}
     void on_timer() override { handler.publish_periodic(); }
@@ -183,6 +193,11 @@ void PushHandler::on_loop_start(http::LoopContext& context) {
             std::make_unique<Backplane>(*hub_, context, *options_.redis, hub_->registry().limits());
         backplane_->start();
     }
+    if (loop_ == 0 && hub_->refusing_publishes() && !hub_->external()) {
+        // A handover: the old process's channels are on their way (Hub::await_handover).
+        handover_tick_ = std::make_unique<HandoverTick>(*this);
+        context.timers().schedule(*handover_tick_, context.now_ms() + kHandoverPollMs);
+    }
     if (loop_ == 0 && options_.periodic && hub_->process_index() == 0) {
         periodic_ = std::make_unique<PeriodicTick>(*this);
         publish_periodic();
@@ -196,6 +211,7 @@ void PushHandler::on_loop_stop(http::LoopContext& context) {
     if (backplane_) backplane_->stop();
     if (tick_) context.timers().cancel(*tick_);
     if (periodic_) context.timers().cancel(*periodic_);
+    if (handover_tick_) context.timers().cancel(*handover_tick_);
     free_subscribers();  // none, unless the loop stopped with connections open
     context_ = nullptr;
     if (fallback_) fallback_->on_loop_stop(context);
@@ -556,6 +572,12 @@ void PushHandler::publish_periodic() {
     context_->timers().schedule(*periodic_, context_->now_ms() + periodic.interval_ms);
 }
 
+void PushHandler::on_handover_tick() {
+    if (hub_->poll_handover(core::monotonic_ms(), kHandoverGiveUpMs)) {
+        context_->timers().schedule(*handover_tick_, context_->now_ms() + kHandoverPollMs);
+    }
+}
+
 void PushHandler::close_all() {
     close_websockets();
     std::vector<std::string> names;
@@ -730,6 +752,16 @@ void PushHandler::publish(const http::Request& request, http::Response& response
     }
     auto published = hub_->publish(name, std::string(event), std::string(request.body),
                                    std::string(request.header("content-type")));
+    if (!published.message) {
+        // A handover (reload, upgrade) between two processes: the old one has passed its
+        // channels on, or the new one has not received them yet. The retry reaches the new one.
+        json(response, 503,
+             fmt::format("{{\"channel\":{},\"error\":\"the server is reloading: publish "
+                         "again\"}}",
+                         core::json_quote(name)));
+        response.add_header("Retry-After", "1");
+        return;
+    }
     json(response, 200,
          fmt::format("{{\"channel\":{},\"id\":\"{}\",\"subscribers\":{}}}", core::json_quote(name),
                      published.message->id, published.subscribers));

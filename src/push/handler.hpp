@@ -83,6 +83,7 @@ private:
     struct LocalChannel;
     struct Tick;
     struct PeriodicTick;
+    struct HandoverTick;
     struct WsClient;
     struct PublishWait;
 
@@ -127,6 +128,7 @@ private:
     void answer_long_poll(Subscriber& subscriber, const Message& message);
     void on_long_poll_timeout(Subscriber& subscriber);
     void on_tick();
+    void on_handover_tick();
     void close_slow(Subscriber& subscriber, std::uint64_t queued);
     void free_subscribers();
     void publish_periodic();
@@ -170,6 +172,7 @@ private:
     std::unique_ptr<GroupMember> group_;      ///< loop 0 of a --processes group
     std::unique_ptr<Backplane> backplane_;    ///< loop 0 with --redis
     std::unique_ptr<PeriodicTick> periodic_;  ///< loop 0 of the publishing process
+    std::unique_ptr<HandoverTick> handover_tick_;  ///< loop 0 of a new process, while awaiting
     http::Response later_;  ///< for answers given outside handle(): the loop's own is busy then
     core::RefPtr<http::Blob> heartbeat_chunked_;
     core::RefPtr<http::Blob> heartbeat_raw_;

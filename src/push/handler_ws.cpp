@@ -243,6 +243,12 @@ void PushHandler::on_message(websocket::ServerSession& session, websocket::Messa
         }
         auto published = hub_->publish(client.publish_channel, "", std::string(payload),
                                        std::move(content_type));
+        if (!published.message) {  // a handover (reload, upgrade): the new process takes it
+            session.send_text(fmt::format(
+                "{{\"channel\":{},\"error\":\"the server is reloading: publish again\"}}",
+                core::json_quote(client.publish_channel)));
+            return;
+        }
         session.send_text(fmt::format("{{\"channel\":{},\"id\":\"{}\",\"subscribers\":{}}}",
                                       core::json_quote(client.publish_channel),
                                       published.message->id, published.subscribers));

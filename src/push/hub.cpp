@@ -46,6 +46,7 @@ Registry::Published Hub::publish(std::string_view channel, std::string event, st
     // The id is assigned and the posts made under one lock: were they apart, two publishers on
     // two loops could post ids 6 and 5 to a third loop (or process) in that order.
     std::lock_guard<std::mutex> lock(mutex_);
+    if (refusing_.load(std::memory_order_relaxed)) return {};  // a handover: see hand_over()
     Registry::Published published = registry_.publish(channel, std::move(event), std::move(data),
                                                       std::move(content_type), core::wall_ms());
     post_delivery(channel, published.message, published.loops_to_notify);

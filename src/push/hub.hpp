@@ -179,6 +179,22 @@ public:
     /// (browsers reconnect, and resume with Last-Event-ID wherever they land).
     void upstream_lost();
 
+    // ---- a handover to the next process (reload, upgrade: core/handover.hpp) ----
+
+    /// The old process, as it stops: refuses every later publish (a 503 with Retry-After: the
+    /// publisher's retry reaches the new process) and returns the registry's snapshot.
+    std::string hand_over();
+    /// The new process, before its loops start: subscribers wait and publishes are refused
+    /// until the old process's snapshot is in `state` (a memfd), which it says by writing a
+    /// byte to `done` (a pipe; its end, too, if the old process died).
+    void await_handover(core::unique_fd state, core::unique_fd done);
+    /// Publishes are refused now (see hand_over and await_handover).
+    bool refusing_publishes() const { return refusing_.load(std::memory_order_acquire); }
+    /// Loop 0, every few milliseconds while awaiting: takes the snapshot once it is there, or
+    /// gives up after `give_up_ms` (subscribers are then answered from an empty history).
+    /// True while still awaiting.
+    bool poll_handover(std::int64_t now_ms, std::int64_t give_up_ms);
+
 private:
     struct Slot {
         PushHandler* handler = nullptr;
@@ -210,6 +226,10 @@ private:
     std::string link_name_;               ///< empty outside a --processes group
     std::vector<Downstream> downstream_;  ///< the sequencer: one per other process; mutex_
     BackplaneStats backplane_stats_;
+    std::atomic<bool> refusing_{false};
+    core::unique_fd handover_state_;  ///< loop 0 alone, while awaiting
+    core::unique_fd handover_done_;
+    std::int64_t awaiting_since_ms_ = 0;
 };
 
 }  // namespace c10k::push

@@ -93,7 +93,7 @@ void Registry::fill_backlog(Channel& state, std::optional<std::uint64_t> last_id
                             std::size_t first_count, bool may_wait, Subscribed& result) const {
     result.last_id = state.last_id;
     result.incarnation = state.first_id;
-    if (external_ && !state.loaded) {
+    if (awaiting_ || (external_ && !state.loaded)) {
         result.wait = true;
         return;
     }
@@ -123,7 +123,7 @@ Registry::Subscribed Registry::subscribe(std::string_view channel, std::size_t l
     Channel& state = find_or_create(channel, now_ms);
     state.history.prune(now_ms);
     fill_backlog(state, last_id, first_count, true, result);
-    if (result.wait && !state.loaded && !state.load_requested) {
+    if (result.wait && external_ && !state.loaded && !state.load_requested) {
         state.load_requested = true;
         result.need_sync = true;
     }

@@ -208,6 +208,28 @@ public:
     /// count instead (a new link to the sequencer, which knows nothing of this process yet).
     std::vector<ChannelCount> take_count_changes(bool all);
 
+    // ---- a handover to the next process (reload, upgrade: core/handover.hpp) ----
+
+    /// The new process, until restore(): every subscriber waits (Subscribed::wait), as for an
+    /// unloaded external channel, so that one resuming with an id of the old process is not
+    /// told its history is lost before that history has arrived.
+    void await_handover();
+    bool awaiting_handover() const;
+    /// Every channel, its ids and its history, as bytes for restore() in the next process (the
+    /// same binary or a newer one on the same machine).
+    std::string snapshot() const;
+    /// A channel restore() brought back that has subscribers waiting here.
+    struct Restored {
+        std::string name;
+        std::vector<std::size_t> loops;
+        std::uint64_t last_id = 0;
+    };
+    /// Takes the old process's channels: ids continue where they were, the history is its,
+    /// and waiting subscribers may take their backlog (the caller posts "ready" to their
+    /// loops). Ends the waiting even when `bytes` is empty or unreadable (false then: nothing
+    /// was taken, and resumes are told what is lost).
+    bool restore(std::string_view bytes, std::int64_t now_ms, std::vector<Restored>& ready);
+
     std::size_t channel_count() const;
     const HistoryLimits& limits() const { return limits_; }
     std::size_t loops() const { return loops_; }
@@ -278,6 +300,8 @@ private:
     bool tracking_ = false;
     std::vector<std::string> changed_;
     std::unordered_map<std::string, std::uint64_t, NameHash, std::equal_to<>> reported_;
+    /// The new process of a handover, until restore() (mutex_).
+    bool awaiting_ = false;
 };
 
 }  // namespace c10k::push
