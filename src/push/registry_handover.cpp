@@ -132,8 +132,7 @@ std::string Registry::snapshot() const {
     return out;
 }
 
-bool Registry::restore(std::string_view bytes, std::int64_t now_ms,
-                       std::vector<Restored>& ready) {
+bool Registry::restore(std::string_view bytes, std::int64_t now_ms, std::vector<Restored>& ready) {
     std::uint64_t floor = 0;
     std::vector<SavedChannel> saved;
     bool readable = !bytes.empty() && read_channels(bytes, floor, saved);

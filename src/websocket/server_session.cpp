@@ -1,5 +1,6 @@
 #include "websocket/server_session.hpp"
 
+#include "core/handover.hpp"
 #include "http/session.hpp"
 
 namespace c10k::websocket {
@@ -128,10 +129,15 @@ void ServerSession::on_upgraded_input(const char* data, std::size_t size) {
 }
 
 void ServerSession::on_upgraded_stop() {
-    // The server is stopping: 1001 "going away", and the client's answer (or the close
-    // timeout, within the engine's grace period) ends it.
+    // The server is stopping: 1001 "going away", or 1012 "service restart" when a new process
+    // takes over (a reload or an upgrade), which tells the client to connect again at once.
+    // The client's answer (or the close timeout, within the engine's grace period) ends it.
     Entry entry(*this);
-    connection_.close(context_.now_ms(), close_code::going_away, "server stopping");
+    if (core::handover_draining()) {
+        connection_.close(context_.now_ms(), close_code::service_restart, "server reloading");
+    } else {
+        connection_.close(context_.now_ms(), close_code::going_away, "server stopping");
+    }
 }
 
 void ServerSession::on_message(MessageType type, std::string_view payload) {

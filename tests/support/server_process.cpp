@@ -32,7 +32,8 @@ char* write_decimal(char* out, long value) {
     return out;
 }
 
-pid_t spawn(const std::vector<std::string>& args, int& output_fd, int listener = -1) {
+pid_t spawn(const std::vector<std::string>& args, int& output_fd, int listener,
+            std::string binary) {
     // Built before the fork: the child only fills in its pid and execs.
     std::vector<std::string> env;
     for (char** e = environ; *e != nullptr; ++e) env.emplace_back(*e);
@@ -61,7 +62,6 @@ pid_t spawn(const std::vector<std::string>& args, int& output_fd, int listener =
             write_decimal(listen_pid + 11, static_cast<long>(::getpid()));
         }
         std::vector<char*> argv;
-        std::string binary = binary_path();
         argv.push_back(binary.data());
         std::vector<std::string> copy = args;
         for (auto& a : copy) argv.push_back(a.data());
@@ -98,8 +98,12 @@ std::string binary_path() {
 
 ServerProcess::ServerProcess(std::vector<std::string> args) : ServerProcess(std::move(args), -1) {}
 
-ServerProcess::ServerProcess(std::vector<std::string> args, int listener) {
-    pid_ = spawn(args, output_fd_, listener);
+ServerProcess::ServerProcess(std::vector<std::string> args, int listener)
+    : ServerProcess(binary_path(), std::move(args), listener) {}
+
+ServerProcess::ServerProcess(const std::string& binary, std::vector<std::string> args,
+                             int listener) {
+    pid_ = spawn(args, output_fd_, listener, binary);
     static const std::regex ready(R"(serving .* on http://(\[[^\]]+\]|[^ /]+):([0-9]+)/)");
     auto deadline = Clock::now() + std::chrono::seconds(10);
     while (Clock::now() < deadline) {
@@ -167,7 +171,7 @@ std::string ServerProcess::output() {
 CommandResult run_command(std::vector<std::string> args, int timeout_ms) {
     CommandResult result;
     int output_fd = -1;
-    pid_t pid = spawn(args, output_fd);
+    pid_t pid = spawn(args, output_fd, -1, binary_path());
     auto deadline = Clock::now() + std::chrono::milliseconds(timeout_ms);
     bool exited = false;
     while (Clock::now() < deadline) {

@@ -22,6 +22,9 @@ public:
     /// listening socket of the test's) becomes descriptor 3 of the server, with LISTEN_FDS=1
     /// and LISTEN_PID set to the server's pid.
     ServerProcess(std::vector<std::string> args, int listener);
+    /// As above, running `binary` instead of the build's (a copy that a test replaces, as a
+    /// package upgrade does); `listener` -1 for none.
+    ServerProcess(const std::string& binary, std::vector<std::string> args, int listener = -1);
     ~ServerProcess();
     ServerProcess(const ServerProcess&) = delete;
     ServerProcess& operator=(const ServerProcess&) = delete;
