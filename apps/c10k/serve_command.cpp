@@ -34,6 +34,7 @@
 #include "engine/process_group.hpp"
 #include "push_flags.hpp"
 #include "serve/static_files.hpp"
+#include "vhost_flags.hpp"
 #include "ws_flags.hpp"
 
 namespace c10k::app {
@@ -64,6 +65,7 @@ struct ServeFlags {
     std::string batch = "0";
     std::uint32_t thread_stack_kb = 64;
     int processes = 0;  ///< 0: one process (prefork: its default number of workers)
+    std::string config_path;  ///< --config, for its [[host]] tables (vhost_flags.hpp)
     PushFlags push;
     WsFlags ws;
     AdminFlags admin;
@@ -217,6 +219,7 @@ PreparedServe prepare_serve(const ServeFlags& flags) {
     options.shared_root_fd = first->root_fd();
     engine::HandlerFactory& handlers = prepared.handlers;
     handlers = [options, first] { return std::make_unique<serve::StaticFiles>(options); };
+    enable_virtual_hosts(flags.config_path, options, flags.push, handlers);
 
     std::vector<core::Endpoint>& endpoints = prepared.endpoints;
     for (const auto& text : flags.listen) {
@@ -307,7 +310,10 @@ engine::Heartbeat server_heartbeat(std::function<void()> serving, std::function<
     };
     heartbeat.stopping = [main_pid, stopping] {
         if (::getpid() != main_pid) return;
-        (void)core::notify_stopping();
+        // A drain for a successor is no stop of the service: the successor is its main process
+        // now, and systemd (NotifyAccess=all) would take STOPPING=1 from this one as the
+        // service's.
+        if (!core::handover_draining()) (void)core::notify_stopping();
         if (stopping) stopping();
     };
     return heartbeat;
@@ -396,8 +402,13 @@ int run_prepared(const ServeFlags& flags, PreparedServe& prepared, engine::StopS
                       per_loop ? static_cast<std::size_t>(config.threads) : 1);
     core::install_handover();
     std::fflush(stdout);
-    // Every listener is bound: connections queue from now on, so systemd may go on.
-    (void)core::notify_ready();
+    // Every listener is bound: connections queue from now on, so systemd may go on. A
+    // successor says it is reloading instead, and ready once it turns (finish_handover).
+    if (handover.from > 0) {
+        (void)core::notify_reloading();
+    } else {
+        (void)core::notify_ready();
+    }
     (void)core::notify_status(
         fmt::format("serving {} on {} (engine {})", root, urls, flags.engine));
     int status = processes > 1
@@ -543,6 +554,7 @@ static const CommandRegistrar registrar{[](CLI::App& app) {
         try {
             // CLI11 has parsed the command line; the file fills in the options it did not give.
             if (!mode->config_path.empty()) {
+                flags->config_path = mode->config_path;
                 origins = apply_config_file(*cmd, mode->config_path, serve_key_table(*cmd));
             }
             if (mode->check_only) {

@@ -402,6 +402,7 @@ bool take_handover(Handover& out, std::string& error) {
 void finish_handover(pid_t from) {
     if (from <= 0) return;
     (void)notify_mainpid(::getpid());
+    (void)notify_ready();
     // Only the process that started this one: a stale variable must not stop a stranger.
     if (::getppid() == from) ::kill(from, SIGTERM);
 }

@@ -4,8 +4,10 @@
 // would refuse a child's).
 
 #include <poll.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <gtest/gtest.h>
@@ -123,6 +125,58 @@ INSTANTIATE_TEST_SUITE_P(
                       Case{"prefork", {"--engine", "prefork", "--processes", "2"}},
                       Case{"group", {"--engine", "epoll", "--processes", "2"}}),
     [](const auto& info) { return info.param.name; });
+
+TEST(SystemdNotifyReload, TheSuccessorSaysReloadingThenItsPidAndReadyAndTheOldOneNoStop) {
+    TempDir dir;
+    dir.write("site/index.html", "hello");
+    ::prctl(PR_SET_CHILD_SUBREAPER, 1);  // the successor outlives its parent, the old process
+    NotifySocket systemd(dir.path() + "/notify", 0);
+    ServerProcess server(
+        {"serve", "--root", dir.path() + "/site", "--listen", "127.0.0.1:0", "--threads", "2"});
+    pid_t old_pid = server.pid();
+    ASSERT_TRUE(systemd.wait_for("READY=1", old_pid)) << server.output();
+    ::kill(old_pid, SIGHUP);
+    // Everything up to the old process's exit: the successor's RELOADING=1, MAINPID and
+    // READY=1, and nothing that says the service stops.
+    std::vector<NotifySocket::Message> seen;
+    pid_t successor = 0;
+    bool reloading = false;
+    bool main_pid = false;
+    bool ready = false;
+    NotifySocket::Message m;
+    while (!ready && systemd.next(m)) {
+        seen.push_back(m);
+        EXPECT_EQ(m.text.find("STOPPING=1"), std::string::npos) << "from " << m.pid;
+        if (m.pid == old_pid) continue;
+        if (successor == 0) successor = m.pid;
+        EXPECT_EQ(m.pid, successor);
+        if (m.text.find("RELOADING=1") != std::string::npos) reloading = true;
+        if (m.text.find("MAINPID=" + std::to_string(successor)) != std::string::npos) {
+            EXPECT_TRUE(reloading) << "MAINPID before RELOADING=1";
+            main_pid = true;
+        }
+        if (m.text.find("READY=1") != std::string::npos) {
+            EXPECT_TRUE(reloading) << "READY=1 before RELOADING=1";
+            ready = true;
+        }
+    }
+    ASSERT_NE(successor, 0) << server.output();
+    EXPECT_TRUE(reloading);
+    EXPECT_TRUE(main_pid);
+    EXPECT_TRUE(ready);
+    // The old process drains and exits without a STOPPING=1.
+    EXPECT_EQ(server.stop(0, 15000), 0) << server.output();
+    while (systemd.next(m, 200)) {
+        EXPECT_EQ(m.text.find("STOPPING=1"), std::string::npos) << "from " << m.pid;
+    }
+    EXPECT_EQ(fetch(server.port(), "/index.html").status, 200);
+    // The successor's own stop says STOPPING=1.
+    ::kill(successor, SIGTERM);
+    EXPECT_TRUE(systemd.wait_for("STOPPING=1", successor));
+    int status = 0;
+    EXPECT_EQ(::waitpid(successor, &status, 0), successor);
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
 
 TEST(SystemdNotifyOff, ServesWithoutANotifySocket) {
     TempDir dir;
