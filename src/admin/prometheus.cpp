@@ -4,6 +4,7 @@
 
 #include <string_view>
 
+#include "core/handover.hpp"
 #include "push/hub.hpp"
 
 namespace c10k::admin {
@@ -138,6 +139,15 @@ std::string render_prometheus(const http::MetricsTotals& totals, const MetricsCo
                        context.engine);
     one(out, "c10k_start_time_seconds", "gauge", "When the server started, Unix seconds.",
         static_cast<std::uint64_t>(context.start_time_s));
+    core::HandoverCounts handovers = core::handover_counts();
+    family(out, "c10k_handovers_total", "counter",
+           "New processes that took the server over: reload (SIGHUP) or upgrade (SIGUSR2). "
+           "Carried from each process to the next, unlike the others.");
+    out += fmt::format("c10k_handovers_total{{kind=\"reload\"}} {}\n", handovers.reloads);
+    out += fmt::format("c10k_handovers_total{{kind=\"upgrade\"}} {}\n", handovers.upgrades);
+    one(out, "c10k_handovers_failed_total", "counter",
+        "New processes that exited before taking over (an invalid config, a broken binary).",
+        handovers.failed);
     http_metrics(out, totals, context);
     if (context.hub != nullptr) push_metrics(out, totals, *context.hub);
     return out;

@@ -40,6 +40,9 @@ std::atomic<std::size_t> g_count{0};
 std::atomic<bool> g_closed{false};
 std::atomic<pid_t> g_child{0};
 std::atomic<int>* g_draining = nullptr;  // in a MAP_SHARED page, so children see it
+std::atomic<std::uint64_t> g_reloads{0};
+std::atomic<std::uint64_t> g_upgrades{0};
+std::atomic<std::uint64_t> g_failed{0};
 std::atomic<int> g_state_fd{-1};  // the memfd the successor reads
 std::atomic<int> g_done_fd{-1};   // the write end of its pipe
 
@@ -153,6 +156,13 @@ void on_handover_signal(int signo) {
     from.add(static_cast<long long>(state));
     from.add(":");
     from.add(static_cast<long long>(done[0]));
+    // The successor's counts, as they will be if it takes over.
+    from.add(":");
+    from.add(static_cast<long long>(g_reloads.load() + (upgrade ? 0 : 1)));
+    from.add(":");
+    from.add(static_cast<long long>(g_upgrades.load() + (upgrade ? 1 : 0)));
+    from.add(":");
+    from.add(static_cast<long long>(g_failed.load()));
     std::size_t slots = g_envp.size();
     g_envp[slots - 3] = g_inherit;
     g_envp[slots - 2] = g_from;
@@ -197,6 +207,7 @@ void on_child_exit(int) {
         g_child.store(0);
         if (g_draining != nullptr) g_draining->store(0);
         close_state();
+        g_failed.fetch_add(1);
         if (!g_closed.load()) {
             // The new process failed before it took over: it said why on the same stderr.
             if (WIFSIGNALED(status)) {
@@ -304,6 +315,10 @@ void handover_close() {
     g_count.store(0);
 }
 
+HandoverCounts handover_counts() {
+    return HandoverCounts{g_reloads.load(), g_upgrades.load(), g_failed.load()};
+}
+
 bool handover_draining() {
     return g_draining != nullptr && g_draining->load(std::memory_order_relaxed) != 0;
 }
@@ -315,8 +330,8 @@ void handover_pass_state(std::string_view bytes) {
     if (state >= 0) {
         std::size_t at = 0;
         while (at < bytes.size()) {
-            ssize_t n = ::pwrite(state, bytes.data() + at, bytes.size() - at,
-                                 static_cast<off_t>(at));
+            ssize_t n =
+                ::pwrite(state, bytes.data() + at, bytes.size() - at, static_cast<off_t>(at));
             if (n < 0 && errno == EINTR) continue;
             if (n <= 0) break;
             at += static_cast<std::size_t>(n);
@@ -344,12 +359,19 @@ bool take_handover(Handover& out, std::string& error) {
     char what[16] = {};
     int state = -1;
     int done = -1;
-    if (std::sscanf(from_text.c_str(), "%d:%15[a-z]:%d:%d", &from_pid, what, &state, &done) !=
-            4 ||
+    unsigned long long reloads = 0;
+    unsigned long long upgrades = 0;
+    unsigned long long failed = 0;
+    if (std::sscanf(from_text.c_str(), "%d:%15[a-z]:%d:%d:%llu:%llu:%llu", &from_pid, what, &state,
+                    &done, &reloads, &upgrades, &failed) != 7 ||
         from_pid <= 0 || state < 0 || done < 0) {
-        error = fmt::format("{}: '{}' is not PID:WHAT:STATE:DONE", kHandoverVar, from_text);
+        error = fmt::format("{}: '{}' is not PID:WHAT:STATE:DONE:RELOADS:UPGRADES:FAILED",
+                            kHandoverVar, from_text);
         return false;
     }
+    g_reloads.store(reloads);
+    g_upgrades.store(upgrades);
+    g_failed.store(failed);
     out.from = static_cast<pid_t>(from_pid);
     out.what = what;
     out.state = unique_fd(state);

@@ -17,10 +17,11 @@
 //   C10K_INHERIT=E:FD:K,...   endpoint index E (as the old process numbered them), descriptor
 //                             FD, K 's' for a socket every loop shares (socket activation,
 //                             the first socket of an endpoint) or 'l' for a loop's own
-//   C10K_HANDOVER=PID:WHAT:STATE:DONE
+//   C10K_HANDOVER=PID:WHAT:STATE:DONE:RELOADS:UPGRADES:FAILED
 //                             the old process's pid, "reload" or "upgrade", a memfd where the
 //                             old process writes its state as it stops (push channels and their
-//                             history) and the read end of a pipe where it then writes a byte
+//                             history), the read end of a pipe where it then writes a byte, and
+//                             the counts of handovers so far (HandoverCounts, this one included)
 
 #include <sys/types.h>
 
@@ -77,6 +78,15 @@ struct Handover {
 /// descriptor is checked to be a listening TCP socket and made close-on-exec again. False with
 /// `error` (naming the entry) when something passed on is not usable.
 bool take_handover(Handover& out, std::string& error);
+
+/// Handovers in this server's life, carried from each process to its successor (so that they
+/// do not start again at 0 as a new process's own counters do), for /metrics.
+struct HandoverCounts {
+    std::uint64_t reloads = 0;   ///< successors that took over after SIGHUP
+    std::uint64_t upgrades = 0;  ///< successors that took over after SIGUSR2
+    std::uint64_t failed = 0;    ///< successors that exited before taking over
+};
+HandoverCounts handover_counts();
 
 /// The old process, as it stops for a successor: writes `bytes` (what its successor must
 /// carry on: push channels) where the successor reads it, and tells it so. Nothing when no

@@ -26,6 +26,9 @@ class PendingOwner {
 public:
     /// The connection is going away without the handler's doing: forget the Pending now.
     virtual void on_pending_closed() = 0;
+    /// The server stops and ends this stream next (on_pending_closed follows): a last word may
+    /// be written now, such as SSE's reconnect hint when a new process takes over.
+    virtual void on_pending_stopping() {}
 
 protected:
     ~PendingOwner() = default;

@@ -226,6 +226,7 @@ void Session::request_close() {
     if (suspend_ == Suspend::streaming) {
         deferred_->keep_alive = false;
         PendingOwner* owner = owner_;
+        if (owner != nullptr) owner->on_pending_stopping();
         pending_finish();
         if (owner != nullptr) owner->on_pending_closed();
         return;

@@ -6,8 +6,10 @@
 #include <memory>
 #include <string>
 
+#include "core/handover.hpp"
 #include "http/pending.hpp"
 #include "push/handler.hpp"
+#include "push/sse.hpp"
 
 namespace c10k::push {
 
@@ -18,7 +20,18 @@ struct PushHandler::Subscriber final : http::PendingOwner, http::TimerTask {
         pending = http::Pending();
         handler.drop(*this);
     }
+    void on_pending_stopping() override {
+        // A successor takes over: come back soon rather than after the usual retry.
+        if (sse && pending && core::handover_draining()) {
+            std::string hint;
+            append_sse_retry(hint, kHandoverRetryMs);
+            pending.write(hint);
+        }
+    }
     void on_timer() override { handler.on_long_poll_timeout(*this); }
+
+    /// The SSE reconnect delay asked for as the server hands over to a new process.
+    static constexpr std::int64_t kHandoverRetryMs = 250;
 
     PushHandler& handler;
     LocalChannel* channel;

@@ -29,6 +29,7 @@
 
 #include "support/http_client.hpp"
 #include "support/json_value.hpp"
+#include "support/push_client.hpp"
 #include "support/server_process.hpp"
 #include "support/ws_client.hpp"
 
@@ -249,14 +250,20 @@ TEST(Reload, AnInvalidConfigKeepsTheOldOneServingAndAValidOneTakesEffect) {
     std::string config = dir.path() + "/c10k.toml";
     auto write_config = [&](const std::string& text) { std::ofstream(config) << text; };
     write_config("[server]\nlisten = [\"127.0.0.1:0\"]\nroot = \"" + dir.path() +
-                 "/old\"\nthreads = 2\n");
+                 "/old\"\nthreads = 2\nadmin_listen = \"127.0.0.1:0\"\n");
     ReloadingServer server({"serve", "--config", config});
     pid_t first = server.pid();
+    std::smatch admin;
+    std::string started = server.output();
+    ASSERT_TRUE(
+        std::regex_search(started, admin, std::regex("metrics on http://127.0.0.1:(\\d+)/metrics")))
+        << started;
+    int admin_port = std::stoi(admin[1]);
     ASSERT_EQ(fetch(server.port(), "/").body, "old root");
 
     // A mistake: the new process says where, and the old one goes on.
     write_config("[server]\nlisten = [\"127.0.0.1:0\"]\nroot = \"" + dir.path() +
-                 "/old\"\nthreads = \"two\"\n");
+                 "/old\"\nthreads = \"two\"\nadmin_listen = \"127.0.0.1:0\"\n");
     ::kill(first, SIGHUP);
     ASSERT_TRUE(server.wait_for("before taking over; still serving", 1)) << server.output();
     std::string output = server.output();
@@ -267,11 +274,18 @@ TEST(Reload, AnInvalidConfigKeepsTheOldOneServingAndAValidOneTakesEffect) {
 
     // Fixed, with another root: the reload takes it, on the same port.
     write_config("[server]\nlisten = [\"127.0.0.1:0\"]\nroot = \"" + dir.path() +
-                 "/new\"\nthreads = 3\n");
+                 "/new\"\nthreads = 3\nadmin_listen = \"127.0.0.1:0\"\n");
     std::string why;
     ASSERT_TRUE(server.hand_over(SIGHUP, why)) << why;
     EXPECT_NE(server.pid(), first);
     EXPECT_EQ(fetch(server.port(), "/").body, "new root");
+    // The admin listener moved too (port 0: the same socket), and counts what happened.
+    HttpResponse metrics = fetch(admin_port, "/metrics");
+    ASSERT_EQ(metrics.status, 200);
+    EXPECT_NE(metrics.body.find("c10k_handovers_total{kind=\"reload\"} 1\n"), std::string::npos)
+        << metrics.body;
+    EXPECT_NE(metrics.body.find("c10k_handovers_total{kind=\"upgrade\"} 0\n"), std::string::npos);
+    EXPECT_NE(metrics.body.find("c10k_handovers_failed_total 1\n"), std::string::npos);
     EXPECT_EQ(server.stop(), 0) << server.output();
 }
 
@@ -362,6 +376,25 @@ TEST(Reload, PushSubscribersResumeOnTheNewProcessWithoutLosingAMessage) {
     EXPECT_GE(push["subscribers"]["reconnects"].number, 2000) << text;
     EXPECT_GT(push["publish"]["acknowledged"].number, 60) << text;
     EXPECT_NE(server.output().find("took 1 channel(s) over"), std::string::npos) << server.output();
+    EXPECT_EQ(server.stop(), 0) << server.output();
+}
+
+TEST(Reload, SseStreamsEndWithAShortReconnectHint) {
+    TempDir dir;
+    ReloadingServer server({"serve", "--root", dir.path(), "--listen", "127.0.0.1:0", "--threads",
+                            "1", "--push", "/live/", "--publish-listen", "127.0.0.1:0"});
+    SseClient client(server.port(), "/live/score");
+    ASSERT_TRUE(client.read_head());
+    ASSERT_EQ(client.status(), 200);
+    SseEvent event;
+    EXPECT_FALSE(client.next_event(event, 200));  // nothing published: only the opening
+    EXPECT_EQ(client.last_retry(), "2000");       // the usual delay, said at the start
+    std::string why;
+    ASSERT_TRUE(server.hand_over(SIGHUP, why)) << why;
+    while (client.next_event(event, 5000)) {
+    }
+    EXPECT_TRUE(client.saw_last_chunk() || client.closed());
+    EXPECT_EQ(client.last_retry(), "250");  // come back soon: a new process is there
     EXPECT_EQ(server.stop(), 0) << server.output();
 }
 

@@ -156,6 +156,8 @@ bool SseClient::parse_event(SseEvent& out) {
                 event.id = value;
             } else if (field == "event") {
                 event.event = value;
+            } else if (field == "retry") {
+                last_retry_ = value;
             }
         }
         if (only_comments || !has_data) continue;  // retry-only blocks and heartbeats

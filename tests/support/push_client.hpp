@@ -41,6 +41,8 @@ public:
     bool saw_last_chunk() const { return last_chunk_; }
     bool closed() const { return eof_; }
     int comments() const { return comments_; }
+    /// The value of the last retry field parsed so far ("" when none).
+    const std::string& last_retry() const { return last_retry_; }
     int fd() const { return fd_; }
 
 private:
@@ -54,6 +56,7 @@ private:
     bool last_chunk_ = false;
     bool eof_ = false;
     int comments_ = 0;
+    std::string last_retry_;
     std::string raw_;   ///< received, not yet decoded
     std::string text_;  ///< decoded body, not yet parsed into events
     std::string head_;
