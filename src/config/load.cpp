@@ -10,6 +10,7 @@
 #include <fmt/core.h>
 #include <toml++/toml.h>
 
+#include "config/hosts_toml.hpp"
 #include "core/duration.hpp"
 #include "core/unique_fd.hpp"
 
@@ -76,7 +77,9 @@ public:
         for (auto&& [name, node] : root) {
             int line = static_cast<int>(name.source().begin.line);
             std::string key(name.str());
-            if (const toml::table* section = node.as_table()) {
+            if (key == kHostsKey) {
+                read_host_tables(node, line);
+            } else if (const toml::table* section = node.as_table()) {
                 walk_table(key, *section, line);
             } else if (table_.find_table(key) != nullptr) {
                 error(line, fmt::format("{}: expected a table [{}], got {}", key, key,
@@ -88,8 +91,21 @@ public:
     }
 
     std::vector<Found> take() { return std::move(found_); }
+    HostsConfig take_hosts() { return std::move(hosts_); }
 
 private:
+    /// [[host]]: virtual hosts have a shape of their own (config/hosts.hpp).
+    void read_host_tables(const toml::node& node, int line) {
+        std::vector<LineError> errors;
+        read_hosts(node, line, path_, hosts_, errors);
+        for (LineError& error : errors) {
+            Found found;
+            found.line = error.line;
+            found.error = std::move(error.text);
+            found_.push_back(std::move(found));
+        }
+    }
+
     void walk_table(const std::string& table, const toml::table& section, int line) {
         if (table_.find_table(table) == nullptr) {
             std::string suggestion = closest_name(table, table_names(table_));
@@ -225,6 +241,7 @@ private:
     const std::string& path_;
     const KeyTable& table_;
     std::vector<Found> found_;
+    HostsConfig hosts_;
 };
 
 }  // namespace
@@ -257,6 +274,7 @@ Loaded parse(std::string_view text, const std::string& path, const KeyTable& tab
     Walker walker(path, table);
     walker.walk(root);
     std::vector<Found> found = walker.take();
+    loaded.hosts = walker.take_hosts();
     std::stable_sort(found.begin(), found.end(),
                      [](const Found& a, const Found& b) { return a.line < b.line; });
     for (Found& item : found) {
@@ -266,7 +284,10 @@ Loaded parse(std::string_view text, const std::string& path, const KeyTable& tab
             loaded.errors.push_back(std::move(item.error));
         }
     }
-    if (!loaded.ok()) loaded.settings.clear();
+    if (!loaded.ok()) {
+        loaded.settings.clear();
+        loaded.hosts.hosts.clear();
+    }
     return loaded;
 }
 

@@ -7,6 +7,7 @@
 #include <string_view>
 #include <vector>
 
+#include "config/hosts.hpp"
 #include "config/keys.hpp"
 
 namespace c10k::config {
@@ -28,6 +29,7 @@ struct Setting {
 struct Loaded {
     std::string path;
     std::vector<Setting> settings;  ///< in file order
+    HostsConfig hosts;              ///< the [[host]] tables (config/hosts.hpp)
     std::vector<std::string> errors;
 
     bool ok() const { return errors.empty(); }
