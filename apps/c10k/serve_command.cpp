@@ -6,7 +6,9 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <functional>
@@ -56,6 +58,7 @@ struct ServeFlags {
     std::string access_log_format = "combined";
     std::string error_log;
     std::string log_level = "info";
+    std::string pid_file;
     std::size_t max_header_bytes = 16 * 1024;
     std::size_t max_headers = 100;
     std::size_t max_uri_bytes = 8 * 1024;
@@ -285,6 +288,31 @@ engine::ListenerSet bind_listeners(const ServeFlags& flags,
     return engine::ListenerSet(std::move(fds), own);
 }
 
+/// Writes this process's pid to `path` (a new file renamed over it, so that a reader never
+/// sees half a number). Throws with the reason.
+void write_pid_file(const std::string& path) {
+    std::string temporary = path + ".new";
+    core::unique_fd fd(
+        ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+    std::string text = fmt::format("{}\n", ::getpid());
+    if (!fd || ::write(fd.get(), text.data(), text.size()) != static_cast<ssize_t>(text.size()) ||
+        ::rename(temporary.c_str(), path.c_str()) != 0) {
+        int error = errno;
+        ::unlink(temporary.c_str());
+        throw std::runtime_error(
+            fmt::format("--pid-file: cannot write '{}': {}", path, std::strerror(error)));
+    }
+}
+
+/// Removes the pid file at the stop, unless a successor has written its own pid there.
+void remove_pid_file(const std::string& path) {
+    core::unique_fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd) return;
+    char text[32] = {};
+    ssize_t n = ::read(fd.get(), text, sizeof text - 1);
+    if (n > 0 && std::atol(text) == static_cast<long>(::getpid())) ::unlink(path.c_str());
+}
+
 /// Under systemd (Type=notify): the watchdog's beat and the stop notice, sent by the engine's
 /// own turning (engine::Heartbeat) and only from this process, the one systemd watches (its
 /// children would be refused under NotifyAccess=main). Outside systemd the calls do nothing.
@@ -341,8 +369,16 @@ int run_prepared(const ServeFlags& flags, PreparedServe& prepared, engine::StopS
     core::Handover handover;
     engine::ListenerSet listeners = bind_listeners(flags, prepared.endpoints, handover);
     prepared.config.heartbeat = server_heartbeat(
-        [from = handover.from, what = handover.what] {
+        [from = handover.from, what = handover.what, pid_file = flags.pid_file] {
             if (from <= 0) return;
+            // The file names the process that serves: this one from now on.
+            if (!pid_file.empty()) {
+                try {
+                    write_pid_file(pid_file);
+                } catch (const std::runtime_error& e) {
+                    core::log(core::LogLevel::error, "{}", e.what());
+                }
+            }
             std::printf("c10k: pid %d took over from pid %d (%s)\n", static_cast<int>(::getpid()),
                         static_cast<int>(from), what.c_str());
             std::fflush(stdout);
@@ -401,6 +437,7 @@ int run_prepared(const ServeFlags& flags, PreparedServe& prepared, engine::StopS
     listeners.prepare(per_loop ? static_cast<std::size_t>(processes) : 1,
                       per_loop ? static_cast<std::size_t>(config.threads) : 1);
     core::install_handover();
+    if (!flags.pid_file.empty() && handover.from <= 0) write_pid_file(flags.pid_file);
     std::fflush(stdout);
     // Every listener is bound: connections queue from now on, so systemd may go on. A
     // successor says it is reloading instead, and ready once it turns (finish_handover).
@@ -415,6 +452,7 @@ int run_prepared(const ServeFlags& flags, PreparedServe& prepared, engine::StopS
                      ? engine::run_process_group(processes, flags.engine, config, prepared.handlers,
                                                  listeners, stop, in_child)
                      : prepared.engine->run(config, prepared.handlers, listeners, stop);
+    if (!flags.pid_file.empty()) remove_pid_file(flags.pid_file);
     std::printf("c10k: stopped\n");
     std::fflush(stdout);
     return status;
@@ -500,6 +538,10 @@ void add_serve_options(CLI::App& cmd, ServeFlags& flags, ServeMode& mode) {
     cmd.add_option("--error-log", flags.error_log,
                    "Write the server's messages to this file instead of stderr; SIGUSR1 reopens "
                    "it (default: stderr)");
+    cmd.add_option("--pid-file", flags.pid_file,
+                   "Write the main process's pid to this file (for kill -HUP / -USR2); the new "
+                   "process of a reload or an upgrade writes its own, and the file is removed at "
+                   "the stop (default: none)");
     cmd.add_option("--log-level", flags.log_level,
                    "The least severe messages written: debug, info, warn or error")
         ->capture_default_str();

@@ -57,7 +57,7 @@ std::vector<std::string> g_env;
 std::vector<char*> g_envp;  // environ without our variables, two slots for them, nullptr
 char g_exe[PATH_MAX];
 char g_inherit[32 + kMaxHandoverSockets * 24];
-char g_from[64];
+char g_from[192];
 
 constexpr const char* kInheritVar = "C10K_INHERIT";
 constexpr const char* kHandoverVar = "C10K_HANDOVER";

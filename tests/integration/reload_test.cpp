@@ -289,6 +289,22 @@ TEST(Reload, AnInvalidConfigKeepsTheOldOneServingAndAValidOneTakesEffect) {
     EXPECT_EQ(server.stop(), 0) << server.output();
 }
 
+TEST(Reload, ThePidFileNamesTheServingProcess) {
+    TempDir dir;
+    std::string pid_file = dir.path() + "/c10k.pid";
+    ReloadingServer server(
+        {"serve", "--root", dir.path(), "--listen", "127.0.0.1:0", "--pid-file", pid_file});
+    EXPECT_EQ(read_file(pid_file), std::to_string(server.pid()) + "\n");
+    std::string why;
+    ASSERT_TRUE(server.hand_over(SIGHUP, why)) << why;
+    EXPECT_EQ(read_file(pid_file), std::to_string(server.pid()) + "\n");
+    // The old process has drained and left without removing its successor's file.
+    EXPECT_TRUE(server.wait_for("c10k: stopped", 1)) << server.output();
+    EXPECT_EQ(read_file(pid_file), std::to_string(server.pid()) + "\n");
+    EXPECT_EQ(server.stop(), 0) << server.output();
+    EXPECT_FALSE(std::filesystem::exists(pid_file));
+}
+
 /// A copy of the binary in `dir`, replaced as a package upgrade replaces it: a new file
 /// renamed over the old name.
 void install_binary(const std::string& dir, const std::string& contents_from) {
