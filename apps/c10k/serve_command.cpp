@@ -362,10 +362,11 @@ int run_prepared(const ServeFlags& flags, PreparedServe& prepared, engine::StopS
         core::reopen_on_signal(STDERR_FILENO, flags.error_log);
     }
     core::install_reopen_handler();
-    // Push channels live in this process (not in children, not in Redis): a reload or an
-    // upgrade passes them on to the next process.
-    bool keeps_channels =
-        hub && !hub->external() && processes == 1 && !prefork && flags.engine != "fork";
+    // Push channels held here (not in Redis, whose streams keep them anyway): a reload or an
+    // upgrade passes them on to the next process. In a --processes group the first child holds
+    // them (it assigns the ids) and passes them; prefork and fork keep none worth passing.
+    bool local_channels = hub && !hub->external() && !prefork && flags.engine != "fork";
+    bool group_channels = local_channels && processes > 1;
     core::Handover handover;
     engine::ListenerSet listeners = bind_listeners(flags, prepared.endpoints, handover);
     prepared.config.heartbeat = server_heartbeat(
@@ -384,15 +385,17 @@ int run_prepared(const ServeFlags& flags, PreparedServe& prepared, engine::StopS
             std::fflush(stdout);
             core::finish_handover(from);
         },
-        [&listeners, hub, keeps_channels] {
+        [&listeners, hub, local_channels, group_channels] {
             listeners.close_all();
-            // A drain for a successor: this process's channels go on in the next one.
-            if (core::handover_draining()) {
-                core::handover_pass_state(hub && keeps_channels ? hub->hand_over() : "");
+            // A drain for a successor: the channels go on in the next process. Nothing to
+            // pass is said too, so that the successor does not wait for it.
+            if (core::handover_draining() && !group_channels) {
+                core::handover_pass_state(local_channels ? hub->hand_over() : "");
             }
         });
-    if (handover.from > 0 && hub && keeps_channels) {
-        hub->await_handover(std::move(handover.state), std::move(handover.done));
+    if (handover.from > 0 && local_channels) {
+        // Before a group forks, so that every process of it waits for the channels.
+        hub->await_handover(std::move(handover.state));
     }
 
     ::signal(SIGPIPE, SIG_IGN);  // a peer that went away is an EPIPE, not a death
@@ -448,9 +451,17 @@ int run_prepared(const ServeFlags& flags, PreparedServe& prepared, engine::StopS
     }
     (void)core::notify_status(
         fmt::format("serving {} on {} (engine {})", root, urls, flags.engine));
+    std::function<void(int)> at_child_stop;
+    if (group_channels) {
+        at_child_stop = [hub](int process) {
+            if (process == 0 && core::handover_draining()) {
+                core::handover_pass_state(hub->hand_over());
+            }
+        };
+    }
     int status = processes > 1
                      ? engine::run_process_group(processes, flags.engine, config, prepared.handlers,
-                                                 listeners, stop, in_child)
+                                                 listeners, stop, in_child, at_child_stop)
                      : prepared.engine->run(config, prepared.handlers, listeners, stop);
     if (!flags.pid_file.empty()) remove_pid_file(flags.pid_file);
     std::printf("c10k: stopped\n");

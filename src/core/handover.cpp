@@ -39,17 +39,27 @@ Entry g_entries[kMaxHandoverSockets];
 std::atomic<std::size_t> g_count{0};
 std::atomic<bool> g_closed{false};
 std::atomic<pid_t> g_child{0};
-std::atomic<int>* g_draining = nullptr;  // in a MAP_SHARED page, so children see it
 std::atomic<std::uint64_t> g_reloads{0};
 std::atomic<std::uint64_t> g_upgrades{0};
 std::atomic<std::uint64_t> g_failed{0};
-std::atomic<int> g_state_fd{-1};  // the memfd the successor reads
-std::atomic<int> g_done_fd{-1};   // the write end of its pipe
+// The memfd a successor reads this process's state from. Made before any fork, so that the
+// child of a group that holds the push channels can write it too; emptied at each handover.
+int g_state_fd = -1;
 
-void close_state() {
-    if (int fd = g_state_fd.exchange(-1); fd >= 0) ::close(fd);
-    if (int fd = g_done_fd.exchange(-1); fd >= 0) ::close(fd);
-}
+/// In the shared page: the state of the current handover was written (once per handover).
+struct SharedPage {
+    std::atomic<int> draining{0};
+    std::atomic<int> state_written{0};
+};
+SharedPage* g_shared = nullptr;
+
+/// The state memfd's header: a tag and the body's length, written after the body, so that a
+/// reader that sees the tag sees the whole body.
+struct StateHeader {
+    char tag[8];
+    std::uint64_t length;
+};
+constexpr char kStateTag[8] = {'c', '1', '0', 'k', 's', 't', 'a', 't'};
 
 std::vector<std::string> g_args;
 std::vector<char*> g_argv;
@@ -135,17 +145,11 @@ void on_handover_signal(int signo) {
         inherit.add(static_cast<long long>(g_entries[i].fd));
         inherit.add(g_entries[i].shared ? ":s" : ":l");
     }
-    // Where this process leaves its state for the successor, and the pipe that says when.
-    int state = ::memfd_create("c10k-handover", MFD_CLOEXEC);
-    int done[2] = {-1, -1};
-    if (state < 0 || ::pipe2(done, O_CLOEXEC) != 0) {
-        say(upgrade ? "c10k: upgrade failed: memfd or pipe: errno "
-                    : "c10k: reload failed: memfd or pipe: errno ",
-            errno, "; still serving\n");
-        if (state >= 0) ::close(state);
-        errno = saved_errno;
-        return;
-    }
+    // Where this process (or the child of its group that holds the push channels) leaves its
+    // state for the successor: emptied, so that an earlier attempt's is not taken for it.
+    int state = g_state_fd;
+    if (state >= 0) ::ftruncate(state, 0);
+    if (g_shared != nullptr) g_shared->state_written.store(0);
     Text from{g_from, sizeof g_from};
     from.add(kHandoverVar);
     from.add("=");
@@ -154,8 +158,6 @@ void on_handover_signal(int signo) {
     from.add(what);
     from.add(":");
     from.add(static_cast<long long>(state));
-    from.add(":");
-    from.add(static_cast<long long>(done[0]));
     // The successor's counts, as they will be if it takes over.
     from.add(":");
     from.add(static_cast<long long>(g_reloads.load() + (upgrade ? 0 : 1)));
@@ -170,8 +172,7 @@ void on_handover_signal(int signo) {
     pid_t pid = ::_Fork();
     if (pid == 0) {
         for (std::size_t i = 0; i < count; ++i) ::fcntl(g_entries[i].fd, F_SETFD, 0);
-        ::fcntl(state, F_SETFD, 0);
-        ::fcntl(done[0], F_SETFD, 0);
+        if (state >= 0) ::fcntl(state, F_SETFD, 0);
         sigset_t none;
         sigemptyset(&none);
         ::sigprocmask(SIG_SETMASK, &none, nullptr);
@@ -180,19 +181,14 @@ void on_handover_signal(int signo) {
         say(path, -1, "\n");
         ::_exit(127);
     }
-    ::close(done[0]);
     if (pid < 0) {
         say(upgrade ? "c10k: upgrade failed: fork: errno " : "c10k: reload failed: fork: errno ",
             errno, "; still serving\n");
-        ::close(state);
-        ::close(done[1]);
         errno = saved_errno;
         return;
     }
-    g_state_fd.store(state);
-    g_done_fd.store(done[1]);
     g_child.store(pid);
-    if (g_draining != nullptr) g_draining->store(1);
+    if (g_shared != nullptr) g_shared->draining.store(1);
     say(upgrade ? "c10k: upgrade: started pid " : "c10k: reload: started pid ", pid,
         upgrade ? ", the binary at " : " to read the configuration again\n");
     if (upgrade) say(g_exe, -1, "\n");
@@ -205,8 +201,7 @@ void on_child_exit(int) {
     int status = 0;
     if (::getpid() == g_main_pid && child > 0 && ::waitpid(child, &status, WNOHANG) == child) {
         g_child.store(0);
-        if (g_draining != nullptr) g_draining->store(0);
-        close_state();
+        if (g_shared != nullptr) g_shared->draining.store(0);
         g_failed.fetch_add(1);
         if (!g_closed.load()) {
             // The new process failed before it took over: it said why on the same stderr.
@@ -245,11 +240,14 @@ bool starts_with_var(const char* entry, const char* name) {
 
 void install_handover() {
     g_main_pid = ::getpid();
-    if (g_draining == nullptr) {
-        void* page = ::mmap(nullptr, sizeof(std::atomic<int>), PROT_READ | PROT_WRITE,
+    if (g_shared == nullptr) {
+        void* page = ::mmap(nullptr, sizeof(SharedPage), PROT_READ | PROT_WRITE,
                             MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-        if (page != MAP_FAILED) g_draining = new (page) std::atomic<int>(0);
+        if (page != MAP_FAILED) g_shared = new (page) SharedPage();
     }
+    // Without it (a seccomp filter that refuses memfd_create) a handover passes no state: the
+    // successor's push subscribers are told what history was lost.
+    if (g_state_fd < 0) g_state_fd = ::memfd_create("c10k-handover", MFD_CLOEXEC);
     g_args = read_command_line();
     g_argv.clear();
     for (auto& arg : g_args) g_argv.push_back(arg.data());
@@ -320,30 +318,45 @@ HandoverCounts handover_counts() {
 }
 
 bool handover_draining() {
-    return g_draining != nullptr && g_draining->load(std::memory_order_relaxed) != 0;
+    return g_shared != nullptr && g_shared->draining.load(std::memory_order_relaxed) != 0;
 }
 
 void handover_pass_state(std::string_view bytes) {
-    if (::getpid() != g_main_pid) return;
-    int state = g_state_fd.exchange(-1);
-    int done = g_done_fd.exchange(-1);
-    if (state >= 0) {
-        std::size_t at = 0;
-        while (at < bytes.size()) {
-            ssize_t n =
-                ::pwrite(state, bytes.data() + at, bytes.size() - at, static_cast<off_t>(at));
-            if (n < 0 && errno == EINTR) continue;
-            if (n <= 0) break;
-            at += static_cast<std::size_t>(n);
-        }
-        ::close(state);
+    if (g_state_fd < 0 || g_shared == nullptr || g_shared->draining.load() == 0) return;
+    int expected = 0;
+    if (!g_shared->state_written.compare_exchange_strong(expected, 1)) return;  // once
+    std::size_t at = 0;
+    while (at < bytes.size()) {
+        ssize_t n = ::pwrite(g_state_fd, bytes.data() + at, bytes.size() - at,
+                             static_cast<off_t>(sizeof(StateHeader) + at));
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) return;  // no header: the successor gives up waiting, and says so
+        at += static_cast<std::size_t>(n);
     }
-    if (done >= 0) {
-        char byte = '1';
-        ssize_t ignored = ::write(done, &byte, 1);
-        (void)ignored;
-        ::close(done);
+    StateHeader header{};
+    std::memcpy(header.tag, kStateTag, sizeof header.tag);
+    header.length = bytes.size();
+    ssize_t ignored = ::pwrite(g_state_fd, &header, sizeof header, 0);
+    (void)ignored;
+}
+
+bool read_handover_state(int fd, std::string& out) {
+    StateHeader header{};
+    if (::pread(fd, &header, sizeof header, 0) != static_cast<ssize_t>(sizeof header) ||
+        std::memcmp(header.tag, kStateTag, sizeof header.tag) != 0) {
+        return false;
     }
+    out.assign(header.length, '\0');
+    std::size_t at = 0;
+    while (at < out.size()) {
+        ssize_t n =
+            ::pread(fd, out.data() + at, out.size() - at, static_cast<off_t>(sizeof header + at));
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) break;
+        at += static_cast<std::size_t>(n);
+    }
+    out.resize(at);
+    return true;
 }
 
 bool take_handover(Handover& out, std::string& error) {
@@ -358,15 +371,14 @@ bool take_handover(Handover& out, std::string& error) {
     int from_pid = 0;
     char what[16] = {};
     int state = -1;
-    int done = -1;
     unsigned long long reloads = 0;
     unsigned long long upgrades = 0;
     unsigned long long failed = 0;
-    if (std::sscanf(from_text.c_str(), "%d:%15[a-z]:%d:%d:%llu:%llu:%llu", &from_pid, what, &state,
-                    &done, &reloads, &upgrades, &failed) != 7 ||
-        from_pid <= 0 || state < 0 || done < 0) {
-        error = fmt::format("{}: '{}' is not PID:WHAT:STATE:DONE:RELOADS:UPGRADES:FAILED",
-                            kHandoverVar, from_text);
+    if (std::sscanf(from_text.c_str(), "%d:%15[a-z]:%d:%llu:%llu:%llu", &from_pid, what, &state,
+                    &reloads, &upgrades, &failed) != 6 ||
+        from_pid <= 0) {
+        error = fmt::format("{}: '{}' is not PID:WHAT:STATE:RELOADS:UPGRADES:FAILED", kHandoverVar,
+                            from_text);
         return false;
     }
     g_reloads.store(reloads);
@@ -374,10 +386,10 @@ bool take_handover(Handover& out, std::string& error) {
     g_failed.store(failed);
     out.from = static_cast<pid_t>(from_pid);
     out.what = what;
-    out.state = unique_fd(state);
-    out.done = unique_fd(done);
-    ::fcntl(state, F_SETFD, FD_CLOEXEC);
-    ::fcntl(done, F_SETFD, FD_CLOEXEC);
+    if (state >= 0) {
+        out.state = unique_fd(state);
+        ::fcntl(state, F_SETFD, FD_CLOEXEC);
+    }
     // Own every descriptor first, so that all are closed if one of them is refused.
     std::size_t start = 0;
     while (start < inherit_text.size()) {

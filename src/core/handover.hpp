@@ -17,11 +17,11 @@
 //   C10K_INHERIT=E:FD:K,...   endpoint index E (as the old process numbered them), descriptor
 //                             FD, K 's' for a socket every loop shares (socket activation,
 //                             the first socket of an endpoint) or 'l' for a loop's own
-//   C10K_HANDOVER=PID:WHAT:STATE:DONE:RELOADS:UPGRADES:FAILED
+//   C10K_HANDOVER=PID:WHAT:STATE:RELOADS:UPGRADES:FAILED
 //                             the old process's pid, "reload" or "upgrade", a memfd where the
-//                             old process writes its state as it stops (push channels and their
-//                             history), the read end of a pipe where it then writes a byte, and
-//                             the counts of handovers so far (HandoverCounts, this one included)
+//                             old server writes its state as it stops (push channels and their
+//                             history; -1: none), and the counts of handovers so far
+//                             (HandoverCounts, this one included)
 
 #include <sys/types.h>
 
@@ -70,8 +70,7 @@ struct Handover {
     pid_t from = 0;    ///< 0: not started by a handover
     std::string what;  ///< "reload" or "upgrade"
     std::vector<InheritedSocket> sockets;
-    unique_fd state;  ///< the memfd with the old process's state, once `done` is readable
-    unique_fd done;
+    unique_fd state;  ///< the memfd the old server writes its state to (read_handover_state)
 };
 
 /// Reads (and removes from the environment) what a predecessor passed on into `out`. Every
@@ -88,10 +87,16 @@ struct HandoverCounts {
 };
 HandoverCounts handover_counts();
 
-/// The old process, as it stops for a successor: writes `bytes` (what its successor must
-/// carry on: push channels) where the successor reads it, and tells it so. Nothing when no
-/// handover is under way. Once per handover; from the process that started it only.
+/// The old server, as it stops for a successor: writes `bytes` (what the successor must carry
+/// on: push channels) where the successor reads it. Nothing when no handover is under way, and
+/// only the first call of a handover writes: the process that holds the channels calls it (the
+/// main process, or the first child of a --processes group), and the main process calls it
+/// with nothing when no process of it holds any, so that the successor does not wait.
 void handover_pass_state(std::string_view bytes);
+
+/// The successor: true once the old server has written its state to `fd` (Handover::state),
+/// with the state in `out`; false while it has not (yet).
+bool read_handover_state(int fd, std::string& out);
 
 /// Tells the predecessor to stop (it drains); call once serving. Also tells systemd the new
 /// main pid (MAINPID, with NotifyAccess=all).

@@ -191,7 +191,8 @@ int supervise_children(int count, const std::function<int(int slot)>& body, std:
 
 int run_process_group(int processes, const std::string& name, const ServerConfig& config,
                       const HandlerFactory& handlers, ListenerSet& listeners, StopSource& stop,
-                      const std::function<void(int process)>& in_child) {
+                      const std::function<void(int process)>& in_child,
+                      const std::function<void(int process)>& at_child_stop) {
     // Every process's sockets are opened here, before any fork, and this process keeps them:
     // a replacement child finds its predecessor's accept queues, and a handover passes them
     // all on. Engines whose workers share one queue share the first set across processes.
@@ -215,7 +216,10 @@ int run_process_group(int processes, const std::string& name, const ServerConfig
         // sockets, so that new clients go to the others (or are refused) at once.
         ServerConfig mine = config;
         mine.heartbeat = {};
-        mine.heartbeat.stopping = [&listeners] { listeners.close_all(); };
+        mine.heartbeat.stopping = [&listeners, &at_child_stop, slot] {
+            listeners.close_all();
+            if (at_child_stop) at_child_stop(slot);
+        };
         return engine->run(mine, handlers, listeners, stop);
     };
     // A child that exits is replaced rather than left out: child 0 serves the listeners this

@@ -58,10 +58,13 @@ int supervise_children(int count, const std::function<int(int slot)>& body, std:
 /// SO_REUSEPORT sockets to the same endpoints. A stop of this process is passed on to every
 /// child; each then finishes within the grace period. `in_child`, when given, runs in each
 /// child (a replacement too) with its index before the engine starts: what a process of the
-/// group must set up for itself (its role in a machine-local push hub). Returns 0 when every
+/// group must set up for itself (its role in a machine-local push hub). `at_child_stop`, when
+/// given, runs in each child with its index when that child first sees its stop (where the
+/// process that holds the push channels passes them to a successor). Returns 0 when every
 /// child exited 0.
 int run_process_group(int processes, const std::string& name, const ServerConfig& config,
                       const HandlerFactory& handlers, ListenerSet& listeners, StopSource& stop,
-                      const std::function<void(int process)>& in_child = {});
+                      const std::function<void(int process)>& in_child = {},
+                      const std::function<void(int process)>& at_child_stop = {});
 
 }  // namespace c10k::engine

@@ -184,10 +184,10 @@ public:
     /// The old process, as it stops: refuses every later publish (a 503 with Retry-After: the
     /// publisher's retry reaches the new process) and returns the registry's snapshot.
     std::string hand_over();
-    /// The new process, before its loops start: subscribers wait and publishes are refused
-    /// until the old process's snapshot is in `state` (a memfd), which it says by writing a
-    /// byte to `done` (a pipe; its end, too, if the old process died).
-    void await_handover(core::unique_fd state, core::unique_fd done);
+    /// The new process, before its loops start (and before a group forks, so that every
+    /// process of it waits): subscribers wait and publishes are refused until the old server
+    /// has written its channels to `state` (core::read_handover_state).
+    void await_handover(core::unique_fd state);
     /// Publishes are refused now (see hand_over and await_handover).
     bool refusing_publishes() const { return refusing_.load(std::memory_order_acquire); }
     /// Loop 0, every few milliseconds while awaiting: takes the snapshot once it is there, or
@@ -228,7 +228,6 @@ private:
     BackplaneStats backplane_stats_;
     std::atomic<bool> refusing_{false};
     core::unique_fd handover_state_;  ///< loop 0 alone, while awaiting
-    core::unique_fd handover_done_;
     std::int64_t awaiting_since_ms_ = 0;
 };
 

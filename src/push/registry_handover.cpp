@@ -144,13 +144,22 @@ bool Registry::restore(std::string_view bytes, std::int64_t now_ms, std::vector<
             // A channel a waiting subscriber created here keeps its incarnation (the subscriber
             // holds it) and takes the old process's ids and history.
             Channel& state = find_or_create(channel.name, now_ms);
-            if (state.last_id == 0 && state.history.empty()) {
-                if (state.subscribers == 0) state.first_id = channel.first_id;
-                state.next_id = channel.next_id;
-                state.last_id = channel.last_id;
-                for (auto& message : channel.messages) state.history.append(std::move(message));
-                state.history.prune(now_ms);
+            // In a --processes group, a process may have received the new sequencer's first
+            // messages (which continue the old ids) before its own copy of the snapshot: they
+            // go after the snapshot's, where the chain puts them.
+            std::vector<MessagePtr> arrived = state.history.newest(state.history.size());
+            if (state.subscribers == 0 && arrived.empty()) state.first_id = channel.first_id;
+            state.history.clear();
+            state.next_id = channel.next_id;
+            state.last_id = channel.last_id;
+            for (auto& message : channel.messages) state.history.append(std::move(message));
+            for (auto& message : arrived) {
+                if (message->id <= state.last_id) continue;
+                state.last_id = message->id;
+                state.next_id = message->id + 1;
+                state.history.append(std::move(message));
             }
+            state.history.prune(now_ms);
         }
     }
     for (auto& [name, channel] : channels_) {

@@ -356,10 +356,15 @@ TEST(Upgrade, ANewBinaryTakesOverUnderLoadAndABrokenOneLeavesTheOldServing) {
     EXPECT_EQ(server.stop(), 0) << server.output();
 }
 
-TEST(Reload, PushSubscribersResumeOnTheNewProcessWithoutLosingAMessage) {
+class ReloadPush : public ::testing::TestWithParam<std::vector<std::string>> {};
+
+TEST_P(ReloadPush, SubscribersResumeOnTheNewProcessWithoutLosingAMessage) {
     TempDir dir;
-    ReloadingServer server({"serve", "--root", dir.path(), "--listen", "127.0.0.1:0", "--threads",
-                            "2", "--push", "/live/", "--publish-listen", "127.0.0.1:0"});
+    std::vector<std::string> args{"serve",    "--root",           dir.path(),
+                                  "--listen", "127.0.0.1:0",      "--push",
+                                  "/live/",   "--publish-listen", "127.0.0.1:0"};
+    args.insert(args.end(), GetParam().begin(), GetParam().end());
+    ReloadingServer server(args);
     std::smatch match;
     std::string output = server.output();
     ASSERT_TRUE(
@@ -394,6 +399,15 @@ TEST(Reload, PushSubscribersResumeOnTheNewProcessWithoutLosingAMessage) {
     EXPECT_NE(server.output().find("took 1 channel(s) over"), std::string::npos) << server.output();
     EXPECT_EQ(server.stop(), 0) << server.output();
 }
+
+// One process holds the channels, or the first of a group (the one that assigns ids), whose
+// every process takes them back from the snapshot.
+INSTANTIATE_TEST_SUITE_P(
+    Shapes, ReloadPush,
+    ::testing::Values(std::vector<std::string>{"--engine", "epoll", "--threads", "2"},
+                      std::vector<std::string>{"--engine", "epoll", "--threads", "1", "--processes",
+                                               "2"}),
+    [](const auto& info) { return flag_values_name(info.param); });
 
 TEST(Reload, SseStreamsEndWithAShortReconnectHint) {
     TempDir dir;

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -102,6 +103,28 @@ TEST(RegistryHandover, SubscribersWaitUntilTheSnapshotComesAndAreThenReady) {
     auto info = next.info("score", kNow + 1000);
     ASSERT_TRUE(info.has_value());
     EXPECT_EQ(info->subscribers, 0u);
+}
+
+TEST(RegistryHandover, MessagesThatArrivedBeforeTheSnapshotFollowIt) {
+    // A process of a --processes group gets the new sequencer's first message (continuing the
+    // old ids) before it has read the snapshot itself.
+    Registry old = make_registry(1);
+    std::uint64_t a = old.publish("score", "", "a", "text/plain", kNow).message->id;
+    std::uint64_t b = old.publish("score", "", "b", "text/plain", kNow).message->id;
+    Registry follower = make_registry(1);
+    follower.await_handover();
+    auto next = std::make_shared<Message>();
+    next->id = b + 1;
+    next->prev_id = b;
+    next->data = "c";
+    next->published_ms = kNow + 1000;
+    follower.apply("score", next, kNow + 1000);
+    std::vector<Registry::Restored> ready;
+    ASSERT_TRUE(follower.restore(old.snapshot(), kNow + 1000, ready));
+    auto resumed = follower.subscribe("score", 0, a, 0, kNow + 1000);
+    EXPECT_FALSE(resumed.lost);
+    EXPECT_EQ(ids(resumed.backlog), (std::vector<std::uint64_t>{b, b + 1}));
+    EXPECT_EQ(resumed.last_id, b + 1);
 }
 
 TEST(RegistryHandover, NoSnapshotOrAnUnreadableOneEndsTheWaitAndResumesAreToldWhatIsLost) {
