@@ -248,13 +248,14 @@ void require_redis(const push::Hub& hub) {
     }
 }
 
-void join_push_group(push::Hub& hub, int slot) {
+void join_push_group(push::Hub& hub, int slot, int processes) {
     if (hub.external()) {
         hub.set_process_index(static_cast<std::size_t>(slot));
         return;
     }
     // The supervisor's pid names the group: unique on the machine while it runs.
-    hub.join_group(static_cast<std::size_t>(slot), fmt::format("c10k-push-{}", ::getppid()));
+    hub.join_group(static_cast<std::size_t>(slot), fmt::format("c10k-push-{}", ::getppid()),
+                   static_cast<std::size_t>(processes));
 }
 
 engine::HandlerFactory with_push(std::shared_ptr<push::Hub> hub, engine::HandlerFactory inner,

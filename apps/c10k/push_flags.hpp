@@ -51,7 +51,7 @@ std::shared_ptr<push::Hub> make_push_hub(PushFlags& flags, const std::string& en
 /// In each process of a --processes group, before its engine runs: process `slot` 0 becomes
 /// the sequencer that publishes; the others receive from it (push/group_link.hpp). With
 /// --redis every process publishes and follows Redis on its own, and only slot 0 runs the demo.
-void join_push_group(push::Hub& hub, int slot);
+void join_push_group(push::Hub& hub, int slot, int processes);
 
 /// Handlers that serve push locations and the publish API (SSE, long-poll, and WebSocket with
 /// `websocket`'s policy), and `inner` for everything else.

@@ -432,7 +432,11 @@ int run_prepared(const ServeFlags& flags, PreparedServe& prepared, engine::StopS
         // its /metrics covers every process.
         std::size_t first_only = admin_count + (hub && !hub->external() ? 1 : 0);
         if (first_only > 0) listeners.last_in_first_process_only(first_only);
-        if (hub) in_child = [hub](int process) { join_push_group(*hub, process); };
+        if (hub) {
+            in_child = [hub, processes](int process) {
+                join_push_group(*hub, process, processes);
+            };
+        }
     }
     // Every socket of every loop (and process) is opened now and kept here, so that SIGHUP
     // (reload) and SIGUSR2 (upgrade) can pass them all to a successor (core/handover.hpp).

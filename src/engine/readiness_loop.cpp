@@ -78,7 +78,7 @@ ReadinessLoop::ReadinessLoop(std::unique_ptr<Poller> poller, std::vector<core::u
     context_.set_descriptors(this);
     if (shared_.access_log_fd >= 0) {
         access_log_ = std::make_unique<http::AccessLog>(shared_.access_log_fd,
-                                                     shared_.config.access_log_format);
+                                                        shared_.config.access_log_format);
         context_.set_access_log(access_log_.get());
     }
     for (auto& fd : listeners) {
@@ -154,7 +154,9 @@ int ReadinessLoop::run() {
             }
             auto* watched = static_cast<Watched*>(tag);
             if (watched->kind == Kind::listener) {
-                on_listener(*static_cast<Listener*>(watched));
+                // A stop earlier in this batch closed the listeners (their objects live until
+                // the batch ends): nothing more is accepted.
+                if (!stopping_) on_listener(*static_cast<Listener*>(watched));
             } else if (watched->kind == Kind::connection) {
                 on_connection(*static_cast<Connection*>(watched), events[i].events);
             } else {
@@ -172,6 +174,7 @@ int ReadinessLoop::run() {
                 if (external->task != nullptr && bits != 0) external->task->on_ready(bits);
             }
         }
+        closed_listeners_.clear();  // no event of this batch refers to them any more
         // Go on accepting what the fairness cap left queued, after the connections had a turn.
         for (auto& listener : listeners_) {
             if (listener->more_queued && accepting_) on_listener(*listener);
@@ -499,6 +502,11 @@ void ReadinessLoop::begin_shutdown() {
         for (auto& listener : listeners_) poller_->remove(listener->fd.get());
     }
     accepting_ = false;
+    // Closed now (new clients are refused, or go to a successor that holds the same sockets),
+    // but their objects stay until the batch of events this stop came in is handled: a later
+    // event of it may name one of them.
+    for (auto& listener : listeners_) listener->fd.reset();
+    closed_listeners_ = std::move(listeners_);
     listeners_.clear();
     for (Connection* conn = connections_; conn != nullptr;) {
         Connection* next = conn->next;

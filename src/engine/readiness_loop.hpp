@@ -85,6 +85,8 @@ private:
     std::unique_ptr<http::AccessLog> access_log_;
     core::TimerWheel timers_;
     std::vector<std::unique_ptr<Listener>> listeners_;
+    /// Listeners a stop closed during the current batch of events (see begin_shutdown).
+    std::vector<std::unique_ptr<Listener>> closed_listeners_;
     Connection* connections_ = nullptr;   ///< intrusive list of open connections
     std::vector<Connection*> graveyard_;  ///< closed in this batch; freed after it, since a
                                           ///< later event of the batch may still name them

@@ -169,9 +169,10 @@ void Hub::post_ready(std::string_view channel, const std::vector<std::size_t>& l
     }
 }
 
-void Hub::join_group(std::size_t index, std::string link_name) {
+void Hub::join_group(std::size_t index, std::string link_name, std::size_t size) {
     std::lock_guard<std::mutex> lock(mutex_);
     process_index_ = index;
+    group_size_ = size;
     link_name_ = std::move(link_name);
     // The other processes report their subscriber counts to the sequencer.
     if (index != 0) registry_.track_count_changes();

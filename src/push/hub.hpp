@@ -156,7 +156,10 @@ public:
     /// process 0 is the sequencer (it alone serves the publish listener); every other process
     /// connects to it at the abstract unix address `link_name` and receives each publish and
     /// delete (push/group_link.hpp says why a socket). Loop 0's handler runs the links.
-    void join_group(std::size_t index, std::string link_name);
+    /// `size`: the group's processes (0: unknown), so that a sequencer taking channels over
+    /// from a predecessor takes publishes only once every other process is linked (one that
+    /// links later would miss what was published before).
+    void join_group(std::size_t index, std::string link_name, std::size_t size = 0);
     bool in_group() const { return !link_name_.empty(); }
     /// With --redis and --processes N: this process's number, without a group link (each
     /// process follows Redis itself). Only process 0 runs PushOptions::periodic.
@@ -229,6 +232,8 @@ private:
     std::atomic<bool> refusing_{false};
     core::unique_fd handover_state_;  ///< loop 0 alone, while awaiting
     std::int64_t awaiting_since_ms_ = 0;
+    std::int64_t restored_ms_ = 0;  ///< when the snapshot was taken in (loop 0)
+    std::size_t group_size_ = 0;
 };
 
 }  // namespace c10k::push
