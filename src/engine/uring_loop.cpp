@@ -34,7 +34,7 @@ UringLoop::UringLoop(std::vector<core::unique_fd> listeners, std::unique_ptr<htt
     }
     if (shared.access_log_fd >= 0) {
         access_log_ = std::make_unique<http::AccessLog>(shared.access_log_fd,
-                                                     shared.config.access_log_format);
+                                                        shared.config.access_log_format);
         context_.set_access_log(access_log_.get());
     }
 }
@@ -120,7 +120,11 @@ int UringLoop::serve() {
         }
         reap();
         if (stopping_) {
-            if (open_ == 0) break;
+            // Also until every cancelled accept has said its last word: a connection it took
+            // meanwhile is in a completion still to be read.
+            bool accepting = false;
+            for (const auto& listener : listeners_) accepting = accepting || listener->armed;
+            if (open_ == 0 && !accepting) break;
             if (context_.now_ms() >= shutdown_deadline_ms_) break;
         }
     }
@@ -299,7 +303,6 @@ void UringLoop::on_accept(Listener& listener, const io_uring_cqe& cqe) {
     }
     if (!listener.armed && !stopping_ && accept_paused_until_ms_ == 0) arm_accept(listener);
     core::unique_fd owned(cqe.res);
-    if (stopping_) return;
     if (!shared_.budget.try_acquire()) {
         reject_busy(std::move(owned));
         return;
@@ -313,6 +316,9 @@ void UringLoop::on_accept(Listener& listener, const io_uring_cqe& cqe) {
     connections_ = conn;
     ++open_;
     if (access_log_) conn->session.set_peer(core::peer_address(conn->fd));
+    // Accepted by the kernel before the stop's cancel reached the accept: a client like any
+    // other, answered once (Connection: close). Dropping it would cut off its request.
+    if (stopping_) conn->session.request_close();
     drive(*conn);
 }
 
