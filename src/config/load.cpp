@@ -108,12 +108,14 @@ private:
 
     void walk_table(const std::string& table, const toml::table& section, int line) {
         if (table_.find_table(table) == nullptr) {
-            std::string suggestion = closest_name(table, table_names(table_));
-            error(line,
-                  fmt::format(
-                      "[{}]: unknown table{} (tables: {})", table,
-                      suggestion.empty() ? "" : fmt::format("; did you mean [{}]?", suggestion),
-                      list_names(table_names(table_), "[", "]")));
+            // [[host]] is an array of tables, apart from the key table: named among the rest.
+            std::vector<std::string> names = table_names(table_);
+            std::string suggestion = closest_name(table, names);
+            std::string hint =
+                suggestion.empty() ? "" : fmt::format("; did you mean [{}]?", suggestion);
+            if (closest_name(table, {"host"}) == "host") hint = "; did you mean [[host]]?";
+            error(line, fmt::format("[{}]: unknown table{} (tables: {}, [[host]])", table, hint,
+                                    list_names(names, "[", "]")));
             return;
         }
         for (auto&& [name, node] : section) {

@@ -150,9 +150,14 @@ TEST(ConfigLoad, DuplicateKeysAreSyntaxErrorsNamingTheKey) {
 
 TEST(ConfigLoad, UnknownTablesSuggestTheClosestAndListTheKnown) {
     EXPECT_EQ(only_error("\n[pushh]\ndemo = true\n"),
-              "FILE:2: [pushh]: unknown table; did you mean [push]? (tables: [server], [push])");
+              "FILE:2: [pushh]: unknown table; did you mean [push]? (tables: [server], [push], "
+              "[[host]])");
     EXPECT_EQ(only_error("[location]\n"),
-              "FILE:1: [location]: unknown table (tables: [server], [push])");
+              "FILE:1: [location]: unknown table (tables: [server], [push], [[host]])");
+    // The virtual hosts are an array of tables, and a typo of it is told so.
+    EXPECT_EQ(only_error("[hosts]\n"),
+              "FILE:1: [hosts]: unknown table; did you mean [[host]]? (tables: [server], [push], "
+              "[[host]])");
 }
 
 TEST(ConfigLoad, UnknownKeysSuggestTheClosestKey) {
