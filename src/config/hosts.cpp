@@ -37,25 +37,6 @@ constexpr ReservedKey kReservedLocationKeys[] = {
     {"fastcgi", "FastCGI is", 14},
 };
 
-std::string type_of(const toml::node& node) {
-    switch (node.type()) {
-        case toml::node_type::string:
-            return "a string";
-        case toml::node_type::integer:
-            return "an integer";
-        case toml::node_type::floating_point:
-            return "a floating-point number";
-        case toml::node_type::boolean:
-            return "a boolean";
-        case toml::node_type::array:
-            return node.is_array_of_tables() ? "an array of tables" : "an array";
-        case toml::node_type::table:
-            return "a table";
-        default:
-            return "a date or time";
-    }
-}
-
 int line_of(const toml::source_region& source) {
     return static_cast<int>(source.begin.line);
 }
@@ -149,7 +130,7 @@ public:
             error(line, "[host]",
                   fmt::format("expected an array of tables, got {} (write [[host]], once per "
                               "virtual host)",
-                              type_of(node)));
+                              describe_toml_type(node)));
             return;
         }
         for (const toml::node& element : *array) {
@@ -183,7 +164,8 @@ private:
         const std::string* value = node.is_string() ? &node.as_string()->get() : nullptr;
         if (value == nullptr) {
             key_error(line, table, key,
-                      fmt::format("expected a string such as {}, got {}", example, type_of(node)));
+                      fmt::format("expected a string such as {}, got {}", example,
+                                  describe_toml_type(node)));
         } else if (value->empty()) {
             key_error(line, table, key,
                       fmt::format("is empty (allowed: a string such as {})", example));
@@ -196,7 +178,7 @@ private:
                                    std::string_view key, int line) {
         if (!node.is_boolean()) {
             key_error(line, table, key,
-                      fmt::format("expected true or false, got {}", type_of(node)));
+                      fmt::format("expected true or false, got {}", describe_toml_type(node)));
             return std::nullopt;
         }
         return node.as_boolean()->get();
@@ -260,15 +242,15 @@ private:
             key_error(line, kHostTable, "names",
                       fmt::format("expected an array of strings such as [\"example.com\", "
                                   "\"*.example.org\"], got {}",
-                                  type_of(node)));
+                                  describe_toml_type(node)));
             return;
         }
         for (std::size_t i = 0; i < array->size(); ++i) {
             const toml::node& element = *array->get(i);
             if (!element.is_string()) {
-                key_error(
-                    line, kHostTable, "names",
-                    fmt::format("element {} is {}; expected a string", i + 1, type_of(element)));
+                key_error(line, kHostTable, "names",
+                          fmt::format("element {} is {}; expected a string", i + 1,
+                                      describe_toml_type(element)));
                 continue;
             }
             std::string name = lowercase(element.as_string()->get());
@@ -302,7 +284,7 @@ private:
             key_error(line, kHostTable, "location",
                       fmt::format("expected an array of tables, got {} (write [[host.location]] "
                                   "under its [[host]], once per location)",
-                                  type_of(node)));
+                                  describe_toml_type(node)));
             return;
         }
         std::map<std::string, int> paths;  // path -> line of its location

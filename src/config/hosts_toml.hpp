@@ -18,6 +18,10 @@ struct LineError {
     std::string text;
 };
 
+/// "a string", "an integer", "an array of tables"...: what a value is, for "expected X, got Y"
+/// (defined in load.cpp, shared by both readers).
+std::string describe_toml_type(const toml::node& node);
+
 /// Reads `node`, the value of the top-level key "host" written at `line`, into `config`, and
 /// appends every problem found to `errors` (not in file order: toml++ keeps a table's keys
 /// sorted by name). `path` names the file in the messages.

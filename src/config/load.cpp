@@ -26,31 +26,6 @@ struct Found {
     Setting setting;
 };
 
-std::string describe_type(const toml::node& node) {
-    switch (node.type()) {
-        case toml::node_type::string:
-            return "a string";
-        case toml::node_type::integer:
-            return "an integer";
-        case toml::node_type::floating_point:
-            return "a floating-point number";
-        case toml::node_type::boolean:
-            return "a boolean";
-        case toml::node_type::array:
-            return "an array";
-        case toml::node_type::table:
-            return "a table";
-        case toml::node_type::date:
-            return "a date";
-        case toml::node_type::time:
-            return "a time";
-        case toml::node_type::date_time:
-            return "a date-time";
-        default:
-            return "nothing";
-    }
-}
-
 std::string list_names(const std::vector<std::string>& names, std::string_view open = "",
                        std::string_view close = "") {
     std::string text;
@@ -83,7 +58,7 @@ public:
                 walk_table(key, *section, line);
             } else if (table_.find_table(key) != nullptr) {
                 error(line, fmt::format("{}: expected a table [{}], got {}", key, key,
-                                        describe_type(node)));
+                                        describe_toml_type(node)));
             } else {
                 top_level_key(key, line);
             }
@@ -168,7 +143,7 @@ private:
         std::string label = key_label(table, name);
         auto wrong_type = [&] {
             error(line, fmt::format("{}: expected {}, got {}", label, describe_kind(key->kind),
-                                    describe_type(node)));
+                                    describe_toml_type(node)));
         };
         Setting setting{key->table, key->name, key->flag, key->kind, {}, line};
         switch (key->kind) {
@@ -210,8 +185,9 @@ private:
                 for (std::size_t i = 0; i < array->size(); ++i) {
                     const toml::node& element = *array->get(i);
                     if (!element.is_string()) {
-                        error(line, fmt::format("{}: element {} is {}; expected {}", label, i + 1,
-                                                describe_type(element), describe_kind(key->kind)));
+                        error(line,
+                              fmt::format("{}: element {} is {}; expected {}", label, i + 1,
+                                          describe_toml_type(element), describe_kind(key->kind)));
                         return;
                     }
                     setting.values.push_back(element.as_string()->get());
@@ -314,6 +290,31 @@ Loaded load(const std::string& path, const KeyTable& table) {
         return loaded;
     }
     return parse(text, path, table);
+}
+
+std::string describe_toml_type(const toml::node& node) {
+    switch (node.type()) {
+        case toml::node_type::string:
+            return "a string";
+        case toml::node_type::integer:
+            return "an integer";
+        case toml::node_type::floating_point:
+            return "a floating-point number";
+        case toml::node_type::boolean:
+            return "a boolean";
+        case toml::node_type::array:
+            return node.is_array_of_tables() ? "an array of tables" : "an array";
+        case toml::node_type::table:
+            return "a table";
+        case toml::node_type::date:
+            return "a date";
+        case toml::node_type::time:
+            return "a time";
+        case toml::node_type::date_time:
+            return "a date-time";
+        default:
+            return "nothing";
+    }
 }
 
 }  // namespace c10k::config
