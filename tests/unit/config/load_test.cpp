@@ -239,7 +239,7 @@ TEST(ConfigLoad, ATableNameUsedAsAValueIsRefused) {
               "FILE:1: server: expected a table [server], got an "
               "integer");
     EXPECT_EQ(only_error("[[push]]\ndemo = true\n"),
-              "FILE:1: push: expected a table [push], got an array");
+              "FILE:1: push: expected a table [push], got an array of tables");
 }
 
 TEST(ConfigLoad, EveryErrorIsReportedInFileOrder) {
