@@ -129,6 +129,7 @@ public:
                 std::smatch match;
                 std::string last = text.substr(text.rfind("c10k: pid "));
                 if (std::regex_search(last, match, std::regex("c10k: pid (\\d+) took over"))) {
+                    old_pids_.push_back(pid_);
                     pid_ = static_cast<pid_t>(std::stoi(match[1]));
                     return true;
                 }
@@ -156,6 +157,9 @@ public:
     int stop() {
         if (stopped_) return last_status_;
         stopped_ = true;
+        // The old processes first: until one has exited it is its successor's parent, and its
+        // SIGCHLD handler, not this test, would reap the successor.
+        for (pid_t old : old_pids_) wait_gone(old);
         if (pid_ != server_->pid()) {
             ::kill(pid_, SIGTERM);
             int raw = 0;
@@ -182,7 +186,23 @@ public:
     }
 
 private:
+    /// Waits (bounded) until `pid`, an old process that drains, is gone and reaped by whoever
+    /// is its parent now (this test, the subreaper, once its own parent left).
+    void wait_gone(pid_t pid) {
+        auto deadline = Clock::now() + std::chrono::seconds(30);
+        while (Clock::now() < deadline) {
+            if (pid == server_->pid()) {
+                if (!server_->running()) return;
+            } else {
+                pid_t reaped = ::waitpid(pid, nullptr, WNOHANG);
+                if (reaped == pid || (reaped < 0 && ::kill(pid, 0) != 0)) return;
+            }
+            std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        }
+    }
+
     std::unique_ptr<ServerProcess> server_;
+    std::vector<pid_t> old_pids_;
     pid_t pid_ = -1;
     bool stopped_ = false;
     int last_status_ = -1;
