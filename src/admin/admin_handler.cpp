@@ -53,6 +53,7 @@ public:
     }
     void on_loop_start(http::LoopContext& context) override { inner_->on_loop_start(context); }
     void on_loop_stop(http::LoopContext& context) override { inner_->on_loop_stop(context); }
+    bool wants_peer() const override { return inner_->wants_peer(); }
     std::uint64_t body_limit(std::uint8_t listener) const override {
         return listener == admin_listener_ ? 0 : inner_->body_limit(listener);
     }

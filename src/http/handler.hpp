@@ -26,6 +26,10 @@ public:
     /// --listen address) the handler wants in Request::body; larger bodies get 413. 0 (the
     /// default) reads and discards bodies, so a static server holds none.
     virtual std::uint64_t body_limit(std::uint8_t listener) const { return 0; }
+
+    /// Whether requests need Request::peer (the client's address), as a proxy's
+    /// X-Forwarded-For does. Off by default: formatting it costs every connection a little.
+    virtual bool wants_peer() const { return false; }
 };
 
 }  // namespace c10k::http

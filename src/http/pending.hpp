@@ -29,6 +29,10 @@ public:
     /// The server stops and ends this stream next (on_pending_closed follows): a last word may
     /// be written now, such as SSE's reconnect hint when a new process takes over.
     virtual void on_pending_stopping() {}
+    /// The output queued on the connection fell to the mark given to
+    /// Pending::notify_drained(): a producer that paused (a proxy reading a backend) may go
+    /// on. Called once per request for the notice, from the engine's write path.
+    virtual void on_pending_drained() {}
 
 protected:
     ~PendingOwner() = default;
@@ -65,6 +69,13 @@ public:
     /// body open: on HTTP/1.1 with chunked framing, on HTTP/1.0 delimited by the close.
     /// For a HEAD request the stream ends at once (write() becomes a no-op).
     void start_stream(Response& head);
+    /// As start_stream, with a body of exactly `length` bytes announced in Content-Length
+    /// (a proxied response whose size the backend told): write() sends raw bytes, finish()
+    /// ends the response and keeps the connection alive. Writing more or fewer bytes than
+    /// announced is the caller's error; a stream cut short must end with close().
+    /// False when the head was the whole answer (a HEAD request, a length of 0, a 204 or
+    /// 304): the Pending has ended, and nothing more may be written through it.
+    bool start_stream(Response& head, std::uint64_t length);
     /// Whether the stream's bytes travel as chunks (HTTP/1.1) or raw (HTTP/1.0).
     bool chunked() const;
     /// Appends bytes to the stream, framing them as a chunk when chunked(). Copies.
@@ -88,6 +99,10 @@ public:
     /// Bytes queued on the connection and not yet taken by the kernel: the backpressure signal
     /// (uWebSockets' getBufferedAmount).
     std::uint64_t queued_bytes() const;
+    /// Asks for one PendingOwner::on_pending_drained() when queued_bytes() falls to `mark` or
+    /// below. False, and nothing asked, when it already is (or nothing is streaming): the
+    /// caller goes on at once.
+    bool notify_drained(std::uint64_t mark);
 
 private:
     Session* session_ = nullptr;

@@ -44,6 +44,9 @@ struct Request {
     std::uint8_t listener = 0;
     /// The body, when the handler asked to keep it (Handler::body_limit); empty otherwise.
     std::string_view body;
+    /// The client's address without the port ("127.0.0.1", "[::1]"), when the handler asked
+    /// for it (Handler::wants_peer) or an access log is written; empty otherwise.
+    std::string_view peer;
 
     /// The first header of that name (case-insensitive), or an empty view.
     std::string_view header(std::string_view name) const;

@@ -376,6 +376,7 @@ void Session::dispatch() {
     request.keep_alive = llhttp_should_keep_alive(&parser_) != 0 && !close_requested_;
     request.listener = listener_;
     request.body = s.body;
+    request.peer = peer_;
 
     Response& response = context_.response();
     response.clear();
@@ -571,6 +572,11 @@ void Session::consume(std::size_t bytes) {
     }
     if (close_requested_ && !in_message_ && !has_output() && !paused_) stop_parsing_ = true;
     maybe_release_scratch();
+    if (pending_bytes_ <= drained_mark_ && owner_ != nullptr &&
+        (suspend_ == Suspend::streaming || suspend_ == Suspend::upgraded)) {
+        drained_mark_ = UINT64_MAX;  // one notice per request for it
+        owner_->on_pending_drained();
+    }
 }
 
 Phase Session::phase() const {
@@ -655,6 +661,8 @@ Request Session::deferred_request() const {
 void Session::end_pending(bool tell_owner) {
     PendingOwner* owner = std::exchange(owner_, nullptr);
     context_.count(&LoopMetrics::deferred_ended);
+    stream_sized_ = false;
+    drained_mark_ = UINT64_MAX;
     bool keep_alive = deferred_ && deferred_->keep_alive && !close_requested_;
     suspend_ = Suspend::none;
     deferred_.reset();
@@ -703,6 +711,32 @@ void Session::pending_start_stream(Response& head_response) {
     notify_output();
 }
 
+bool Session::pending_start_sized_stream(Response& head_response, std::uint64_t length) {
+    if (suspend_ != Suspend::waiting) return false;
+    if (head_response.closes_connection()) deferred_->keep_alive = false;
+    head_response.set_body_length_only(length);
+    Request request = deferred_request();
+    std::string head = context_.take_buffer();
+    build_head(request, head_response, head, Framing::length);
+    note_response(request, head_response.status(), length);
+    queue_bytes(std::move(head));
+    stream_chunked_ = false;
+    stream_sized_ = true;
+    suspend_ = Suspend::streaming;
+    // A HEAD request, or a body that is empty or not allowed (204, 304): the head is all.
+    bool open = request.method != Method::head && length > 0 && head_response.has_content_length();
+    if (!open) end_pending(false);
+    notify_output();
+    return open;
+}
+
+bool Session::pending_notify_drained(std::uint64_t mark) {
+    if (suspend_ != Suspend::streaming && suspend_ != Suspend::upgraded) return false;
+    if (pending_bytes_ <= mark) return false;
+    drained_mark_ = mark;
+    return true;
+}
+
 void Session::pending_write(std::string_view bytes) {
     if ((suspend_ != Suspend::streaming && suspend_ != Suspend::upgraded) || bytes.empty()) return;
     std::string framed;
@@ -740,6 +774,8 @@ void Session::pending_finish() {
     if (suspend_ != Suspend::streaming && suspend_ != Suspend::upgraded) return;
     if (stream_chunked_) {
         queue_bytes("0\r\n\r\n");
+    } else if (stream_sized_) {
+        // The announced length was sent: the connection may serve its next request.
     } else {
         deferred_->keep_alive = false;  // a close-delimited body ends with the close
     }

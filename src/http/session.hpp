@@ -120,6 +120,8 @@ public:
     void pending_begin(PendingOwner& owner);
     void pending_respond(Response& response);
     void pending_start_stream(Response& head);
+    bool pending_start_sized_stream(Response& head, std::uint64_t length);
+    bool pending_notify_drained(std::uint64_t mark);
     bool pending_chunked() const { return stream_chunked_; }
     void pending_write(std::string_view bytes);
     void pending_write_framed(core::RefPtr<Blob> blob, std::uint64_t offset, std::uint64_t length);
@@ -180,6 +182,7 @@ private:
     void* engine_data_ = nullptr;
     std::uint64_t body_keep_ = 0;  ///< body bytes the handler wants for this request
     std::uint64_t pending_bytes_ = 0;
+    std::uint64_t drained_mark_ = UINT64_MAX;  ///< on_pending_drained at or below; MAX: none asked
     std::uint64_t body_bytes_ = 0;
     std::uint64_t requests_ = 0;
     std::int64_t phase_started_ms_ = 0;  ///< request start (header) or last progress (others)
@@ -195,6 +198,7 @@ private:
     bool close_requested_ = false;
     bool aborted_ = false;
     bool stream_chunked_ = false;
+    bool stream_sized_ = false;      ///< the stream's length was announced (Content-Length)
     bool stream_head_only_ = false;  ///< a HEAD request's stream: nothing but the head
     bool ready_marked_ = false;      ///< on the LoopContext's ready list
     std::uint8_t listener_ = 0;
@@ -206,6 +210,12 @@ inline void Pending::respond(Response& response) {
 }
 inline void Pending::start_stream(Response& head) {
     session_->pending_start_stream(head);
+}
+inline bool Pending::start_stream(Response& head, std::uint64_t length) {
+    return session_->pending_start_sized_stream(head, length);
+}
+inline bool Pending::notify_drained(std::uint64_t mark) {
+    return session_->pending_notify_drained(mark);
 }
 inline bool Pending::chunked() const {
     return session_->pending_chunked();
