@@ -1,0 +1,133 @@
+#include "proxy_flags.hpp"
+
+#include <charconv>
+#include <memory>
+#include <stdexcept>
+
+#include <fmt/core.h>
+
+#include "core/duration.hpp"
+#include "core/net.hpp"
+#include "proxy/proxy_handler.hpp"
+
+namespace c10k::app {
+
+namespace {
+
+std::int64_t flag_ms(const char* flag, const std::string& text) {
+    std::int64_t us = 0;
+    std::string error;
+    if (!core::parse_duration_us(text, 1'000'000, us, error)) {
+        throw std::runtime_error(fmt::format("{}: {}", flag, error));
+    }
+    if (us < 1000) throw std::runtime_error(fmt::format("{}: must be at least 1ms", flag));
+    return us / 1000;
+}
+
+/// "HOST:PORT" or "HOST:PORT,weight=N".
+proxy::ServerSpec parse_backend(const std::string& text) {
+    proxy::ServerSpec server;
+    std::string_view address = text;
+    std::size_t comma = address.find(',');
+    if (comma != std::string_view::npos) {
+        std::string_view option = address.substr(comma + 1);
+        address = address.substr(0, comma);
+        constexpr std::string_view kWeight = "weight=";
+        std::uint32_t weight = 0;
+        std::string_view number = option.substr(std::min(option.size(), kWeight.size()));
+        auto [end, error] = std::from_chars(number.data(), number.data() + number.size(), weight);
+        if (!option.starts_with(kWeight) || error != std::errc{} ||
+            end != number.data() + number.size() || weight < 1 || weight > 1000) {
+            throw std::runtime_error(fmt::format(
+                "--backend {}: unknown option '{}' (the only one is weight=N, N from 1 to 1000)",
+                text, option));
+        }
+        server.weight = weight;
+    }
+    std::string error;
+    if (!core::parse_endpoint(address, server.address, error)) {
+        throw std::runtime_error(fmt::format("--backend {}: {}", text, error));
+    }
+    if (server.address.port() == 0) {
+        throw std::runtime_error(fmt::format("--backend {}: a server needs a port", text));
+    }
+    server.name = std::string(address);
+    return server;
+}
+
+}  // namespace
+
+void add_proxy_flags(CLI::App& command, ProxyFlags& flags) {
+    command
+        .add_option("--backend", flags.backends,
+                    "A backend server, HOST:PORT[,weight=N]; repeat for a pool")
+        ->required();
+    command
+        .add_option("--balance", flags.balance,
+                    "How a server is chosen: round-robin (weighted) or least-outstanding")
+        ->capture_default_str();
+    command
+        .add_option("--connect-timeout", flags.connect_timeout,
+                    "Time allowed to connect to a server before the next one is tried")
+        ->capture_default_str()
+        ->type_name("DURATION");
+    command
+        .add_option("--response-timeout", flags.response_timeout,
+                    "Time allowed for a server's response head, and between two reads of its "
+                    "body; then 504 (or a cut stream)")
+        ->capture_default_str()
+        ->type_name("DURATION");
+    command
+        .add_option("--backend-idle-timeout", flags.idle_timeout,
+                    "Kept-alive connections to servers idle this long are closed; keep it below "
+                    "the servers' own keep-alive timeout")
+        ->capture_default_str()
+        ->type_name("DURATION");
+    command
+        .add_option("--backend-max-idle", flags.max_idle,
+                    "Kept-alive connections held per server and loop")
+        ->capture_default_str();
+    command
+        .add_option("--client-buffer", flags.client_buffer,
+                    "Response bytes held for a slow client before the proxy stops reading "
+                    "the server")
+        ->capture_default_str();
+}
+
+engine::HandlerFactory make_proxy_handlers(const ProxyFlags& flags, std::uint64_t max_body_bytes) {
+    proxy::ProxyOptions options;
+    for (const auto& text : flags.backends) options.pool.servers.push_back(parse_backend(text));
+    if (options.pool.servers.empty()) {
+        throw std::runtime_error("--backend: at least one server is needed");
+    }
+    if (options.pool.servers.size() > 64) {
+        throw std::runtime_error("--backend: at most 64 servers in a pool");
+    }
+    if (flags.balance == "round-robin") {
+        options.pool.balance = proxy::Balance::round_robin;
+    } else if (flags.balance == "least-outstanding") {
+        options.pool.balance = proxy::Balance::least_outstanding;
+    } else {
+        throw std::runtime_error(
+            fmt::format("--balance: unknown method '{}' (known: round-robin, least-outstanding)",
+                        flags.balance));
+    }
+    options.connect_timeout_ms = flag_ms("--connect-timeout", flags.connect_timeout);
+    options.response_timeout_ms = flag_ms("--response-timeout", flags.response_timeout);
+    options.idle_timeout_ms = flag_ms("--backend-idle-timeout", flags.idle_timeout);
+    options.max_idle_per_server = flags.max_idle;
+    if (flags.client_buffer < 4096) {
+        throw std::runtime_error("--client-buffer: at least 4096 bytes");
+    }
+    options.client_buffer_bytes = flags.client_buffer;
+    options.max_body_bytes = max_body_bytes;
+    return [options] { return std::make_unique<proxy::ProxyHandler>(options); };
+}
+
+std::string describe_backends(const ProxyFlags& flags) {
+    std::string text;
+    for (const auto& backend : flags.backends) text += (text.empty() ? "" : " ") + backend;
+    return text;
+}
+
+}  // namespace c10k::app

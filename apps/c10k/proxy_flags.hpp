@@ -1,0 +1,34 @@
+#pragma once
+// `c10k proxy`: the flags that make the serve machinery (engines, listeners, reload, admin) a
+// layer-7 proxy, and the handler factory they turn into.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+
+#include "engine/engine.hpp"
+
+namespace c10k::app {
+
+struct ProxyFlags {
+    std::vector<std::string> backends;  ///< "HOST:PORT" or "HOST:PORT,weight=N"
+    std::string balance = "round-robin";
+    std::string connect_timeout = "5s";
+    std::string response_timeout = "60s";
+    std::string idle_timeout = "15s";
+    std::size_t max_idle = 64;
+    std::uint64_t client_buffer = 256 * 1024;
+};
+
+void add_proxy_flags(CLI::App& command, ProxyFlags& flags);
+
+/// Checks the flags and returns a factory of proxy handlers (one per loop). Throws
+/// std::runtime_error naming the flag at fault.
+engine::HandlerFactory make_proxy_handlers(const ProxyFlags& flags, std::uint64_t max_body_bytes);
+
+/// "127.0.0.1:9001 127.0.0.1:9002": the servers, for the start-up line.
+std::string describe_backends(const ProxyFlags& flags);
+
+}  // namespace c10k::app

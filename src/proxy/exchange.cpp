@@ -1,0 +1,346 @@
+#include "proxy/exchange.hpp"
+
+#include <sys/socket.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include <fmt/core.h>
+
+#include "http/session.hpp"
+#include "proxy/forward.hpp"
+#include "proxy/proxy_handler.hpp"
+#include "proxy/upstream.hpp"
+
+namespace c10k::proxy {
+
+namespace {
+
+/// Whether the client's request carries a body (and so a length the backend must be told).
+bool has_body(const http::Request& request) {
+    return request.has_header("Content-Length") || request.has_header("Transfer-Encoding");
+}
+
+}  // namespace
+
+Exchange::Exchange(ProxyHandler& handler, const http::Request& request)
+    : handler_(handler), method_(request.method), idempotent_(is_idempotent(request.method)) {
+    handler_.exchange_started();
+    // The request's views live only while the handler runs: its bytes are built now, once,
+    // and sent as they are to whichever server takes them.
+    ForwardInfo info;
+    info.client_address = request.peer;
+    if (has_body(request)) info.content_length = request.body.size();
+    request_bytes_.reserve(512 + request.body.size());
+    append_request_head(request, info, request_bytes_);
+    request_bytes_.append(request.body);
+}
+
+Exchange::~Exchange() = default;
+
+void Exchange::begin(http::Pending pending) {
+    pending_ = pending;
+    attempt();
+}
+
+void Exchange::end() {
+    handler_.exchange_ended();
+    delete this;
+}
+
+void Exchange::release_server() {
+    if (!holding_server_ || !upstream_) return;
+    holding_server_ = false;
+    ServerState& state = handler_.pool().state(upstream_->server());
+    if (state.outstanding > 0) --state.outstanding;
+}
+
+void Exchange::attempt() {
+    Pool& pool = handler_.pool();
+    // Every server once, plus the one retry a stale keep-alive connection earns.
+    if (attempts_ >= static_cast<int>(pool.size()) + 1) {
+        answer_error(502, "no backend server could be reached");
+        return;
+    }
+    ++attempts_;
+    std::int64_t now = handler_.context().now_ms();
+    int chosen = pool.pick(now, tried_);
+    if (chosen < 0) {
+        answer_error(502, "no backend server could be reached");
+        return;
+    }
+    auto server = static_cast<std::size_t>(chosen);
+    parser_.reset(method_);
+    sent_ = 0;
+    complete_ = false;
+    std::unique_ptr<Upstream> upstream = force_fresh_ ? nullptr : handler_.take_idle(server);
+    force_fresh_ = false;
+    ServerState& state = pool.state(server);
+    ++state.requests;
+    ++state.outstanding;
+    holding_server_ = true;
+    if (upstream) {
+        upstream_ = std::move(upstream);
+        upstream_->attach(this);
+        upstream_->count_use();
+        step_ = Step::sending;
+        send();
+        return;
+    }
+    auto fd = Upstream::connect_to(pool.server(server).address);
+    if (!fd) {
+        --state.outstanding;
+        holding_server_ = false;
+        pool.mark_failed(server, now);
+        if (server < 64) tried_ |= std::uint64_t{1} << server;
+        attempt();
+        return;
+    }
+    upstream_ = std::make_unique<Upstream>(handler_, server, std::move(*fd));
+    upstream_->attach(this);
+    step_ = Step::connecting;
+    if (!upstream_->watch(http::DescriptorTask::writable)) {
+        fail(Failure::connect, "the loop cannot watch the connection");
+        return;
+    }
+    upstream_->arm_timer(now + handler_.options().connect_timeout_ms);
+}
+
+void Exchange::on_upstream_ready(std::uint32_t events) {
+    switch (step_) {
+        case Step::connecting:
+            connected();
+            return;
+        case Step::sending:
+            send();
+            return;
+        case Step::waiting:
+        case Step::body:
+            receive();
+            return;
+    }
+}
+
+void Exchange::connected() {
+    int error = 0;
+    socklen_t length = sizeof error;
+    if (::getsockopt(upstream_->fd(), SOL_SOCKET, SO_ERROR, &error, &length) != 0) error = errno;
+    if (error != 0) {
+        fail(Failure::connect, std::strerror(error));
+        return;
+    }
+    step_ = Step::sending;
+    send();
+}
+
+void Exchange::send() {
+    while (sent_ < request_bytes_.size()) {
+        ssize_t n = ::send(upstream_->fd(), request_bytes_.data() + sent_,
+                           request_bytes_.size() - sent_, MSG_NOSIGNAL);
+        if (n > 0) {
+            sent_ += static_cast<std::size_t>(n);
+            continue;
+        }
+        if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+            if (!upstream_->watch(http::DescriptorTask::writable)) {
+                fail(Failure::send, "the loop cannot watch the connection");
+                return;
+            }
+            upstream_->arm_timer(handler_.context().now_ms() +
+                                 handler_.options().response_timeout_ms);
+            return;
+        }
+        fail(Failure::send, std::strerror(errno));
+        return;
+    }
+    // All of it went out: a response is what comes next. The bytes stay until its head
+    // arrives, for a retry on another connection.
+    step_ = Step::waiting;
+    if (!upstream_->watch(http::DescriptorTask::readable)) {
+        fail(Failure::receive, "the loop cannot watch the connection");
+        return;
+    }
+    upstream_->arm_timer(handler_.context().now_ms() + handler_.options().response_timeout_ms);
+}
+
+void Exchange::receive() {
+    std::vector<char>& buffer = handler_.read_buffer();
+    // A few reads per wake-up, so one busy server does not starve the loop's other work.
+    for (int round = 0; round < 4; ++round) {
+        ssize_t n = ::recv(upstream_->fd(), buffer.data(), buffer.size(), 0);
+        if (n > 0) {
+            ParseResult result = parser_.feed(buffer.data(), static_cast<std::size_t>(n), *this);
+            if (result.error != ParseError::none) {
+                fail(Failure::bad_response, describe(result.error));
+                return;
+            }
+            if (complete_) {
+                // Bytes after the response are no response of ours: the connection is not
+                // reused (HAProxy and nginx drop it too).
+                finish(result.consumed == static_cast<std::size_t>(n));
+                return;
+            }
+            upstream_->arm_timer(handler_.context().now_ms() +
+                                 handler_.options().response_timeout_ms);
+            std::uint64_t limit = handler_.options().client_buffer_bytes;
+            if (client_open_ && pending_.queued_bytes() > limit &&
+                pending_.notify_drained(limit / 4)) {
+                // The client reads slower than the server sends: stop reading the server until
+                // it catches up, so the proxy holds at most about `limit` per client.
+                upstream_->watch(0);
+                upstream_->cancel_timer();
+                return;
+            }
+            continue;
+        }
+        if (n == 0) {
+            ParseResult result = parser_.on_eof(*this);
+            if (result.error == ParseError::none && complete_) {
+                finish(false);
+                return;
+            }
+            fail(Failure::receive, "the server closed the connection before the response ended");
+            return;
+        }
+        if (errno == EAGAIN || errno == EINTR) return;
+        fail(Failure::receive, std::strerror(errno));
+        return;
+    }
+}
+
+void Exchange::on_upstream_timeout() {
+    if (step_ == Step::connecting) {
+        fail(Failure::connect_timeout, "connect timed out");
+    } else {
+        fail(Failure::response_timeout, "the server did not answer in time");
+    }
+}
+
+void Exchange::on_head(const ResponseParser& parser) {
+    http::Response& head = handler_.head_response();
+    head.clear();
+    head.set_status(parser.status());
+    parser.append_forwarded_headers(head);
+    head_sent_ = true;
+    step_ = Step::body;
+    // Nothing will be sent again now.
+    std::string().swap(request_bytes_);
+    if (parser.framing() == Framing::length || parser.framing() == Framing::none) {
+        // Framing none: HEAD, 204, 304, whose head is the whole answer; a HEAD answer still
+        // tells the length the GET would have.
+        client_open_ = pending_.start_stream(head, parser.content_length());
+    } else {
+        pending_.start_stream(head);
+        client_open_ = method_ != http::Method::head;
+    }
+}
+
+void Exchange::on_body(const char* data, std::size_t size) {
+    if (client_open_) pending_.write(std::string_view(data, size));
+}
+
+void Exchange::on_complete() {
+    complete_ = true;
+}
+
+void Exchange::fail(Failure failure, std::string_view why) {
+    std::size_t server = upstream_->server();
+    bool reused = upstream_->uses() > 0;
+    bool answered_any = parser_.got_any_byte();
+    release_server();
+    upstream_.reset();
+    if (head_sent_) {
+        // The client has part of the response: nothing can be retried or replaced, and a
+        // cut connection is the only honest end (a complete-looking body would be a lie).
+        if (client_open_) pending_.close();
+        end();
+        return;
+    }
+    Pool& pool = handler_.pool();
+    std::int64_t now = handler_.context().now_ms();
+    auto tried = [this, server] {
+        if (server < 64) tried_ |= std::uint64_t{1} << server;
+    };
+    bool retry = false;
+    switch (failure) {
+        case Failure::connect:
+        case Failure::connect_timeout:
+            // Nothing was sent: any request may go elsewhere.
+            pool.mark_failed(server, now);
+            tried();
+            retry = true;
+            break;
+        case Failure::send:
+        case Failure::receive:
+            if (reused && !answered_any && !stale_retry_used_) {
+                // The server closed a kept-alive connection as the request arrived: it did not
+                // run it. Once, on a fresh connection.
+                stale_retry_used_ = true;
+                force_fresh_ = true;
+                retry = true;
+            } else if (sent_ == 0 || (!answered_any && idempotent_)) {
+                pool.mark_failed(server, now);
+                tried();
+                retry = true;
+            }
+            break;
+        case Failure::response_timeout:
+        case Failure::bad_response:
+            break;
+    }
+    if (retry) {
+        attempt();
+        return;
+    }
+    answer_error(failure == Failure::response_timeout ? 504 : 502,
+                 fmt::format("{}: {}", handler_.pool().server(server).name, why));
+}
+
+void Exchange::answer_error(int status, std::string_view why) {
+    if (upstream_) {
+        release_server();
+        upstream_.reset();
+    }
+    if (head_sent_) {
+        if (client_open_) pending_.close();
+        end();
+        return;
+    }
+    http::Response response;
+    response.set_status(status);
+    response.add_header("Content-Type", "text/plain; charset=utf-8");
+    response.set_body(
+        fmt::format("c10k proxy: {} {}: {}\n", status, http::reason_phrase(status), why));
+    pending_.respond(response);
+    end();
+}
+
+void Exchange::finish(bool reusable) {
+    std::size_t server = upstream_->server();
+    handler_.pool().mark_ok(server);
+    release_server();
+    upstream_->cancel_timer();
+    if (client_open_) pending_.finish();
+    if (reusable && parser_.keep_alive()) {
+        handler_.keep_idle(std::move(upstream_));
+    } else {
+        upstream_.reset();
+    }
+    end();
+}
+
+void Exchange::on_pending_closed() {
+    // The client left (or the server stops): the connection to the backend is mid-response
+    // and cannot carry another request.
+    release_server();
+    upstream_.reset();
+    end();
+}
+
+void Exchange::on_pending_drained() {
+    if (!upstream_) return;
+    upstream_->watch(http::DescriptorTask::readable);
+    upstream_->arm_timer(handler_.context().now_ms() + handler_.options().response_timeout_ms);
+}
+
+}  // namespace c10k::proxy

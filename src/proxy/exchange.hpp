@@ -1,0 +1,82 @@
+#pragma once
+// One proxied request: from the client's request to the server's last response byte. It
+// chooses a server, takes or opens a connection to it, sends the request, and streams the
+// response to the client; on a failure it retries where that is provably safe (see
+// proxy_handler.hpp) and otherwise answers 502 or 504 itself.
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "http/pending.hpp"
+#include "http/request.hpp"
+#include "proxy/response_parser.hpp"
+
+namespace c10k::proxy {
+
+class ProxyHandler;
+class Upstream;
+
+class Exchange final : public http::PendingOwner, public ResponseSink {
+public:
+    Exchange(ProxyHandler& handler, const http::Request& request);
+    ~Exchange();
+
+    /// Starts the first attempt. May finish (and delete) the exchange before it returns.
+    void begin(http::Pending pending);
+
+    void on_upstream_ready(std::uint32_t events);
+    void on_upstream_timeout();
+
+    // http::PendingOwner
+    void on_pending_closed() override;
+    void on_pending_drained() override;
+
+    // ResponseSink
+    void on_head(const ResponseParser& parser) override;
+    void on_body(const char* data, std::size_t size) override;
+    void on_complete() override;
+
+private:
+    enum class Step : std::uint8_t { connecting, sending, waiting, body };
+    enum class Failure : std::uint8_t {
+        connect,
+        send,
+        receive,
+        connect_timeout,
+        response_timeout,
+        bad_response
+    };
+
+    void attempt();
+    void connected();
+    void send();
+    void receive();
+    void fail(Failure failure, std::string_view why);
+    void answer_error(int status, std::string_view why);
+    void finish(bool reusable);
+    void release_server();
+    /// Deletes the exchange: the last thing any path does.
+    void end();
+
+    ProxyHandler& handler_;
+    http::Pending pending_;
+    std::unique_ptr<Upstream> upstream_;
+    ResponseParser parser_;
+    std::string request_bytes_;
+    std::size_t sent_ = 0;
+    std::uint64_t tried_ = 0;  ///< a bit per server this request failed on
+    int attempts_ = 0;
+    http::Method method_;
+    bool idempotent_;
+    bool stale_retry_used_ = false;
+    bool force_fresh_ = false;
+    bool head_sent_ = false;
+    bool client_open_ = true;  ///< the Pending may still be written (false once it ended)
+    bool complete_ = false;
+    bool holding_server_ = false;  ///< counted in the server's outstanding requests
+    Step step_ = Step::connecting;
+};
+
+}  // namespace c10k::proxy

@@ -1,0 +1,68 @@
+#include "proxy/proxy_handler.hpp"
+
+#include <algorithm>
+
+#include "proxy/exchange.hpp"
+#include "proxy/upstream.hpp"
+
+namespace c10k::proxy {
+
+ProxyHandler::ProxyHandler(ProxyOptions options)
+    : options_(std::move(options)),
+      pool_(options_.pool),
+      idle_(options_.pool.servers.size()),
+      read_buffer_(64 * 1024) {}
+
+ProxyHandler::~ProxyHandler() = default;
+
+void ProxyHandler::on_loop_start(http::LoopContext& context) {
+    context_ = &context;
+}
+
+void ProxyHandler::on_loop_stop(http::LoopContext&) {
+    // Every client connection is gone, and with it every exchange: only idle ones are left.
+    for (auto& list : idle_) list.clear();
+}
+
+void ProxyHandler::handle(const http::Request& request, http::Response& response) {
+    if (context_ == nullptr || context_->descriptors() == nullptr || pool_.size() == 0) {
+        response.set_status(502);
+        response.add_header("Content-Type", "text/plain; charset=utf-8");
+        response.set_body("c10k proxy: no backend server is configured\n");
+        return;
+    }
+    auto* exchange = new Exchange(*this, request);
+    exchange->begin(response.defer(*exchange));
+}
+
+std::unique_ptr<Upstream> ProxyHandler::take_idle(std::size_t server) {
+    auto& list = idle_[server];
+    if (list.empty()) return nullptr;
+    std::unique_ptr<Upstream> upstream = std::move(list.back());
+    list.pop_back();
+    upstream->cancel_timer();
+    return upstream;
+}
+
+void ProxyHandler::keep_idle(std::unique_ptr<Upstream> upstream) {
+    auto& list = idle_[upstream->server()];
+    if (list.size() >= options_.max_idle_per_server) {
+        // The oldest goes: it is the likeliest to be closed by the server soon.
+        list.erase(list.begin());
+    }
+    upstream->attach(nullptr);
+    // Watched for reading while idle: a server that closes it is noticed (and the connection
+    // dropped) now, not when the next request finds it dead.
+    if (!upstream->watch(http::DescriptorTask::readable)) return;
+    upstream->arm_timer(context_->now_ms() + options_.idle_timeout_ms);
+    list.push_back(std::move(upstream));
+}
+
+void ProxyHandler::drop_idle(Upstream& upstream) {
+    auto& list = idle_[upstream.server()];
+    auto it = std::find_if(list.begin(), list.end(),
+                           [&upstream](const auto& entry) { return entry.get() == &upstream; });
+    if (it != list.end()) list.erase(it);
+}
+
+}  // namespace c10k::proxy

@@ -1,0 +1,85 @@
+#pragma once
+// The layer-7 proxy as an http::Handler: each request is deferred, sent to a server of the
+// pool over a connection this loop owns (kept alive between requests, as nginx's upstream
+// keepalive), and the server's response is streamed back through the Pending. Backend sockets
+// are watched through the loop's DescriptorWatcher, so every engine drives the proxy.
+//
+// Retries never replay what may have run: a request goes to another server only when its
+// connection failed before any byte of it was sent, when a reused keep-alive connection
+// closed before answering (the stale-connection case, always safe once on a fresh
+// connection), or, for idempotent methods, when the server failed before answering.
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "http/context.hpp"
+#include "http/handler.hpp"
+#include "proxy/pool.hpp"
+
+namespace c10k::proxy {
+
+struct ProxyOptions {
+    PoolSpec pool;
+    std::int64_t connect_timeout_ms = 5'000;
+    /// From the request's last byte sent to the response head's last byte, and between two
+    /// reads of a response body.
+    std::int64_t response_timeout_ms = 60'000;
+    /// A kept-alive backend connection unused this long is closed. Shorter than the servers'
+    /// own keep-alive timeout, so that the proxy, not the server, closes idle connections
+    /// (the server closing first is what makes stale connections).
+    std::int64_t idle_timeout_ms = 15'000;
+    std::size_t max_idle_per_server = 64;
+    /// Request bodies are read whole before they are sent, up to this size (413 beyond).
+    std::uint64_t max_body_bytes = 1024 * 1024;
+    /// Response bytes queued for a slow client before the proxy stops reading the server.
+    std::uint64_t client_buffer_bytes = 256 * 1024;
+};
+
+class Exchange;
+class Upstream;
+
+class ProxyHandler final : public http::Handler {
+public:
+    explicit ProxyHandler(ProxyOptions options);
+    ~ProxyHandler() override;
+
+    void handle(const http::Request& request, http::Response& response) override;
+    void on_loop_start(http::LoopContext& context) override;
+    void on_loop_stop(http::LoopContext& context) override;
+    std::uint64_t body_limit(std::uint8_t) const override { return options_.max_body_bytes; }
+    bool wants_peer() const override { return true; }
+
+    const ProxyOptions& options() const { return options_; }
+    Pool& pool() { return pool_; }
+    http::LoopContext& context() { return *context_; }
+    /// A buffer for reading from servers, shared by the loop's exchanges.
+    std::vector<char>& read_buffer() { return read_buffer_; }
+    /// A Response for building the head of a proxied response (never the loop's own, which a
+    /// request being handled may hold).
+    http::Response& head_response() { return head_response_; }
+
+    /// A kept-alive connection to `server`, or null when there is none.
+    std::unique_ptr<Upstream> take_idle(std::size_t server);
+    /// A connection that finished a response and may serve another.
+    void keep_idle(std::unique_ptr<Upstream> upstream);
+    /// An idle connection closed or timed out.
+    void drop_idle(Upstream& upstream);
+
+    /// Exchanges in flight (for tests and the stop's bookkeeping).
+    std::size_t exchanges() const { return exchanges_; }
+    void exchange_started() { ++exchanges_; }
+    void exchange_ended() { --exchanges_; }
+
+private:
+    ProxyOptions options_;
+    Pool pool_;
+    http::LoopContext* context_ = nullptr;
+    std::vector<std::vector<std::unique_ptr<Upstream>>> idle_;  ///< per server, newest last
+    std::vector<char> read_buffer_;
+    http::Response head_response_;
+    std::size_t exchanges_ = 0;
+};
+
+}  // namespace c10k::proxy
