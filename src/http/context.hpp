@@ -101,6 +101,7 @@ struct Scratch {
     std::string pending_input;         ///< bytes received while parsing was paused
     std::vector<OutputChunk> output;   ///< queued output, front at output_front
     std::size_t output_front = 0;
+    const char* input_start = nullptr;  ///< the input being parsed (the obs-fold check)
 
     void reset_request() {
         text.clear();

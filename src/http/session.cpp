@@ -141,7 +141,13 @@ void Session::feed(const char* data, std::size_t size) {
 }
 
 void Session::execute(const char* data, std::size_t size) {
+    scratch_->input_start = data;
     llhttp_errno_t rc = llhttp_execute(&parser_, data, size);
+    // Where a header value that continues into the next input began matters to the obs-fold
+    // check (on_header_value): note whether this input ended at a line break plus blanks.
+    const char* end = data + size;
+    while (end > data && (end[-1] == ' ' || end[-1] == '\t')) --end;
+    if (end > data) input_ends_in_line_break_ = end[-1] == '\n';
     if (rc == HPE_OK) return;
     if (rc == HPE_PAUSED) {
         llhttp_resume(&parser_);
@@ -285,6 +291,13 @@ int Session::on_header_field(const char* at, std::size_t length) {
 int Session::on_header_value(const char* at, std::size_t length) {
     Scratch& s = *scratch_;
     in_header_value_ = true;
+    if (length > 0 && continues_a_folded_line(at)) {
+        // obs-fold (RFC 9112 section 5.2): llhttp joins the lines, but another parser may
+        // read the continuation as a header of its own. Refused rather than normalised, as a
+        // server a proxy forwards to must (the proxy would otherwise pass a smuggled field).
+        error_status_ = 400;
+        return -1;
+    }
     if (s.text.size() + length + 4 * s.headers.size() > context_.limits().max_header_bytes) {
         error_status_ = 431;
         return -1;
@@ -292,6 +305,15 @@ int Session::on_header_value(const char* at, std::size_t length) {
     s.text.append(at, length);
     s.headers.back().value_length += static_cast<std::uint32_t>(length);
     return 0;
+}
+
+bool Session::continues_a_folded_line(const char* at) const {
+    // A value's first byte follows the colon and optional blanks; a folded continuation's
+    // follows a line break and blanks. The blanks may reach back into the previous input.
+    const char* start = scratch_->input_start;
+    const char* p = at;
+    while (p > start && (p[-1] == ' ' || p[-1] == '\t')) --p;
+    return p > start ? p[-1] == '\n' : input_ends_in_line_break_;
 }
 
 int Session::on_headers_complete() {
@@ -374,6 +396,11 @@ void Session::dispatch() {
     }
     request.headers = s.header_views;
     request.keep_alive = llhttp_should_keep_alive(&parser_) != 0 && !close_requested_;
+    // HTTP/1.0 has no Transfer-Encoding: its framing is suspect, so the connection closes
+    // after the answer (RFC 9112 section 6.1), whatever Connection said.
+    if (request.version_minor == 0 && (parser_.flags & F_TRANSFER_ENCODING) != 0) {
+        request.keep_alive = false;
+    }
     request.listener = listener_;
     request.body = s.body;
     request.peer = peer_;
@@ -589,11 +616,20 @@ Phase Session::phase() const {
 void Session::count_timeout() {
     TimeoutKind kind = TimeoutKind::idle;
     switch (phase()) {
-        case Phase::idle: kind = TimeoutKind::idle; break;
-        case Phase::header: kind = TimeoutKind::header; break;
-        case Phase::body: kind = TimeoutKind::body; break;
-        case Phase::writing: kind = TimeoutKind::send; break;
-        case Phase::waiting: return;  // has no deadline
+        case Phase::idle:
+            kind = TimeoutKind::idle;
+            break;
+        case Phase::header:
+            kind = TimeoutKind::header;
+            break;
+        case Phase::body:
+            kind = TimeoutKind::body;
+            break;
+        case Phase::writing:
+            kind = TimeoutKind::send;
+            break;
+        case Phase::waiting:
+            return;  // has no deadline
     }
     if (LoopMetrics* metrics = context_.metrics())
         metrics->timeouts[static_cast<std::size_t>(kind)].add();

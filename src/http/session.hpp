@@ -144,6 +144,9 @@ private:
     };
 
     bool holds_little_input() const;
+    /// Whether a header value piece starting at `at` (in the input being parsed) continues a
+    /// line with obs-fold.
+    bool continues_a_folded_line(const char* at) const;
     Request deferred_request() const;
     void end_pending(bool tell_owner);
     void notify_output();
@@ -198,9 +201,10 @@ private:
     bool close_requested_ = false;
     bool aborted_ = false;
     bool stream_chunked_ = false;
-    bool stream_sized_ = false;      ///< the stream's length was announced (Content-Length)
-    bool stream_head_only_ = false;  ///< a HEAD request's stream: nothing but the head
-    bool ready_marked_ = false;      ///< on the LoopContext's ready list
+    bool input_ends_in_line_break_ = false;  ///< the last input ended with LF and blanks
+    bool stream_sized_ = false;              ///< the stream's length was announced (Content-Length)
+    bool stream_head_only_ = false;          ///< a HEAD request's stream: nothing but the head
+    bool ready_marked_ = false;              ///< on the LoopContext's ready list
     std::uint8_t listener_ = 0;
     Suspend suspend_ = Suspend::none;
 };

@@ -94,6 +94,14 @@ const Case kCases[] = {
      "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding : chunked\r\n\r\n0\r\n\r\n"},
     // Whitespace before the first header line would hide that header from some parsers.
     {"WhitespaceBeforeTheFirstHeader", "GET / HTTP/1.1\r\n Host: h\r\n\r\n"},
+    // obs-fold: one parser joins the lines, another reads the continuation as a field of its
+    // own (RFC 9112 section 5.2 lets a server reject it; a proxy must not forward it).
+    {"ObsFoldWithSpace", "GET / HTTP/1.1\r\nHost: h\r\nX-A: one\r\n two\r\n\r\n"},
+    {"ObsFoldWithTab", "GET / HTTP/1.1\r\nHost: h\r\nX-A: one\r\n\ttwo\r\n\r\n"},
+    {"ObsFoldAfterAnEmptyValue",
+     "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding:\r\n chunked\r\n\r\n0\r\n\r\n"},
+    {"ObsFoldOfHost", "GET / HTTP/1.1\r\nHost: a\r\n b\r\n\r\n"},
+    {"ObsFoldWithManyBlanks", "GET / HTTP/1.1\r\nHost: h\r\nX-A: one\r\n  \t  two\r\n\r\n"},
     // A chunk size that is not plain hex.
     {"ChunkSizeWithBareCr",
      "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n1;a\rb\r\nx\r\n0\r\n\r\n"},
@@ -119,6 +127,38 @@ TEST(SessionSmugglingControl, AWellFramedChunkedBodyReachesTheHandler) {
     ASSERT_EQ(handler.bodies.size(), 1u);
     EXPECT_EQ(handler.bodies[0], "hello");
     EXPECT_FALSE(session.should_close());
+}
+
+// The obs-fold check looks back from each value over blanks: values with blanks of their own,
+// empty values and blanks after the colon still pass, however the input is split.
+TEST(SessionSmugglingControl, BlanksInsideAndBeforeValuesAreNoFold) {
+    CountingHandler handler;
+    LoopContext context(handler, Limits{}, Timeouts{});
+    std::string request =
+        "GET / HTTP/1.1\r\nHost: h\r\nX-A: \t one  two \r\nX-B:\r\nX-C:    \r\nX-D:\tx\r\n\r\n";
+    for (std::size_t split = 0; split <= request.size(); ++split) {
+        Session session(context);
+        session.feed(request.data(), split);
+        session.feed(request.data() + split, request.size() - split);
+        std::string out = drain(session);
+        EXPECT_EQ(out.rfind("HTTP/1.1 200 OK\r\n", 0), 0u) << "split " << split << out;
+        if (HasFailure()) return;
+    }
+    EXPECT_EQ(handler.bodies.size(), request.size() + 1);
+}
+
+TEST(SessionSmugglingControl, Http10WithTransferEncodingClosesAfterTheAnswer) {
+    CountingHandler handler;
+    LoopContext context(handler, Limits{}, Timeouts{});
+    Session session(context);
+    std::string request =
+        "POST / HTTP/1.0\r\nConnection: keep-alive\r\nTransfer-Encoding: chunked\r\n\r\n"
+        "5\r\nhello\r\n0\r\n\r\nGET /next HTTP/1.0\r\n\r\n";
+    session.feed(request.data(), request.size());
+    std::string out = drain(session);
+    EXPECT_NE(out.find("Connection: close\r\n"), std::string::npos) << out;
+    EXPECT_EQ(handler.bodies.size(), 1u);  // the bytes after it are never read as a request
+    EXPECT_TRUE(session.should_close());
 }
 
 }  // namespace
