@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <stdexcept>
+#include <utility>
 
 #include <fmt/format.h>
 
@@ -123,11 +124,13 @@ config::KeyTable serve_key_table(const CLI::App& serve) {
     return table;
 }
 
-ConfigOrigins apply_config_file(CLI::App& command, const std::string& path,
+AppliedConfig apply_config_file(CLI::App& command, const std::string& path,
                                 const config::KeyTable& table) {
     config::Loaded loaded = config::load(path, table);
     if (!loaded.ok()) throw std::runtime_error(loaded.error_text());
-    ConfigOrigins origins;
+    AppliedConfig applied;
+    ConfigOrigins& origins = applied.origins;
+    applied.hosts = std::move(loaded.hosts);
     std::string errors;
     for (const config::Setting& setting : loaded.settings) {
         CLI::Option* option = command.get_option_no_throw("--" + setting.flag);
@@ -151,7 +154,7 @@ ConfigOrigins apply_config_file(CLI::App& command, const std::string& path,
         origins[setting.flag] = ConfigOrigin{path, setting.line, label};
     }
     if (!errors.empty()) throw std::runtime_error(errors);
-    return origins;
+    return applied;
 }
 
 std::string with_origin(const std::string& message, const ConfigOrigins& origins) {

@@ -10,6 +10,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "config/hosts.hpp"
 #include "config/keys.hpp"
 
 namespace c10k::app {
@@ -41,11 +42,20 @@ struct ConfigOrigin {
 /// By long flag (without dashes).
 using ConfigOrigins = std::map<std::string, ConfigOrigin>;
 
+/// What a config file gave besides the options it set.
+struct AppliedConfig {
+    ConfigOrigins origins;
+    /// The file's [[host]] tables, checked with the rest of it; empty when it has none. The
+    /// file is read once, so what serves the hosts is what was checked (vhost_flags.hpp).
+    config::HostsConfig hosts;
+};
+
 /// Loads `path` and hands each setting to its option, unless the command line gave that option
 /// (flags override the file), as if it had been given as a flag: the option's own conversion
-/// runs. Throws std::runtime_error with every error found, one per line, "FILE:LINE: ...".
-/// Keeps no state: loading again into a freshly built command is a reload.
-ConfigOrigins apply_config_file(CLI::App& command, const std::string& path,
+/// runs. Throws std::runtime_error with every error found, one per line, "FILE:LINE: ...",
+/// those of the [[host]] tables among them. Keeps no state: loading again into a freshly built
+/// command is a reload.
+AppliedConfig apply_config_file(CLI::App& command, const std::string& path,
                                 const config::KeyTable& table);
 
 /// `message` with "FILE:LINE: [table] key: " before it when it starts with a flag ("--engine

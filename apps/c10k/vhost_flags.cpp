@@ -7,7 +7,6 @@
 
 #include <fmt/core.h>
 
-#include "config/hosts.hpp"
 #include "serve/host_router.hpp"
 
 namespace c10k::app {
@@ -111,16 +110,12 @@ private:
 
 }  // namespace
 
-void enable_virtual_hosts(const std::string& config_path, const serve::StaticOptions& options,
-                          const PushFlags& push, engine::HandlerFactory& handlers) {
-    if (config_path.empty()) return;
-    // The loader has read this file already and reported the errors of its [[host]] tables;
-    // reading it again keeps apply_config_file's contract (settings to options) as it is.
-    config::HostsLoaded loaded = config::load_hosts(config_path);
-    if (!loaded.ok()) throw std::runtime_error(loaded.error_text());
-    if (loaded.config.empty()) return;
+void enable_virtual_hosts(const std::string& config_path, const config::HostsConfig& hosts,
+                          const serve::StaticOptions& options, const PushFlags& push,
+                          engine::HandlerFactory& handlers) {
+    if (hosts.empty()) return;
     RouteBuilder builder(config_path, options, push);
-    std::shared_ptr<const serve::RouteTable> table = builder.build(loaded.config);
+    std::shared_ptr<const serve::RouteTable> table = builder.build(hosts);
     if (!builder.errors().empty()) {
         std::string text;
         for (const std::string& error : builder.errors()) {

@@ -1,12 +1,8 @@
 #include "config/hosts.hpp"
 
 #include <algorithm>
-#include <cerrno>
-#include <cstring>
-#include <fstream>
 #include <map>
 #include <optional>
-#include <sstream>
 
 #include <fmt/core.h>
 
@@ -376,12 +372,6 @@ private:
     int default_line_ = 0;                    ///< of the default [[host]]; 0: none yet
 };
 
-void sort_into(std::vector<LineError>& found, std::vector<std::string>& errors) {
-    std::stable_sort(found.begin(), found.end(),
-                     [](const LineError& a, const LineError& b) { return a.line < b.line; });
-    for (LineError& error : found) errors.push_back(std::move(error.text));
-}
-
 }  // namespace
 
 std::size_t HostsConfig::default_index() const {
@@ -391,53 +381,9 @@ std::size_t HostsConfig::default_index() const {
     return 0;
 }
 
-std::string HostsLoaded::error_text() const {
-    std::string text;
-    for (const std::string& error : errors) {
-        if (!text.empty()) text += '\n';
-        text += error;
-    }
-    return text;
-}
-
 void read_hosts(const toml::node& node, int line, const std::string& path, HostsConfig& config,
                 std::vector<LineError>& errors) {
     HostsReader(path, config, errors).read(node, line);
-}
-
-HostsLoaded parse_hosts(std::string_view text, const std::string& path) {
-    HostsLoaded loaded;
-    loaded.path = path;
-    toml::table root;
-    try {
-        root = toml::parse(text, path);
-    } catch (const toml::parse_error& error) {
-        loaded.errors.push_back(fmt::format("{}:{}:{}: TOML syntax error: {}", path,
-                                            error.source().begin.line, error.source().begin.column,
-                                            error.description()));
-        return loaded;
-    }
-    auto found = root.find(std::string(kHostsKey));
-    if (found == root.end()) return loaded;
-    std::vector<LineError> errors;
-    read_hosts(found->second, line_of(found->first.source()), path, loaded.config, errors);
-    sort_into(errors, loaded.errors);
-    if (!loaded.ok()) loaded.config.hosts.clear();
-    return loaded;
-}
-
-HostsLoaded load_hosts(const std::string& path) {
-    std::ifstream file(path);
-    if (!file) {
-        HostsLoaded loaded;
-        loaded.path = path;
-        loaded.errors.push_back(
-            fmt::format("{}: cannot read the configuration file: {}", path, std::strerror(errno)));
-        return loaded;
-    }
-    std::ostringstream text;
-    text << file.rdbuf();
-    return parse_hosts(text.str(), path);
 }
 
 }  // namespace c10k::config

@@ -12,6 +12,8 @@
 // This is the data alone, checked for what can be checked without touching the system (types,
 // unknown keys, names, paths, duplicates); whether a root can be opened and what serves a
 // request are the serving side's business (serve/host_router.hpp, apps/c10k/vhost_flags.hpp).
+// The loader reads these tables in the same pass as the rest of the file (config/load.hpp,
+// Loaded::hosts), so that a file is parsed, and its errors reported, once.
 
 #include <string>
 #include <string_view>
@@ -58,25 +60,6 @@ struct HostsConfig {
     /// The host for requests no name matches: the one marked default, else the first.
     std::size_t default_index() const;
 };
-
-/// A file's hosts, or why they cannot be used. Errors read "FILE:LINE: [host] key: what is
-/// wrong (what is allowed)" or "FILE:LINE: [host.location] key: ...", in file order.
-struct HostsLoaded {
-    std::string path;
-    HostsConfig config;
-    std::vector<std::string> errors;
-
-    bool ok() const { return errors.empty(); }
-    /// The errors, one per line.
-    std::string error_text() const;
-};
-
-/// Reads the [[host]] tables of the file at `path` and ignores everything else in it (the
-/// loader, config/load.hpp, checks the rest; it reports these same errors too).
-HostsLoaded load_hosts(const std::string& path);
-
-/// As load_hosts, on `text` as if it were the file `path`.
-HostsLoaded parse_hosts(std::string_view text, const std::string& path);
 
 /// The key that holds the hosts at the top of a file: `[[host]]`.
 inline constexpr std::string_view kHostsKey = "host";

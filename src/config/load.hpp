@@ -23,13 +23,16 @@ struct Setting {
     int line = 0;
 };
 
-/// What a file said, or why it cannot be used. Errors read "FILE:LINE: [table] key: what is
-/// wrong (what is allowed)", "FILE:LINE:COLUMN: TOML syntax error: ..." or "FILE: cannot
-/// read ...", in file order; every problem found is reported, not only the first.
+/// What a file said, or why it cannot be used (then it has no settings and no hosts). Errors
+/// read "FILE:LINE: [table] key: what is wrong (what is allowed)", "FILE:LINE:COLUMN: TOML
+/// syntax error: ..." or "FILE: cannot read ...", in file order; every problem found is
+/// reported, not only the first.
 struct Loaded {
     std::string path;
     std::vector<Setting> settings;  ///< in file order
-    HostsConfig hosts;              ///< the [[host]] tables (config/hosts.hpp)
+    /// The [[host]] tables (config/hosts.hpp), checked in the same pass as the settings; the
+    /// serving side takes them from here rather than reading the file again.
+    HostsConfig hosts;
     std::vector<std::string> errors;
 
     bool ok() const { return errors.empty(); }

@@ -1,6 +1,6 @@
-// Virtual hosts in a config file ([[host]], [[host.location]]): what they read as, and every
-// class of error with the file, the line and the key, both alone (load_hosts) and through the
-// loader, which reports them in file order with the errors of the other tables.
+// Virtual hosts in a config file ([[host]], [[host.location]]): what the loader reads them as
+// (Loaded::hosts), and every class of error with the file, the line and the key, reported in
+// file order with the errors of the other tables.
 
 #include <gtest/gtest.h>
 
@@ -16,11 +16,19 @@ namespace {
 
 using test::TempConfig;
 
+/// Keys for the files here that have settings besides their hosts: [server] threads.
+KeyTable threads_table() {
+    KeyTable table;
+    table.tables = {{"server", ""}};
+    table.keys = {{"server", "threads", Kind::integer, "threads", "", {}, false}};
+    return table;
+}
+
 /// The errors of `contents`, with the file's path replaced by "FILE".
 std::vector<std::string> errors_of(const std::string& contents) {
     TempConfig file(contents);
-    HostsLoaded loaded = load_hosts(file.path());
-    EXPECT_TRUE(loaded.config.empty()) << "a file with errors gives no hosts";
+    Loaded loaded = load(file.path(), threads_table());
+    EXPECT_TRUE(loaded.hosts.empty()) << "a file with errors gives no hosts";
     std::vector<std::string> errors;
     for (const std::string& error : loaded.errors) {
         std::string text = error;
@@ -41,9 +49,9 @@ std::string only_error(const std::string& contents) {
 
 HostsConfig hosts_of(const std::string& contents) {
     TempConfig file(contents);
-    HostsLoaded loaded = load_hosts(file.path());
+    Loaded loaded = load(file.path(), threads_table());
     EXPECT_TRUE(loaded.ok()) << loaded.error_text();
-    return loaded.config;
+    return loaded.hosts;
 }
 
 TEST(ConfigHosts, HostsAndLocationsReadInFileOrderWithTheirLines) {
@@ -286,9 +294,7 @@ TEST(ConfigHosts, EveryErrorIsReportedInFileOrder) {
 }
 
 TEST(ConfigHosts, TheLoaderAcceptsHostsAndReportsTheirErrorsWithTheRest) {
-    KeyTable table;
-    table.tables = {{"server", ""}};
-    table.keys = {{"server", "threads", Kind::integer, "threads", "", {}, false}};
+    KeyTable table = threads_table();
 
     TempConfig good("[server]\nthreads = 2\n[[host]]\nnames = [\"a.test\"]\nroot = \"/a\"\n");
     Loaded loaded = load(good.path(), table);
@@ -313,7 +319,7 @@ TEST(ConfigHosts, TheLoaderAcceptsHostsAndReportsTheirErrorsWithTheRest) {
 
 TEST(ConfigHosts, SyntaxErrorsAndMissingFilesAreNamed) {
     EXPECT_EQ(only_error("[[host]]\nnames = [\"a\"\n").rfind("FILE:2:", 0), 0u);
-    HostsLoaded missing = load_hosts("/nonexistent-dir/c10k.toml");
+    Loaded missing = load("/nonexistent-dir/c10k.toml", threads_table());
     ASSERT_EQ(missing.errors.size(), 1u);
     EXPECT_EQ(missing.errors[0],
               "/nonexistent-dir/c10k.toml: cannot read the configuration file: No such file or "

@@ -166,7 +166,9 @@ TEST(ApplyConfigFile, FileValuesFillTheOptionsTheCommandLineDidNotGive) {
         "header_timeout = \"5s\"\n"
         "[websocket]\n"
         "deflate = false\n");
-    ConfigOrigins origins = apply_config_file(*mini.cmd, file.path(), serve_key_table(*mini.cmd));
+    AppliedConfig applied = apply_config_file(*mini.cmd, file.path(), serve_key_table(*mini.cmd));
+    ConfigOrigins& origins = applied.origins;
+    EXPECT_TRUE(applied.hosts.empty());
     EXPECT_EQ(mini.threads, 2);  // the command line wins
     EXPECT_EQ(mini.listen, (std::vector<std::string>{"127.0.0.1:81", "127.0.0.1:82"}));
     EXPECT_TRUE(mini.follow);
@@ -217,6 +219,37 @@ TEST(ApplyConfigFile, LoadErrorsAreThrownOnePerLine) {
                       "follow_symlinks, header_timeout)");
     }
     EXPECT_EQ(mini.threads, 1);
+}
+
+TEST(ApplyConfigFile, TheHostsComeFromTheSameLoadAsTheSettings) {
+    MiniServe mini;
+    mini.app.parse("serve", false);
+    TempConfig file(
+        "[server]\nthreads = 4\n[[host]]\nnames = [\"a.test\"]\nroot = \"/srv/a\"\n"
+        "[[host.location]]\npath = \"/live/\"\npush = true\n");
+    AppliedConfig applied = apply_config_file(*mini.cmd, file.path(), serve_key_table(*mini.cmd));
+    EXPECT_EQ(mini.threads, 4);
+    ASSERT_EQ(applied.hosts.hosts.size(), 1u);
+    EXPECT_EQ(applied.hosts.hosts[0].names, (std::vector<std::string>{"a.test"}));
+    EXPECT_EQ(applied.hosts.hosts[0].root, "/srv/a");
+    EXPECT_EQ(applied.hosts.hosts[0].root_line, 5);
+    ASSERT_EQ(applied.hosts.hosts[0].locations.size(), 1u);
+    EXPECT_TRUE(applied.hosts.hosts[0].locations[0].push);
+}
+
+TEST(ApplyConfigFile, ErrorsOfTheHostsAreThrownWithTheRest) {
+    MiniServe mini;
+    mini.app.parse("serve", false);
+    TempConfig file("[[host]]\nnames = [\"a.test\"]\nroot = 1\n[server]\nthreads = 4\n");
+    try {
+        apply_config_file(*mini.cmd, file.path(), serve_key_table(*mini.cmd));
+        FAIL() << "no error";
+    } catch (const std::runtime_error& e) {
+        EXPECT_EQ(std::string(e.what()),
+                  file.path() +
+                      ":3: [host] root: expected a string such as \"/srv/www\", got an integer");
+    }
+    EXPECT_EQ(mini.threads, 1);  // nothing of a file with errors is applied
 }
 
 TEST(WithOrigin, AMessageAboutAFlagFromTheFileNamesItsLine) {
