@@ -34,6 +34,7 @@
 #include "engine/engines.hpp"
 #include "engine/loop_runner.hpp"
 #include "engine/process_group.hpp"
+#include "proxy_flags.hpp"
 #include "push_flags.hpp"
 #include "serve/static_files.hpp"
 #include "vhost_flags.hpp"
@@ -67,11 +68,16 @@ struct ServeFlags {
     bool serve_dotfiles = false;
     std::string batch = "0";
     std::uint32_t thread_stack_kb = 64;
-    int processes = 0;  ///< 0: one process (prefork: its default number of workers)
+    int processes = 0;        ///< 0: one process (prefork: its default number of workers)
     std::string config_path;  ///< --config, for its [[host]] tables (vhost_flags.hpp)
+    /// Those tables, as apply_config_file read and checked them (one read of the file).
+    config::HostsConfig hosts;
     PushFlags push;
     WsFlags ws;
     AdminFlags admin;
+    /// `c10k proxy`: the same machinery with the proxy handler in place of the static one.
+    bool proxy_mode = false;
+    ProxyFlags proxy;
 };
 
 /// What `c10k serve` is asked to do besides serving. These options are not settings, so a
@@ -136,6 +142,18 @@ std::int64_t duration_ms(const std::string& flag, const std::string& text) {
         throw std::runtime_error(fmt::format("{}: {}", flag, error));
     }
     return us / 1000;
+}
+
+std::vector<core::Endpoint> parse_listen(const std::vector<std::string>& texts) {
+    std::vector<core::Endpoint> endpoints;
+    for (const auto& text : texts) {
+        core::Endpoint endpoint;
+        std::string error;
+        if (!core::parse_endpoint(text, endpoint, error))
+            throw std::runtime_error("--listen: " + error);
+        endpoints.push_back(endpoint);
+    }
+    return endpoints;
 }
 
 /// Validates the flags and builds what serving needs, without binding a listener, starting a
@@ -205,6 +223,13 @@ PreparedServe prepare_serve(const ServeFlags& flags) {
         config.batch_us = us;
     }
 
+    if (flags.proxy_mode) {
+        prepared.handlers = make_proxy_handlers(flags.proxy, flags.max_body_bytes);
+        prepared.endpoints = parse_listen(flags.listen);
+        prepared.metrics = enable_admin(flags.admin, flags.engine, nullptr, config,
+                                        prepared.endpoints, prepared.handlers);
+        return prepared;
+    }
     prepared.root = flags.root.empty() ? default_root() : flags.root;
     serve::StaticOptions options;
     options.root = prepared.root;
@@ -222,16 +247,10 @@ PreparedServe prepare_serve(const ServeFlags& flags) {
     options.shared_root_fd = first->root_fd();
     engine::HandlerFactory& handlers = prepared.handlers;
     handlers = [options, first] { return std::make_unique<serve::StaticFiles>(options); };
-    enable_virtual_hosts(flags.config_path, options, flags.push, handlers);
+    enable_virtual_hosts(flags.config_path, flags.hosts, options, flags.push, handlers);
 
     std::vector<core::Endpoint>& endpoints = prepared.endpoints;
-    for (const auto& text : flags.listen) {
-        core::Endpoint endpoint;
-        std::string error;
-        if (!core::parse_endpoint(text, endpoint, error))
-            throw std::runtime_error("--listen: " + error);
-        endpoints.push_back(endpoint);
-    }
+    endpoints = parse_listen(flags.listen);
     auto ws_config = make_ws_config(flags.ws);
     std::shared_ptr<push::Hub>& hub = prepared.hub;
     if (flags.push.enabled()) {
@@ -292,8 +311,7 @@ engine::ListenerSet bind_listeners(const ServeFlags& flags,
 /// sees half a number). Throws with the reason.
 void write_pid_file(const std::string& path) {
     std::string temporary = path + ".new";
-    core::unique_fd fd(
-        ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+    core::unique_fd fd(::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
     std::string text = fmt::format("{}\n", ::getpid());
     if (!fd || ::write(fd.get(), text.data(), text.size()) != static_cast<ssize_t>(text.size()) ||
         ::rename(temporary.c_str(), path.c_str()) != 0) {
@@ -324,9 +342,9 @@ engine::Heartbeat server_heartbeat(std::function<void()> serving, std::function<
     std::uint64_t watchdog_ms = core::watchdog_interval_ms();
     // Half the interval, as sd_watchdog_enabled(3) advises, so one late beat is no death.
     // Without a watchdog the beat only marks the start.
-    heartbeat.interval_ms = watchdog_ms > 0
-                                ? static_cast<std::int64_t>(std::max<std::uint64_t>(watchdog_ms / 2, 1))
-                                : 3'600'000;
+    heartbeat.interval_ms =
+        watchdog_ms > 0 ? static_cast<std::int64_t>(std::max<std::uint64_t>(watchdog_ms / 2, 1))
+                        : 3'600'000;
     auto started = std::make_shared<bool>(false);
     heartbeat.beat = [main_pid, watchdog_ms, started, serving] {
         if (::getpid() != main_pid) return;
@@ -411,7 +429,9 @@ int run_prepared(const ServeFlags& flags, PreparedServe& prepared, engine::StopS
         prefork ? fmt::format("{} worker processes", config.threads)
                 : fmt::format("{} thread{}", flags.threads, flags.threads == 1 ? "" : "s");
     if (processes > 1) shape += fmt::format(" x {} processes", processes);
-    std::printf("c10k: serving %s on %s (engine %s, %s)\n", root.c_str(), urls.c_str(),
+    std::string what =
+        flags.proxy_mode ? "proxying to " + describe_backends(flags.proxy) : "serving " + root;
+    std::printf("c10k: %s on %s (engine %s, %s)\n", what.c_str(), urls.c_str(),
                 flags.engine.c_str(), shape.c_str());
     if (hub) {
         std::printf("c10k: publishing on http://%s/pub/ (push under",
@@ -433,9 +453,7 @@ int run_prepared(const ServeFlags& flags, PreparedServe& prepared, engine::StopS
         std::size_t first_only = admin_count + (hub && !hub->external() ? 1 : 0);
         if (first_only > 0) listeners.last_in_first_process_only(first_only);
         if (hub) {
-            in_child = [hub, processes](int process) {
-                join_push_group(*hub, process, processes);
-            };
+            in_child = [hub, processes](int process) { join_push_group(*hub, process, processes); };
         }
     }
     // Every socket of every loop (and process) is opened now and kept here, so that SIGHUP
@@ -453,8 +471,7 @@ int run_prepared(const ServeFlags& flags, PreparedServe& prepared, engine::StopS
     } else {
         (void)core::notify_ready();
     }
-    (void)core::notify_status(
-        fmt::format("serving {} on {} (engine {})", root, urls, flags.engine));
+    (void)core::notify_status(fmt::format("{} on {} (engine {})", what, urls, flags.engine));
     std::function<void(int)> at_child_stop;
     if (group_channels) {
         at_child_stop = [hub](int process) {
@@ -485,20 +502,21 @@ int run_serve(const ServeFlags& flags) {
 
 /// Prints an error that may span several lines (one per problem in a config file), each with
 /// the command's name before it.
-void print_error(const std::string& message) {
+void print_error(const char* command, const std::string& message) {
     std::size_t start = 0;
     while (start <= message.size()) {
         std::size_t end = message.find('\n', start);
         if (end == std::string::npos) end = message.size();
-        std::fprintf(stderr, "c10k serve: %.*s\n", static_cast<int>(end - start),
+        std::fprintf(stderr, "c10k %s: %.*s\n", command, static_cast<int>(end - start),
                      message.data() + start);
         start = end + 1;
     }
 }
 
-/// Every option of `serve`, bound to `flags` and `mode`; a fresh pair makes a fresh command,
+/// Every option of `serve` (`proxy` has all but those of files, push and WebSocket echo:
+/// `serves_files` false), bound to `flags` and `mode`; a fresh pair makes a fresh command,
 /// which is how the flags can be read again (with the config file) without global state.
-void add_serve_options(CLI::App& cmd, ServeFlags& flags, ServeMode& mode) {
+void add_serve_options(CLI::App& cmd, ServeFlags& flags, ServeMode& mode, bool serves_files) {
     cmd.add_option("--config", mode.config_path,
                    "Read settings from this TOML file (examples/c10k.toml shows every key); "
                    "flags given on the command line override it")
@@ -510,8 +528,10 @@ void add_serve_options(CLI::App& cmd, ServeFlags& flags, ServeMode& mode) {
     cmd.add_flag("--config-reference", mode.print_reference,
                  "Print the config file reference (Markdown) and exit")
         ->group("");
-    cmd.add_option("--root", flags.root,
-                   "Directory to serve (default: the demo site, examples/site)");
+    if (serves_files) {
+        cmd.add_option("--root", flags.root,
+                       "Directory to serve (default: the demo site, examples/site)");
+    }
     cmd.add_option("--listen", flags.listen,
                    "Address to listen on, HOST:PORT or [V6]:PORT; repeat for several; port 0 "
                    "picks a free one")
@@ -571,10 +591,13 @@ void add_serve_options(CLI::App& cmd, ServeFlags& flags, ServeMode& mode) {
     cmd.add_option("--max-body-bytes", flags.max_body_bytes,
                    "Largest request body (read and discarded); larger gets 413")
         ->capture_default_str();
-    cmd.add_flag("--follow-symlinks", flags.follow_symlinks,
-                 "Follow symbolic links, as long as they resolve inside the root (default: off)");
-    cmd.add_flag("--serve-dotfiles", flags.serve_dotfiles,
-                 "Serve files and directories whose name starts with '.' (default: off)");
+    if (serves_files) {
+        cmd.add_flag(
+            "--follow-symlinks", flags.follow_symlinks,
+            "Follow symbolic links, as long as they resolve inside the root (default: off)");
+        cmd.add_flag("--serve-dotfiles", flags.serve_dotfiles,
+                     "Serve files and directories whose name starts with '.' (default: off)");
+    }
     cmd.add_option("--batch", flags.batch,
                    "Wake-up batching at light load: after a wait that returned few events, sleep "
                    "this long (e.g. 1ms) so that the next events are handled together; 0 is off "
@@ -589,8 +612,10 @@ void add_serve_options(CLI::App& cmd, ServeFlags& flags, ServeMode& mode) {
                    "listeners and --threads loops (how to go past the per-process descriptor "
                    "limit). prefork: the number of worker processes (default 16)")
         ->capture_default_str();
-    add_push_flags(cmd, flags.push);
-    add_ws_flags(cmd, flags.ws);
+    if (serves_files) {
+        add_push_flags(cmd, flags.push);
+        add_ws_flags(cmd, flags.ws);
+    }
     add_admin_flags(cmd, flags.admin);
 }
 
@@ -600,7 +625,7 @@ static const CommandRegistrar registrar{[](CLI::App& app) {
     auto flags = std::make_shared<ServeFlags>();
     auto mode = std::make_shared<ServeMode>();
     CLI::App* cmd = app.add_subcommand("serve", "Serve static files over HTTP/1.1");
-    add_serve_options(*cmd, *flags, *mode);
+    add_serve_options(*cmd, *flags, *mode, true);
     cmd->callback([cmd, flags, mode] {
         if (mode->print_reference) {
             std::fputs(config::render_reference(serve_key_table(*cmd)).c_str(), stdout);
@@ -612,7 +637,10 @@ static const CommandRegistrar registrar{[](CLI::App& app) {
             // CLI11 has parsed the command line; the file fills in the options it did not give.
             if (!mode->config_path.empty()) {
                 flags->config_path = mode->config_path;
-                origins = apply_config_file(*cmd, mode->config_path, serve_key_table(*cmd));
+                AppliedConfig applied =
+                    apply_config_file(*cmd, mode->config_path, serve_key_table(*cmd));
+                origins = std::move(applied.origins);
+                flags->hosts = std::move(applied.hosts);
             }
             if (mode->check_only) {
                 prepare_serve(*flags);
@@ -625,7 +653,43 @@ static const CommandRegistrar registrar{[](CLI::App& app) {
             }
             status = run_serve(*flags);
         } catch (const std::exception& e) {
-            print_error(with_origin(e.what(), origins));
+            print_error("serve", with_origin(e.what(), origins));
+            throw CLI::RuntimeError(1);
+        }
+        if (status != 0) throw CLI::RuntimeError(status);
+    });
+}};
+
+}  // namespace c10k::app
+
+namespace c10k::app {
+
+static const CommandRegistrar proxy_registrar{[](CLI::App& app) {
+    auto flags = std::make_shared<ServeFlags>();
+    auto mode = std::make_shared<ServeMode>();
+    flags->proxy_mode = true;
+    CLI::App* cmd = app.add_subcommand(
+        "proxy", "Layer-7 proxy: balance HTTP/1.1 requests over a pool of backend servers");
+    add_serve_options(*cmd, *flags, *mode, false);
+    add_proxy_flags(*cmd, flags->proxy);
+    cmd->callback([flags, mode] {
+        int status = 0;
+        try {
+            if (!mode->config_path.empty() || mode->print_reference) {
+                // The proxy's pools and routes need tables of their own ([[pool]], [[route]]);
+                // until they exist a file could only half describe it.
+                throw std::runtime_error(
+                    "--config: c10k proxy takes its settings from flags for now; the config "
+                    "file's pools and routes are not built yet");
+            }
+            if (mode->check_only) {
+                prepare_serve(*flags);
+                std::printf("c10k: flags are valid\n");
+                return;
+            }
+            status = run_serve(*flags);
+        } catch (const std::exception& e) {
+            print_error("proxy", e.what());
             throw CLI::RuntimeError(1);
         }
         if (status != 0) throw CLI::RuntimeError(status);
