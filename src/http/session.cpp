@@ -168,6 +168,15 @@ void Session::execute(const char* data, std::size_t size) {
             deliver_upgraded_input();
             return;
         }
+        if (suspend_ == Suspend::waiting) {
+            // The handler decides later (a proxy waits for the backend's 101): the bytes after
+            // the request are held, the new protocol's if it switches. Any other answer closes
+            // the connection (pending_begin made it so).
+            const char* at = llhttp_get_error_pos(&parser_);
+            scratch_->pending_input.assign(at, data + size - at);
+            paused_ = true;
+            return;
+        }
         // The handler did not switch protocols: the request was answered as a plain one, and
         // the connection ends so that no bytes of another protocol are misread as HTTP.
         stop_parsing_ = true;
@@ -673,6 +682,9 @@ void Session::pending_begin(PendingOwner& owner) {
     deferred_->method = request.method;
     deferred_->keep_alive = request.keep_alive;
     deferred_->version_minor = request.version_minor;
+    // An Upgrade request answered later: unless it switches, what follows it on the connection
+    // may be the other protocol's bytes, never to be read as HTTP.
+    if (parser_.upgrade != 0) deferred_->keep_alive = false;
     if (context_.access_log() != nullptr) {
         deferred_->method_text = request.method_text;
         deferred_->target = request.target;

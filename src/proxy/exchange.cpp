@@ -30,6 +30,8 @@ Exchange::Exchange(ProxyHandler& handler, const http::Request& request)
     // and sent as they are to whichever server takes them.
     ForwardInfo info;
     info.client_address = request.peer;
+    upgrade_requested_ = request.has_header("Upgrade") && connection_names(request, "upgrade");
+    info.upgrade = upgrade_requested_;
     if (has_body(request)) info.content_length = request.body.size();
     request_bytes_.reserve(512 + request.body.size());
     append_request_head(request, info, request_bytes_);
@@ -118,6 +120,9 @@ void Exchange::on_upstream_ready(std::uint32_t events) {
         case Step::body:
             receive();
             return;
+        case Step::tunnel:
+            tunnel_ready(events);
+            return;
     }
 }
 
@@ -174,6 +179,16 @@ void Exchange::receive() {
                 fail(Failure::bad_response, describe(result.error));
                 return;
             }
+            if (complete_ && step_ == Step::tunnel) {
+                // What followed the 101 is the new protocol's already.
+                open_tunnel(buffer.data() + result.consumed,
+                            static_cast<std::size_t>(n) - result.consumed);
+                return;
+            }
+            if (complete_ && !head_sent_) {
+                fail(Failure::bad_response, "a protocol switch (101) the client did not ask for");
+                return;
+            }
             if (complete_) {
                 // Bytes after the response are no response of ours: the connection is not
                 // reused (HAProxy and nginx drop it too).
@@ -221,15 +236,27 @@ void Exchange::on_head(const ResponseParser& parser) {
     head.clear();
     head.set_status(parser.status());
     parser.append_forwarded_headers(head);
+    if (parser.status() == 101) {
+        if (!upgrade_requested_) return;  // receive() sees no head sent: a bad response
+        head_sent_ = true;
+        step_ = Step::tunnel;
+        std::string().swap(request_bytes_);
+        pending_.upgrade(head, *this);
+        return;
+    }
     head_sent_ = true;
     step_ = Step::body;
     // Nothing will be sent again now.
     std::string().swap(request_bytes_);
-    if (parser.framing() == Framing::length || parser.framing() == Framing::none) {
+    bool no_body_status = parser.status() == 204 || parser.status() == 304;
+    if (parser.framing() == Framing::length ||
+        (parser.framing() == Framing::none && (parser.has_content_length() || no_body_status))) {
         // Framing none: HEAD, 204, 304, whose head is the whole answer; a HEAD answer still
-        // tells the length the GET would have.
+        // tells the length the GET would have (and 204/304 get none: Response knows).
         client_open_ = pending_.start_stream(head, parser.content_length());
     } else {
+        // Chunked or close-delimited; or a HEAD answer whose GET would be chunked, which then
+        // says so too.
         pending_.start_stream(head);
         client_open_ = method_ != http::Method::head;
     }

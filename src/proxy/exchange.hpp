@@ -18,7 +18,7 @@ namespace c10k::proxy {
 class ProxyHandler;
 class Upstream;
 
-class Exchange final : public http::PendingOwner, public ResponseSink {
+class Exchange final : public http::UpgradedOwner, public ResponseSink {
 public:
     Exchange(ProxyHandler& handler, const http::Request& request);
     ~Exchange();
@@ -32,6 +32,9 @@ public:
     // http::PendingOwner
     void on_pending_closed() override;
     void on_pending_drained() override;
+    // http::UpgradedOwner: a tunnel after the backend's 101 (exchange_tunnel.cpp)
+    void on_upgraded_input(const char* data, std::size_t size) override;
+    void on_upgraded_stop() override;
 
     // ResponseSink
     void on_head(const ResponseParser& parser) override;
@@ -39,7 +42,7 @@ public:
     void on_complete() override;
 
 private:
-    enum class Step : std::uint8_t { connecting, sending, waiting, body };
+    enum class Step : std::uint8_t { connecting, sending, waiting, body, tunnel };
     enum class Failure : std::uint8_t {
         connect,
         send,
@@ -59,6 +62,11 @@ private:
     void release_server();
     /// Deletes the exchange: the last thing any path does.
     void end();
+    // The tunnel (exchange_tunnel.cpp).
+    void open_tunnel(const char* rest, std::size_t size);
+    void tunnel_ready(std::uint32_t events);
+    void tunnel_flush();
+    void close_tunnel(bool clean);
 
     ProxyHandler& handler_;
     http::Pending pending_;
@@ -77,6 +85,8 @@ private:
     bool complete_ = false;
     bool holding_server_ = false;  ///< counted in the server's outstanding requests
     Step step_ = Step::connecting;
+    bool upgrade_requested_ = false;  ///< the client asked for a protocol switch
+    std::string to_backend_;          ///< tunnel bytes the backend has not taken yet
 };
 
 }  // namespace c10k::proxy

@@ -16,6 +16,7 @@
 #include "support/push_client.hpp"
 #include "support/push_server.hpp"
 #include "support/server_process.hpp"
+#include "support/ws_client.hpp"
 
 namespace c10k::test {
 namespace {
@@ -332,6 +333,50 @@ std::vector<std::string> every_engine_here() {
 
 INSTANTIATE_TEST_SUITE_P(Engines, ProxyOnEveryEngine, ::testing::ValuesIn(every_engine_here()),
                          engine_param_name);
+
+TEST(Proxy, WebSocketPassesThroughAsATunnel) {
+    TempDir dir;
+    ServerProcess backend({"serve", "--root", dir.path(), "--listen", "127.0.0.1:0", "--threads",
+                           "1", "--ws-echo", "/echo"});
+    auto proxy = start_proxy({"127.0.0.1:" + std::to_string(backend.port())});
+    WsClient client(proxy->port());
+    WsHandshake handshake;
+    handshake.extensions = "";  // plain frames: what the test sends is what the echo returns
+    // A frame that rides in the same write as the handshake reaches the backend after it.
+    handshake.trailing = ws_encode(0x1, "early");
+    ASSERT_TRUE(client.handshake(handshake)) << client.last_error();
+    auto early = client.read_message();
+    ASSERT_TRUE(early.has_value()) << client.last_error();
+    EXPECT_EQ(early->payload, "early");
+    std::string big(200'000, 'w');
+    for (int i = 0; i < 5; ++i) {
+        ASSERT_TRUE(client.send_text(i % 2 == 0 ? "hello " + std::to_string(i) : big));
+        auto message = client.read_message();
+        ASSERT_TRUE(message.has_value()) << client.last_error();
+        EXPECT_EQ(message->payload, i % 2 == 0 ? "hello " + std::to_string(i) : big);
+    }
+    ASSERT_TRUE(client.send_close(1000, "bye"));
+    auto close = client.read_close();
+    ASSERT_TRUE(close.has_value()) << client.last_error();
+    EXPECT_EQ(close->code, 1000);
+    EXPECT_TRUE(client.wait_tcp_closed());
+}
+
+TEST(Proxy, UpgradeTheBackendRefusesIsAnOrdinaryAnswerThatClosesTheConnection) {
+    MockBackend backend(
+        [](const ReceivedRequest&) { return Reply{ok_response("no ws here", 404)}; });
+    auto proxy = start_proxy({backend.address()});
+    WsClient client(proxy->port());
+    EXPECT_FALSE(client.handshake());
+    EXPECT_TRUE(client.wait_tcp_closed());
+    // A 101 the client did not ask for is a broken backend.
+    MockBackend rogue([](const ReceivedRequest&) {
+        return Reply{
+            "HTTP/1.1 101 Switching Protocols\r\nUpgrade: x\r\nConnection: upgrade\r\n\r\n"};
+    });
+    auto proxy2 = start_proxy({rogue.address()});
+    EXPECT_EQ(fetch(proxy2->port(), "/").status, 502);
+}
 
 TEST(ProxyFlags, BadFlagsSayWhatIsWrong) {
     auto missing = run_command({"proxy", "--listen", "127.0.0.1:0"});
