@@ -88,6 +88,21 @@ void add_proxy_flags(CLI::App& command, ProxyFlags& flags) {
                     "Kept-alive connections held per server and loop")
         ->capture_default_str();
     command
+        .add_option("--backend-max-conns", flags.max_conns,
+                    "Connections to one server from one loop (0: no cap); requests beyond wait "
+                    "in the queue")
+        ->capture_default_str();
+    command
+        .add_option("--queue", flags.queue,
+                    "Requests that may wait for a connection, per loop; beyond it 503 with "
+                    "Retry-After")
+        ->capture_default_str();
+    command
+        .add_option("--queue-timeout", flags.queue_timeout,
+                    "How long a request may wait in the queue before it gets 503")
+        ->capture_default_str()
+        ->type_name("DURATION");
+    command
         .add_option("--client-buffer", flags.client_buffer,
                     "Response bytes held for a slow client before the proxy stops reading "
                     "the server")
@@ -116,6 +131,9 @@ engine::HandlerFactory make_proxy_handlers(const ProxyFlags& flags, std::uint64_
     options.response_timeout_ms = flag_ms("--response-timeout", flags.response_timeout);
     options.idle_timeout_ms = flag_ms("--backend-idle-timeout", flags.idle_timeout);
     options.max_idle_per_server = flags.max_idle;
+    options.max_connections_per_server = flags.max_conns;
+    options.queue_size = flags.queue;
+    options.queue_timeout_ms = flag_ms("--queue-timeout", flags.queue_timeout);
     if (flags.client_buffer < 4096) {
         throw std::runtime_error("--client-buffer: at least 4096 bytes");
     }

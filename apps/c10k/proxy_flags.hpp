@@ -19,6 +19,9 @@ struct ProxyFlags {
     std::string response_timeout = "60s";
     std::string idle_timeout = "15s";
     std::size_t max_idle = 64;
+    std::uint32_t max_conns = 0;
+    std::size_t queue = 256;
+    std::string queue_timeout = "5s";
     std::uint64_t client_buffer = 256 * 1024;
 };
 

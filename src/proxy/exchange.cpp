@@ -38,7 +38,9 @@ Exchange::Exchange(ProxyHandler& handler, const http::Request& request)
     request_bytes_.append(request.body);
 }
 
-Exchange::~Exchange() = default;
+Exchange::~Exchange() {
+    if (scheduled()) handler_.context().timers().cancel(*this);
+}
 
 void Exchange::begin(http::Pending pending) {
     pending_ = pending;
@@ -64,13 +66,56 @@ void Exchange::attempt() {
         answer_error(502, "no backend server could be reached");
         return;
     }
-    ++attempts_;
+    int chosen = choose();
+    if (chosen == kAllFull) {
+        if (!handler_.enqueue(*this)) {
+            answer_error(503, "every server is at its connection limit and the queue is full");
+            return;
+        }
+        queued_ = true;
+        handler_.context().timers().schedule(
+            *this, handler_.context().now_ms() + handler_.options().queue_timeout_ms);
+        return;
+    }
+    start_on(chosen);
+}
+
+int Exchange::choose() {
+    Pool& pool = handler_.pool();
+    std::uint32_t cap = handler_.options().max_connections_per_server;
     std::int64_t now = handler_.context().now_ms();
-    int chosen = pool.pick(now, tried_);
+    std::uint64_t full = 0;
+    for (;;) {
+        int chosen = pool.pick(now, tried_ | full);
+        if (chosen < 0) return full != 0 ? kAllFull : kNone;
+        auto server = static_cast<std::size_t>(chosen);
+        if (cap == 0 || pool.state(server).connections < cap || handler_.has_idle(server)) {
+            return chosen;
+        }
+        full |= std::uint64_t{1} << server;
+    }
+}
+
+void Exchange::leave_queue(int server) {
+    queued_ = false;
+    if (scheduled()) handler_.context().timers().cancel(*this);
+    start_on(server);
+}
+
+void Exchange::on_timer() {
+    handler_.unqueue(*this);
+    queued_ = false;
+    answer_error(503, "no connection to a server came free in time");
+}
+
+void Exchange::start_on(int chosen) {
     if (chosen < 0) {
         answer_error(502, "no backend server could be reached");
         return;
     }
+    ++attempts_;
+    Pool& pool = handler_.pool();
+    std::int64_t now = handler_.context().now_ms();
     auto server = static_cast<std::size_t>(chosen);
     parser_.reset(method_);
     sent_ = 0;
@@ -336,6 +381,8 @@ void Exchange::answer_error(int status, std::string_view why) {
     http::Response response;
     response.set_status(status);
     response.add_header("Content-Type", "text/plain; charset=utf-8");
+    // Overload, not failure: the client may come back (HAProxy and nginx say 503 too).
+    if (status == 503) response.add_header("Retry-After", "1");
     response.set_body(
         fmt::format("c10k proxy: {} {}: {}\n", status, http::reason_phrase(status), why));
     pending_.respond(response);
@@ -357,6 +404,10 @@ void Exchange::finish(bool reusable) {
 }
 
 void Exchange::on_pending_closed() {
+    if (queued_) {
+        handler_.unqueue(*this);
+        handler_.context().timers().cancel(*this);
+    }
     // The client left (or the server stops): the connection to the backend is mid-response
     // and cannot carry another request.
     release_server();

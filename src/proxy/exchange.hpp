@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 
+#include "http/context.hpp"
 #include "http/pending.hpp"
 #include "http/request.hpp"
 #include "proxy/response_parser.hpp"
@@ -18,13 +19,26 @@ namespace c10k::proxy {
 class ProxyHandler;
 class Upstream;
 
-class Exchange final : public http::UpgradedOwner, public ResponseSink {
+class Exchange final : public http::UpgradedOwner, public ResponseSink, public http::TimerTask {
 public:
+    /// choose(): every usable server is at its connection cap (wait in the queue).
+    static constexpr int kAllFull = -1;
+    /// choose(): no server is left to try.
+    static constexpr int kNone = -2;
+
     Exchange(ProxyHandler& handler, const http::Request& request);
     ~Exchange();
 
     /// Starts the first attempt. May finish (and delete) the exchange before it returns.
     void begin(http::Pending pending);
+
+    /// The server for the next attempt: one with a free or idle connection, else kAllFull or
+    /// kNone.
+    int choose();
+    /// The queue let the exchange go, to `server` (a choose() result).
+    void leave_queue(int server);
+    /// The queue's wait timed out.
+    void on_timer() override;
 
     void on_upstream_ready(std::uint32_t events);
     void on_upstream_timeout();
@@ -53,6 +67,7 @@ private:
     };
 
     void attempt();
+    void start_on(int server);
     void connected();
     void send();
     void receive();
@@ -83,7 +98,8 @@ private:
     bool head_sent_ = false;
     bool client_open_ = true;  ///< the Pending may still be written (false once it ended)
     bool complete_ = false;
-    bool holding_server_ = false;  ///< counted in the server's outstanding requests
+    bool holding_server_ = false;
+    bool queued_ = false;  ///< counted in the server's outstanding requests
     Step step_ = Step::connecting;
     bool upgrade_requested_ = false;  ///< the client asked for a protocol switch
     std::string to_backend_;          ///< tunnel bytes the backend has not taken yet

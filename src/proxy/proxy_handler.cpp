@@ -35,6 +35,37 @@ void ProxyHandler::handle(const http::Request& request, http::Response& response
     exchange->begin(response.defer(*exchange));
 }
 
+bool ProxyHandler::enqueue(Exchange& exchange) {
+    if (queue_.size() >= options_.queue_size) return false;
+    queue_.push_back(&exchange);
+    return true;
+}
+
+void ProxyHandler::unqueue(Exchange& exchange) {
+    auto it = std::find(queue_.begin(), queue_.end(), &exchange);
+    if (it != queue_.end()) queue_.erase(it);
+}
+
+void ProxyHandler::exchange_ended() {
+    --exchanges_;
+    wake_queued();
+}
+
+void ProxyHandler::wake_queued() {
+    // An attempt may end at once and free a connection, which calls here again: the loop below
+    // goes on instead.
+    if (waking_) return;
+    waking_ = true;
+    while (!queue_.empty()) {
+        Exchange* next = queue_.front();
+        int server = next->choose();
+        if (server == Exchange::kAllFull) break;  // still no room: the queue keeps its order
+        queue_.pop_front();
+        next->leave_queue(server);
+    }
+    waking_ = false;
+}
+
 std::unique_ptr<Upstream> ProxyHandler::take_idle(std::size_t server) {
     auto& list = idle_[server];
     if (list.empty()) return nullptr;
@@ -63,6 +94,7 @@ void ProxyHandler::drop_idle(Upstream& upstream) {
     auto it = std::find_if(list.begin(), list.end(),
                            [&upstream](const auto& entry) { return entry.get() == &upstream; });
     if (it != list.end()) list.erase(it);
+    wake_queued();
 }
 
 }  // namespace c10k::proxy

@@ -10,6 +10,7 @@
 // connection), or, for idempotent methods, when the server failed before answering.
 
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <string>
 #include <vector>
@@ -31,6 +32,13 @@ struct ProxyOptions {
     /// (the server closing first is what makes stale connections).
     std::int64_t idle_timeout_ms = 15'000;
     std::size_t max_idle_per_server = 64;
+    /// Connections to one server from one loop (busy and idle); 0: no cap. A request that
+    /// finds every usable server at its cap waits in the loop's queue.
+    std::uint32_t max_connections_per_server = 0;
+    /// Requests waiting for a connection, per loop; beyond it, and after queue_timeout_ms in
+    /// it, a request gets 503 with Retry-After.
+    std::size_t queue_size = 256;
+    std::int64_t queue_timeout_ms = 5'000;
     /// Request bodies are read whole before they are sent, up to this size (413 beyond).
     std::uint64_t max_body_bytes = 1024 * 1024;
     /// Response bytes queued for a slow client before the proxy stops reading the server.
@@ -62,6 +70,7 @@ public:
 
     /// A kept-alive connection to `server`, or null when there is none.
     std::unique_ptr<Upstream> take_idle(std::size_t server);
+    bool has_idle(std::size_t server) const { return !idle_[server].empty(); }
     /// A connection that finished a response and may serve another.
     void keep_idle(std::unique_ptr<Upstream> upstream);
     /// An idle connection closed or timed out.
@@ -70,9 +79,17 @@ public:
     /// Exchanges in flight (for tests and the stop's bookkeeping).
     std::size_t exchanges() const { return exchanges_; }
     void exchange_started() { ++exchanges_; }
-    void exchange_ended() { --exchanges_; }
+    /// An exchange is done with its connection and server: a queued one may go now.
+    void exchange_ended();
+
+    /// Waits for a connection (every usable server is at its cap). False when the queue is full.
+    bool enqueue(Exchange& exchange);
+    /// Leaves the queue (timed out, or its client left).
+    void unqueue(Exchange& exchange);
 
 private:
+    void wake_queued();
+
     ProxyOptions options_;
     Pool pool_;
     http::LoopContext* context_ = nullptr;
@@ -80,6 +97,8 @@ private:
     std::vector<char> read_buffer_;
     http::Response head_response_;
     std::size_t exchanges_ = 0;
+    std::deque<Exchange*> queue_;  ///< oldest first
+    bool waking_ = false;          ///< in wake_queued (no recursion through a failed attempt)
 };
 
 }  // namespace c10k::proxy

@@ -9,7 +9,14 @@
 
 namespace c10k::proxy {
 
+Upstream::Upstream(ProxyHandler& handler, std::size_t server, core::unique_fd fd)
+    : handler_(handler), server_(server), fd_(std::move(fd)) {
+    ++handler_.pool().state(server_).connections;
+}
+
 Upstream::~Upstream() {
+    ServerState& state = handler_.pool().state(server_);
+    if (state.connections > 0) --state.connections;
     cancel_timer();
     if (watched_ != 0 && handler_.context().descriptors() != nullptr) {
         handler_.context().descriptors()->unwatch(fd_.get());

@@ -16,8 +16,7 @@ class ProxyHandler;
 
 class Upstream final : public http::DescriptorTask, public http::TimerTask {
 public:
-    Upstream(ProxyHandler& handler, std::size_t server, core::unique_fd fd)
-        : handler_(handler), server_(server), fd_(std::move(fd)) {}
+    Upstream(ProxyHandler& handler, std::size_t server, core::unique_fd fd);
     ~Upstream();
     Upstream(const Upstream&) = delete;
     Upstream& operator=(const Upstream&) = delete;

@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <map>
 #include <memory>
 #include <string>
@@ -333,6 +335,50 @@ std::vector<std::string> every_engine_here() {
 
 INSTANTIATE_TEST_SUITE_P(Engines, ProxyOnEveryEngine, ::testing::ValuesIn(every_engine_here()),
                          engine_param_name);
+
+TEST(Proxy, ConnectionCapQueuesThenRefusesWith503) {
+    // The backend never answers /stall: with one connection allowed, a second request waits
+    // in the queue (of one), a third finds the queue full.
+    MockBackend backend([](const ReceivedRequest& request) {
+        if (request.target == "/stall") return Reply{"", Reply::Then::stall};
+        return Reply{ok_response("ok")};
+    });
+    auto proxy = start_proxy({backend.address()}, {"--backend-max-conns", "1", "--queue", "1",
+                                                   "--queue-timeout", "400ms"});
+    HttpClient stalled(proxy->port());
+    stalled.send_get("/stall");
+    HttpClient queued(proxy->port());
+    // The stalled request must hold the connection before the next one arrives.
+    for (int i = 0; i < 100 && backend.requests().empty(); ++i) ::usleep(10'000);
+    ASSERT_EQ(backend.requests().size(), 1u);
+    queued.send_get("/queued");
+    ::usleep(50'000);
+    HttpResponse refused = fetch(proxy->port(), "/third");
+    EXPECT_EQ(refused.status, 503);
+    EXPECT_EQ(refused.header("Retry-After"), "1");
+    HttpResponse timed_out;
+    ASSERT_TRUE(queued.read_response(timed_out)) << queued.error();
+    EXPECT_EQ(timed_out.status, 503);
+    EXPECT_EQ(backend.requests().size(), 1u);  // neither reached the server
+}
+
+TEST(Proxy, ConnectionCapServesEveryRequestOverOneConnection) {
+    MockBackend backend([](const ReceivedRequest&) { return Reply{ok_response("ok")}; });
+    auto proxy = start_proxy({backend.address()}, {"--backend-max-conns", "1"});
+    // Eight clients at once, each with several requests: they take turns on one connection.
+    std::vector<std::unique_ptr<HttpClient>> clients;
+    for (int i = 0; i < 8; ++i) clients.push_back(std::make_unique<HttpClient>(proxy->port()));
+    for (int round = 0; round < 5; ++round) {
+        for (auto& client : clients) client->send_get("/");
+        for (auto& client : clients) {
+            HttpResponse response;
+            ASSERT_TRUE(client->read_response(response)) << client->error();
+            EXPECT_EQ(response.status, 200);
+        }
+    }
+    EXPECT_EQ(backend.requests().size(), 40u);
+    EXPECT_EQ(backend.accepted(), 1);
+}
 
 TEST(Proxy, WebSocketPassesThroughAsATunnel) {
     TempDir dir;
