@@ -1,19 +1,73 @@
 #include "proxy/pool.hpp"
 
 #include <algorithm>
+#include <chrono>
+#include <cmath>
 
 namespace c10k::proxy {
 
-Pool::Pool(const PoolSpec& spec) : spec_(spec), states_(spec.servers.size()) {}
+namespace {
+
+/// With slow start on, weights are counted in hundredths, so that a server of weight 1 can
+/// ramp too (HAProxy scales its weights by 16 for the same reason). Every server's weight is
+/// scaled alike, which leaves round robin's order and least outstanding's choices unchanged.
+constexpr std::uint64_t kSlowStartScale = 100;
+
+}  // namespace
+
+Pool::Pool(const PoolSpec& spec) : spec_(spec), states_(spec.servers.size()) {
+    if (spec_.balance == Balance::source_hash || spec_.balance == Balance::hash) {
+        ring_ = HashRing(spec_.servers);
+    }
+    if (spec_.balance == Balance::hash && spec_.hash_balance_factor > 0) {
+        balance_percent_ = static_cast<std::uint64_t>(std::lround(spec_.hash_balance_factor * 100));
+    }
+    random_state_ = spec_.random_seed;
+    if (random_state_ == 0) {
+        auto clock = std::chrono::steady_clock::now().time_since_epoch().count();
+        random_state_ =
+            mix64(reinterpret_cast<std::uintptr_t>(this) ^ static_cast<std::uint64_t>(clock));
+    }
+    candidates_.reserve(spec_.servers.size());
+}
 
 bool Pool::usable(std::size_t index, std::int64_t now_ms, std::uint64_t tried) const {
     if (index < 64 && (tried >> index) & 1) return false;
     return states_[index].down_until_ms <= now_ms;
 }
 
-int Pool::pick(std::int64_t now_ms, std::uint64_t tried) {
-    int chosen = spec_.balance == Balance::least_outstanding ? pick_least_outstanding(now_ms, tried)
-                                                             : pick_round_robin(now_ms, tried);
+std::uint64_t Pool::effective_weight(std::size_t index, std::int64_t now_ms) const {
+    std::uint64_t weight = spec_.servers[index].weight;
+    if (spec_.slow_start_ms <= 0) return weight;
+    weight *= kSlowStartScale;
+    std::int64_t from = states_[index].slow_start_from_ms;
+    if (from == ServerState::kNoSlowStart || now_ms - from >= spec_.slow_start_ms) return weight;
+    // A tenth at first rather than nothing: a server that gets no requests cannot show it is
+    // back (and round robin would skip it outright).
+    std::uint64_t least = std::max<std::uint64_t>(1, weight / 10);
+    if (now_ms <= from) return least;
+    auto elapsed = static_cast<std::uint64_t>(now_ms - from);
+    return std::max(least, weight * elapsed / static_cast<std::uint64_t>(spec_.slow_start_ms));
+}
+
+int Pool::pick(std::int64_t now_ms, std::uint64_t tried, std::string_view key) {
+    last_pick_ms_ = now_ms;
+    int chosen = -1;
+    switch (spec_.balance) {
+        case Balance::round_robin:
+            chosen = pick_round_robin(now_ms, tried);
+            break;
+        case Balance::least_outstanding:
+            chosen = pick_least_outstanding(now_ms, tried);
+            break;
+        case Balance::random_two:
+            chosen = pick_random_two(now_ms, tried);
+            break;
+        case Balance::source_hash:
+        case Balance::hash:
+            chosen = pick_hashed(now_ms, tried, key);
+            break;
+    }
     if (chosen >= 0) return chosen;
     // Every untried server is down: the soonest to return gets the request (its connect will
     // tell whether it is back) rather than a 503 for a pool that may well have recovered.
@@ -36,8 +90,9 @@ int Pool::pick_round_robin(std::int64_t now_ms, std::uint64_t tried) {
     for (std::size_t i = 0; i < states_.size(); ++i) {
         if (!usable(i, now_ms, tried)) continue;
         ServerState& state = states_[i];
-        state.current_weight += spec_.servers[i].weight;
-        total += spec_.servers[i].weight;
+        auto weight = static_cast<std::int64_t>(effective_weight(i, now_ms));
+        state.current_weight += weight;
+        total += weight;
         if (best < 0 ||
             state.current_weight > states_[static_cast<std::size_t>(best)].current_weight) {
             best = static_cast<int>(i);
@@ -50,18 +105,82 @@ int Pool::pick_round_robin(std::int64_t now_ms, std::uint64_t tried) {
 int Pool::pick_least_outstanding(std::int64_t now_ms, std::uint64_t tried) {
     // Fewest in flight relative to weight: outstanding/weight compared without division.
     int best = -1;
+    std::uint64_t best_weight = 0;
     for (std::size_t i = 0; i < states_.size(); ++i) {
         if (!usable(i, now_ms, tried)) continue;
+        std::uint64_t weight = effective_weight(i, now_ms);
         if (best < 0) {
             best = static_cast<int>(i);
+            best_weight = weight;
             continue;
         }
         auto b = static_cast<std::size_t>(best);
-        std::uint64_t mine = std::uint64_t{states_[i].outstanding} * spec_.servers[b].weight;
-        std::uint64_t theirs = std::uint64_t{states_[b].outstanding} * spec_.servers[i].weight;
-        if (mine < theirs) best = static_cast<int>(i);
+        std::uint64_t mine = std::uint64_t{states_[i].outstanding} * best_weight;
+        std::uint64_t theirs = std::uint64_t{states_[b].outstanding} * weight;
+        if (mine < theirs) {
+            best = static_cast<int>(i);
+            best_weight = weight;
+        }
     }
     return best;
+}
+
+std::uint64_t Pool::next_random() {
+    // splitmix64: one add and one mix per number, and a state of one word per pool.
+    random_state_ += 0x9e3779b97f4a7c15ULL;
+    return mix64(random_state_);
+}
+
+int Pool::pick_random_two(std::int64_t now_ms, std::uint64_t tried) {
+    candidates_.clear();
+    for (std::size_t i = 0; i < states_.size(); ++i) {
+        if (usable(i, now_ms, tried)) candidates_.push_back(i);
+    }
+    std::size_t count = candidates_.size();
+    if (count == 0) return -1;
+    if (count == 1) return static_cast<int>(candidates_[0]);
+    // Two distinct candidates: the second is drawn from the other count - 1. The modulo's
+    // bias is below count / 2^64, far under anything a pool could show.
+    std::size_t first = next_random() % count;
+    std::size_t second = next_random() % (count - 1);
+    if (second >= first) ++second;
+    std::size_t a = candidates_[first];
+    std::size_t b = candidates_[second];
+    // (outstanding + 1) per weight: the request being placed counts, so that between two idle
+    // servers the heavier one wins, as its weight asks.
+    std::uint64_t a_load =
+        (std::uint64_t{states_[a].outstanding} + 1) * effective_weight(b, now_ms);
+    std::uint64_t b_load =
+        (std::uint64_t{states_[b].outstanding} + 1) * effective_weight(a, now_ms);
+    return static_cast<int>(a_load <= b_load ? a : b);
+}
+
+int Pool::pick_hashed(std::int64_t now_ms, std::uint64_t tried, std::string_view key) {
+    // No key (no such header or cookie): HAProxy balances such requests round robin too,
+    // rather than hashing "" and sending them all to one server.
+    if (key.empty() || ring_.empty()) return pick_round_robin(now_ms, tried);
+    std::uint64_t point = hash64(key);
+    auto fits = [&](std::size_t i) { return usable(i, now_ms, tried); };
+    if (balance_percent_ == 0) return ring_.find(point, size(), fits);
+    // Bounded loads: a server's capacity is ceil(factor * (total + 1) * weight / all weights),
+    // the outstanding requests of the servers that are up, this one included; it takes the
+    // key while its own count is below that. In integers: outstanding * 100 * all weights <
+    // percent * (total + 1) * weight.
+    std::uint64_t total = 1;
+    std::uint64_t all_weights = 0;
+    for (std::size_t i = 0; i < states_.size(); ++i) {
+        if (states_[i].down_until_ms > now_ms) continue;
+        total += states_[i].outstanding;
+        all_weights += spec_.servers[i].weight;
+    }
+    auto fits_bound = [&](std::size_t i) {
+        return fits(i) && std::uint64_t{states_[i].outstanding} * 100 * all_weights <
+                              balance_percent_ * total * spec_.servers[i].weight;
+    };
+    int chosen = ring_.find(point, size(), fits_bound);
+    // With a factor of at least 1 some server that is up is below its bound; when that one
+    // was tried already, the key's usable server takes it over its bound.
+    return chosen >= 0 ? chosen : ring_.find(point, size(), fits);
 }
 
 void Pool::mark_failed(std::size_t index, std::int64_t now_ms) {
@@ -71,12 +190,19 @@ void Pool::mark_failed(std::size_t index, std::int64_t now_ms) {
     for (std::uint32_t i = 0; i < state.failures && backoff < spec_.max_backoff_ms; ++i)
         backoff *= 2;
     state.down_until_ms = now_ms + std::min(backoff, spec_.max_backoff_ms);
+    // It rejoins the rotation when the back-off ends, and ramps up from there.
+    state.slow_start_from_ms = state.down_until_ms;
     ++state.failures;
 }
 
 void Pool::mark_ok(std::size_t index) {
-    states_[index].failures = 0;
-    states_[index].down_until_ms = 0;
+    ServerState& state = states_[index];
+    state.failures = 0;
+    state.down_until_ms = 0;
+    // A server that answered before its back-off ended (it was tried when every server was
+    // down) is back already: its ramp starts now, as near as the pool knows the time, rather
+    // than when the back-off would have ended.
+    state.slow_start_from_ms = std::min(state.slow_start_from_ms, last_pick_ms_);
 }
 
 }  // namespace c10k::proxy

@@ -67,6 +67,7 @@ struct ServerState {
 
     std::int64_t current_weight = 0;  ///< smooth weighted round robin
     std::uint32_t outstanding = 0;    ///< requests in flight on this loop
+    std::uint32_t connections = 0;    ///< connections to it from this loop, busy and idle
     std::uint32_t failures = 0;       ///< connect failures in a row
     std::int64_t down_until_ms = 0;   ///< passive health: skipped before this
     /// When the server came (or will come) back from its last back-off: its slow start ramps
