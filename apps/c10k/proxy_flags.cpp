@@ -1,8 +1,12 @@
 #include "proxy_flags.hpp"
 
+#include <algorithm>
 #include <charconv>
+#include <iterator>
 #include <memory>
 #include <stdexcept>
+#include <string_view>
+#include <utility>
 
 #include <fmt/core.h>
 
@@ -55,6 +59,61 @@ proxy::ServerSpec parse_backend(const std::string& text) {
     return server;
 }
 
+/// --balance and the flags that go with it: --hash-key, --hash-balance-factor, --slow-start.
+void parse_balance(const ProxyFlags& flags, proxy::ProxyOptions& options) {
+    using proxy::Balance;
+    static constexpr std::pair<std::string_view, Balance> kBalances[] = {
+        {"round-robin", Balance::round_robin},
+        {"least-outstanding", Balance::least_outstanding},
+        {"random-two", Balance::random_two},
+        {"source", Balance::source_hash},
+        {"hash", Balance::hash},
+    };
+    const auto* found =
+        std::find_if(std::begin(kBalances), std::end(kBalances),
+                     [&](const auto& known) { return known.first == flags.balance; });
+    if (found == std::end(kBalances)) {
+        throw std::runtime_error(fmt::format(
+            "--balance: unknown method '{}' (known: round-robin, least-outstanding, random-two, "
+            "source, hash)",
+            flags.balance));
+    }
+    options.pool.balance = found->second;
+    if (options.pool.balance == Balance::hash) {
+        if (flags.hash_key.empty()) {
+            throw std::runtime_error(
+                "--balance hash: say what to hash with --hash-key uri, --hash-key header:NAME or "
+                "--hash-key cookie:NAME (or use --balance source to hash the client's address)");
+        }
+        std::string error;
+        if (!proxy::parse_hash_key(flags.hash_key, options.hash_key, error)) {
+            throw std::runtime_error("--hash-key: " + error);
+        }
+    } else if (!flags.hash_key.empty()) {
+        throw std::runtime_error(fmt::format(
+            "--hash-key: only --balance hash uses a key (here --balance is {}); add --balance "
+            "hash or drop --hash-key",
+            flags.balance));
+    }
+    double factor = flags.hash_balance_factor;
+    if (!(factor == 0 || (factor >= 1 && factor <= 100))) {
+        throw std::runtime_error(fmt::format(
+            "--hash-balance-factor: {} is not 0 (no bound) or a factor from 1 to 100 (1.25 lets "
+            "a server take a quarter more than its share)",
+            factor));
+    }
+    options.pool.hash_balance_factor = factor;
+    std::int64_t us = 0;
+    std::string error;
+    if (!core::parse_duration_us(flags.slow_start, 1'000'000, us, error)) {
+        throw std::runtime_error("--slow-start: " + error);
+    }
+    if (us != 0 && us < 1000) {
+        throw std::runtime_error("--slow-start: 0s (off) or at least 1ms");
+    }
+    options.pool.slow_start_ms = us / 1000;
+}
+
 }  // namespace
 
 void add_proxy_flags(CLI::App& command, ProxyFlags& flags) {
@@ -64,8 +123,24 @@ void add_proxy_flags(CLI::App& command, ProxyFlags& flags) {
         ->required();
     command
         .add_option("--balance", flags.balance,
-                    "How a server is chosen: round-robin (weighted) or least-outstanding")
+                    "How a server is chosen: round-robin (weighted), least-outstanding, "
+                    "random-two (the less loaded of two drawn at random), source (consistent "
+                    "hash of the client's address) or hash (consistent hash of --hash-key)")
         ->capture_default_str();
+    command.add_option("--hash-key", flags.hash_key,
+                       "What --balance hash hashes: uri (the request-target), header:NAME or "
+                       "cookie:NAME; requests without it are balanced round robin");
+    command
+        .add_option("--hash-balance-factor", flags.hash_balance_factor,
+                    "--balance hash: a server takes a key only while its requests in flight "
+                    "stay within this factor of its share (bounded loads); 0: no bound")
+        ->capture_default_str();
+    command
+        .add_option("--slow-start", flags.slow_start,
+                    "A server back from a failure ramps from a tenth of its weight to all of it "
+                    "over this long (not with source or hash); 0s: off")
+        ->capture_default_str()
+        ->type_name("DURATION");
     command
         .add_option("--connect-timeout", flags.connect_timeout,
                     "Time allowed to connect to a server before the next one is tried")
@@ -118,15 +193,7 @@ engine::HandlerFactory make_proxy_handlers(const ProxyFlags& flags, std::uint64_
     if (options.pool.servers.size() > 64) {
         throw std::runtime_error("--backend: at most 64 servers in a pool");
     }
-    if (flags.balance == "round-robin") {
-        options.pool.balance = proxy::Balance::round_robin;
-    } else if (flags.balance == "least-outstanding") {
-        options.pool.balance = proxy::Balance::least_outstanding;
-    } else {
-        throw std::runtime_error(
-            fmt::format("--balance: unknown method '{}' (known: round-robin, least-outstanding)",
-                        flags.balance));
-    }
+    parse_balance(flags, options);
     options.connect_timeout_ms = flag_ms("--connect-timeout", flags.connect_timeout);
     options.response_timeout_ms = flag_ms("--response-timeout", flags.response_timeout);
     options.idle_timeout_ms = flag_ms("--backend-idle-timeout", flags.idle_timeout);

@@ -15,6 +15,9 @@ namespace c10k::app {
 struct ProxyFlags {
     std::vector<std::string> backends;  ///< "HOST:PORT" or "HOST:PORT,weight=N"
     std::string balance = "round-robin";
+    std::string hash_key;  ///< "uri", "header:NAME" or "cookie:NAME"; --balance hash only
+    double hash_balance_factor = 1.25;
+    std::string slow_start = "0s";
     std::string connect_timeout = "5s";
     std::string response_timeout = "60s";
     std::string idle_timeout = "15s";

@@ -36,6 +36,8 @@ Exchange::Exchange(ProxyHandler& handler, const http::Request& request)
     request_bytes_.reserve(512 + request.body.size());
     append_request_head(request, info, request_bytes_);
     request_bytes_.append(request.body);
+    const ProxyOptions& options = handler_.options();
+    balance_key_ = balance_key(request, options.pool.balance, options.hash_key);
 }
 
 Exchange::~Exchange() {
@@ -86,7 +88,7 @@ int Exchange::choose() {
     std::int64_t now = handler_.context().now_ms();
     std::uint64_t full = 0;
     for (;;) {
-        int chosen = pool.pick(now, tried_ | full);
+        int chosen = pool.pick(now, tried_ | full, balance_key_);
         if (chosen < 0) return full != 0 ? kAllFull : kNone;
         auto server = static_cast<std::size_t>(chosen);
         if (cap == 0 || pool.state(server).connections < cap || handler_.has_idle(server)) {

@@ -90,6 +90,9 @@ private:
     std::string request_bytes_;
     std::size_t sent_ = 0;
     std::uint64_t tried_ = 0;  ///< a bit per server this request failed on
+    /// What a hashing balancer hashes for this request, taken once (the request's views die
+    /// with the handler call); empty for the other balancers.
+    std::string balance_key_;
     int attempts_ = 0;
     http::Method method_;
     bool idempotent_;

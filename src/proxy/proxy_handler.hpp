@@ -17,12 +17,15 @@
 
 #include "http/context.hpp"
 #include "http/handler.hpp"
+#include "proxy/balance_key.hpp"
 #include "proxy/pool.hpp"
 
 namespace c10k::proxy {
 
 struct ProxyOptions {
     PoolSpec pool;
+    /// What Balance::hash hashes (source_hash always hashes the client's address).
+    HashKey hash_key;
     std::int64_t connect_timeout_ms = 5'000;
     /// From the request's last byte sent to the response head's last byte, and between two
     /// reads of a response body.
