@@ -80,7 +80,8 @@ test-sanitize: asan-build tsan-build
 # over a working corpus in build-fuzz/corpus/<target> (new inputs land there) seeded from the
 # checked-in fuzz/corpus/<target>, with the target's dictionary (fuzz/<target>.dict) or else the
 # HTTP one.
-FUZZ_TARGETS := session path range_conditional response_parser websocket proxy_response
+FUZZ_TARGETS := session path range_conditional response_parser websocket proxy_response \
+  proxy_protocol
 FUZZ_FLAGS := -fsanitize=fuzzer-no-link -fno-sanitize-recover=all
 FUZZ_RUN_FLAGS ?=
 fuzz-build: deps-test
@@ -118,7 +119,7 @@ SMOKE_FUZZ_SECONDS ?= 15
 hardening-smoke: fuzz-smoke sanitize-smoke
 
 fuzz-smoke: fuzz-build
-	@set -e; rm -rf build-fuzz/smoke-corpus; for pair in "session path" "range_conditional response_parser" "websocket proxy_response"; do \
+	@set -e; rm -rf build-fuzz/smoke-corpus; for pair in "session path" "range_conditional response_parser" "websocket proxy_response" "proxy_protocol"; do \
 	  pids=""; for t in $$pair; do \
 	    mkdir -p build-fuzz/smoke-corpus/$$t; \
 	    dict=fuzz/http.dict; if [ -f fuzz/$$t.dict ]; then dict=fuzz/$$t.dict; fi; \
