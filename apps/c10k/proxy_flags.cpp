@@ -28,22 +28,34 @@ std::int64_t flag_ms(const char* flag, const std::string& text) {
     return us / 1000;
 }
 
-/// "HOST:PORT" or "HOST:PORT,weight=N".
+/// "HOST:PORT" with options after commas: weight=N, send-proxy, send-proxy-v2.
 proxy::ServerSpec parse_backend(const std::string& text) {
     proxy::ServerSpec server;
-    std::string_view address = text;
-    std::size_t comma = address.find(',');
-    if (comma != std::string_view::npos) {
-        std::string_view option = address.substr(comma + 1);
-        address = address.substr(0, comma);
+    std::string_view rest = text;
+    std::size_t comma = rest.find(',');
+    std::string_view address = rest.substr(0, comma);
+    rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
+    while (!rest.empty()) {
+        comma = rest.find(',');
+        std::string_view option = rest.substr(0, comma);
+        rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
         constexpr std::string_view kWeight = "weight=";
+        if (option == "send-proxy") {
+            server.proxy_protocol = 1;
+            continue;
+        }
+        if (option == "send-proxy-v2") {
+            server.proxy_protocol = 2;
+            continue;
+        }
         std::uint32_t weight = 0;
         std::string_view number = option.substr(std::min(option.size(), kWeight.size()));
         auto [end, error] = std::from_chars(number.data(), number.data() + number.size(), weight);
         if (!option.starts_with(kWeight) || error != std::errc{} ||
             end != number.data() + number.size() || weight < 1 || weight > 1000) {
             throw std::runtime_error(fmt::format(
-                "--backend {}: unknown option '{}' (the only one is weight=N, N from 1 to 1000)",
+                "--backend {}: unknown option '{}' (known: weight=N with N from 1 to 1000, "
+                "send-proxy, send-proxy-v2)",
                 text, option));
         }
         server.weight = weight;
@@ -119,7 +131,9 @@ void parse_balance(const ProxyFlags& flags, proxy::ProxyOptions& options) {
 void add_proxy_flags(CLI::App& command, ProxyFlags& flags) {
     command
         .add_option("--backend", flags.backends,
-                    "A backend server, HOST:PORT[,weight=N]; repeat for a pool")
+                    "A backend server, HOST:PORT[,weight=N][,send-proxy|,send-proxy-v2] "
+                    "(send-proxy: a PROXY protocol header v1 or v2 before each new connection); "
+                    "repeat for a pool")
         ->required();
     command
         .add_option("--balance", flags.balance,
@@ -184,7 +198,8 @@ void add_proxy_flags(CLI::App& command, ProxyFlags& flags) {
         ->capture_default_str();
 }
 
-engine::HandlerFactory make_proxy_handlers(const ProxyFlags& flags, std::uint64_t max_body_bytes) {
+engine::HandlerFactory make_proxy_handlers(const ProxyFlags& flags, std::uint64_t max_body_bytes,
+                                           const std::vector<core::Endpoint>& listeners) {
     proxy::ProxyOptions options;
     for (const auto& text : flags.backends) options.pool.servers.push_back(parse_backend(text));
     if (options.pool.servers.empty()) {
@@ -206,6 +221,7 @@ engine::HandlerFactory make_proxy_handlers(const ProxyFlags& flags, std::uint64_
     }
     options.client_buffer_bytes = flags.client_buffer;
     options.max_body_bytes = max_body_bytes;
+    options.listeners = listeners;
     return [options] { return std::make_unique<proxy::ProxyHandler>(options); };
 }
 

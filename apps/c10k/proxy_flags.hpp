@@ -8,6 +8,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "core/net.hpp"
 #include "engine/engine.hpp"
 
 namespace c10k::app {
@@ -32,7 +33,8 @@ void add_proxy_flags(CLI::App& command, ProxyFlags& flags);
 
 /// Checks the flags and returns a factory of proxy handlers (one per loop). Throws
 /// std::runtime_error naming the flag at fault.
-engine::HandlerFactory make_proxy_handlers(const ProxyFlags& flags, std::uint64_t max_body_bytes);
+engine::HandlerFactory make_proxy_handlers(const ProxyFlags& flags, std::uint64_t max_body_bytes,
+                                           const std::vector<core::Endpoint>& listeners);
 
 /// "127.0.0.1:9001 127.0.0.1:9002": the servers, for the start-up line.
 std::string describe_backends(const ProxyFlags& flags);

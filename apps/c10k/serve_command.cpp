@@ -68,7 +68,8 @@ struct ServeFlags {
     bool serve_dotfiles = false;
     std::string batch = "0";
     std::uint32_t thread_stack_kb = 64;
-    int processes = 0;        ///< 0: one process (prefork: its default number of workers)
+    int processes = 0;  ///< 0: one process (prefork: its default number of workers)
+    std::vector<std::string> proxy_protocol_from;  ///< peers that send a PROXY header
     std::string config_path;  ///< --config, for its [[host]] tables (vhost_flags.hpp)
     /// Those tables, as apply_config_file read and checked them (one read of the file).
     config::HostsConfig hosts;
@@ -209,6 +210,16 @@ PreparedServe prepare_serve(const ServeFlags& flags) {
     parse_log_level(flags.log_level);
     if (!flags.error_log.empty()) open_error_log(flags.error_log);  // closed again: a check
     config.thread_stack_kb = flags.thread_stack_kb;
+    if (!flags.proxy_protocol_from.empty()) {
+        auto trusted = std::make_shared<core::AddressSet>();
+        for (const auto& entry : flags.proxy_protocol_from) {
+            std::string error;
+            if (!trusted->add(entry, error)) {
+                throw std::runtime_error(fmt::format("--proxy-protocol-from: {}", error));
+            }
+        }
+        config.proxy_protocol_from = std::move(trusted);
+    }
     if (flags.processes < 0) throw std::runtime_error("--processes must be at least 1");
     bool prefork = flags.engine == "prefork";
     if (prefork) config.threads = flags.processes > 0 ? flags.processes : kDefaultPreforkWorkers;
@@ -224,8 +235,9 @@ PreparedServe prepare_serve(const ServeFlags& flags) {
     }
 
     if (flags.proxy_mode) {
-        prepared.handlers = make_proxy_handlers(flags.proxy, flags.max_body_bytes);
         prepared.endpoints = parse_listen(flags.listen);
+        prepared.handlers =
+            make_proxy_handlers(flags.proxy, flags.max_body_bytes, prepared.endpoints);
         prepared.metrics = enable_admin(flags.admin, flags.engine, nullptr, config,
                                         prepared.endpoints, prepared.handlers);
         return prepared;
@@ -598,6 +610,11 @@ void add_serve_options(CLI::App& cmd, ServeFlags& flags, ServeMode& mode, bool s
         cmd.add_flag("--serve-dotfiles", flags.serve_dotfiles,
                      "Serve files and directories whose name starts with '.' (default: off)");
     }
+    cmd.add_option("--proxy-protocol-from", flags.proxy_protocol_from,
+                   "Peers (ADDRESS or NETWORK/PREFIX; repeat for several) that put a PROXY "
+                   "protocol header (v1 or v2) before each connection, as a balancer in front "
+                   "does: its client address then stands for theirs. Their connections must "
+                   "begin with one (400 otherwise); others' must not (default: none)");
     cmd.add_option("--batch", flags.batch,
                    "Wake-up batching at light load: after a wait that returned few events, sleep "
                    "this long (e.g. 1ms) so that the next events are handled together; 0 is off "

@@ -109,12 +109,32 @@ Result<Endpoint> local_endpoint(int fd) {
 }
 
 std::string peer_address(int fd) {
+    sockaddr_storage address{};
+    socklen_t length = sizeof address;
+    if (::getpeername(fd, reinterpret_cast<sockaddr*>(&address), &length) != 0) return {};
+    return address_text(address);
+}
+
+std::string address_text(const sockaddr_storage& address) {
     Endpoint endpoint;
-    endpoint.length = sizeof endpoint.address;
-    if (::getpeername(fd, reinterpret_cast<sockaddr*>(&endpoint.address), &endpoint.length) != 0)
-        return {};
+    endpoint.address = address;
+    endpoint.length = address.ss_family == AF_INET6 ? sizeof(sockaddr_in6) : sizeof(sockaddr_in);
     std::string text = endpoint.to_string();
     return text.substr(0, text.rfind(':'));
+}
+
+bool parse_address_text(std::string_view text, sockaddr_storage& out) {
+    out = sockaddr_storage{};
+    std::string host(text);
+    if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+        host = host.substr(1, host.size() - 2);
+        auto* v6 = reinterpret_cast<sockaddr_in6*>(&out);
+        v6->sin6_family = AF_INET6;
+        return ::inet_pton(AF_INET6, host.c_str(), &v6->sin6_addr) == 1;
+    }
+    auto* v4 = reinterpret_cast<sockaddr_in*>(&out);
+    v4->sin_family = AF_INET;
+    return ::inet_pton(AF_INET, host.c_str(), &v4->sin_addr) == 1;
 }
 
 void set_no_delay(int fd) {

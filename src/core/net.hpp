@@ -46,6 +46,10 @@ void set_no_delay(int fd);
 /// The peer's address of a connected socket without the port ("127.0.0.1", "[::1]"), for access
 /// logs; empty when it cannot be read.
 std::string peer_address(int fd);
+/// The same text for an address already at hand (a PROXY protocol header's source).
+std::string address_text(const sockaddr_storage& address);
+/// The reverse: "127.0.0.1" or "[::1]" to an address with port 0. False when it is neither.
+bool parse_address_text(std::string_view text, sockaddr_storage& out);
 
 /// Makes a descriptor non-blocking.
 bool set_nonblocking(int fd, bool enabled = true);

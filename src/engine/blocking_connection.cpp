@@ -69,7 +69,7 @@ BlockingEnd BlockingWorker::drive(int fd, std::uint8_t listener) {
     http::Session session(context_);
     session.set_engine_data(this);
     session.set_listener(listener);
-    if (access_log_ || context_.handler().wants_peer()) session.set_peer(core::peer_address(fd));
+    note_peer(session, fd, config_, access_log_ || context_.handler().wants_peer());
     // Every way out closes the Session first: a deferred response's owner forgets it now.
     auto end = [&session](BlockingEnd how) {
         session.abandon();

@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/address_set.hpp"
 #include "core/net.hpp"
 #include "engine/listeners.hpp"
 #include "engine/stop.hpp"
@@ -17,6 +18,10 @@
 #include "http/context.hpp"
 #include "http/handler.hpp"
 #include "http/metrics.hpp"
+
+namespace c10k::http {
+class Session;
+}
 
 namespace c10k::engine {
 
@@ -58,7 +63,7 @@ struct ServerConfig {
     std::uint64_t max_connections = 0;  ///< across the process; 0 = bounded only by descriptors
     http::Limits limits;
     http::Timeouts timeouts;
-    std::string access_log_path;              ///< empty: no access log
+    std::string access_log_path;  ///< empty: no access log
     http::AccessLogFormat access_log_format = http::AccessLogFormat::combined;
     std::int64_t shutdown_grace_ms = 10'000;  ///< how long in-flight responses may take at stop
     /// Adaptive wake-up batching: when a wait returns only a few events, sleep this long before
@@ -70,7 +75,15 @@ struct ServerConfig {
     http::MetricsBoard* metrics = nullptr;
     /// Copied by the place that beats (each copy keeps its own clock).
     Heartbeat heartbeat;
+    /// Peers that must begin their connections with a PROXY protocol header (a balancer in
+    /// front: --proxy-protocol-from); null or empty: none.
+    std::shared_ptr<const core::AddressSet> proxy_protocol_from;
 };
+
+/// At accept: gives the Session its peer's address when `wants_text` (an access log, or a
+/// handler that asks), and tells it to expect a PROXY header when the peer is trusted to send
+/// one. One getpeername(2) when either applies; nothing otherwise.
+void note_peer(http::Session& session, int fd, const ServerConfig& config, bool wants_text);
 
 /// Makes one Handler per loop (loops share nothing, so each gets its own).
 using HandlerFactory = std::function<std::unique_ptr<http::Handler>()>;

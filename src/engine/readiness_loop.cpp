@@ -331,8 +331,8 @@ void ReadinessLoop::on_listener(Listener& listener) {
         connections_ = conn;
         ++connection_count_;
         ++stats_.accepted;
-        if (access_log_ || context_.handler().wants_peer())
-            conn->session.set_peer(core::peer_address(fd));
+        note_peer(conn->session, fd, shared_.config,
+                  access_log_ || context_.handler().wants_peer());
         if (stopping_) conn->session.request_close();
         update_timer(*conn);
     }

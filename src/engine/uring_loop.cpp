@@ -315,8 +315,8 @@ void UringLoop::on_accept(Listener& listener, const io_uring_cqe& cqe) {
     if (connections_ != nullptr) connections_->prev = conn;
     connections_ = conn;
     ++open_;
-    if (access_log_ || context_.handler().wants_peer())
-            conn->session.set_peer(core::peer_address(conn->fd));
+    note_peer(conn->session, conn->fd, shared_.config,
+              access_log_ || context_.handler().wants_peer());
     // Accepted by the kernel before the stop's cancel reached the accept: a client like any
     // other, answered once (Connection: close). Dropping it would cut off its request.
     if (stopping_) conn->session.request_close();

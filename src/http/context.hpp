@@ -13,6 +13,7 @@
 
 #include "core/clock.hpp"
 #include "core/mailbox.hpp"
+#include "core/proxy_protocol.hpp"
 #include "core/timer_wheel.hpp"
 #include "http/date.hpp"
 #include "http/handler.hpp"
@@ -102,6 +103,8 @@ struct Scratch {
     std::vector<OutputChunk> output;   ///< queued output, front at output_front
     std::size_t output_front = 0;
     const char* input_start = nullptr;  ///< the input being parsed (the obs-fold check)
+    /// A PROXY protocol header being read (Session::expect_proxy_header), before any HTTP.
+    std::unique_ptr<core::ProxyHeaderParser> proxy_header;
 
     void reset_request() {
         text.clear();
@@ -198,6 +201,7 @@ public:
         scratch->pending_input.clear();
         scratch->output.clear();
         scratch->output_front = 0;
+        scratch->proxy_header.reset();
         // A pool as large as the busiest moment would pin memory forever; 1024 is plenty to
         // avoid malloc on the hot path while bounding what stays reserved.
         if (scratch_pool_.size() < 1024) scratch_pool_.push_back(std::move(scratch));

@@ -131,6 +131,12 @@ void Session::feed(const char* data, std::size_t size) {
     }
     if (in_message_ && headers_done_) phase_started_ms_ = context_.now_ms();  // body progress
     ensure_scratch();
+    if (expect_proxy_header_) {
+        std::size_t used = read_proxy_header(data, size);
+        if (used == SIZE_MAX || used == size) return;
+        data += used;
+        size -= used;
+    }
     if (paused_) {
         // The engine should not read while paused, but nothing is lost if it does.
         scratch_->pending_input.append(data, size);
@@ -138,6 +144,31 @@ void Session::feed(const char* data, std::size_t size) {
     }
     execute(data, size);
     maybe_release_scratch();
+}
+
+std::size_t Session::read_proxy_header(const char* data, std::size_t size) {
+    Scratch& s = *scratch_;
+    if (!s.proxy_header) s.proxy_header = std::make_unique<core::ProxyHeaderParser>();
+    core::ProxyHeaderParser& parser = *s.proxy_header;
+    switch (parser.feed(data, size)) {
+        case core::ProxyHeaderParser::Status::need_more:
+            phase_started_ms_ = context_.now_ms();  // the header timeout runs from here
+            in_message_ = true;
+            return size;
+        case core::ProxyHeaderParser::Status::invalid:
+            // A trusted balancer always sends one; without it the addresses are unknown, and
+            // a client that got past the balancer could claim any address it liked.
+            fail(400);
+            return SIZE_MAX;
+        case core::ProxyHeaderParser::Status::done:
+            break;
+    }
+    expect_proxy_header_ = false;
+    in_message_ = false;
+    if (parser.header().has_addresses) peer_ = core::address_text(parser.header().source);
+    std::size_t used = parser.consumed();
+    s.proxy_header.reset();
+    return used;
 }
 
 void Session::execute(const char* data, std::size_t size) {

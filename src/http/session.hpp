@@ -107,6 +107,11 @@ public:
     void set_peer(std::string peer) { peer_ = std::move(peer); }
     /// Set by the engine at accept: the index of the listener (its --listen address).
     void set_listener(std::uint8_t index) { listener_ = index; }
+    /// Set by the engine at accept when the peer is trusted to send a PROXY protocol header
+    /// (--proxy-protocol-from): the connection must begin with one (v1 or v2), whose source
+    /// address then stands for the peer's; anything else gets 400.
+    void expect_proxy_header() { expect_proxy_header_ = true; }
+    const std::string& peer() const { return peer_; }
 
     /// The engine's own object for this connection, to find it from the ready list.
     void set_engine_data(void* data) { engine_data_ = data; }
@@ -201,10 +206,15 @@ private:
     bool close_requested_ = false;
     bool aborted_ = false;
     bool stream_chunked_ = false;
-    bool input_ends_in_line_break_ = false;  ///< the last input ended with LF and blanks
-    bool stream_sized_ = false;              ///< the stream's length was announced (Content-Length)
-    bool stream_head_only_ = false;          ///< a HEAD request's stream: nothing but the head
-    bool ready_marked_ = false;              ///< on the LoopContext's ready list
+    bool input_ends_in_line_break_ = false;
+    bool expect_proxy_header_ = false;  ///< a PROXY header must come first
+    /// Feeds the connection's first bytes to the PROXY header parser; returns how many of
+    /// `size` belong to HTTP (the rest after the header), or SIZE_MAX when it failed.
+    std::size_t read_proxy_header(const char* data,
+                                  std::size_t size);  ///< the last input ended with LF and blanks
+    bool stream_sized_ = false;      ///< the stream's length was announced (Content-Length)
+    bool stream_head_only_ = false;  ///< a HEAD request's stream: nothing but the head
+    bool ready_marked_ = false;      ///< on the LoopContext's ready list
     std::uint8_t listener_ = 0;
     Suspend suspend_ = Suspend::none;
 };

@@ -7,6 +7,7 @@
 
 #include <fmt/core.h>
 
+#include "core/proxy_protocol.hpp"
 #include "http/session.hpp"
 #include "proxy/forward.hpp"
 #include "proxy/proxy_handler.hpp"
@@ -30,6 +31,8 @@ Exchange::Exchange(ProxyHandler& handler, const http::Request& request)
     // and sent as they are to whichever server takes them.
     ForwardInfo info;
     info.client_address = request.peer;
+    listener_ = request.listener;
+    if (handler_.sends_proxy_protocol()) client_address_ = request.peer;
     upgrade_requested_ = request.has_header("Upgrade") && connection_names(request, "upgrade");
     info.upgrade = upgrade_requested_;
     if (has_body(request)) info.content_length = request.body.size();
@@ -122,6 +125,11 @@ void Exchange::start_on(int chosen) {
     parser_.reset(method_);
     sent_ = 0;
     complete_ = false;
+    if (preamble_size_ > 0) {
+        // The last attempt's PROXY header belonged to its connection.
+        request_bytes_.erase(0, preamble_size_);
+        preamble_size_ = 0;
+    }
     std::unique_ptr<Upstream> upstream = force_fresh_ ? nullptr : handler_.take_idle(server);
     force_fresh_ = false;
     ServerState& state = pool.state(server);
@@ -148,11 +156,29 @@ void Exchange::start_on(int chosen) {
     upstream_ = std::make_unique<Upstream>(handler_, server, std::move(*fd));
     upstream_->attach(this);
     step_ = Step::connecting;
+    if (pool.server(server).proxy_protocol != 0)
+        put_proxy_header(pool.server(server).proxy_protocol);
     if (!upstream_->watch(http::DescriptorTask::writable)) {
         fail(Failure::connect, "the loop cannot watch the connection");
         return;
     }
     upstream_->arm_timer(now + handler_.options().connect_timeout_ms);
+}
+
+void Exchange::put_proxy_header(std::uint8_t version) {
+    // The client's address as the engine saw it (its port is not kept: 0), and the address it
+    // connected to as configured.
+    sockaddr_storage source{};
+    if (!core::parse_address_text(client_address_, source)) source.ss_family = AF_UNSPEC;
+    const sockaddr_storage& destination = handler_.listener_address(listener_);
+    std::string header;
+    if (version == 2) {
+        core::append_proxy_v2(source, destination, header);
+    } else {
+        core::append_proxy_v1(source, destination, header);
+    }
+    preamble_size_ = header.size();
+    request_bytes_.insert(0, header);
 }
 
 void Exchange::on_upstream_ready(std::uint32_t events) {

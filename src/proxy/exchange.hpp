@@ -68,6 +68,9 @@ private:
 
     void attempt();
     void start_on(int server);
+    /// Puts a PROXY protocol header before the request, for a new connection to a server
+    /// that wants one.
+    void put_proxy_header(std::uint8_t version);
     void connected();
     void send();
     void receive();
@@ -102,7 +105,11 @@ private:
     bool client_open_ = true;  ///< the Pending may still be written (false once it ended)
     bool complete_ = false;
     bool holding_server_ = false;
-    bool queued_ = false;  ///< counted in the server's outstanding requests
+    bool queued_ = false;
+    std::uint8_t listener_ = 0;
+    std::size_t preamble_size_ = 0;  ///< a PROXY header at the front of request_bytes_
+    std::string client_address_;     ///< kept only when a server wants the PROXY protocol  ///<
+                                     ///< counted in the server's outstanding requests
     Step step_ = Step::connecting;
     bool upgrade_requested_ = false;  ///< the client asked for a protocol switch
     std::string to_backend_;          ///< tunnel bytes the backend has not taken yet

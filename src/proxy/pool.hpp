@@ -35,6 +35,9 @@ struct ServerSpec {
     core::Endpoint address;
     std::uint32_t weight = 1;
     std::string name;  ///< for logs and counters: the address as written
+    /// PROXY protocol version put before each new connection's first request (1 or 2; 0:
+    /// none), for servers that want the client's address that way (HAProxy's send-proxy).
+    std::uint8_t proxy_protocol = 0;
 };
 
 struct PoolSpec {

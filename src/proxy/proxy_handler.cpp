@@ -11,7 +11,16 @@ ProxyHandler::ProxyHandler(ProxyOptions options)
     : options_(std::move(options)),
       pool_(options_.pool),
       idle_(options_.pool.servers.size()),
-      read_buffer_(64 * 1024) {}
+      read_buffer_(64 * 1024) {
+    for (const auto& server : options_.pool.servers) {
+        if (server.proxy_protocol != 0) sends_proxy_protocol_ = true;
+    }
+}
+
+const sockaddr_storage& ProxyHandler::listener_address(std::uint8_t index) const {
+    if (index < options_.listeners.size()) return options_.listeners[index].address;
+    return unknown_address_;
+}
 
 ProxyHandler::~ProxyHandler() = default;
 

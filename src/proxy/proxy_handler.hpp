@@ -46,6 +46,8 @@ struct ProxyOptions {
     std::uint64_t max_body_bytes = 1024 * 1024;
     /// Response bytes queued for a slow client before the proxy stops reading the server.
     std::uint64_t client_buffer_bytes = 256 * 1024;
+    /// The addresses clients connect to, by listener index (the PROXY protocol's destination).
+    std::vector<core::Endpoint> listeners;
 };
 
 class Exchange;
@@ -63,6 +65,10 @@ public:
     bool wants_peer() const override { return true; }
 
     const ProxyOptions& options() const { return options_; }
+    /// Whether any server wants a PROXY protocol header.
+    bool sends_proxy_protocol() const { return sends_proxy_protocol_; }
+    /// The address of listener `index` (unspecified when unknown).
+    const sockaddr_storage& listener_address(std::uint8_t index) const;
     Pool& pool() { return pool_; }
     http::LoopContext& context() { return *context_; }
     /// A buffer for reading from servers, shared by the loop's exchanges.
@@ -100,6 +106,8 @@ private:
     std::vector<char> read_buffer_;
     http::Response head_response_;
     std::size_t exchanges_ = 0;
+    bool sends_proxy_protocol_ = false;
+    sockaddr_storage unknown_address_{};
     std::deque<Exchange*> queue_;  ///< oldest first
     bool waking_ = false;          ///< in wake_queued (no recursion through a failed attempt)
 };

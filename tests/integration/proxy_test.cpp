@@ -7,11 +7,15 @@
 
 #include <unistd.h>
 
+#include <cstdio>
+
 #include <map>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "core/net.hpp"
+#include "core/proxy_protocol.hpp"
 #include "engine/engine.hpp"
 #include "support/http_client.hpp"
 #include "support/mock_backend.hpp"
@@ -85,6 +89,35 @@ TEST(Proxy, LeastOutstandingUsesEveryServer) {
     // each time; the point is that the method serves correctly and ties go by order.
     auto seen = tally(proxy->port(), "/id.txt", 10);
     EXPECT_EQ(seen["a"], 10);
+}
+
+TEST(Proxy, HashOnACookieKeepsEachUserOnOneServer) {
+    Backend a("a"), b("b"), c("c");
+    auto proxy = start_proxy({a.address(), b.address(), c.address()},
+                             {"--balance", "hash", "--hash-key", "cookie:user"});
+    std::map<std::string, int> servers_seen;
+    for (int user = 0; user < 30; ++user) {
+        HttpClient client(proxy->port());
+        std::string first;
+        for (int i = 0; i < 4; ++i) {
+            client.send_get("/id.txt",
+                            "Cookie: theme=dark; user=u" + std::to_string(user) + "\r\n");
+            HttpResponse response;
+            ASSERT_TRUE(client.read_response(response)) << client.error();
+            if (i == 0) first = response.body;
+            EXPECT_EQ(response.body, first) << "user " << user << " moved";
+        }
+        ++servers_seen[first];
+    }
+    // Thirty users over three servers: each server gets some.
+    EXPECT_EQ(servers_seen.size(), 3u);
+}
+
+TEST(Proxy, SourceHashSendsOneClientAddressToOneServer) {
+    Backend a("a"), b("b"), c("c");
+    auto proxy = start_proxy({a.address(), b.address(), c.address()}, {"--balance", "source"});
+    auto seen = tally(proxy->port(), "/id.txt", 12);
+    EXPECT_EQ(seen.size(), 1u);  // every request comes from 127.0.0.1
 }
 
 TEST(Proxy, KeepsBackendConnectionsAlive) {
@@ -378,6 +411,101 @@ TEST(Proxy, ConnectionCapServesEveryRequestOverOneConnection) {
     }
     EXPECT_EQ(backend.requests().size(), 40u);
     EXPECT_EQ(backend.accepted(), 1);
+}
+
+TEST(Proxy, SendsAProxyProtocolHeaderOnEachNewConnection) {
+    MockBackend v1([](const ReceivedRequest&) { return Reply{ok_response("one")}; });
+    MockBackend v2([](const ReceivedRequest&) { return Reply{ok_response("two")}; });
+    auto p1 = start_proxy({v1.address() + ",send-proxy"});
+    auto p2 = start_proxy({v2.address() + ",send-proxy-v2"});
+    tally(p1->port(), "/a", 2);
+    tally(p2->port(), "/b", 1);
+    auto first = v1.requests();
+    ASSERT_EQ(first.size(), 2u);
+    // The header leads the connection's first request only.
+    EXPECT_EQ(first[0].head.rfind("PROXY TCP4 127.0.0.1 127.0.0.1 ", 0), 0u) << first[0].head;
+    EXPECT_NE(first[0].head.find("\r\nGET /a HTTP/1.1\r\n"), std::string::npos);
+    EXPECT_EQ(first[1].head.rfind("GET /a HTTP/1.1\r\n", 0), 0u) << first[1].head;
+    // The mock cuts what it reads at each blank line, and v2's signature begins with one: the
+    // bytes it received, joined, must be the signature, the header, then the request.
+    std::string received;
+    for (const auto& request : v2.requests()) received += request.head + request.body;
+    const std::string signature("\r\n\r\n\0\r\nQUIT\n", 12);
+    EXPECT_EQ(received.substr(0, 12), signature);
+    std::size_t get = received.find("GET /b HTTP/1.1\r\n");
+    ASSERT_NE(get, std::string::npos);
+    EXPECT_EQ(get, 16u + 12u);  // the fixed part, then two IPv4 addresses and ports
+    EXPECT_EQ(received.find("GET /b", get + 1), std::string::npos);
+}
+
+TEST(Proxy, TrustedBalancersProxyHeaderNamesTheClient) {
+    // c10k proxy behind a balancer that sends PROXY: the client it names is the one the
+    // backend hears of in X-Forwarded-For.
+    MockBackend backend([](const ReceivedRequest&) { return Reply{ok_response("ok")}; });
+    auto proxy = start_proxy({backend.address()}, {"--proxy-protocol-from", "127.0.0.0/8"});
+    HttpClient client(proxy->port());
+    client.send("PROXY TCP4 192.0.2.9 127.0.0.1 5555 80\r\nGET / HTTP/1.1\r\nHost: t\r\n\r\n");
+    HttpResponse response;
+    ASSERT_TRUE(client.read_response(response)) << client.error();
+    EXPECT_EQ(response.status, 200);
+    auto requests = backend.requests();
+    ASSERT_EQ(requests.size(), 1u);
+    EXPECT_NE(requests[0].head.find("\r\nX-Forwarded-For: 192.0.2.9\r\n"), std::string::npos)
+        << requests[0].head;
+    // A trusted peer must send the header: a bare request is refused.
+    HttpResponse bare = fetch(proxy->port(), "/");
+    EXPECT_EQ(bare.status, 400);
+    EXPECT_EQ(backend.requests().size(), 1u);
+}
+
+TEST(Proxy, ServeAcceptsProxyHeadersOnlyFromTrustedPeers) {
+    TempDir dir;
+    dir.write("id.txt", "served");
+    std::string log = dir.path() + "/access.log";
+    ServerProcess trusting({"serve", "--root", dir.path(), "--listen", "127.0.0.1:0", "--threads",
+                            "1", "--proxy-protocol-from", "127.0.0.1", "--access-log", log});
+    HttpClient v1(trusting.port());
+    v1.send("PROXY TCP4 198.51.100.7 127.0.0.1 4000 80\r\nGET /id.txt HTTP/1.1\r\nHost: t\r\n\r\n");
+    HttpResponse response;
+    ASSERT_TRUE(v1.read_response(response)) << v1.error();
+    EXPECT_EQ(response.body, "served");
+    // Version 2, in two pieces.
+    sockaddr_storage source{}, destination{};
+    ASSERT_TRUE(core::parse_address_text("[2001:db8::5]", source));
+    ASSERT_TRUE(core::parse_address_text("[::1]", destination));
+    std::string header;
+    core::append_proxy_v2(source, destination, header);
+    HttpClient v2(trusting.port());
+    v2.send(header.substr(0, 10));
+    ::usleep(20'000);
+    v2.send(header.substr(10) + "GET /id.txt HTTP/1.1\r\nHost: t\r\n\r\n");
+    ASSERT_TRUE(v2.read_response(response)) << v2.error();
+    EXPECT_EQ(response.body, "served");
+    EXPECT_EQ(trusting.stop(), 0);  // the access log is flushed at the stop
+    std::string text;
+    {
+        std::FILE* file = std::fopen(log.c_str(), "r");
+        ASSERT_NE(file, nullptr);
+        char buffer[4096];
+        std::size_t n = std::fread(buffer, 1, sizeof buffer, file);
+        text.assign(buffer, n);
+        std::fclose(file);
+    }
+    EXPECT_EQ(text.rfind("198.51.100.7 ", 0), 0u) << text;
+    EXPECT_NE(text.find("\n[2001:db8::5] "), std::string::npos) << text;
+
+    // A server that trusts nobody reads a PROXY line as a bad request.
+    ServerProcess plain(
+        {"serve", "--root", dir.path(), "--listen", "127.0.0.1:0", "--threads", "1"});
+    HttpClient liar(plain.port());
+    liar.send(
+        "PROXY TCP4 198.51.100.7 127.0.0.1 4000 80\r\nGET /id.txt HTTP/1.1\r\nHost: t\r\n\r\n");
+    ASSERT_TRUE(liar.read_response(response)) << liar.error();
+    EXPECT_EQ(response.status, 400);
+    auto bad = run_command({"serve", "--proxy-protocol-from", "10.0.0.0/33"});
+    EXPECT_NE(bad.status, 0);
+    EXPECT_NE(bad.output.find("--proxy-protocol-from: '10.0.0.0/33'"), std::string::npos)
+        << bad.output;
 }
 
 TEST(Proxy, WebSocketPassesThroughAsATunnel) {
