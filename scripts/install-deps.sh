@@ -54,6 +54,8 @@ test_packages=(
   python3-websockets node-ws
   # a real Redis for the backplane's tests
   redis-server
+  # the proxy's anchor (bench/proxy.sh measures c10k proxy beside it)
+  haproxy
   # the packaging test: systemd-analyze verifies the unit file
   systemd
 )
