@@ -2,16 +2,13 @@
 
 #include <algorithm>
 
+#include "core/hex.hpp"
+
 namespace c10k::proxy {
 
 namespace {
 
-int hex_value(char c) {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
+using core::hex_value;
 
 /// Bytes allowed inside a chunk extension or a trailer line: visible characters, space, tab
 /// and obs-text. Every other control character (CR and LF above all) is refused, so that a line

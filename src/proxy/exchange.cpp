@@ -347,15 +347,8 @@ void Exchange::fail(Failure failure, std::string_view why) {
     std::size_t server = upstream_->server();
     bool reused = upstream_->uses() > 0;
     bool answered_any = parser_.got_any_byte();
-    release_server();
-    upstream_.reset();
-    if (head_sent_) {
-        // The client has part of the response: nothing can be retried or replaced, and a
-        // cut connection is the only honest end (a complete-looking body would be a lie).
-        if (client_open_) pending_.close();
-        end();
-        return;
-    }
+    drop_upstream();
+    if (cut_if_started()) return;
     Pool& pool = handler_.pool();
     std::int64_t now = handler_.context().now_ms();
     auto tried = [this, server] {
@@ -396,16 +389,23 @@ void Exchange::fail(Failure failure, std::string_view why) {
                  fmt::format("{}: {}", handler_.pool().server(server).name, why));
 }
 
+void Exchange::drop_upstream() {
+    release_server();
+    upstream_.reset();
+}
+
+bool Exchange::cut_if_started() {
+    if (!head_sent_) return false;
+    // The client has part of the response: nothing can be retried or replaced, and a cut
+    // connection is the only honest end (a complete-looking body would be a lie).
+    if (client_open_) pending_.close();
+    end();
+    return true;
+}
+
 void Exchange::answer_error(int status, std::string_view why) {
-    if (upstream_) {
-        release_server();
-        upstream_.reset();
-    }
-    if (head_sent_) {
-        if (client_open_) pending_.close();
-        end();
-        return;
-    }
+    drop_upstream();
+    if (cut_if_started()) return;
     http::Response response;
     response.set_status(status);
     response.add_header("Content-Type", "text/plain; charset=utf-8");

@@ -78,6 +78,10 @@ private:
     void answer_error(int status, std::string_view why);
     void finish(bool reusable);
     void release_server();
+    void drop_upstream();
+    /// Once part of the response reached the client nothing else may be sent: cuts the
+    /// client's connection and ends the exchange. False (and nothing done) before that.
+    bool cut_if_started();
     /// Deletes the exchange: the last thing any path does.
     void end();
     // The tunnel (exchange_tunnel.cpp).

@@ -2,16 +2,13 @@
 
 #include <vector>
 
+#include "core/hex.hpp"
+
 namespace c10k::serve {
 
 namespace {
 
-int hex_value(char c) {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
+using core::hex_value;
 
 /// Decodes %XX escapes; nullopt on a malformed escape or any NUL byte.
 std::optional<std::string> percent_decode(std::string_view encoded) {
