@@ -1,5 +1,6 @@
 #include "proxy/balance_key.hpp"
 
+#include "core/text.hpp"
 #include "http/request.hpp"
 
 namespace c10k::proxy {
@@ -16,12 +17,6 @@ bool is_token(std::string_view text) {
         }
     }
     return true;
-}
-
-std::string_view trim(std::string_view text) {
-    while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
-    while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
-    return text;
 }
 
 }  // namespace
@@ -67,8 +62,9 @@ std::string_view cookie_value(std::string_view cookie_header, std::string_view n
         cookie_header =
             end == std::string_view::npos ? std::string_view{} : cookie_header.substr(end + 1);
         std::size_t equals = pair.find('=');
-        if (equals == std::string_view::npos || trim(pair.substr(0, equals)) != name) continue;
-        std::string_view value = trim(pair.substr(equals + 1));
+        if (equals == std::string_view::npos || core::trim_ows(pair.substr(0, equals)) != name)
+            continue;
+        std::string_view value = core::trim_ows(pair.substr(equals + 1));
         if (value.size() >= 2 && value.front() == '"' && value.back() == '"') {
             value = value.substr(1, value.size() - 2);
         }

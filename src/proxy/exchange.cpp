@@ -53,6 +53,7 @@ void Exchange::begin(http::Pending pending) {
 }
 
 void Exchange::end() {
+    if (draining_) handler_.stop_draining(*this);
     handler_.exchange_ended();
     delete this;
 }
@@ -268,6 +269,14 @@ void Exchange::receive() {
                 finish(result.consumed == static_cast<std::size_t>(n));
                 return;
             }
+            if (draining_) {
+                drained_ += static_cast<std::size_t>(n);
+                if (drained_ > handler_.options().client_buffer_bytes) {
+                    // Too much left to be worth a connection: a reconnect is cheaper.
+                    abandon();
+                    return;
+                }
+            }
             upstream_->arm_timer(handler_.context().now_ms() +
                                  handler_.options().response_timeout_ms);
             std::uint64_t limit = handler_.options().client_buffer_bytes;
@@ -305,6 +314,13 @@ void Exchange::on_upstream_timeout() {
 }
 
 void Exchange::on_head(const ResponseParser& parser) {
+    if (draining_) {
+        // Nobody to tell: the body is read to its end and dropped.
+        std::string().swap(request_bytes_);
+        head_sent_ = true;
+        step_ = Step::body;
+        return;
+    }
     http::Response& head = handler_.head_response();
     head.clear();
     head.set_status(parser.status());
@@ -348,6 +364,10 @@ void Exchange::fail(Failure failure, std::string_view why) {
     bool reused = upstream_->uses() > 0;
     bool answered_any = parser_.got_any_byte();
     drop_upstream();
+    if (draining_) {
+        end();  // nobody is waiting for an answer
+        return;
+    }
     if (cut_if_started()) return;
     Pool& pool = handler_.pool();
     std::int64_t now = handler_.context().now_ms();
@@ -405,6 +425,10 @@ bool Exchange::cut_if_started() {
 
 void Exchange::answer_error(int status, std::string_view why) {
     drop_upstream();
+    if (draining_) {
+        end();
+        return;
+    }
     if (cut_if_started()) return;
     http::Response response;
     response.set_status(status);
@@ -436,15 +460,36 @@ void Exchange::on_pending_closed() {
         handler_.unqueue(*this);
         handler_.context().timers().cancel(*this);
     }
-    // The client left (or the server stops): the connection to the backend is mid-response
-    // and cannot carry another request.
+    client_open_ = false;
+    pending_ = http::Pending();
+    if (upstream_ && !upgrade_requested_ && (step_ == Step::waiting || step_ == Step::body)) {
+        // The client left with the request sent: the rest of the response is read and dropped,
+        // so that the connection can serve another request (as HAProxy does) instead of
+        // costing a reconnect. Bounded by bytes (receive()) and by the response timeout; a
+        // stopping loop ends it (ProxyHandler::on_loop_stop).
+        draining_ = true;
+        handler_.start_draining(*this);
+        return;
+    }
+    // The connection to the backend is mid-request and cannot carry another one.
     release_server();
     upstream_.reset();
     end();
 }
 
+void Exchange::abandon() {
+    drop_upstream();
+    end();
+}
+
 void Exchange::on_pending_drained() {
     if (!upstream_) return;
+    if (step_ == Step::tunnel) {
+        // The backend is read again, and what the client sent meanwhile still goes to it.
+        tunnel_paused_ = false;
+        tunnel_flush();
+        return;
+    }
     upstream_->watch(http::DescriptorTask::readable);
     upstream_->arm_timer(handler_.context().now_ms() + handler_.options().response_timeout_ms);
 }

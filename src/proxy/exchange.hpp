@@ -40,6 +40,10 @@ public:
     /// The queue's wait timed out.
     void on_timer() override;
 
+    /// Ends the exchange now, dropping its backend connection (a stopping loop ends those
+    /// still draining a response their client left).
+    void abandon();
+
     void on_upstream_ready(std::uint32_t events);
     void on_upstream_timeout();
 
@@ -110,13 +114,17 @@ private:
     bool complete_ = false;
     bool holding_server_ = false;
     bool queued_ = false;
+    /// The client left after the request was sent: the response is read to its end and
+    /// dropped, to keep the connection.
+    bool draining_ = false;
+    std::size_t drained_ = 0;
     std::uint8_t listener_ = 0;
     std::size_t preamble_size_ = 0;  ///< a PROXY header at the front of request_bytes_
-    std::string client_address_;     ///< kept only when a server wants the PROXY protocol  ///<
-                                     ///< counted in the server's outstanding requests
+    std::string client_address_;     ///< kept only when a server wants the PROXY protocol
     Step step_ = Step::connecting;
     bool upgrade_requested_ = false;  ///< the client asked for a protocol switch
     std::string to_backend_;          ///< tunnel bytes the backend has not taken yet
+    bool tunnel_paused_ = false;      ///< the backend is not read until the client catches up
 };
 
 }  // namespace c10k::proxy

@@ -43,6 +43,9 @@ void Exchange::tunnel_ready(std::uint32_t events) {
             pending_.write(std::string_view(buffer.data(), static_cast<std::size_t>(n)));
             std::uint64_t limit = handler_.options().client_buffer_bytes;
             if (pending_.queued_bytes() > limit && pending_.notify_drained(limit / 4)) {
+                // The client reads slower than the backend sends: the backend is not read
+                // until on_pending_drained; bytes for it still go out meanwhile.
+                tunnel_paused_ = true;
                 upstream_->watch(to_backend_.empty() ? 0 : http::DescriptorTask::writable);
                 return;
             }
@@ -69,7 +72,7 @@ void Exchange::tunnel_flush() {
         close_tunnel(false);
         return;
     }
-    std::uint32_t events = http::DescriptorTask::readable;
+    std::uint32_t events = tunnel_paused_ ? 0 : http::DescriptorTask::readable;
     if (!to_backend_.empty()) events |= http::DescriptorTask::writable;
     if (!upstream_->watch(events)) close_tunnel(false);
 }

@@ -1,4 +1,5 @@
 #include "proxy/forward.hpp"
+#include "core/text.hpp"
 
 #include <array>
 #include <charconv>
@@ -36,23 +37,13 @@ constexpr std::array<std::string_view, 14> kDropped = {
     "forwarded",
 };
 
-bool is_space(char c) {
-    return c == ' ' || c == '\t';
-}
-
-std::string_view trim(std::string_view text) {
-    while (!text.empty() && is_space(text.front())) text.remove_prefix(1);
-    while (!text.empty() && is_space(text.back())) text.remove_suffix(1);
-    return text;
-}
-
 /// Calls `visit` with each non-empty element of a comma-separated list, trimmed (RFC 9110
 /// section 5.6.1: empty elements are allowed and ignored).
 template <typename Visit>
 void for_each_element(std::string_view list, Visit visit) {
     while (!list.empty()) {
         std::size_t comma = list.find(',');
-        std::string_view element = trim(list.substr(0, comma));
+        std::string_view element = core::trim_ows(list.substr(0, comma));
         if (!element.empty()) visit(element);
         if (comma == std::string_view::npos) break;
         list.remove_prefix(comma + 1);
@@ -255,7 +246,7 @@ void append_request_head(const http::Request& request, const ForwardInfo& info, 
     for (const http::Header& header : request.headers) {
         if (!iequals(header.name, "forwarded")) continue;
         if (check_connection && connection_names(request, header.name)) continue;
-        std::string_view value = trim(header.value);
+        std::string_view value = core::trim_ows(header.value);
         if (value.empty()) continue;
         out.append(value);
         out.append(", ");

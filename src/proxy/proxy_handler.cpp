@@ -29,8 +29,15 @@ void ProxyHandler::on_loop_start(http::LoopContext& context) {
 }
 
 void ProxyHandler::on_loop_stop(http::LoopContext&) {
-    // Every client connection is gone, and with it every exchange: only idle ones are left.
+    // Every client connection is gone, and with it every exchange but those draining a
+    // response nobody waits for.
+    while (!draining_.empty()) draining_.back()->abandon();
     for (auto& list : idle_) list.clear();
+}
+
+void ProxyHandler::stop_draining(Exchange& exchange) {
+    auto it = std::find(draining_.begin(), draining_.end(), &exchange);
+    if (it != draining_.end()) draining_.erase(it);
 }
 
 void ProxyHandler::handle(const http::Request& request, http::Response& response) {

@@ -91,6 +91,10 @@ public:
     /// An exchange is done with its connection and server: a queued one may go now.
     void exchange_ended();
 
+    /// Exchanges reading the rest of a response whose client left; a stopping loop ends them.
+    void start_draining(Exchange& exchange) { draining_.push_back(&exchange); }
+    void stop_draining(Exchange& exchange);
+
     /// Waits for a connection (every usable server is at its cap). False when the queue is full.
     bool enqueue(Exchange& exchange);
     /// Leaves the queue (timed out, or its client left).
@@ -109,6 +113,7 @@ private:
     bool sends_proxy_protocol_ = false;
     sockaddr_storage unknown_address_{};
     std::deque<Exchange*> queue_;  ///< oldest first
+    std::vector<Exchange*> draining_;
     bool waking_ = false;          ///< in wake_queued (no recursion through a failed attempt)
 };
 

@@ -5,6 +5,7 @@
 
 #include <string_view>
 
+#include "core/text.hpp"
 #include "http/response.hpp"
 #include "proxy/response_parser.hpp"
 
@@ -17,17 +18,13 @@ constexpr std::string_view kNeverForwarded[] = {
     "date",       "server",     "content-length",
 };
 
-bool is_space(char c) {
-    return c == ' ' || c == '\t';
-}
-
 /// Whether the comma-separated list `value` holds `token` (case-insensitive).
 bool lists_token(std::string_view value, std::string_view token) {
     while (!value.empty()) {
         auto comma = value.find(',');
         std::string_view item = value.substr(0, comma);
-        while (!item.empty() && is_space(item.front())) item.remove_prefix(1);
-        while (!item.empty() && is_space(item.back())) item.remove_suffix(1);
+        while (!item.empty() && core::is_ows(item.front())) item.remove_prefix(1);
+        while (!item.empty() && core::is_ows(item.back())) item.remove_suffix(1);
         if (http::iequals(item, token)) return true;
         if (comma == std::string_view::npos) break;
         value.remove_prefix(comma + 1);

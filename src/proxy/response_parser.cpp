@@ -1,4 +1,5 @@
 #include "proxy/response_parser.hpp"
+#include "core/text.hpp"
 
 #include <algorithm>
 #include <cstring>
@@ -47,16 +48,6 @@ bool token_char(char c) {
 
 bool is_token(std::string_view text) {
     return !text.empty() && std::all_of(text.begin(), text.end(), token_char);
-}
-
-bool is_space(char c) {
-    return c == ' ' || c == '\t';
-}
-
-std::string_view trim(std::string_view text) {
-    while (!text.empty() && is_space(text.front())) text.remove_prefix(1);
-    while (!text.empty() && is_space(text.back())) text.remove_suffix(1);
-    return text;
 }
 
 }  // namespace
@@ -224,7 +215,7 @@ ResponseParser::Scan ResponseParser::scan_head(const char* data, std::size_t len
             scan.detail = "bare LF in the response head";
             return scan;
         } else {
-            if (line_length_ == 0 && line_index_ > 0 && is_space(c)) {
+            if (line_length_ == 0 && line_index_ > 0 && core::is_ows(c)) {
                 scan.error = ParseError::invalid_header;
                 scan.detail = "obs-fold (a header line that starts with whitespace)";
                 return scan;
@@ -278,7 +269,7 @@ bool ResponseParser::check_head() {
         std::string_view value(text_.data() + f.value_offset, f.value_length);
         while (!value.empty()) {
             auto comma = value.find(',');
-            std::string_view coding = trim(value.substr(0, comma));
+            std::string_view coding = core::trim_ows(value.substr(0, comma));
             value = comma == std::string_view::npos ? std::string_view{} : value.substr(comma + 1);
             if (coding.empty()) continue;
             ++codings;
@@ -448,7 +439,7 @@ int ResponseParser::on_header_value_complete() {
     }
     // llhttp drops the whitespace before a value but keeps what follows it.
     Field& f = fields_.back();
-    while (f.value_length > 0 && is_space(text_[f.value_offset + f.value_length - 1])) {
+    while (f.value_length > 0 && core::is_ows(text_[f.value_offset + f.value_length - 1])) {
         --f.value_length;
     }
     field_open_ = false;

@@ -2,6 +2,8 @@
 
 #include <limits>
 
+#include "core/text.hpp"
+
 namespace c10k::push {
 
 namespace {
@@ -19,12 +21,6 @@ bool is_channel_char(char c) {
         default:
             return false;
     }
-}
-
-std::string_view trim(std::string_view text) {
-    while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
-    while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
-    return text;
 }
 
 /// The id inside `"..."` or `W/"..."`, or `text` itself when it is not quoted. nullopt for a
@@ -53,7 +49,7 @@ bool valid_channel_name(std::string_view name) {
 }
 
 std::optional<std::uint64_t> parse_event_id(std::string_view text) {
-    std::optional<std::string_view> unquoted = unquote_etag(trim(text));
+    std::optional<std::string_view> unquoted = unquote_etag(core::trim_ows(text));
     if (!unquoted) return std::nullopt;
     std::string_view digits = *unquoted;
     if (digits.empty() || digits.size() > 20) return std::nullopt;

@@ -2,20 +2,17 @@
 
 #include <cstdio>
 
+#include "core/text.hpp"
 #include "http/date.hpp"
 
 namespace c10k::serve {
 
 namespace {
 
-bool is_space(char c) {
-    return c == ' ' || c == '\t';
-}
-
 /// Splits one entity-tag off the front of `text` (after optional whitespace). On success
 /// `weak` tells whether it had "W/", and `opaque` is the quoted part including its quotes.
 bool take_entity_tag(std::string_view& text, bool& weak, std::string_view& opaque) {
-    while (!text.empty() && is_space(text.front())) text.remove_prefix(1);
+    while (!text.empty() && core::is_ows(text.front())) text.remove_prefix(1);
     weak = text.starts_with("W/");
     if (weak) text.remove_prefix(2);
     if (text.empty() || text.front() != '"') return false;
@@ -44,8 +41,7 @@ std::string make_etag(std::time_t mtime_seconds, std::uint64_t size) {
 
 bool etag_list_matches(std::string_view field, std::string_view etag) {
     std::string_view rest = field;
-    while (!rest.empty() && is_space(rest.front())) rest.remove_prefix(1);
-    while (!rest.empty() && is_space(rest.back())) rest.remove_suffix(1);
+    rest = core::trim_ows(rest);
     if (rest == "*") return true;
 
     std::string_view ours = opaque_of(etag);
@@ -54,12 +50,12 @@ bool etag_list_matches(std::string_view field, std::string_view etag) {
         std::string_view opaque;
         if (!take_entity_tag(rest, weak, opaque)) return false;
         if (opaque == ours) return true;
-        while (!rest.empty() && is_space(rest.front())) rest.remove_prefix(1);
+        while (!rest.empty() && core::is_ows(rest.front())) rest.remove_prefix(1);
         if (rest.empty()) return false;
         if (rest.front() != ',') return false;
         rest.remove_prefix(1);
         // Empty list elements (", ,") are allowed by the list syntax.
-        while (!rest.empty() && (is_space(rest.front()) || rest.front() == ',')) {
+        while (!rest.empty() && (core::is_ows(rest.front()) || rest.front() == ',')) {
             rest.remove_prefix(1);
         }
         if (rest.empty()) return false;
@@ -77,8 +73,7 @@ bool is_not_modified(const Conditions& conditions, const Validators& validators)
 }
 
 bool if_range_allows_partial(std::string_view if_range, const Validators& validators) {
-    while (!if_range.empty() && is_space(if_range.front())) if_range.remove_prefix(1);
-    while (!if_range.empty() && is_space(if_range.back())) if_range.remove_suffix(1);
+    if_range = core::trim_ows(if_range);
     if (if_range.starts_with("W/")) return false;
     if (if_range.starts_with("\"")) {
         // Strong comparison: both tags strong and the same characters.

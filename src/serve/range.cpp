@@ -2,6 +2,7 @@
 
 #include <limits>
 
+#include "core/text.hpp"
 #include "http/request.hpp"
 
 namespace c10k::serve {
@@ -9,12 +10,6 @@ namespace c10k::serve {
 namespace {
 
 constexpr std::uint64_t kMax = std::numeric_limits<std::uint64_t>::max();
-
-std::string_view trim(std::string_view text) {
-    while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
-    while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
-    return text;
-}
 
 /// Decimal digits only (no sign, no spaces), saturating at 2^64-1. False when empty or not all
 /// digits.
@@ -43,11 +38,11 @@ RangeDecision decide_range(std::string_view field, std::uint64_t file_length) {
     constexpr RangeDecision kIgnore{};
     constexpr RangeDecision kUnsatisfiable{RangeDecision::Kind::unsatisfiable, 0, 0};
 
-    field = trim(field);
+    field = core::trim_ows(field);
     std::size_t equals = field.find('=');
     if (equals == std::string_view::npos) return kIgnore;
-    if (!http::iequals(trim(field.substr(0, equals)), "bytes")) return kIgnore;
-    std::string_view spec = trim(field.substr(equals + 1));
+    if (!http::iequals(core::trim_ows(field.substr(0, equals)), "bytes")) return kIgnore;
+    std::string_view spec = core::trim_ows(field.substr(equals + 1));
     // Several ranges would need multipart/byteranges; serving the whole file is always allowed.
     if (spec.find(',') != std::string_view::npos) return kIgnore;
 

@@ -12,6 +12,8 @@
 #include <cstdint>
 #include <random>
 
+#include "core/text.hpp"
+
 namespace c10k::websocket {
 namespace {
 
@@ -24,13 +26,6 @@ char lower(char c) {
 bool iequals(std::string_view a, std::string_view b) {
     return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(),
                                               [](char x, char y) { return lower(x) == lower(y); });
-}
-
-std::string_view trim(std::string_view text) {
-    const auto is_space = [](char c) { return c == ' ' || c == '\t'; };
-    while (!text.empty() && is_space(text.front())) text.remove_prefix(1);
-    while (!text.empty() && is_space(text.back())) text.remove_suffix(1);
-    return text;
 }
 
 bool is_tchar(char c) {
@@ -49,7 +44,7 @@ bool any_element(const std::vector<std::string_view>& lines, Each each) {
     for (std::string_view line : lines) {
         while (!line.empty()) {
             const std::size_t comma = line.find(',');
-            const std::string_view element = trim(line.substr(0, comma));
+            const std::string_view element = core::trim_ows(line.substr(0, comma));
             line = comma == std::string_view::npos ? std::string_view() : line.substr(comma + 1);
             if (!element.empty() && each(element)) return true;
         }
@@ -64,7 +59,7 @@ bool has_token(const std::vector<std::string_view>& lines, std::string_view toke
 // The single value of a header that must appear once; nothing when absent or repeated.
 std::optional<std::string_view> single(const std::vector<std::string_view>& lines) {
     if (lines.size() != 1) return std::nullopt;
-    return trim(lines.front());
+    return core::trim_ows(lines.front());
 }
 
 std::string base64(const std::uint8_t* data, std::size_t size) {
@@ -107,7 +102,7 @@ void HandshakeRequest::add_header(std::string_view name, std::string_view value)
 }
 
 bool valid_key(std::string_view key) {
-    key = trim(key);
+    key = core::trim_ows(key);
     // 16 bytes are 22 base64 characters and "==" (RFC 4648 section 4).
     if (key.size() != 24 || key.substr(22) != "==") return false;
     const auto in_alphabet = [](char c) {
@@ -126,7 +121,7 @@ bool valid_key(std::string_view key) {
 }
 
 std::string accept_for_key(std::string_view key) {
-    key = trim(key);
+    key = core::trim_ows(key);
     sha1_ctx context;
     sha1_init(&context);
     sha1_update(&context, key.size(), reinterpret_cast<const std::uint8_t*>(key.data()));
@@ -149,7 +144,7 @@ std::string make_client_key() {
 }
 
 bool check_accept(std::string_view key, std::string_view accept) {
-    return trim(accept) == accept_for_key(key);
+    return core::trim_ows(accept) == accept_for_key(key);
 }
 
 HandshakeResult accept_handshake(const HandshakeRequest& request, const HandshakePolicy& policy) {
@@ -182,7 +177,7 @@ HandshakeResult accept_handshake(const HandshakeRequest& request, const Handshak
         if (request.origin.empty()) {
             if (!policy.allow_missing_origin) return refuse(403, "Origin is required");
         } else {
-            const std::string_view origin = trim(request.origin.front());
+            const std::string_view origin = core::trim_ows(request.origin.front());
             const bool allowed =
                 std::any_of(policy.allowed_origins.begin(), policy.allowed_origins.end(),
                             [&](const std::string& allowed) { return iequals(origin, allowed); });
