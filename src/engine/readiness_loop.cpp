@@ -52,6 +52,7 @@ struct ReadinessLoop::Connection : Watched, core::TimerNode {
         : Watched(Kind::connection), fd(descriptor), session(context) {}
 
     bool may_read = false;       // readiness seen and not yet read to EAGAIN / a short read
+    bool hangup_seen = false;    // the poller reported the peer's close: read until EOF
     bool write_blocked = false;  // the socket buffer was full at the last write
     bool lingering = false;
     bool closed = false;  // closed during this batch; freed after it
@@ -343,6 +344,7 @@ void ReadinessLoop::on_listener(Listener& listener) {
 void ReadinessLoop::on_connection(Connection& conn, std::uint32_t events) {
     if (conn.closed) return;
     if (events & (Poller::in | Poller::hangup | Poller::error)) conn.may_read = true;
+    if (events & Poller::hangup) conn.hangup_seen = true;
     if (events & (Poller::out | Poller::hangup | Poller::error)) conn.write_blocked = false;
     if (conn.lingering) {
         // Discard what the client still sends until it closes or the linger time is up.
@@ -386,8 +388,13 @@ void ReadinessLoop::drive(Connection& conn) {
         ssize_t n = ::recv(conn.fd, receive_buffer_.data(), receive_buffer_.size(), 0);
         if (n > 0) {
             // A short read drained the socket (epoll(7)): skip the read that would only say
-            // EAGAIN. New data after this raises a new edge.
-            if (static_cast<std::size_t>(n) < receive_buffer_.size()) conn.may_read = false;
+            // EAGAIN. New data after this raises a new edge. Not when the peer's close came
+            // in the same event: no edge follows it, and a client that sent a request and
+            // closed at once would go unnoticed until its answer was written (a push
+            // subscriber, a proxied request that the proxy would wait on for nothing).
+            if (static_cast<std::size_t>(n) < receive_buffer_.size() && !conn.hangup_seen) {
+                conn.may_read = false;
+            }
             session.feed(receive_buffer_.data(), static_cast<std::size_t>(n));
             continue;
         }
