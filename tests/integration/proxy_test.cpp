@@ -9,9 +9,11 @@
 
 #include <cstdio>
 
+#include <chrono>
 #include <map>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "core/net.hpp"
@@ -19,6 +21,7 @@
 #include "engine/engine.hpp"
 #include "support/http_client.hpp"
 #include "support/mock_backend.hpp"
+#include "support/proxy_fixture.hpp"
 #include "support/push_client.hpp"
 #include "support/push_server.hpp"
 #include "support/server_process.hpp"
@@ -26,44 +29,6 @@
 
 namespace c10k::test {
 namespace {
-
-/// A `c10k serve` backend whose /id.txt names it.
-struct Backend {
-    TempDir dir;
-    std::unique_ptr<ServerProcess> server;
-    explicit Backend(const std::string& id, const std::string& keepalive = "60s") {
-        dir.write("id.txt", id);
-        server = std::make_unique<ServerProcess>(
-            std::vector<std::string>{"serve", "--root", dir.path(), "--listen", "127.0.0.1:0",
-                                     "--threads", "1", "--keepalive-timeout", keepalive});
-    }
-    std::string address() const { return "127.0.0.1:" + std::to_string(server->port()); }
-};
-
-std::unique_ptr<ServerProcess> start_proxy(const std::vector<std::string>& backends,
-                                           std::vector<std::string> extra = {}) {
-    std::vector<std::string> args{"proxy", "--listen", "127.0.0.1:0", "--threads", "1"};
-    for (const auto& backend : backends) {
-        args.push_back("--backend");
-        args.push_back(backend);
-    }
-    args.insert(args.end(), extra.begin(), extra.end());
-    return std::make_unique<ServerProcess>(args);
-}
-
-/// GETs `path` `count` times on one keep-alive connection; counts the bodies.
-std::map<std::string, int> tally(int port, const std::string& path, int count) {
-    std::map<std::string, int> seen;
-    HttpClient client(port);
-    for (int i = 0; i < count; ++i) {
-        client.send_get(path);
-        HttpResponse response;
-        EXPECT_TRUE(client.read_response(response)) << client.error();
-        EXPECT_EQ(response.status, 200) << response.body;
-        ++seen[response.body];
-    }
-    return seen;
-}
 
 TEST(Proxy, RoundRobinSpreadsRequestsEvenly) {
     Backend a("a"), b("b"), c("c");
@@ -539,6 +504,53 @@ TEST(Proxy, WebSocketPassesThroughAsATunnel) {
     ASSERT_TRUE(close.has_value()) << client.last_error();
     EXPECT_EQ(close->code, 1000);
     EXPECT_TRUE(client.wait_tcp_closed());
+}
+
+TEST(Proxy, TunnelKeepsFlowingBothWaysUnderBackpressure) {
+    // A client buffer far below the messages: the proxy pauses reading the backend again and
+    // again, and each time it resumes, what the client sent meanwhile must go on too.
+    TempDir dir;
+    ServerProcess backend({"serve", "--root", dir.path(), "--listen", "127.0.0.1:0", "--threads",
+                           "1", "--ws-echo", "/echo"});
+    auto proxy = start_proxy({"127.0.0.1:" + std::to_string(backend.port())},
+                             {"--client-buffer", "4096"});
+    WsClient client(proxy->port());
+    WsHandshake handshake;
+    handshake.extensions = "";
+    ASSERT_TRUE(client.handshake(handshake)) << client.last_error();
+    for (int i = 0; i < 8; ++i) {
+        std::string payload(300'000, static_cast<char>('a' + i));
+        ASSERT_TRUE(client.send_text(payload));
+        auto message = client.read_message();
+        ASSERT_TRUE(message.has_value()) << "message " << i << ": " << client.last_error();
+        EXPECT_EQ(message->payload, payload);
+    }
+}
+
+TEST(Proxy, ClientThatLeavesEarlyCostsNoBackendConnection) {
+    // The backend answers after the client has gone: the proxy reads that answer to its end
+    // and keeps the connection, so the next request finds it (HAProxy does the same; a proxy
+    // that drops it reconnects once per client that leaves mid-request).
+    MockBackend backend([](const ReceivedRequest& request) {
+        if (request.target == "/slow") std::this_thread::sleep_for(std::chrono::milliseconds(300));
+        return Reply{ok_response(std::string(20'000, 'x'))};
+    });
+    auto proxy = start_proxy({backend.address()});
+    {
+        HttpClient leaver(proxy->port());
+        leaver.send_get("/slow");
+        // The client leaves once the backend has its request (before that, the proxy rightly
+        // drops the connection it is opening: nothing was sent).
+        for (int i = 0; i < 250 && backend.requests().empty(); ++i) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        }
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(1000));  // past the slow answer
+    for (int i = 0; i < 3; ++i) EXPECT_EQ(fetch(proxy->port(), "/next").status, 200);
+    EXPECT_EQ(backend.accepted(), 1);
+    auto requests = backend.requests();
+    ASSERT_EQ(requests.size(), 4u);
+    EXPECT_EQ(requests.back().connection, 1);
 }
 
 TEST(Proxy, UpgradeTheBackendRefusesIsAnOrdinaryAnswerThatClosesTheConnection) {
