@@ -114,7 +114,7 @@ private:
     sockaddr_storage unknown_address_{};
     std::deque<Exchange*> queue_;  ///< oldest first
     std::vector<Exchange*> draining_;
-    bool waking_ = false;          ///< in wake_queued (no recursion through a failed attempt)
+    bool waking_ = false;  ///< in wake_queued (no recursion through a failed attempt)
 };
 
 }  // namespace c10k::proxy

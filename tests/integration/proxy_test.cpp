@@ -512,8 +512,8 @@ TEST(Proxy, TunnelKeepsFlowingBothWaysUnderBackpressure) {
     TempDir dir;
     ServerProcess backend({"serve", "--root", dir.path(), "--listen", "127.0.0.1:0", "--threads",
                            "1", "--ws-echo", "/echo"});
-    auto proxy = start_proxy({"127.0.0.1:" + std::to_string(backend.port())},
-                             {"--client-buffer", "4096"});
+    auto proxy =
+        start_proxy({"127.0.0.1:" + std::to_string(backend.port())}, {"--client-buffer", "4096"});
     WsClient client(proxy->port());
     WsHandshake handshake;
     handshake.extensions = "";
