@@ -23,20 +23,11 @@ while [ $# -gt 0 ]; do
 done
 [ $# -gt 0 ] || set -- bare epoll epoll-lt poll select sigio uring thread fork \
   prefork:--processes=64
-work=$(mktemp -d)
-trap 'for p in $(cat "$work"/pids 2>/dev/null); do kill "$p" 2>/dev/null || true; done; rm -rf "$work"' EXIT
+# shellcheck source=bench/servers.sh
+source bench/servers.sh  # $root, $work (removed at exit), tree_ticks
 g++ -O2 -std=c++20 -o "$work/bare_epoll" bench/bare_epoll.cpp
 port=18090
 tick=$(getconf CLK_TCK)
-root=$(pwd)/examples/site
-
-tree_ticks() {  # utime+stime of a process and its descendants, in clock ticks
-  local total p
-  # 16 and 17: children already reaped (the fork engine's, which live one connection)
-  total=$(awk '{print $14 + $15 + $16 + $17}' /proc/$1/stat 2>/dev/null || echo 0)
-  for p in $(pgrep -P "$1" 2>/dev/null); do total=$((total + $(tree_ticks "$p"))); done
-  echo "$total"
-}
 
 start() {  # spec -> PID
   local spec=$1 engine=${1%%:*} flags=""

@@ -5,17 +5,22 @@
 # the proxy's utime+stime per request, and the backend connections opened per request during
 # the run (nginx stub_status accepts): a proxy that reconnects hides its cost in the backend.
 #
-# usage: bench/proxy.sh [--rounds N] [--duration S] [--connections C] [PROXY...]
+# Then the latency each proxy adds, below the knee: an open loop (c10k bench, evenly paced,
+# corrected for coordinated omission) at --rate requests/s over the same connections, first
+# to the backend alone, then through each proxy; p50 and p99 minus the backend's own.
+#
+# usage: bench/proxy.sh [--rounds N] [--duration S] [--connections C] [--rate R] [PROXY...]
 # PROXY is one of: c10k[:EXTRA-FLAGS] haproxy nginx (default: all three)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-rounds=3 duration=5 connections=50
+rounds=3 duration=5 connections=50 rate=5000
 while [ $# -gt 0 ]; do
   case "$1" in
     --rounds) rounds=$2; shift 2 ;;
     --duration) duration=$2; shift 2 ;;
     --connections) connections=$2; shift 2 ;;
+    --rate) rate=$2; shift 2 ;;
     *) break ;;
   esac
 done
@@ -25,18 +30,10 @@ for tool in wrk nginx haproxy taskset curl; do
 done
 [ -x build/c10k ] || { echo "bench/proxy.sh: build c10k first (make build)" >&2; exit 2; }
 
-root=$(pwd)/examples/site
-work=$(mktemp -d)
-trap 'for p in $(cat "$work"/pids 2>/dev/null); do kill "$p" 2>/dev/null || true; done; rm -rf "$work"' EXIT
-port=18080 backend=18090 status=18091
+# shellcheck source=bench/servers.sh
+source bench/servers.sh  # $root, $work (removed at exit), $port, tree_ticks, wait_ready, stop_server
+backend=18090 status=18091
 tick=$(getconf CLK_TCK)
-
-tree_ticks() {  # utime+stime of a process and its descendants, in clock ticks
-  local total p
-  total=$(awk '{print $14 + $15}' /proc/$1/stat 2>/dev/null || echo 0)
-  for p in $(pgrep -P "$1" 2>/dev/null); do total=$((total + $(tree_ticks "$p"))); done
-  echo "$total"
-}
 
 backend_accepts() {
   curl -sf "http://127.0.0.1:$status/status" | awk 'NR == 3 {print $1}'
@@ -97,21 +94,6 @@ CONF
   esac
 }
 
-wait_ready() {
-  for _ in $(seq 1 50); do
-    curl -sf -o /dev/null "http://127.0.0.1:$1/bench/128.txt" && return 0
-    sleep 0.1
-  done
-  echo "bench/proxy.sh: nothing answers on port $1" >&2
-  exit 1
-}
-
-stop_pid() {
-  kill "$1" 2>/dev/null || return 0
-  for _ in $(seq 1 100); do kill -0 "$1" 2>/dev/null || return 0; sleep 0.05; done
-  kill -9 "$1" 2>/dev/null || true
-}
-
 wait_ready "$backend"
 printf '%-24s %5s %10s %10s %12s %16s\n' proxy round requests req/s cpu_us/req backend_conn/req
 for round in $(seq 1 "$rounds"); do
@@ -131,7 +113,37 @@ for round in $(seq 1 "$rounds"); do
     cpu=$(awk -v t=$((after - before)) -v r="$requests" -v hz="$tick" 'BEGIN {printf "%.2f", t / hz * 1e6 / r}')
     conns=$(awk -v a=$((accepts_after - accepts_before)) -v r="$requests" 'BEGIN {printf "%.5f", a / r}')
     printf '%-24s %5s %10s %10s %12s %16s %s\n' "$spec" "$round" "$requests" "$rps" "$cpu" "$conns" "$errors"
-    stop_pid "$pid"
+    stop_server "$pid"
+    sleep 0.3
+  done
+done
+
+# Latency added, open loop. Each run's p50/p99 (corrected) from c10k bench's JSON report.
+latency() {  # URL NAME -> "p50_us p99_us"
+  taskset -c 1 ./build/c10k bench -q -c "$connections" --rate "$rate" -d "${duration}s" \
+    --warmup 1s --json "$work/$2.json" "$1" > "$work/$2.bench" 2>&1 || true
+  python3 - "$work/$2.json" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+lat = r["latency_us"]["corrected"]
+failed = r["errors"]["total"] + sum(n for c, n in r["status"].items() if not c.startswith("2"))
+print(f"{lat['p50']:.0f} {lat['p99']:.0f} {failed}")
+PY
+}
+echo
+echo "latency added at $rate req/s over $connections connections (open loop, us)"
+printf '%-24s %5s %8s %8s %10s %10s %7s\n' proxy round p50 p99 added_p50 added_p99 failed
+for round in $(seq 1 "$rounds"); do
+  read -r base50 base99 basefail < <(latency "http://127.0.0.1:$backend/bench/128.txt" backend)
+  printf '%-24s %5s %8s %8s %10s %10s %7s\n' backend "$round" "$base50" "$base99" - - "$basefail"
+  for spec in "$@"; do
+    pid=$(start_proxy "$spec")
+    echo "$pid" >> "$work/pids"
+    wait_ready "$port"
+    read -r p50 p99 failed < <(latency "http://127.0.0.1:$port/bench/128.txt" "proxy")
+    printf '%-24s %5s %8s %8s %10s %10s %7s\n' "$spec" "$round" "$p50" "$p99" \
+      $((p50 - base50)) $((p99 - base99)) "$failed"
+    stop_server "$pid"
     sleep 0.3
   done
 done

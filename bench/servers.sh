@@ -7,10 +7,11 @@ trap 'for p in $(cat "$work"/pids 2>/dev/null); do kill "$p" 2>/dev/null || true
 port=18080
 
 # Sum of utime+stime (clock ticks) over a process and its descendants. /proc/PID/stat of a
-# process already sums all its threads.
+# process already sums all its threads; fields 16 and 17 add children it has already reaped
+# (the fork engine's, which live one connection).
 tree_ticks() {
   local total=0 p
-  total=$(awk '{print $14 + $15}' /proc/$1/stat 2>/dev/null || echo 0)
+  total=$(awk '{print $14 + $15 + $16 + $17}' /proc/$1/stat 2>/dev/null || echo 0)
   for p in $(pgrep -P "$1" 2>/dev/null); do
     total=$((total + $(tree_ticks "$p")))
   done
@@ -70,12 +71,13 @@ CONF
 }
 
 
-wait_ready() {  # until the server answers, at most 5 s
+wait_ready() {  # [PORT] (default $port): until the server answers, at most 5 s
+  local on=${1:-$port}
   for _ in $(seq 1 50); do
-    curl -sf -o /dev/null "http://127.0.0.1:$port/bench/128.txt" && return 0
+    curl -sf -o /dev/null "http://127.0.0.1:$on/bench/128.txt" && return 0
     sleep 0.1
   done
-  echo "server did not come up on port $port" >&2
+  echo "server did not come up on port $on" >&2
   return 1
 }
 

@@ -36,6 +36,8 @@ run_packages=(
   libhiredis-dev
   # `c10k serve --config FILE`: the TOML parser (toml++)
   libtomlplusplus-dev
+  # `c10k proxy` routes: path regular expressions (PCRE2, as nginx and HAProxy)
+  libpcre2-dev
   # CMake's configure step looks for GoogleTest while tests are enabled (the default), so even
   # a build for running needs the headers.
   libgtest-dev libgmock-dev

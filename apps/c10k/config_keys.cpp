@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <functional>
 #include <stdexcept>
 #include <utility>
 
@@ -44,10 +45,13 @@ config::Kind derive_kind(const CLI::Option& option, const std::string& flag) {
         return config::Kind::string;
     } else if (type == "DURATION") {
         return config::Kind::duration;
+    } else if (type == "FLOAT") {
+        return config::Kind::number;
     }
     throw std::logic_error(fmt::format(
         "serve option --{} (type {}, up to {} values) has no config kind: give it a type name the "
-        "config layer knows (TEXT, INT, UINT, BOOLEAN, DURATION) or add a kind to src/config",
+        "config layer knows (TEXT, INT, UINT, FLOAT, BOOLEAN, DURATION) or add a kind to "
+        "src/config",
         flag, type, option.get_items_expected_max()));
 }
 
@@ -87,6 +91,37 @@ std::optional<KeyPlace> key_place(std::string_view flag) {
     return KeyPlace{"server", snake_case(flag)};
 }
 
+config::Key key_of_option(const CLI::Option& option, const std::string& flag,
+                          const KeyPlace& place) {
+    config::Key key;
+    key.table = place.table;
+    key.name = place.name;
+    key.kind = derive_kind(option, flag);
+    key.flag = flag;
+    key.help = option.get_description();
+    key.default_values = default_values(option, key.kind);
+    key.has_default = !key.default_values.empty();
+    return key;
+}
+
+void add_option_keys(const CLI::App& command, config::KeyTable& table,
+                     const std::function<std::optional<KeyPlace>(const CLI::Option&,
+                                                                 const std::string&)>& place_of) {
+    for (const CLI::Option* option : command.get_options()) {
+        if (option->get_lnames().empty()) continue;  // positional or short-only: none here
+        std::string flag = option->get_lnames().front();
+        std::optional<KeyPlace> place = place_of(*option, flag);
+        if (!place) continue;
+        if (table.find(place->table, place->name) != nullptr) {
+            throw std::logic_error(
+                fmt::format("option --{} maps to [{}] {}, which another "
+                            "option has: name one of them differently",
+                            flag, place->table, place->name));
+        }
+        table.keys.push_back(key_of_option(*option, flag, *place));
+    }
+}
+
 config::KeyTable serve_key_table(const CLI::App& serve) {
     config::KeyTable table;
     table.tables = {
@@ -100,27 +135,8 @@ config::KeyTable serve_key_table(const CLI::App& serve) {
          "Push channels shared by several servers through Redis; off unless `url` is set."},
         {"websocket", "WebSocket echo locations, and the policy of every WebSocket connection."},
     };
-    for (const CLI::Option* option : serve.get_options()) {
-        if (option->get_lnames().empty()) continue;  // positional or short-only: none in serve
-        std::string flag = option->get_lnames().front();
-        std::optional<KeyPlace> place = key_place(flag);
-        if (!place) continue;
-        if (table.find(place->table, place->name) != nullptr) {
-            throw std::logic_error(
-                fmt::format("serve option --{} maps to [{}] {}, which another "
-                            "option has: name one of them differently",
-                            flag, place->table, place->name));
-        }
-        config::Key key;
-        key.table = place->table;
-        key.name = place->name;
-        key.kind = derive_kind(*option, flag);
-        key.flag = flag;
-        key.help = option->get_description();
-        key.default_values = default_values(*option, key.kind);
-        key.has_default = !key.default_values.empty();
-        table.keys.push_back(std::move(key));
-    }
+    add_option_keys(serve, table,
+                    [](const CLI::Option&, const std::string& flag) { return key_place(flag); });
     return table;
 }
 
@@ -133,6 +149,11 @@ AppliedConfig apply_config_file(CLI::App& command, const std::string& path,
     applied.hosts = std::move(loaded.hosts);
     std::string errors;
     for (const config::Setting& setting : loaded.settings) {
+        if (setting.element >= 0 || setting.flag.empty()) {
+            // A pool's or a route's: the command reads those itself.
+            applied.elements.push_back(setting);
+            continue;
+        }
         CLI::Option* option = command.get_option_no_throw("--" + setting.flag);
         if (option == nullptr) {
             throw std::logic_error(fmt::format("config key [{}] {} has no option --{}",

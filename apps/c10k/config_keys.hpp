@@ -3,15 +3,18 @@
 // options themselves (so a new flag has its key without a second list to keep), and a file's
 // settings applied to the options the command line did not give.
 
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 
 #include "config/hosts.hpp"
 #include "config/keys.hpp"
+#include "config/load.hpp"
 
 namespace c10k::app {
 
@@ -33,6 +36,16 @@ std::optional<KeyPlace> key_place(std::string_view flag);
 /// derived or whose key another option already has: a programming error to fix with the flag.
 config::KeyTable serve_key_table(const CLI::App& serve);
 
+/// The key of one option, placed at `place`, its kind derived as for serve_key_table.
+config::Key key_of_option(const CLI::Option& option, const std::string& flag,
+                          const KeyPlace& place);
+
+/// Appends a key for each long option of `command` that `place_of` places (nullopt: none).
+/// Throws std::logic_error when two options land on one key.
+void add_option_keys(
+    const CLI::App& command, config::KeyTable& table,
+    const std::function<std::optional<KeyPlace>(const CLI::Option&, const std::string&)>& place_of);
+
 /// Where a value applied from a config file came from, for messages about that value.
 struct ConfigOrigin {
     std::string path;
@@ -48,6 +61,9 @@ struct AppliedConfig {
     /// The file's [[host]] tables, checked with the rest of it; empty when it has none. The
     /// file is read once, so what serves the hosts is what was checked (vhost_flags.hpp).
     config::HostsConfig hosts;
+    /// The settings of arrays of tables ([[pool]], [[route]]) and of keys no flag mirrors, in
+    /// file order: the command turns them into what they describe.
+    std::vector<config::Setting> elements;
 };
 
 /// Loads `path` and hands each setting to its option, unless the command line gave that option

@@ -13,6 +13,8 @@
 #include "core/duration.hpp"
 #include "core/net.hpp"
 #include "proxy/proxy_handler.hpp"
+#include "proxy/router.hpp"
+#include "proxy/routes.hpp"
 
 namespace c10k::app {
 
@@ -129,12 +131,10 @@ void parse_balance(const ProxyFlags& flags, proxy::ProxyOptions& options) {
 }  // namespace
 
 void add_proxy_flags(CLI::App& command, ProxyFlags& flags) {
-    command
-        .add_option("--backend", flags.backends,
-                    "A backend server, HOST:PORT[,weight=N][,send-proxy|,send-proxy-v2] "
-                    "(send-proxy: a PROXY protocol header v1 or v2 before each new connection); "
-                    "repeat for a pool")
-        ->required();
+    command.add_option("--backend", flags.backends,
+                       "A backend server, HOST:PORT[,weight=N][,send-proxy|,send-proxy-v2] "
+                       "(send-proxy: a PROXY protocol header v1 or v2 before each new connection); "
+                       "repeat for a pool");
     command
         .add_option("--balance", flags.balance,
                     "How a server is chosen: round-robin (weighted), least-outstanding, "
@@ -198,8 +198,25 @@ void add_proxy_flags(CLI::App& command, ProxyFlags& flags) {
         ->capture_default_str();
 }
 
-engine::HandlerFactory make_proxy_handlers(const ProxyFlags& flags, std::uint64_t max_body_bytes,
-                                           const std::vector<core::Endpoint>& listeners) {
+std::vector<std::string> proxy_pool_flag_names() {
+    CLI::App scratch;
+    ProxyFlags flags;
+    add_proxy_flags(scratch, flags);
+    std::vector<std::string> names;
+    for (const CLI::Option* option : scratch.get_options()) {
+        if (!option->get_lnames().empty() && option->get_lnames().front() != "help") {
+            names.push_back(option->get_lnames().front());
+        }
+    }
+    return names;
+}
+
+namespace {
+
+/// One pool's options from its flags. Errors name the flag ("--balance: ..."); a named pool's
+/// are prefixed with where the file wrote it.
+proxy::ProxyOptions pool_options(const ProxyFlags& flags, std::uint64_t max_body_bytes,
+                                 const std::vector<core::Endpoint>& listeners) {
     proxy::ProxyOptions options;
     for (const auto& text : flags.backends) options.pool.servers.push_back(parse_backend(text));
     if (options.pool.servers.empty()) {
@@ -222,12 +239,103 @@ engine::HandlerFactory make_proxy_handlers(const ProxyFlags& flags, std::uint64_
     options.client_buffer_bytes = flags.client_buffer;
     options.max_body_bytes = max_body_bytes;
     options.listeners = listeners;
-    return [options] { return std::make_unique<proxy::ProxyHandler>(options); };
+    return options;
 }
 
-std::string describe_backends(const ProxyFlags& flags) {
+/// The routes' conditions, checked; pools by index into `names`.
+std::vector<proxy::RouteSpec> route_specs(const ProxyLayout& layout,
+                                          const std::vector<std::string>& names) {
+    std::vector<proxy::RouteSpec> specs;
+    for (const RouteFlags& route : layout.routes) {
+        proxy::RouteSpec spec;
+        spec.name = route.where;
+        auto found = std::find(names.begin(), names.end(), route.pool);
+        if (found == names.end()) {
+            std::string known;
+            for (const auto& name : names) known += (known.empty() ? "" : ", ") + name;
+            throw std::runtime_error(fmt::format("{} pool: no pool is named '{}' (pools: {})",
+                                                 route.where, route.pool, known));
+        }
+        spec.pool = static_cast<std::size_t>(found - names.begin());
+        spec.hosts = route.hosts;
+        spec.path = route.path;
+        spec.path_prefix = route.path_prefix;
+        spec.path_regex = route.path_regex;
+        for (const auto& method : route.methods) {
+            http::Method known = proxy::method_from_text(method);
+            if (known == http::Method::other) {
+                spec.method_texts.push_back(method);
+            } else {
+                spec.methods.push_back(known);
+            }
+        }
+        for (const auto& text : route.headers) {
+            proxy::HeaderCondition condition;
+            std::string error;
+            if (!proxy::parse_header_condition(text, condition, error)) {
+                throw std::runtime_error(fmt::format("{} header: {}", route.where, error));
+            }
+            spec.headers.push_back(std::move(condition));
+        }
+        spec.retry_non_idempotent = route.retry_non_idempotent;
+        specs.push_back(std::move(spec));
+    }
+    return specs;
+}
+
+}  // namespace
+
+engine::HandlerFactory make_proxy_handlers(const ProxyFlags& flags, const ProxyLayout& layout,
+                                           std::uint64_t max_body_bytes,
+                                           const std::vector<core::Endpoint>& listeners) {
+    if (layout.empty()) {
+        proxy::ProxyOptions options = pool_options(flags, max_body_bytes, listeners);
+        return [options] { return std::make_unique<proxy::ProxyHandler>(options); };
+    }
+    // Pools by index: the named ones in file order, then the default one ([proxy] or the
+    // flags) when it has servers; routes name it "default".
+    std::vector<proxy::ProxyOptions> pools;
+    std::vector<std::string> names;
+    for (const PoolFlags& pool : layout.pools) {
+        try {
+            pools.push_back(pool_options(pool.flags, max_body_bytes, listeners));
+        } catch (const std::exception& e) {
+            throw std::runtime_error(fmt::format("{}: {}", pool.where, e.what()));
+        }
+        names.push_back(pool.name);
+    }
+    int default_pool = -1;
+    if (!flags.backends.empty()) {
+        default_pool = static_cast<int>(pools.size());
+        pools.push_back(pool_options(flags, max_body_bytes, listeners));
+        names.emplace_back("default");
+    }
+    if (pools.empty()) {
+        throw std::runtime_error(
+            "--backend: no pool has a server: give --backend (or [proxy] backend) for the "
+            "default pool, or [[pool]] tables with backend");
+    }
+    std::vector<proxy::RouteSpec> routes = route_specs(layout, names);
+    std::string error;
+    if (!proxy::RouteTable::build(routes, error)) throw std::runtime_error(error);
+    return [pools, routes, default_pool] {
+        std::vector<std::unique_ptr<proxy::ProxyHandler>> handlers;
+        for (const auto& options : pools) {
+            handlers.push_back(std::make_unique<proxy::ProxyHandler>(options));
+        }
+        std::string ignored;  // compiled once already, above
+        return std::make_unique<proxy::RoutingHandler>(
+            std::move(handlers), proxy::RouteTable::build(routes, ignored), default_pool);
+    };
+}
+
+std::string describe_backends(const ProxyFlags& flags, const ProxyLayout& layout) {
     std::string text;
     for (const auto& backend : flags.backends) text += (text.empty() ? "" : " ") + backend;
+    if (!layout.pools.empty()) {
+        text += fmt::format("{}{} pool{}", text.empty() ? "" : " and ", layout.pools.size(),
+                            layout.pools.size() == 1 ? "" : "s");
+    }
     return text;
 }
 

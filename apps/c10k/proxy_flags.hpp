@@ -29,14 +29,48 @@ struct ProxyFlags {
     std::uint64_t client_buffer = 256 * 1024;
 };
 
+/// A [[pool]] of the config file: its name and flags.
+struct PoolFlags {
+    std::string name;
+    ProxyFlags flags;
+    std::string where;  ///< "FILE:LINE: [[pool]] NAME", for messages
+};
+
+/// A [[route]] of the config file, as written (checked when the handlers are made).
+struct RouteFlags {
+    std::vector<std::string> hosts;
+    std::string path;
+    std::string path_prefix;
+    std::string path_regex;
+    std::vector<std::string> methods;
+    std::vector<std::string> headers;
+    std::string pool;
+    bool retry_non_idempotent = false;
+    std::string where;  ///< "FILE:LINE: [[route]]", for messages
+};
+
+/// Named pools and the routes to them; empty for the flags-only proxy (one pool).
+struct ProxyLayout {
+    std::vector<PoolFlags> pools;
+    std::vector<RouteFlags> routes;
+    bool empty() const { return pools.empty() && routes.empty(); }
+};
+
+/// The flags of one pool (the default pool's, on the command line or in [proxy]).
 void add_proxy_flags(CLI::App& command, ProxyFlags& flags);
 
-/// Checks the flags and returns a factory of proxy handlers (one per loop). Throws
-/// std::runtime_error naming the flag at fault.
-engine::HandlerFactory make_proxy_handlers(const ProxyFlags& flags, std::uint64_t max_body_bytes,
+/// The long names of the flags add_proxy_flags adds (without dashes): the keys of a pool.
+std::vector<std::string> proxy_pool_flag_names();
+
+/// Checks the flags (and the pools and routes of a config file) and returns a factory of
+/// proxy handlers (one per loop). Throws std::runtime_error naming the flag or the file's line
+/// at fault.
+engine::HandlerFactory make_proxy_handlers(const ProxyFlags& flags, const ProxyLayout& layout,
+                                           std::uint64_t max_body_bytes,
                                            const std::vector<core::Endpoint>& listeners);
 
-/// "127.0.0.1:9001 127.0.0.1:9002": the servers, for the start-up line.
-std::string describe_backends(const ProxyFlags& flags);
+/// "127.0.0.1:9001 127.0.0.1:9002": the servers, for the start-up line (with the named
+/// pools': "... and 2 more pools").
+std::string describe_backends(const ProxyFlags& flags, const ProxyLayout& layout);
 
 }  // namespace c10k::app

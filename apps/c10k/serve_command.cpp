@@ -34,6 +34,7 @@
 #include "engine/engines.hpp"
 #include "engine/loop_runner.hpp"
 #include "engine/process_group.hpp"
+#include "proxy_config.hpp"
 #include "proxy_flags.hpp"
 #include "push_flags.hpp"
 #include "serve/static_files.hpp"
@@ -79,6 +80,7 @@ struct ServeFlags {
     /// `c10k proxy`: the same machinery with the proxy handler in place of the static one.
     bool proxy_mode = false;
     ProxyFlags proxy;
+    ProxyLayout proxy_layout;  ///< [[pool]] and [[route]] of `c10k proxy --config`
 };
 
 /// What `c10k serve` is asked to do besides serving. These options are not settings, so a
@@ -236,8 +238,8 @@ PreparedServe prepare_serve(const ServeFlags& flags) {
 
     if (flags.proxy_mode) {
         prepared.endpoints = parse_listen(flags.listen);
-        prepared.handlers =
-            make_proxy_handlers(flags.proxy, flags.max_body_bytes, prepared.endpoints);
+        prepared.handlers = make_proxy_handlers(flags.proxy, flags.proxy_layout,
+                                                flags.max_body_bytes, prepared.endpoints);
         prepared.metrics = enable_admin(flags.admin, flags.engine, nullptr, config,
                                         prepared.endpoints, prepared.handlers);
         return prepared;
@@ -441,8 +443,9 @@ int run_prepared(const ServeFlags& flags, PreparedServe& prepared, engine::StopS
         prefork ? fmt::format("{} worker processes", config.threads)
                 : fmt::format("{} thread{}", flags.threads, flags.threads == 1 ? "" : "s");
     if (processes > 1) shape += fmt::format(" x {} processes", processes);
-    std::string what =
-        flags.proxy_mode ? "proxying to " + describe_backends(flags.proxy) : "serving " + root;
+    std::string what = flags.proxy_mode
+                           ? "proxying to " + describe_backends(flags.proxy, flags.proxy_layout)
+                           : "serving " + root;
     std::printf("c10k: %s on %s (engine %s, %s)\n", what.c_str(), urls.c_str(),
                 flags.engine.c_str(), shape.c_str());
     if (hub) {
@@ -636,6 +639,42 @@ void add_serve_options(CLI::App& cmd, ServeFlags& flags, ServeMode& mode, bool s
     add_admin_flags(cmd, flags.admin);
 }
 
+/// What `serve` and `proxy` do once CLI11 has parsed the command line: print the config
+/// reference, or fill in from the config file the options the command line did not give
+/// (`take` keeps what else the file said), then check (-t) or run.
+void run_command(const char* name, CLI::App& cmd, ServeFlags& flags, const ServeMode& mode,
+                 config::KeyTable (*key_table)(const CLI::App&),
+                 const std::function<void(AppliedConfig&)>& take) {
+    if (mode.print_reference) {
+        std::fputs(config::render_reference(key_table(cmd), name).c_str(), stdout);
+        return;
+    }
+    int status = 0;
+    ConfigOrigins origins;
+    try {
+        if (!mode.config_path.empty()) {
+            flags.config_path = mode.config_path;
+            AppliedConfig applied = apply_config_file(cmd, mode.config_path, key_table(cmd));
+            origins = std::move(applied.origins);
+            take(applied);
+        }
+        if (mode.check_only) {
+            prepare_serve(flags);
+            if (mode.config_path.empty()) {
+                std::printf("c10k: flags are valid\n");
+            } else {
+                std::printf("c10k: configuration %s is valid\n", mode.config_path.c_str());
+            }
+            return;
+        }
+        status = run_serve(flags);
+    } catch (const std::exception& e) {
+        print_error(name, with_origin(e.what(), origins));
+        throw CLI::RuntimeError(1);
+    }
+    if (status != 0) throw CLI::RuntimeError(status);
+}
+
 }  // namespace
 
 static const CommandRegistrar registrar{[](CLI::App& app) {
@@ -644,36 +683,8 @@ static const CommandRegistrar registrar{[](CLI::App& app) {
     CLI::App* cmd = app.add_subcommand("serve", "Serve static files over HTTP/1.1");
     add_serve_options(*cmd, *flags, *mode, true);
     cmd->callback([cmd, flags, mode] {
-        if (mode->print_reference) {
-            std::fputs(config::render_reference(serve_key_table(*cmd)).c_str(), stdout);
-            return;
-        }
-        int status = 0;
-        ConfigOrigins origins;
-        try {
-            // CLI11 has parsed the command line; the file fills in the options it did not give.
-            if (!mode->config_path.empty()) {
-                flags->config_path = mode->config_path;
-                AppliedConfig applied =
-                    apply_config_file(*cmd, mode->config_path, serve_key_table(*cmd));
-                origins = std::move(applied.origins);
-                flags->hosts = std::move(applied.hosts);
-            }
-            if (mode->check_only) {
-                prepare_serve(*flags);
-                if (mode->config_path.empty()) {
-                    std::printf("c10k: flags are valid\n");
-                } else {
-                    std::printf("c10k: configuration %s is valid\n", mode->config_path.c_str());
-                }
-                return;
-            }
-            status = run_serve(*flags);
-        } catch (const std::exception& e) {
-            print_error("serve", with_origin(e.what(), origins));
-            throw CLI::RuntimeError(1);
-        }
-        if (status != 0) throw CLI::RuntimeError(status);
+        run_command("serve", *cmd, *flags, *mode, serve_key_table,
+                    [flags](AppliedConfig& applied) { flags->hosts = std::move(applied.hosts); });
     });
 }};
 
@@ -689,27 +700,11 @@ static const CommandRegistrar proxy_registrar{[](CLI::App& app) {
         "proxy", "Layer-7 proxy: balance HTTP/1.1 requests over a pool of backend servers");
     add_serve_options(*cmd, *flags, *mode, false);
     add_proxy_flags(*cmd, flags->proxy);
-    cmd->callback([flags, mode] {
-        int status = 0;
-        try {
-            if (!mode->config_path.empty() || mode->print_reference) {
-                // The proxy's pools and routes need tables of their own ([[pool]], [[route]]);
-                // until they exist a file could only half describe it.
-                throw std::runtime_error(
-                    "--config: c10k proxy takes its settings from flags for now; the config "
-                    "file's pools and routes are not built yet");
-            }
-            if (mode->check_only) {
-                prepare_serve(*flags);
-                std::printf("c10k: flags are valid\n");
-                return;
-            }
-            status = run_serve(*flags);
-        } catch (const std::exception& e) {
-            print_error("proxy", e.what());
-            throw CLI::RuntimeError(1);
-        }
-        if (status != 0) throw CLI::RuntimeError(status);
+    cmd->callback([cmd, flags, mode] {
+        run_command(
+            "proxy", *cmd, *flags, *mode, proxy_key_table, [flags, mode](AppliedConfig& applied) {
+                flags->proxy_layout = read_proxy_layout(applied.elements, mode->config_path);
+            });
     });
 }};
 

@@ -40,6 +40,8 @@ std::string describe_kind(Kind kind) {
             return "a duration string such as \"10s\", \"250ms\" or \"2m\"";
         case Kind::string_list:
             return "an array of strings, e.g. [\"a\", \"b\"]";
+        case Kind::number:
+            return "a number";
     }
     return "a value";
 }
@@ -58,6 +60,8 @@ std::string kind_name(Kind kind) {
             return "duration";
         case Kind::string_list:
             return "array of strings";
+        case Kind::number:
+            return "number";
     }
     return "value";
 }

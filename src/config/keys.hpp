@@ -20,6 +20,7 @@ enum class Kind {
     string,            ///< any string
     duration,          ///< a string core::parse_duration_us accepts: "10s", "250ms", "2m"
     string_list,       ///< an array of strings; the flag is repeated once per element
+    number,            ///< an integer or a floating-point number
 };
 
 /// One key: `[table] name`, mirroring the long flag `--flag`.
@@ -27,7 +28,9 @@ struct Key {
     std::string table;
     std::string name;
     Kind kind = Kind::string;
-    std::string flag;  ///< the long flag without its dashes, e.g. "max-connections"
+    /// The long flag without its dashes, e.g. "max-connections"; empty for a key no flag
+    /// mirrors (what a [[route]] matches), which the command reads from the file itself.
+    std::string flag;
     std::string help;
     /// The default as the flag's texts (one per element for a list); empty when there is none
     /// (a key that is off or derived when not set: the help says what then happens).
@@ -35,16 +38,20 @@ struct Key {
     bool has_default = false;
 };
 
-/// A table of keys, `[name]` in a file, with a sentence for the reference.
+/// A table of keys, `[name]` in a file, with a sentence for the reference; or, with `array`,
+/// an array of such tables, `[[name]]`, each element a table of the same keys (a pool, a route).
 struct TableInfo {
     std::string name;
     std::string description;
+    bool array = false;
 };
 
 /// Every table and key a config file may hold, in the order the reference lists them.
 struct KeyTable {
     std::vector<TableInfo> tables;
     std::vector<Key> keys;
+    /// Whether [[host]] tables (config/hosts.hpp) may appear: `serve`'s, not `proxy`'s.
+    bool allows_hosts = true;
 
     /// The key `[table] name`, or nullptr.
     const Key* find(std::string_view table, std::string_view name) const;

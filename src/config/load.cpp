@@ -52,10 +52,19 @@ public:
         for (auto&& [name, node] : root) {
             int line = static_cast<int>(name.source().begin.line);
             std::string key(name.str());
-            if (key == kHostsKey) {
+            const TableInfo* info = table_.find_table(key);
+            if (key == kHostsKey && info == nullptr && table_.allows_hosts) {
                 read_host_tables(node, line);
+            } else if (info != nullptr && info->array) {
+                walk_array(key, node, line);
             } else if (const toml::table* section = node.as_table()) {
                 walk_table(key, *section, line);
+            } else if (info == nullptr && node.is_array_of_tables()) {
+                std::vector<std::string> listed;
+                for (const TableInfo& known : table_.tables)
+                    listed.push_back(bracketed(known.name));
+                error(line,
+                      fmt::format("[[{}]]: unknown table (tables: {})", key, list_names(listed)));
             } else if (table_.find_table(key) != nullptr) {
                 error(line, fmt::format("{}: expected a table [{}], got {}", key, key,
                                         describe_toml_type(node)));
@@ -81,16 +90,47 @@ private:
         }
     }
 
+    /// [[name]]: each element is checked against the keys of `name`, its settings marked with
+    /// the element's number.
+    void walk_array(const std::string& table, const toml::node& node, int line) {
+        const toml::array* array = node.as_array();
+        if (array == nullptr || !array->is_array_of_tables()) {
+            error(line, fmt::format("{}: expected an array of tables [[{}]], got {}", table, table,
+                                    describe_toml_type(node)));
+            return;
+        }
+        for (std::size_t i = 0; i < array->size(); ++i) {
+            const toml::table& element = *array->get(i)->as_table();
+            int element_line = static_cast<int>(element.source().begin.line);
+            for (auto&& [name, value] : element) {
+                check_key(table, std::string(name.str()), value,
+                          static_cast<int>(name.source().begin.line), static_cast<int>(i),
+                          element_line);
+            }
+        }
+    }
+
+    /// "[server]", or "[[pool]]" for an array of tables.
+    std::string bracketed(const std::string& name) const {
+        const TableInfo* info = table_.find_table(name);
+        return info != nullptr && info->array ? "[[" + name + "]]" : "[" + name + "]";
+    }
+
     void walk_table(const std::string& table, const toml::table& section, int line) {
         if (table_.find_table(table) == nullptr) {
             // [[host]] is an array of tables, apart from the key table: named among the rest.
             std::vector<std::string> names = table_names(table_);
             std::string suggestion = closest_name(table, names);
             std::string hint =
-                suggestion.empty() ? "" : fmt::format("; did you mean [{}]?", suggestion);
-            if (closest_name(table, {"host"}) == "host") hint = "; did you mean [[host]]?";
-            error(line, fmt::format("[{}]: unknown table{} (tables: {}, [[host]])", table, hint,
-                                    list_names(names, "[", "]")));
+                suggestion.empty() ? "" : fmt::format("; did you mean {}?", bracketed(suggestion));
+            if (table_.allows_hosts && closest_name(table, {"host"}) == "host") {
+                hint = "; did you mean [[host]]?";
+            }
+            std::vector<std::string> listed;
+            for (const std::string& name : names) listed.push_back(bracketed(name));
+            if (table_.allows_hosts) listed.emplace_back("[[host]]");
+            error(line, fmt::format("[{}]: unknown table{} (tables: {})", table, hint,
+                                    list_names(listed)));
             return;
         }
         for (auto&& [name, node] : section) {
@@ -134,7 +174,7 @@ private:
     }
 
     void check_key(const std::string& table, const std::string& name, const toml::node& node,
-                   int line) {
+                   int line, int element = -1, int element_line = 0) {
         const Key* key = table_.find(table, name);
         if (key == nullptr) {
             unknown_key(table, name, line);
@@ -145,7 +185,8 @@ private:
             error(line, fmt::format("{}: expected {}, got {}", label, describe_kind(key->kind),
                                     describe_toml_type(node)));
         };
-        Setting setting{key->table, key->name, key->flag, key->kind, {}, line};
+        Setting setting{key->table, key->name, key->flag, key->kind,
+                        {},         line,      element,   element_line};
         switch (key->kind) {
             case Kind::boolean:
                 if (!node.is_boolean()) return wrong_type();
@@ -166,6 +207,15 @@ private:
             case Kind::string:
                 if (!node.is_string()) return wrong_type();
                 setting.values.push_back(node.as_string()->get());
+                break;
+            case Kind::number:
+                if (node.is_integer()) {
+                    setting.values.push_back(std::to_string(node.as_integer()->get()));
+                } else if (node.is_floating_point()) {
+                    setting.values.push_back(fmt::format("{}", node.as_floating_point()->get()));
+                } else {
+                    return wrong_type();
+                }
                 break;
             case Kind::duration: {
                 if (!node.is_string()) return wrong_type();

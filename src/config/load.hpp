@@ -21,6 +21,10 @@ struct Setting {
     Kind kind = Kind::string;
     std::vector<std::string> values;
     int line = 0;
+    /// For a key of an array of tables ([[pool]]): which element (0, 1, ...) and the line of
+    /// its header; -1 and 0 for a key of a plain table.
+    int element = -1;
+    int element_line = 0;
 };
 
 /// What a file said, or why it cannot be used (then it has no settings and no hosts). Errors

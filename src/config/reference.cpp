@@ -1,5 +1,7 @@
 #include "config/reference.hpp"
 
+#include <algorithm>
+
 #include <fmt/core.h>
 
 namespace c10k::config {
@@ -33,6 +35,7 @@ std::string default_literal(const Key& key) {
         case Kind::boolean:
         case Kind::integer:
         case Kind::unsigned_integer:
+        case Kind::number:
             return key.default_values.empty() ? "" : key.default_values.front();
         case Kind::string:
         case Kind::duration:
@@ -49,21 +52,31 @@ std::string default_literal(const Key& key) {
     return "";
 }
 
-std::string render_reference(const KeyTable& table) {
-    std::string text =
-        "Every key mirrors the `c10k serve` flag named beside it and takes the same values; a "
+std::string render_reference(const KeyTable& table, std::string_view command) {
+    std::string text = fmt::format(
+        "Every key mirrors the `c10k {}` flag named beside it and takes the same values; a "
         "flag given on the command line wins over the file. A key left out keeps the flag's "
-        "default. Durations are strings such as \"250ms\", \"10s\", \"2m\" or \"1h\".\n";
+        "default. Durations are strings such as \"250ms\", \"10s\", \"2m\" or \"1h\".\n",
+        command);
+    bool flagless = std::any_of(table.keys.begin(), table.keys.end(),
+                                [](const Key& key) { return key.flag.empty(); });
+    if (flagless) {
+        text +=
+            "Keys whose flag is \"none\" exist in files only: they describe what a flag "
+            "cannot, such as named pools and routes.\n";
+    }
     for (const TableInfo& info : table.tables) {
-        text += fmt::format("\n### [{}]\n\n", info.name);
+        text += info.array ? fmt::format("\n### [[{}]]\n\n", info.name)
+                           : fmt::format("\n### [{}]\n\n", info.name);
         if (!info.description.empty()) text += info.description + "\n\n";
         text += "| key | type | default | flag | what it does |\n";
         text += "| --- | --- | --- | --- | --- |\n";
         for (const Key* key : table.keys_of(info.name)) {
             std::string literal = default_literal(*key);
-            text += fmt::format(
-                "| `{}` | {} | {} | `--{}` | {} |\n", key->name, kind_name(key->kind),
-                literal.empty() ? "unset" : "`" + cell(literal) + "`", key->flag, cell(key->help));
+            text +=
+                fmt::format("| `{}` | {} | {} | {} | {} |\n", key->name, kind_name(key->kind),
+                            literal.empty() ? "unset" : "`" + cell(literal) + "`",
+                            key->flag.empty() ? "none" : "`--" + key->flag + "`", cell(key->help));
         }
     }
     return text;

@@ -3,6 +3,7 @@
 // docs/OPERATIONS.md (which holds a copy, checked by a test) says what the code accepts.
 
 #include <string>
+#include <string_view>
 
 #include "config/keys.hpp"
 
@@ -14,6 +15,7 @@ std::string default_literal(const Key& key);
 
 /// One section per table, each a Markdown table of its keys: name, kind, default, the flag it
 /// mirrors and what it does. Ends with a newline.
-std::string render_reference(const KeyTable& table);
+/// `command` names the command whose flags the keys mirror ("serve", "proxy").
+std::string render_reference(const KeyTable& table, std::string_view command = "serve");
 
 }  // namespace c10k::config

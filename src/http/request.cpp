@@ -1,5 +1,7 @@
 #include "http/request.hpp"
 
+#include "core/text.hpp"
+
 namespace c10k::http {
 
 bool iequals(std::string_view a, std::string_view b) {
@@ -11,6 +13,18 @@ bool iequals(std::string_view a, std::string_view b) {
         if ((x | 0x20) != (y | 0x20) || (x | 0x20) < 'a' || (x | 0x20) > 'z') return false;
     }
     return true;
+}
+
+std::string_view host_name(std::string_view value) {
+    value = core::trim_ows(value);
+    if (!value.empty() && value.front() == '[') {
+        std::size_t close = value.find(']');
+        return close == std::string_view::npos ? value : value.substr(0, close + 1);
+    }
+    std::size_t colon = value.find(':');
+    if (colon != std::string_view::npos) value = value.substr(0, colon);
+    if (!value.empty() && value.back() == '.') value.remove_suffix(1);
+    return value;
 }
 
 std::string_view Request::header(std::string_view name) const {

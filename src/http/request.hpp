@@ -29,6 +29,10 @@ struct Header {
 /// ASCII case-insensitive comparison, as header names require.
 bool iequals(std::string_view a, std::string_view b);
 
+/// The name part of a Host header value: "Example.com:8080" -> "Example.com", "[::1]:80" ->
+/// "[::1]", "example.com." -> "example.com" (a fully qualified name is the same host).
+std::string_view host_name(std::string_view value);
+
 struct Request {
     Method method = Method::other;
     std::string_view method_text;

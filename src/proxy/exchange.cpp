@@ -24,8 +24,10 @@ bool has_body(const http::Request& request) {
 
 }  // namespace
 
-Exchange::Exchange(ProxyHandler& handler, const http::Request& request)
-    : handler_(handler), method_(request.method), idempotent_(is_idempotent(request.method)) {
+Exchange::Exchange(ProxyHandler& handler, const http::Request& request, bool retry_non_idempotent)
+    : handler_(handler),
+      method_(request.method),
+      idempotent_(retry_non_idempotent || is_idempotent(request.method)) {
     handler_.exchange_started();
     // The request's views live only while the handler runs: its bytes are built now, once,
     // and sent as they are to whichever server takes them.

@@ -26,7 +26,8 @@ public:
     /// choose(): no server is left to try.
     static constexpr int kNone = -2;
 
-    Exchange(ProxyHandler& handler, const http::Request& request);
+    /// `retry_non_idempotent`: POST and PATCH are retried as idempotent methods are.
+    Exchange(ProxyHandler& handler, const http::Request& request, bool retry_non_idempotent);
     ~Exchange();
 
     /// Starts the first attempt. May finish (and delete) the exchange before it returns.

@@ -41,13 +41,18 @@ void ProxyHandler::stop_draining(Exchange& exchange) {
 }
 
 void ProxyHandler::handle(const http::Request& request, http::Response& response) {
+    proxy(request, response, false);
+}
+
+void ProxyHandler::proxy(const http::Request& request, http::Response& response,
+                         bool retry_non_idempotent) {
     if (context_ == nullptr || context_->descriptors() == nullptr || pool_.size() == 0) {
         response.set_status(502);
         response.add_header("Content-Type", "text/plain; charset=utf-8");
         response.set_body("c10k proxy: no backend server is configured\n");
         return;
     }
-    auto* exchange = new Exchange(*this, request);
+    auto* exchange = new Exchange(*this, request, retry_non_idempotent);
     exchange->begin(response.defer(*exchange));
 }
 

@@ -59,6 +59,9 @@ public:
     ~ProxyHandler() override;
 
     void handle(const http::Request& request, http::Response& response) override;
+    /// As handle(); `retry_non_idempotent`: the route lets POST and PATCH be retried as
+    /// idempotent requests are (its backends are idempotent by design).
+    void proxy(const http::Request& request, http::Response& response, bool retry_non_idempotent);
     void on_loop_start(http::LoopContext& context) override;
     void on_loop_stop(http::LoopContext& context) override;
     std::uint64_t body_limit(std::uint8_t) const override { return options_.max_body_bytes; }

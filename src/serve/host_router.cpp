@@ -14,22 +14,6 @@ unsigned char lower(char c) {
     return byte >= 'A' && byte <= 'Z' ? static_cast<unsigned char>(byte | 0x20) : byte;
 }
 
-/// The name part of a Host header value: "Example.com:8080" -> "Example.com", "[::1]:80" ->
-/// "[::1]", "example.com." -> "example.com" (a fully qualified name is the same host).
-std::string_view host_name(std::string_view value) {
-    while (!value.empty() && (value.front() == ' ' || value.front() == '\t'))
-        value.remove_prefix(1);
-    while (!value.empty() && (value.back() == ' ' || value.back() == '\t')) value.remove_suffix(1);
-    if (!value.empty() && value.front() == '[') {
-        std::size_t close = value.find(']');
-        return close == std::string_view::npos ? value : value.substr(0, close + 1);
-    }
-    std::size_t colon = value.find(':');
-    if (colon != std::string_view::npos) value = value.substr(0, colon);
-    if (!value.empty() && value.back() == '.') value.remove_suffix(1);
-    return value;
-}
-
 }  // namespace
 
 std::size_t RouteTable::NameHash::operator()(std::string_view name) const noexcept {
@@ -74,7 +58,7 @@ void RouteTable::add_location(std::size_t host, std::string prefix, std::size_t 
 }
 
 std::size_t RouteTable::find_host(std::string_view host_header) const {
-    std::string_view name = host_name(host_header);
+    std::string_view name = http::host_name(host_header);
     if (name.empty()) return default_host_;
     if (auto found = exact_.find(name); found != exact_.end()) return found->second;
     if (!wildcards_.empty()) {

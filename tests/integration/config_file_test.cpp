@@ -227,30 +227,43 @@ TEST(ConfigFile, AnUnknownKeyIsRefusedAtStart) {
     EXPECT_EQ(r.output.find("serving"), std::string::npos) << r.output;
 }
 
-TEST(ConfigFile, OperationsDocHoldsTheCurrentReference) {
-    CommandResult r = run_command({"serve", "--config-reference"});
+/// A command's config reference, the doc that holds a copy of it, and the example file that
+/// shows every key.
+struct ReferenceCase {
+    const char* command;
+    const char* doc;
+    const char* example;
+};
+
+class ConfigReference : public ::testing::TestWithParam<ReferenceCase> {};
+
+TEST_P(ConfigReference, TheDocHoldsTheCurrentReference) {
+    const ReferenceCase& c = GetParam();
+    CommandResult r = run_command({c.command, "--config-reference"});
     ASSERT_EQ(r.status, 0) << r.output;
-    std::string doc = read_file(std::string(C10K_SOURCE_DIR) + "/docs/OPERATIONS.md");
+    std::string doc = read_file(std::string(C10K_SOURCE_DIR) + "/" + c.doc);
     // The section runs from its heading to the next "## " heading (or the end of the file);
     // the reference itself has only "### " headings.
     const std::string heading = "\n## Configuration reference\n\n";
     std::size_t at = doc.find(heading);
-    ASSERT_NE(at, std::string::npos) << "docs/OPERATIONS.md has no '## Configuration reference'";
+    ASSERT_NE(at, std::string::npos) << c.doc << " has no '## Configuration reference'";
     std::size_t start = at + heading.size();
     std::size_t next = doc.find("\n## ", start);
     std::string section = doc.substr(start, next == std::string::npos ? next : next + 1 - start);
     if (next != std::string::npos && section.size() >= 2) section.pop_back();  // the blank line
     EXPECT_EQ(section, r.output)
-        << "docs/OPERATIONS.md is out of date: replace the body of its '## Configuration "
-           "reference' section (up to the next '## ' heading) with the output of `build/c10k "
-           "serve --config-reference`";
+        << c.doc << " is out of date: replace the body of its '## Configuration reference' "
+        << "section (up to the next '## ' heading) with the output of `build/c10k " << c.command
+        << " --config-reference`";
 }
 
-TEST(ConfigFile, TheExampleShowsEveryKey) {
+TEST_P(ConfigReference, TheExampleShowsEveryKeyAndIsValid) {
     // Every key of the reference appears in the example under its table, set or commented out.
-    CommandResult r = run_command({"serve", "--config-reference"});
+    const ReferenceCase& c = GetParam();
+    CommandResult r = run_command({c.command, "--config-reference"});
     ASSERT_EQ(r.status, 0) << r.output;
-    std::string example = read_file(std::string(C10K_SOURCE_DIR) + "/examples/c10k.toml");
+    std::string example_path = std::string(C10K_SOURCE_DIR) + "/" + c.example;
+    std::string example = read_file(example_path);
     std::istringstream reference(r.output);
     std::string line;
     std::string table;
@@ -263,17 +276,30 @@ TEST(ConfigFile, TheExampleShowsEveryKey) {
         if (line.rfind("| `", 0) != 0) continue;
         std::string key = line.substr(3, line.find('`', 3) - 3);
         std::size_t section = example.find("\n" + table + "\n");
-        ASSERT_NE(section, std::string::npos) << table << " is not in examples/c10k.toml";
+        ASSERT_NE(section, std::string::npos) << table << " is not in " << c.example;
         std::size_t next = example.find("\n[", section + 1);
         std::string body =
             example.substr(section, next == std::string::npos ? next : next - section);
         bool found = body.find("\n" + key + " = ") != std::string::npos ||
                      body.find("\n# " + key + " = ") != std::string::npos;
-        EXPECT_TRUE(found) << table << " " << key << " is not in examples/c10k.toml";
+        EXPECT_TRUE(found) << table << " " << key << " is not in " << c.example;
         ++keys;
     }
     EXPECT_GT(keys, 40);
+    std::vector<std::string> args{c.command, "-t", "--config", example_path};
+    if (std::string(c.command) == "serve") {
+        // Its root is relative to the repository, where `make run` starts it.
+        args.insert(args.end(), {"--root", std::string(C10K_SOURCE_DIR) + "/examples/site"});
+    }
+    CommandResult check = run_command(args);
+    EXPECT_EQ(check.status, 0) << check.output;
 }
+
+INSTANTIATE_TEST_SUITE_P(
+    Commands, ConfigReference,
+    ::testing::Values(ReferenceCase{"serve", "docs/OPERATIONS.md", "examples/c10k.toml"},
+                      ReferenceCase{"proxy", "docs/PROXY.md", "examples/proxy.toml"}),
+    [](const auto& info) { return std::string(info.param.command); });
 
 }  // namespace
 }  // namespace c10k::test

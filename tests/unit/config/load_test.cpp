@@ -270,3 +270,64 @@ TEST(ConfigLoad, ParseNamesTheGivenPathWithoutReadingIt) {
 
 }  // namespace
 }  // namespace c10k::config
+
+namespace c10k::config {
+namespace {
+
+KeyTable array_table() {
+    KeyTable table;
+    table.allows_hosts = false;
+    table.tables = {{"proxy", ""}, {"pool", "", true}};
+    table.keys = {
+        {"proxy", "backend", Kind::string_list, "backend", "", {}, false},
+        {"proxy", "factor", Kind::number, "factor", "", {"1.25"}, true},
+        {"pool", "name", Kind::string, "", "", {}, false},
+        {"pool", "backend", Kind::string_list, "backend", "", {}, false},
+        {"pool", "factor", Kind::number, "factor", "", {"1.25"}, true},
+    };
+    return table;
+}
+
+Loaded load_text(const std::string& text) {
+    test::TempConfig file(text);
+    return load(file.path(), array_table());
+}
+
+TEST(LoadArrays, EachElementsKeysCarryItsNumberAndHeaderLine) {
+    Loaded loaded = load_text(
+        "[proxy]\nbackend = [\"a:1\"]\nfactor = 2\n\n[[pool]]\nname = \"x\"\nfactor = 1.5\n"
+        "\n[[pool]]\nname = \"y\"\nbackend = [\"b:1\", \"c:1\"]\n");
+    ASSERT_TRUE(loaded.ok()) << loaded.error_text();
+    ASSERT_EQ(loaded.settings.size(), 6u);
+    EXPECT_EQ(loaded.settings[0].element, -1);
+    EXPECT_EQ(loaded.settings[1].values, std::vector<std::string>{"2"});
+    EXPECT_EQ(loaded.settings[2].name, "name");
+    EXPECT_EQ(loaded.settings[2].element, 0);
+    EXPECT_EQ(loaded.settings[2].element_line, 5);
+    EXPECT_EQ(loaded.settings[3].values, std::vector<std::string>{"1.5"});
+    EXPECT_EQ(loaded.settings[4].element, 1);
+    EXPECT_EQ(loaded.settings[4].element_line, 9);
+    EXPECT_EQ(loaded.settings[5].values, (std::vector<std::string>{"b:1", "c:1"}));
+}
+
+TEST(LoadArrays, ShapesAndKindsAreChecked) {
+    auto error_of = [](const std::string& text) {
+        Loaded loaded = load_text(text);
+        EXPECT_EQ(loaded.errors.size(), 1u) << loaded.error_text();
+        std::string error = loaded.errors.empty() ? "" : loaded.errors.front();
+        return error.substr(error.find(':') + 1);  // without the file's name
+    };
+    EXPECT_EQ(error_of("[pool]\nname = \"x\"\n"),
+              "1: pool: expected an array of tables [[pool]], got a table");
+    EXPECT_EQ(error_of("[[pool]]\nfactor = \"big\"\n"),
+              "2: [pool] factor: expected a number, got a string");
+    EXPECT_EQ(error_of("[[pool]]\nnmae = \"x\"\n"),
+              "2: [pool] nmae: unknown key; did you mean 'name'?");
+    EXPECT_EQ(error_of("[[host]]\nnames = [\"a\"]\n"),
+              "1: [[host]]: unknown table (tables: [proxy], [[pool]])");
+    EXPECT_EQ(error_of("[prxy]\nbackend = []\n"),
+              "1: [prxy]: unknown table; did you mean [proxy]? (tables: [proxy], [[pool]])");
+}
+
+}  // namespace
+}  // namespace c10k::config

@@ -119,8 +119,8 @@ TEST(ServeConfigKeys, FlagsArePlacedByRule) {
 
 TEST(ServeConfigKeys, AnOptionOfAnUnknownTypeIsAProgrammingError) {
     CLI::App app;
-    double ratio = 0;
-    app.add_option("--ratio", ratio);
+    std::vector<int> ratios;  // a list of integers: the config layer has lists of strings only
+    app.add_option("--ratio", ratios);
     try {
         serve_key_table(app);
         FAIL() << "no error";

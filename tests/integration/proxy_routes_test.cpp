@@ -1,0 +1,284 @@
+// `c10k proxy --config`: named pools and the routes to them, with the real binary in front of
+// backends that say who they are. Every condition (host, exact path, prefix, regex, method,
+// header) chooses its pool; paths are matched decoded and normalised; first match wins; a
+// request no route takes goes to the default pool or gets 404; a bad file says where and why.
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "support/http_client.hpp"
+#include "support/mock_backend.hpp"
+#include "support/push_client.hpp"
+#include "support/server_process.hpp"
+
+namespace c10k::test {
+namespace {
+
+/// A backend that answers every request with its own name.
+struct Named {
+    std::string name;
+    MockBackend backend;
+    explicit Named(std::string id)
+        : name(std::move(id)),
+          backend([this](const ReceivedRequest&) { return Reply{ok_response(name)}; }) {}
+    std::string address() const { return backend.address(); }
+};
+
+std::string who(int port, std::string_view method, std::string_view target,
+                std::string_view headers = "") {
+    HttpClient client(port);
+    std::string request = std::string(method) + " " + std::string(target) +
+                          " HTTP/1.1\r\nHost: site.test\r\n" + std::string(headers);
+    if (method == "POST")
+        request += "Content-Length: 1\r\n\r\nx";
+    else
+        request += "\r\n";
+    // A Host given in `headers` replaces the default one.
+    if (headers.find("Host:") != std::string_view::npos) {
+        request.erase(request.find("Host: site.test\r\n"), 17);
+    }
+    client.send(request);
+    HttpResponse response;
+    if (!client.read_response(response)) return "no answer: " + client.error();
+    if (response.status != 200) return std::to_string(response.status) + " " + response.body;
+    return response.body;
+}
+
+TEST(ProxyRoutes, EachConditionChoosesItsPoolAndTheRestGoToTheDefault) {
+    Named web("web"), cgi("cgi"), api("api");
+    TempDir dir;
+    std::string config = dir.write("proxy.toml", R"([server]
+listen = ["127.0.0.1:0"]
+threads = 1
+
+[proxy]
+backend = [")" + web.address() + R"("]
+
+[[pool]]
+name = "cgi"
+backend = [")" + cgi.address() + R"("]
+balance = "least-outstanding"
+
+[[pool]]
+name = "api"
+backend = [")" + api.address() + R"("]
+
+[[route]]
+path_prefix = "/cgi-bin/"
+pool = "cgi"
+
+[[route]]
+method = ["POST", "PUT", "PATCH", "DELETE"]
+pool = "cgi"
+
+[[route]]
+path = "/exact"
+pool = "cgi"
+
+[[route]]
+host = ["api.test", "*.api.test"]
+pool = "api"
+
+[[route]]
+path_regex = "^/v[0-9]+/"
+pool = "api"
+
+[[route]]
+header = ["X-Canary: 1"]
+pool = "api"
+
+[[route]]
+path_prefix = "/cgi-bin/never"
+pool = "api"
+)");
+    ServerProcess proxy({"proxy", "--config", config});
+    int port = proxy.port();
+    EXPECT_EQ(who(port, "GET", "/index.html"), "web");
+    EXPECT_EQ(who(port, "GET", "/cgi-bin/run"), "cgi");
+    // Matched as decoded and normalised, so neither dots nor escapes slip past a route.
+    EXPECT_EQ(who(port, "GET", "/static/../cgi-bin/run"), "cgi");
+    EXPECT_EQ(who(port, "GET", "/%63gi-bin/run"), "cgi");
+    // First match wins: the later, longer prefix never sees these.
+    EXPECT_EQ(who(port, "GET", "/cgi-bin/never"), "cgi");
+    EXPECT_EQ(who(port, "POST", "/form"), "cgi");
+    EXPECT_EQ(who(port, "GET", "/exact"), "cgi");
+    EXPECT_EQ(who(port, "GET", "/exact/more"), "web");
+    EXPECT_EQ(who(port, "GET", "/exact?q=1"), "cgi");
+    EXPECT_EQ(who(port, "GET", "/", "Host: API.test:8080\r\n"), "api");
+    EXPECT_EQ(who(port, "GET", "/", "Host: eu.api.test\r\n"), "api");
+    EXPECT_EQ(who(port, "GET", "/", "Host: api.test.evil\r\n"), "web");
+    EXPECT_EQ(who(port, "GET", "/v2/items"), "api");
+    EXPECT_EQ(who(port, "GET", "/items/v2/"), "web");
+    EXPECT_EQ(who(port, "GET", "/", "X-Canary: 1\r\n"), "api");
+    EXPECT_EQ(who(port, "GET", "/", "X-Canary: 0\r\n"), "web");
+    // What the route's pool saw: the request as the client sent it.
+    auto seen = cgi.backend.requests();
+    ASSERT_FALSE(seen.empty());
+    EXPECT_EQ(seen.front().target, "/cgi-bin/run");
+}
+
+TEST(ProxyRoutes, WithoutADefaultPoolAnUnroutedRequestGets404) {
+    Named cgi("cgi");
+    TempDir dir;
+    std::string config = dir.write("proxy.toml", R"([server]
+listen = ["127.0.0.1:0"]
+threads = 1
+
+[[pool]]
+name = "cgi"
+backend = [")" + cgi.address() + R"("]
+
+[[route]]
+path_prefix = "/cgi-bin/"
+pool = "cgi"
+)");
+    ServerProcess proxy({"proxy", "--config", config});
+    EXPECT_EQ(who(proxy.port(), "GET", "/cgi-bin/x"), "cgi");
+    HttpResponse response = fetch(proxy.port(), "/elsewhere");
+    EXPECT_EQ(response.status, 404);
+    EXPECT_NE(response.body.find("no route"), std::string::npos) << response.body;
+    EXPECT_EQ(cgi.backend.requests().size(), 1u);
+}
+
+TEST(ProxyRoutes, ARouteMayLetPostBeRetriedElsewhere) {
+    // Two servers in a pool, the first resets every request it reads: a POST sent to it may
+    // have run, so it is not sent again, unless its route says its backends are idempotent.
+    auto resetter = [](const ReceivedRequest&) { return Reply{"", Reply::Then::reset}; };
+    MockBackend broken(resetter);
+    Named fine("fine");
+    TempDir dir;
+    std::string config = dir.write("proxy.toml", R"([server]
+listen = ["127.0.0.1:0"]
+threads = 1
+
+[[pool]]
+name = "app"
+backend = [")" + broken.address() + R"(", ")" + fine.address() +
+                                                     R"("]
+
+[[route]]
+path_prefix = "/idempotent/"
+pool = "app"
+retry_non_idempotent = true
+
+[[route]]
+path_prefix = "/"
+pool = "app"
+)");
+    ServerProcess proxy({"proxy", "--config", config});
+    // Round robin starts at the broken server for each of these.
+    HttpResponse once = request(proxy.port(), "POST", "/pay", "x");
+    EXPECT_EQ(once.status, 502) << once.body;
+    EXPECT_EQ(fine.backend.requests().size(), 0u);
+    EXPECT_EQ(broken.requests().size(), 1u);
+    // The pool's round robin moved on: send one to the fine server to come back to the broken.
+    EXPECT_EQ(who(proxy.port(), "GET", "/skip"), "fine");
+    HttpResponse retried = request(proxy.port(), "POST", "/idempotent/put", "x");
+    EXPECT_EQ(retried.status, 200) << retried.body;
+    EXPECT_EQ(retried.body, "fine");
+    EXPECT_EQ(broken.requests().size(), 2u);
+}
+
+TEST(ProxyRoutes, ABadFileSaysWhereAndWhy) {
+    TempDir dir;
+    auto check = [&dir](const std::string& text) {
+        std::string config = dir.write("bad.toml", text);
+        return run_command({"proxy", "-t", "--config", config});
+    };
+    auto unknown_pool = check(R"([proxy]
+backend = ["127.0.0.1:9"]
+[[route]]
+path_prefix = "/x/"
+pool = "nowhere"
+)");
+    EXPECT_NE(unknown_pool.status, 0);
+    EXPECT_NE(unknown_pool.output.find("bad.toml:3: [[route]] pool: no pool is named 'nowhere' "
+                                       "(pools: default)"),
+              std::string::npos)
+        << unknown_pool.output;
+
+    auto nameless = check(R"([[pool]]
+backend = ["127.0.0.1:9"]
+[[route]]
+path_prefix = "/x/"
+)");
+    EXPECT_NE(nameless.status, 0);
+    EXPECT_NE(nameless.output.find("bad.toml:1: [[pool]]: give it a name"), std::string::npos)
+        << nameless.output;
+    EXPECT_NE(nameless.output.find("bad.toml:3: [[route]]: say which pool serves it"),
+              std::string::npos)
+        << nameless.output;
+
+    auto regex = check(R"([proxy]
+backend = ["127.0.0.1:9"]
+[[route]]
+path_regex = "^/(unclosed"
+pool = "default"
+)");
+    EXPECT_NE(regex.status, 0);
+    EXPECT_NE(regex.output.find("bad.toml:3: [[route]]: path_regex '^/(unclosed': missing closing "
+                                "parenthesis"),
+              std::string::npos)
+        << regex.output;
+
+    auto typo = check(R"([proxy]
+backend = ["127.0.0.1:9"]
+[[route]]
+path_prefx = "/x/"
+pool = "default"
+)");
+    EXPECT_NE(typo.status, 0);
+    EXPECT_NE(typo.output.find("bad.toml:4: [route] path_prefx: unknown key; did you mean "
+                               "'path_prefix'?"),
+              std::string::npos)
+        << typo.output;
+
+    auto pool_flag = check(R"([[pool]]
+name = "a"
+backend = ["127.0.0.1:9"]
+balance = "fastest"
+)");
+    EXPECT_NE(pool_flag.status, 0);
+    EXPECT_NE(pool_flag.output.find("bad.toml:1: [[pool]] 'a': --balance: unknown method "
+                                    "'fastest'"),
+              std::string::npos)
+        << pool_flag.output;
+
+    auto twice = check(R"([[pool]]
+name = "a"
+backend = ["127.0.0.1:9"]
+[[pool]]
+name = "a"
+backend = ["127.0.0.1:10"]
+)");
+    EXPECT_NE(twice.status, 0);
+    EXPECT_NE(twice.output.find("bad.toml:4: [[pool]] name: 'a' is taken"), std::string::npos)
+        << twice.output;
+
+    auto hosts = check(R"([proxy]
+backend = ["127.0.0.1:9"]
+[[host]]
+names = ["a.test"]
+)");
+    EXPECT_NE(hosts.status, 0);
+    EXPECT_NE(
+        hosts.output.find(
+            "bad.toml:3: [[host]]: unknown table (tables: [server], [proxy], [[pool]], [[route]])"),
+        std::string::npos)
+        << hosts.output;
+
+    auto good = check(R"([proxy]
+backend = ["127.0.0.1:9"]
+[[route]]
+method = ["PURGE"]
+header = ["X-Admin"]
+pool = "default"
+)");
+    EXPECT_EQ(good.status, 0) << good.output;
+    EXPECT_NE(good.output.find("is valid"), std::string::npos) << good.output;
+}
+
+}  // namespace
+}  // namespace c10k::test
