@@ -14,11 +14,11 @@ void add_admin_flags(CLI::App& command, AdminFlags& flags) {
                        "default: off)");
 }
 
-std::shared_ptr<http::MetricsBoard> enable_admin(const AdminFlags& flags, const std::string& engine,
-                                                 std::shared_ptr<push::Hub> hub,
-                                                 engine::ServerConfig& config,
-                                                 std::vector<core::Endpoint>& endpoints,
-                                                 engine::HandlerFactory& handlers) {
+std::shared_ptr<http::MetricsBoard> enable_admin(
+    const AdminFlags& flags, const std::string& engine, std::shared_ptr<push::Hub> hub,
+    engine::ServerConfig& config, std::vector<core::Endpoint>& endpoints,
+    engine::HandlerFactory& handlers,
+    std::vector<std::shared_ptr<const proxy::PoolBoard>> proxy_pools) {
     if (flags.listen.empty()) return nullptr;
     core::Endpoint endpoint;
     std::string error;
@@ -35,6 +35,7 @@ std::shared_ptr<http::MetricsBoard> enable_admin(const AdminFlags& flags, const 
     context.start_time_s = static_cast<std::int64_t>(std::time(nullptr));
     // The hub outlives every handler: serve keeps its own reference until the engine returns.
     context.hub = hub.get();
+    context.proxy_pools = std::move(proxy_pools);
     handlers = admin::with_admin(std::move(handlers), index, board, std::move(context));
     return board;
 }

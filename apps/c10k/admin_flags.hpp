@@ -12,6 +12,7 @@
 #include "engine/engine.hpp"
 #include "engine/listeners.hpp"
 #include "http/metrics.hpp"
+#include "proxy/board.hpp"
 #include "push/hub.hpp"
 
 namespace c10k::app {
@@ -25,12 +26,13 @@ void add_admin_flags(CLI::App& command, AdminFlags& flags);
 /// With --admin-listen: maps the counters' board (before any fork, so that every process of
 /// the server counts into it), points `config` at it, appends the admin endpoint to
 /// `endpoints` (last: it comes after the publish listener) and wraps `handlers` so that the
-/// admin listener serves /metrics. Returns the board (null without --admin-listen). Throws
-/// std::runtime_error saying what is wrong with the address.
-std::shared_ptr<http::MetricsBoard> enable_admin(const AdminFlags& flags, const std::string& engine,
-                                                 std::shared_ptr<push::Hub> hub,
-                                                 engine::ServerConfig& config,
-                                                 std::vector<core::Endpoint>& endpoints,
-                                                 engine::HandlerFactory& handlers);
+/// admin listener serves /metrics (with `proxy_pools`' counters, for `c10k proxy`). Returns
+/// the board (null without --admin-listen). Throws std::runtime_error saying what is wrong with
+/// the address.
+std::shared_ptr<http::MetricsBoard> enable_admin(
+    const AdminFlags& flags, const std::string& engine, std::shared_ptr<push::Hub> hub,
+    engine::ServerConfig& config, std::vector<core::Endpoint>& endpoints,
+    engine::HandlerFactory& handlers,
+    std::vector<std::shared_ptr<const proxy::PoolBoard>> proxy_pools = {});
 
 }  // namespace c10k::app

@@ -242,6 +242,15 @@ proxy::ProxyOptions pool_options(const ProxyFlags& flags, std::uint64_t max_body
     return options;
 }
 
+/// The pool's counters: made here, before any fork, so that every process counts into them.
+void attach_board(proxy::ProxyOptions& options, const std::string& name,
+                  std::vector<std::shared_ptr<const proxy::PoolBoard>>& boards) {
+    std::vector<std::string> servers;
+    for (const auto& server : options.pool.servers) servers.push_back(server.name);
+    options.board = std::make_shared<proxy::PoolBoard>(name, std::move(servers));
+    boards.push_back(options.board);
+}
+
 /// The routes' conditions, checked; pools by index into `names`.
 std::vector<proxy::RouteSpec> route_specs(const ProxyLayout& layout,
                                           const std::vector<std::string>& names) {
@@ -285,11 +294,13 @@ std::vector<proxy::RouteSpec> route_specs(const ProxyLayout& layout,
 
 }  // namespace
 
-engine::HandlerFactory make_proxy_handlers(const ProxyFlags& flags, const ProxyLayout& layout,
-                                           std::uint64_t max_body_bytes,
-                                           const std::vector<core::Endpoint>& listeners) {
+engine::HandlerFactory make_proxy_handlers(
+    const ProxyFlags& flags, const ProxyLayout& layout, std::uint64_t max_body_bytes,
+    const std::vector<core::Endpoint>& listeners,
+    std::vector<std::shared_ptr<const proxy::PoolBoard>>& boards) {
     if (layout.empty()) {
         proxy::ProxyOptions options = pool_options(flags, max_body_bytes, listeners);
+        attach_board(options, "default", boards);
         return [options] { return std::make_unique<proxy::ProxyHandler>(options); };
     }
     // Pools by index: the named ones in file order, then the default one ([proxy] or the
@@ -302,12 +313,14 @@ engine::HandlerFactory make_proxy_handlers(const ProxyFlags& flags, const ProxyL
         } catch (const std::exception& e) {
             throw std::runtime_error(fmt::format("{}: {}", pool.where, e.what()));
         }
+        attach_board(pools.back(), pool.name, boards);
         names.push_back(pool.name);
     }
     int default_pool = -1;
     if (!flags.backends.empty()) {
         default_pool = static_cast<int>(pools.size());
         pools.push_back(pool_options(flags, max_body_bytes, listeners));
+        attach_board(pools.back(), "default", boards);
         names.emplace_back("default");
     }
     if (pools.empty()) {

@@ -3,6 +3,7 @@
 // layer-7 proxy, and the handler factory they turn into.
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -10,6 +11,7 @@
 
 #include "core/net.hpp"
 #include "engine/engine.hpp"
+#include "proxy/board.hpp"
 
 namespace c10k::app {
 
@@ -65,9 +67,11 @@ std::vector<std::string> proxy_pool_flag_names();
 /// Checks the flags (and the pools and routes of a config file) and returns a factory of
 /// proxy handlers (one per loop). Throws std::runtime_error naming the flag or the file's line
 /// at fault.
-engine::HandlerFactory make_proxy_handlers(const ProxyFlags& flags, const ProxyLayout& layout,
-                                           std::uint64_t max_body_bytes,
-                                           const std::vector<core::Endpoint>& listeners);
+/// `boards` receives each pool's counters, for the admin listener.
+engine::HandlerFactory make_proxy_handlers(
+    const ProxyFlags& flags, const ProxyLayout& layout, std::uint64_t max_body_bytes,
+    const std::vector<core::Endpoint>& listeners,
+    std::vector<std::shared_ptr<const proxy::PoolBoard>>& boards);
 
 /// "127.0.0.1:9001 127.0.0.1:9002": the servers, for the start-up line (with the named
 /// pools': "... and 2 more pools").

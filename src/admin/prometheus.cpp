@@ -4,6 +4,7 @@
 
 #include <string_view>
 
+#include "admin/proxy_metrics.hpp"
 #include "core/handover.hpp"
 #include "push/hub.hpp"
 
@@ -150,6 +151,7 @@ std::string render_prometheus(const http::MetricsTotals& totals, const MetricsCo
         handovers.failed);
     http_metrics(out, totals, context);
     if (context.hub != nullptr) push_metrics(out, totals, *context.hub);
+    proxy_prometheus(out, context);
     return out;
 }
 

@@ -3,12 +3,18 @@
 // and the push hub's and Redis backplane's counters when the server has them.
 
 #include <cstdint>
+#include <memory>
 #include <string>
+#include <vector>
 
 #include "http/metrics.hpp"
 
 namespace c10k::push {
 class Hub;
+}
+
+namespace c10k::proxy {
+class PoolBoard;
 }
 
 namespace c10k::admin {
@@ -19,6 +25,8 @@ struct MetricsContext {
     std::string version;            ///< c10k_build_info's label
     std::int64_t start_time_s = 0;  ///< process start, Unix seconds
     push::Hub* hub = nullptr;       ///< push counters and channels; null without --push
+    /// `c10k proxy`'s pools (their counters: proxy/board.hpp); empty for `serve`.
+    std::vector<std::shared_ptr<const proxy::PoolBoard>> proxy_pools;
 };
 
 /// Renders every metric, names prefixed `c10k_`, counters suffixed `_total`.

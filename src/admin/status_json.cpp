@@ -4,6 +4,7 @@
 
 #include <chrono>
 
+#include "admin/proxy_metrics.hpp"
 #include "core/json.hpp"
 #include "push/hub.hpp"
 
@@ -95,6 +96,7 @@ std::string render_status_json(const http::MetricsTotals& totals, const MetricsC
     out += ",";
     latency_json(out, totals);
     if (context.hub != nullptr) push_json(out, totals, *context.hub);
+    proxy_json(out, context);
     out += "}";
     return out;
 }

@@ -31,7 +31,10 @@ struct StatusClock {
 ///   latency {bounds_ms (the finite upper bounds), counts (one more: the last is +Inf), sum_ms},
 ///   push {subscribers, subscriptions, deliveries, slow_closed, channels}   (with a hub only),
 ///   redis {up, published, publish_failed, received, duplicates, gaps, caught_up,
-///          history_lost, connection_losses}                                 (with Redis only).
+///          history_lost, connection_losses}                                 (with Redis only),
+///   proxy {pools: [{name, queued, queue_full, queue_timeouts, unavailable,
+///          servers: [{name, requests, in_flight, responses, response_5xx, failures, retries,
+///                     ejections, connects, connections}]}]}            (`c10k proxy` only).
 std::string render_status_json(const http::MetricsTotals& totals, const MetricsContext& context,
                                const StatusClock& clock);
 

@@ -10,6 +10,8 @@
 #include <cstdint>
 #include <memory>
 
+#include "core/shared_slots.hpp"
+
 namespace c10k::http {
 
 /// Why the engine closed a connection for lack of progress (the Session's phase at the time).
@@ -67,8 +69,6 @@ struct LoopMetrics {
     Counter push_unsubscribed;
     Counter push_delivered;
     Counter push_closed_slow;
-
-    std::atomic<std::uint32_t> claimed{0};  ///< 1 while a writer holds the slot
 };
 
 /// The sums of every slot: what a scrape reports.
@@ -113,11 +113,7 @@ public:
     MetricsTotals totals() const;
 
 private:
-    LoopMetrics* slots_;
-    std::size_t count_;
-    std::size_t bytes_;
-    /// One past the highest slot ever claimed (in the shared mapping, so every process sees it).
-    std::atomic<std::size_t>* used_;
+    core::SharedSlots slots_;
 };
 
 /// A loop's hold on one slot, for the loop's lifetime; with no board, none (null).
@@ -136,6 +132,5 @@ private:
     MetricsBoard* board_;
     LoopMetrics* slot_;
 };
-
 
 }  // namespace c10k::http

@@ -65,18 +65,26 @@ void Exchange::release_server() {
     holding_server_ = false;
     ServerState& state = handler_.pool().state(upstream_->server());
     if (state.outstanding > 0) --state.outstanding;
+    handler_.counters(upstream_->server()).finished.add();
 }
 
 void Exchange::attempt() {
     Pool& pool = handler_.pool();
     // Every server once, plus the one retry a stale keep-alive connection earns.
     if (attempts_ >= static_cast<int>(pool.size()) + 1) {
+        handler_.pool_counters().unavailable.add();
         answer_error(502, "no backend server could be reached");
         return;
+    }
+    if (failed_server_ >= 0) {
+        // Sent on after failing there (counted only when it is sent on).
+        handler_.counters(static_cast<std::size_t>(failed_server_)).retries.add();
+        failed_server_ = -1;
     }
     int chosen = choose();
     if (chosen == kAllFull) {
         if (!handler_.enqueue(*this)) {
+            handler_.pool_counters().queue_full.add();
             answer_error(503, "every server is at its connection limit and the queue is full");
             return;
         }
@@ -113,11 +121,13 @@ void Exchange::leave_queue(int server) {
 void Exchange::on_timer() {
     handler_.unqueue(*this);
     queued_ = false;
+    handler_.pool_counters().queue_timeouts.add();
     answer_error(503, "no connection to a server came free in time");
 }
 
 void Exchange::start_on(int chosen) {
     if (chosen < 0) {
+        handler_.pool_counters().unavailable.add();
         answer_error(502, "no backend server could be reached");
         return;
     }
@@ -139,6 +149,8 @@ void Exchange::start_on(int chosen) {
     ++state.requests;
     ++state.outstanding;
     holding_server_ = true;
+    ServerCounters& counters = handler_.counters(server);
+    counters.requests.add();
     if (upstream) {
         upstream_ = std::move(upstream);
         upstream_->attach(this);
@@ -151,6 +163,9 @@ void Exchange::start_on(int chosen) {
     if (!fd) {
         --state.outstanding;
         holding_server_ = false;
+        counters.finished.add();
+        counters.failures.add();
+        failed_server_ = chosen;
         pool.mark_failed(server, now);
         if (server < 64) tried_ |= std::uint64_t{1} << server;
         attempt();
@@ -365,6 +380,7 @@ void Exchange::fail(Failure failure, std::string_view why) {
     std::size_t server = upstream_->server();
     bool reused = upstream_->uses() > 0;
     bool answered_any = parser_.got_any_byte();
+    handler_.counters(server).failures.add();
     drop_upstream();
     if (draining_) {
         end();  // nobody is waiting for an answer
@@ -404,6 +420,7 @@ void Exchange::fail(Failure failure, std::string_view why) {
             break;
     }
     if (retry) {
+        failed_server_ = static_cast<int>(server);
         attempt();
         return;
     }
@@ -446,6 +463,9 @@ void Exchange::answer_error(int status, std::string_view why) {
 void Exchange::finish(bool reusable) {
     std::size_t server = upstream_->server();
     handler_.pool().mark_ok(server);
+    ServerCounters& counters = handler_.counters(server);
+    counters.responses.add();
+    if (parser_.status() >= 500) counters.response_5xx.add();
     release_server();
     upstream_->cancel_timer();
     if (client_open_) pending_.finish();

@@ -106,6 +106,7 @@ private:
     /// with the handler call); empty for the other balancers.
     std::string balance_key_;
     int attempts_ = 0;
+    int failed_server_ = -1;  ///< the server the last attempt failed on, until the next attempt
     http::Method method_;
     bool idempotent_;
     bool stale_retry_used_ = false;

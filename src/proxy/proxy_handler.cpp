@@ -15,6 +15,11 @@ ProxyHandler::ProxyHandler(ProxyOptions options)
     for (const auto& server : options_.pool.servers) {
         if (server.proxy_protocol != 0) sends_proxy_protocol_ = true;
     }
+    if (!options_.board) {
+        std::vector<std::string> names;
+        for (const auto& server : options_.pool.servers) names.push_back(server.name);
+        options_.board = std::make_shared<PoolBoard>("default", std::move(names), 1);
+    }
 }
 
 const sockaddr_storage& ProxyHandler::listener_address(std::uint8_t index) const {
@@ -26,6 +31,9 @@ ProxyHandler::~ProxyHandler() = default;
 
 void ProxyHandler::on_loop_start(http::LoopContext& context) {
     context_ = &context;
+    // Claimed here, in the loop's own thread or process (a prefork worker's handler was made
+    // before the fork): each writer its own slot.
+    slot_ = options_.board->claim();
 }
 
 void ProxyHandler::on_loop_stop(http::LoopContext&) {
@@ -33,6 +41,7 @@ void ProxyHandler::on_loop_stop(http::LoopContext&) {
     // response nobody waits for.
     while (!draining_.empty()) draining_.back()->abandon();
     for (auto& list : idle_) list.clear();
+    options_.board->release(slot_);
 }
 
 void ProxyHandler::stop_draining(Exchange& exchange) {
@@ -58,6 +67,7 @@ void ProxyHandler::proxy(const http::Request& request, http::Response& response,
 
 bool ProxyHandler::enqueue(Exchange& exchange) {
     if (queue_.size() >= options_.queue_size) return false;
+    pool_counters().queued.add();
     queue_.push_back(&exchange);
     return true;
 }

@@ -18,6 +18,7 @@
 #include "http/context.hpp"
 #include "http/handler.hpp"
 #include "proxy/balance_key.hpp"
+#include "proxy/board.hpp"
 #include "proxy/pool.hpp"
 
 namespace c10k::proxy {
@@ -48,6 +49,8 @@ struct ProxyOptions {
     std::uint64_t client_buffer_bytes = 256 * 1024;
     /// The addresses clients connect to, by listener index (the PROXY protocol's destination).
     std::vector<core::Endpoint> listeners;
+    /// The pool's counters, shared by every loop (and process); made by the handler when null.
+    std::shared_ptr<PoolBoard> board;
 };
 
 class Exchange;
@@ -73,6 +76,9 @@ public:
     /// The address of listener `index` (unspecified when unknown).
     const sockaddr_storage& listener_address(std::uint8_t index) const;
     Pool& pool() { return pool_; }
+    /// This loop's counters of server `index` and of the pool (valid from on_loop_start).
+    ServerCounters& counters(std::size_t index) { return slot_.servers[index]; }
+    PoolCounters& pool_counters() { return *slot_.pool; }
     http::LoopContext& context() { return *context_; }
     /// A buffer for reading from servers, shared by the loop's exchanges.
     std::vector<char>& read_buffer() { return read_buffer_; }
@@ -108,6 +114,7 @@ private:
 
     ProxyOptions options_;
     Pool pool_;
+    PoolBoard::Slot slot_;
     http::LoopContext* context_ = nullptr;
     std::vector<std::vector<std::unique_ptr<Upstream>>> idle_;  ///< per server, newest last
     std::vector<char> read_buffer_;

@@ -12,11 +12,13 @@ namespace c10k::proxy {
 Upstream::Upstream(ProxyHandler& handler, std::size_t server, core::unique_fd fd)
     : handler_(handler), server_(server), fd_(std::move(fd)) {
     ++handler_.pool().state(server_).connections;
+    handler_.counters(server_).connects.add();
 }
 
 Upstream::~Upstream() {
     ServerState& state = handler_.pool().state(server_);
     if (state.connections > 0) --state.connections;
+    handler_.counters(server_).closes.add();
     cancel_timer();
     if (watched_ != 0 && handler_.context().descriptors() != nullptr) {
         handler_.context().descriptors()->unwatch(fd_.get());

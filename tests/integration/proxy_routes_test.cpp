@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "support/admin_scrape.hpp"
 #include "support/http_client.hpp"
 #include "support/mock_backend.hpp"
 #include "support/push_client.hpp"
@@ -179,6 +180,66 @@ pool = "app"
     EXPECT_EQ(retried.status, 200) << retried.body;
     EXPECT_EQ(retried.body, "fine");
     EXPECT_EQ(broken.requests().size(), 2u);
+}
+
+TEST(ProxyRoutes, EachPoolsAndServersCountersReachMetricsAndStatusJson) {
+    Named web("web"), cgi("cgi");
+    // A port nobody listens on: a server down from the start.
+    int dead_port = 0;
+    {
+        MockBackend gone([](const ReceivedRequest&) { return Reply{}; });
+        dead_port = gone.port();
+    }
+    std::string dead = "127.0.0.1:" + std::to_string(dead_port);
+    TempDir dir;
+    std::string config = dir.write("proxy.toml", R"([server]
+listen = ["127.0.0.1:0"]
+threads = 2
+admin_listen = "127.0.0.1:0"
+
+[proxy]
+backend = [")" + web.address() + R"("]
+
+[[pool]]
+name = "cgi"
+backend = [")" + dead + R"(", ")" + cgi.address() + R"("]
+
+[[route]]
+path_prefix = "/cgi-bin/"
+pool = "cgi"
+)");
+    ServerProcess proxy({"proxy", "--config", config});
+    int admin = admin_port(proxy);
+    {
+        HttpClient client(proxy.port());  // one connection: one loop, one backend connection
+        for (int i = 0; i < 5; ++i) {
+            client.send_get("/page");
+            HttpResponse response;
+            ASSERT_TRUE(client.read_response(response)) << client.error();
+        }
+    }
+    for (int i = 0; i < 4; ++i) EXPECT_EQ(who(proxy.port(), "GET", "/cgi-bin/x"), "cgi");
+    auto s = scrape(admin);
+    auto at = [&s](const std::string& family, const std::string& pool, const std::string& server) {
+        return s[family + "{pool=\"" + pool + "\",server=\"" + server + "\"}"];
+    };
+    EXPECT_EQ(at("c10k_proxy_requests_total", "default", web.address()), 5);
+    EXPECT_EQ(at("c10k_proxy_responses_total", "default", web.address()), 5);
+    EXPECT_EQ(at("c10k_proxy_connects_total", "default", web.address()), 1);
+    EXPECT_EQ(at("c10k_proxy_in_flight", "default", web.address()), 0);
+    EXPECT_EQ(at("c10k_proxy_responses_total", "cgi", cgi.address()), 4);
+    // The dead server failed once and sat out its back-off: each failure was a retry
+    // elsewhere, and no request failed.
+    EXPECT_GE(at("c10k_proxy_failures_total", "cgi", dead), 1);
+    EXPECT_EQ(at("c10k_proxy_failures_total", "cgi", dead),
+              at("c10k_proxy_retries_total", "cgi", dead));
+    EXPECT_EQ(at("c10k_proxy_responses_total", "cgi", dead), 0);
+    EXPECT_EQ(s["c10k_proxy_queue_full_total{pool=\"cgi\"}"], 0);
+    HttpResponse json = fetch(admin, "/status.json");
+    ASSERT_EQ(json.status, 200);
+    EXPECT_NE(json.body.find(R"("proxy":{"pools":[{"name":"cgi",)"), std::string::npos)
+        << json.body;
+    EXPECT_NE(json.body.find(R"({"name":"default",)"), std::string::npos) << json.body;
 }
 
 TEST(ProxyRoutes, ABadFileSaysWhereAndWhy) {

@@ -27,6 +27,7 @@
 #include <thread>
 #include <vector>
 
+#include "support/admin_scrape.hpp"
 #include "support/browser.hpp"
 #include "support/http_client.hpp"
 #include "support/push_client.hpp"
@@ -39,18 +40,6 @@ namespace {
 // waits; nothing asserts how long anything took.
 constexpr int page_timeout_ms = 45000;
 constexpr int update_timeout_ms = 30000;
-
-/// The admin port from the line "c10k: metrics on http://HOST:PORT/metrics".
-int admin_port(ServerProcess& server) {
-    static const std::regex line(R"(metrics on http://[^ /]+:([0-9]+)/metrics)");
-    for (int i = 0; i < 100; ++i) {
-        std::string output = server.output();
-        std::smatch match;
-        if (std::regex_search(output, match, line)) return std::stoi(match[1].str());
-        std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
-    return 0;
-}
 
 /// A loopback port that nothing listens on now (the kernel's pick, released at once), for a
 /// server that must come back on the same admin port.
@@ -235,6 +224,31 @@ TEST_F(StatusPage, DrawsEveryChartShowsTheTotalsAndFollowsNewRequests) {
 
     keep_screenshot(browser);
     EXPECT_EQ(server->stop(), 0) << server->output();
+}
+
+TEST_F(StatusPage, ShowsTheProxysPoolsAndServers) {
+    auto backend = std::make_unique<ServerProcess>(std::vector<std::string>{
+        "serve", "--root", root_.path(), "--listen", "127.0.0.1:0", "--threads", "1"});
+    std::string server = "127.0.0.1:" + std::to_string(backend->port());
+    ServerProcess proxy({"proxy", "--listen", "127.0.0.1:0", "--threads", "1", "--backend", server,
+                         "--admin-listen", "127.0.0.1:0"});
+    admin_port_ = admin_port(proxy);
+    for (int i = 0; i < 3; ++i) ASSERT_EQ(fetch(proxy.port(), "/index.html").status, 200);
+
+    HeadlessBrowser browser(chromium_);
+    browser.run_before_each_document(record_errors);
+    browser.navigate(status_url());
+    // One row for the one server: pool, server, then its requests.
+    std::string first_row =
+        "Array.from(document.querySelectorAll('#proxy-servers tr')[0]?.cells"
+        " ?? []).map(c => c.textContent).slice(0, 3).join(' ')";
+    ASSERT_TRUE(browser.wait_until(first_row + " === 'default " + server + " 3'", page_timeout_ms))
+        << describe(browser) << "\n"
+        << browser.evaluate(first_row);
+    EXPECT_EQ(browser.evaluate("String(document.getElementById('proxy').classList.contains("
+                               "'hidden'))"),
+              "false");
+    EXPECT_EQ(browser.evaluate("window.pageErrors.join(' | ')"), "");
 }
 
 TEST_F(StatusPage, StartsItsSeriesAgainWhenTheServerRestarts) {

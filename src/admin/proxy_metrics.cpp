@@ -1,0 +1,132 @@
+#include "admin/proxy_metrics.hpp"
+
+#include <fmt/format.h>
+
+#include <vector>
+
+#include "core/json.hpp"
+#include "proxy/board.hpp"
+
+namespace c10k::admin {
+
+namespace {
+
+/// A label value as the exposition format writes it: backslash, quote and newline escaped.
+std::string label(std::string_view value) {
+    std::string out;
+    for (char c : value) {
+        if (c == '\\' || c == '"') out += '\\';
+        if (c == '\n') {
+            out += "\\n";
+            continue;
+        }
+        out += c;
+    }
+    return out;
+}
+
+std::vector<proxy::PoolTotals> totals_of(const MetricsContext& context) {
+    std::vector<proxy::PoolTotals> pools;
+    for (const auto& board : context.proxy_pools) pools.push_back(board->totals());
+    return pools;
+}
+
+struct ServerFamily {
+    const char* name;
+    const char* type;
+    const char* help;
+    std::uint64_t proxy::ServerTotals::*value;
+};
+
+constexpr ServerFamily kServerFamilies[] = {
+    {"c10k_proxy_requests_total", "counter", "Requests sent to the server (each attempt).",
+     &proxy::ServerTotals::requests},
+    {"c10k_proxy_responses_total", "counter", "Complete responses relayed from the server.",
+     &proxy::ServerTotals::responses},
+    {"c10k_proxy_responses_5xx_total", "counter", "Of those, responses with a 5xx status.",
+     &proxy::ServerTotals::response_5xx},
+    {"c10k_proxy_failures_total", "counter",
+     "Attempts that failed: connect refused or timed out, reset or closed before the answer, "
+     "no answer in time, a malformed answer.",
+     &proxy::ServerTotals::failures},
+    {"c10k_proxy_retries_total", "counter",
+     "Requests sent to another server after failing on this one.", &proxy::ServerTotals::retries},
+    {"c10k_proxy_ejections_total", "counter", "Times the server was taken out for failing.",
+     &proxy::ServerTotals::ejections},
+    {"c10k_proxy_connects_total", "counter",
+     "Connections opened to the server (in steady state, kept-alive ones are reused instead).",
+     &proxy::ServerTotals::connects},
+    {"c10k_proxy_in_flight", "gauge", "Requests at the server now.",
+     &proxy::ServerTotals::in_flight},
+    {"c10k_proxy_connections", "gauge", "Connections to the server open now, busy or idle.",
+     &proxy::ServerTotals::connections},
+};
+
+struct PoolFamily {
+    const char* name;
+    const char* help;
+    std::uint64_t proxy::PoolTotals::*value;
+};
+
+constexpr PoolFamily kPoolFamilies[] = {
+    {"c10k_proxy_queued_total", "Requests that waited for a connection to a server.",
+     &proxy::PoolTotals::queued},
+    {"c10k_proxy_queue_full_total", "Requests refused with 503: the queue was full.",
+     &proxy::PoolTotals::queue_full},
+    {"c10k_proxy_queue_timeouts_total",
+     "Requests refused with 503: no connection came free in time.",
+     &proxy::PoolTotals::queue_timeouts},
+    {"c10k_proxy_unavailable_total", "Requests no server of the pool could take.",
+     &proxy::PoolTotals::unavailable},
+};
+
+}  // namespace
+
+void proxy_prometheus(std::string& out, const MetricsContext& context) {
+    if (context.proxy_pools.empty()) return;
+    std::vector<proxy::PoolTotals> pools = totals_of(context);
+    for (const ServerFamily& f : kServerFamilies) {
+        out += fmt::format("# HELP {} {}\n# TYPE {} {}\n", f.name, f.help, f.name, f.type);
+        for (const auto& pool : pools) {
+            for (const auto& server : pool.servers) {
+                out += fmt::format("{}{{pool=\"{}\",server=\"{}\"}} {}\n", f.name, label(pool.name),
+                                   label(server.name), server.*f.value);
+            }
+        }
+    }
+    for (const PoolFamily& f : kPoolFamilies) {
+        out += fmt::format("# HELP {} {}\n# TYPE {} counter\n", f.name, f.help, f.name);
+        for (const auto& pool : pools) {
+            out += fmt::format("{}{{pool=\"{}\"}} {}\n", f.name, label(pool.name), pool.*f.value);
+        }
+    }
+}
+
+void proxy_json(std::string& out, const MetricsContext& context) {
+    if (context.proxy_pools.empty()) return;
+    out += R"(,"proxy":{"pools":[)";
+    bool first_pool = true;
+    for (const auto& pool : totals_of(context)) {
+        if (!first_pool) out += ',';
+        first_pool = false;
+        out += fmt::format(
+            R"({{"name":{},"queued":{},"queue_full":{},"queue_timeouts":{},"unavailable":{},)"
+            R"("servers":[)",
+            core::json_quote(pool.name), pool.queued, pool.queue_full, pool.queue_timeouts,
+            pool.unavailable);
+        bool first_server = true;
+        for (const auto& s : pool.servers) {
+            if (!first_server) out += ',';
+            first_server = false;
+            out += fmt::format(
+                R"({{"name":{},"requests":{},"in_flight":{},"responses":{},"response_5xx":{},)"
+                R"("failures":{},"retries":{},"ejections":{},"connects":{},"connections":{}}})",
+                core::json_quote(s.name), s.requests, s.in_flight, s.responses, s.response_5xx,
+                s.failures, s.retries, s.ejections, s.connects, s.connections);
+        }
+        out += "]}";
+    }
+    out += "]}";
+}
+
+}  // namespace c10k::admin

@@ -1,0 +1,63 @@
+#include "proxy/board.hpp"
+
+namespace c10k::proxy {
+
+PoolBoard::PoolBoard(std::string name, std::vector<std::string> servers, std::size_t slots)
+    : name_(std::move(name)),
+      server_names_(std::move(servers)),
+      slots_(slots, sizeof(PoolCounters) + server_names_.size() * sizeof(ServerCounters), "proxy") {
+}
+
+PoolBoard::Slot PoolBoard::claim() {
+    // Zero-filled memory is counters of zero (atomics whose all-zero representation is 0).
+    char* payload = static_cast<char*>(slots_.claim());
+    Slot slot;
+    slot.pool = reinterpret_cast<PoolCounters*>(payload);
+    slot.servers = reinterpret_cast<ServerCounters*>(payload + sizeof(PoolCounters));
+    return slot;
+}
+
+void PoolBoard::release(const Slot& slot) {
+    slots_.release(slot.pool);
+}
+
+PoolTotals PoolBoard::totals() const {
+    PoolTotals sum;
+    sum.name = name_;
+    sum.servers.resize(server_names_.size());
+    for (std::size_t s = 0; s < server_names_.size(); ++s) sum.servers[s].name = server_names_[s];
+    std::uint64_t finished[64] = {};
+    std::uint64_t closes[64] = {};
+    for (std::size_t i = 0; i < slots_.used(); ++i) {
+        const char* payload = static_cast<const char*>(slots_.payload(i));
+        const auto& pool = *reinterpret_cast<const PoolCounters*>(payload);
+        sum.queued += pool.queued.get();
+        sum.queue_full += pool.queue_full.get();
+        sum.queue_timeouts += pool.queue_timeouts.get();
+        sum.unavailable += pool.unavailable.get();
+        const auto* servers =
+            reinterpret_cast<const ServerCounters*>(payload + sizeof(PoolCounters));
+        for (std::size_t s = 0; s < server_names_.size() && s < 64; ++s) {
+            const ServerCounters& c = servers[s];
+            ServerTotals& t = sum.servers[s];
+            t.requests += c.requests.get();
+            finished[s] += c.finished.get();
+            t.responses += c.responses.get();
+            t.failures += c.failures.get();
+            t.retries += c.retries.get();
+            t.ejections += c.ejections.get();
+            t.connects += c.connects.get();
+            closes[s] += c.closes.get();
+            t.response_5xx += c.response_5xx.get();
+        }
+    }
+    for (std::size_t s = 0; s < sum.servers.size() && s < 64; ++s) {
+        ServerTotals& t = sum.servers[s];
+        // Read at slightly different moments, an end may be seen before its start: never below 0.
+        t.in_flight = t.requests > finished[s] ? t.requests - finished[s] : 0;
+        t.connections = t.connects > closes[s] ? t.connects - closes[s] : 0;
+    }
+    return sum;
+}
+
+}  // namespace c10k::proxy

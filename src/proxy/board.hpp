@@ -1,0 +1,91 @@
+#pragma once
+// The proxy's counters, per pool and per server, for /metrics and /status.json: each loop's
+// ProxyHandler claims a slot of its pool's board and counts into it with plain relaxed adds (as
+// http::MetricsBoard does for the server's own counters); a scrape sums the slots. The board is
+// mapped before any fork, so the processes of --processes and the blocking engines' workers all
+// count into one sum. Gauges are kept as two counters that only grow (requests started and
+// finished, connections opened and closed): their difference is the gauge, and a slot given up
+// by one writer and taken by the next stays consistent.
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/shared_slots.hpp"
+#include "http/metrics.hpp"
+
+namespace c10k::proxy {
+
+/// One server's counters in one slot.
+struct ServerCounters {
+    http::Counter requests;   ///< attempts sent (or about to be) to the server
+    http::Counter finished;   ///< attempts ended, however
+    http::Counter responses;  ///< complete responses relayed
+    http::Counter failures;   ///< attempts that failed (connect, reset, timeout, bad response)
+    http::Counter retries;    ///< requests sent elsewhere after failing here
+    http::Counter ejections;  ///< times taken out of the pool for failing
+    http::Counter connects;   ///< connections opened (each a reconnect cost)
+    http::Counter closes;     ///< connections closed
+    http::Counter response_5xx;
+};
+
+/// One pool's own counters in one slot.
+struct PoolCounters {
+    http::Counter queued;          ///< requests that waited for a connection
+    http::Counter queue_full;      ///< refused with 503: the queue was full
+    http::Counter queue_timeouts;  ///< refused with 503: no connection came free in time
+    http::Counter unavailable;     ///< no server could take the request (502/503)
+};
+
+struct ServerTotals {
+    std::string name;
+    std::uint64_t requests = 0;
+    std::uint64_t in_flight = 0;
+    std::uint64_t responses = 0;
+    std::uint64_t failures = 0;
+    std::uint64_t retries = 0;
+    std::uint64_t ejections = 0;
+    std::uint64_t connects = 0;
+    std::uint64_t connections = 0;  ///< open now
+    std::uint64_t response_5xx = 0;
+};
+
+struct PoolTotals {
+    std::string name;
+    std::uint64_t queued = 0;
+    std::uint64_t queue_full = 0;
+    std::uint64_t queue_timeouts = 0;
+    std::uint64_t unavailable = 0;
+    std::vector<ServerTotals> servers;
+};
+
+class PoolBoard {
+public:
+    /// Slots beyond which writers share one (see core::SharedSlots).
+    static constexpr std::size_t kDefaultSlots = 1024;
+
+    PoolBoard(std::string name, std::vector<std::string> servers,
+              std::size_t slots = kDefaultSlots);
+
+    const std::string& name() const { return name_; }
+    std::size_t servers() const { return server_names_.size(); }
+
+    /// One loop's counters, until release().
+    struct Slot {
+        PoolCounters* pool = nullptr;
+        ServerCounters* servers = nullptr;  ///< servers() of them
+    };
+    Slot claim();
+    void release(const Slot& slot);
+
+    /// Sums every slot. Safe from any thread or process sharing the board.
+    PoolTotals totals() const;
+
+private:
+    std::string name_;
+    std::vector<std::string> server_names_;
+    core::SharedSlots slots_;
+};
+
+}  // namespace c10k::proxy
