@@ -17,8 +17,7 @@ void add_admin_flags(CLI::App& command, AdminFlags& flags) {
 std::shared_ptr<http::MetricsBoard> enable_admin(
     const AdminFlags& flags, const std::string& engine, std::shared_ptr<push::Hub> hub,
     engine::ServerConfig& config, std::vector<core::Endpoint>& endpoints,
-    engine::HandlerFactory& handlers,
-    std::vector<std::shared_ptr<const proxy::PoolBoard>> proxy_pools) {
+    engine::HandlerFactory& handlers, std::vector<std::shared_ptr<proxy::PoolBoard>> proxy_pools) {
     if (flags.listen.empty()) return nullptr;
     core::Endpoint endpoint;
     std::string error;

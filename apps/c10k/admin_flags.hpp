@@ -33,6 +33,6 @@ std::shared_ptr<http::MetricsBoard> enable_admin(
     const AdminFlags& flags, const std::string& engine, std::shared_ptr<push::Hub> hub,
     engine::ServerConfig& config, std::vector<core::Endpoint>& endpoints,
     engine::HandlerFactory& handlers,
-    std::vector<std::shared_ptr<const proxy::PoolBoard>> proxy_pools = {});
+    std::vector<std::shared_ptr<proxy::PoolBoard>> proxy_pools = {});
 
 }  // namespace c10k::app

@@ -244,7 +244,7 @@ proxy::ProxyOptions pool_options(const ProxyFlags& flags, std::uint64_t max_body
 
 /// The pool's counters: made here, before any fork, so that every process counts into them.
 void attach_board(proxy::ProxyOptions& options, const std::string& name,
-                  std::vector<std::shared_ptr<const proxy::PoolBoard>>& boards) {
+                  std::vector<std::shared_ptr<proxy::PoolBoard>>& boards) {
     std::vector<std::string> servers;
     for (const auto& server : options.pool.servers) servers.push_back(server.name);
     options.board = std::make_shared<proxy::PoolBoard>(name, std::move(servers));
@@ -294,10 +294,10 @@ std::vector<proxy::RouteSpec> route_specs(const ProxyLayout& layout,
 
 }  // namespace
 
-engine::HandlerFactory make_proxy_handlers(
-    const ProxyFlags& flags, const ProxyLayout& layout, std::uint64_t max_body_bytes,
-    const std::vector<core::Endpoint>& listeners,
-    std::vector<std::shared_ptr<const proxy::PoolBoard>>& boards) {
+engine::HandlerFactory make_proxy_handlers(const ProxyFlags& flags, const ProxyLayout& layout,
+                                           std::uint64_t max_body_bytes,
+                                           const std::vector<core::Endpoint>& listeners,
+                                           std::vector<std::shared_ptr<proxy::PoolBoard>>& boards) {
     if (layout.empty()) {
         proxy::ProxyOptions options = pool_options(flags, max_body_bytes, listeners);
         attach_board(options, "default", boards);

@@ -68,10 +68,10 @@ std::vector<std::string> proxy_pool_flag_names();
 /// proxy handlers (one per loop). Throws std::runtime_error naming the flag or the file's line
 /// at fault.
 /// `boards` receives each pool's counters, for the admin listener.
-engine::HandlerFactory make_proxy_handlers(
-    const ProxyFlags& flags, const ProxyLayout& layout, std::uint64_t max_body_bytes,
-    const std::vector<core::Endpoint>& listeners,
-    std::vector<std::shared_ptr<const proxy::PoolBoard>>& boards);
+engine::HandlerFactory make_proxy_handlers(const ProxyFlags& flags, const ProxyLayout& layout,
+                                           std::uint64_t max_body_bytes,
+                                           const std::vector<core::Endpoint>& listeners,
+                                           std::vector<std::shared_ptr<proxy::PoolBoard>>& boards);
 
 /// "127.0.0.1:9001 127.0.0.1:9002": the servers, for the start-up line (with the named
 /// pools': "... and 2 more pools").

@@ -2,9 +2,13 @@
 
 #include <utility>
 
+#include <fmt/core.h>
+
 #include "admin/assets.hpp"
 #include "admin/status_json.hpp"
 #include "http/context.hpp"
+#include "proxy/board.hpp"
+#include "push/names.hpp"
 
 namespace c10k::admin {
 
@@ -68,6 +72,10 @@ private:
 }  // namespace
 
 void AdminHandler::handle(const http::Request& request, http::Response& response) {
+    if (request.path().starts_with("/proxy/")) {
+        proxy_command(request, response);
+        return;
+    }
     if (request.method != http::Method::get && request.method != http::Method::head) {
         text(response, 405, "text/plain; charset=utf-8", "the admin listener answers GET\n");
         response.add_header("Allow", "GET, HEAD");
@@ -91,6 +99,40 @@ void AdminHandler::handle(const http::Request& request, http::Response& response
     } else {
         text(response, 404, "text/plain; charset=utf-8", "not found: try /status or /metrics\n");
     }
+}
+
+void AdminHandler::proxy_command(const http::Request& request, http::Response& response) {
+    // Changes of state, so POST only (a prefetching browser or a crawler must not drain).
+    std::string_view path = request.path();
+    bool drain = path == "/proxy/drain";
+    if (!drain && path != "/proxy/ready") {
+        text(response, 404, "text/plain; charset=utf-8",
+             "not found: POST /proxy/drain or /proxy/ready with ?pool=NAME&server=HOST:PORT\n");
+        return;
+    }
+    if (request.method != http::Method::post) {
+        text(response, 405, "text/plain; charset=utf-8", "use POST\n");
+        response.add_header("Allow", "POST");
+        return;
+    }
+    std::string_view pool = push::query_param(request.query(), "pool");
+    std::string_view server = push::query_param(request.query(), "server");
+    if (pool.empty()) pool = "default";
+    for (const auto& board : context_.proxy_pools) {
+        if (board->name() != pool) continue;
+        int index = board->find(server);
+        if (index < 0 || !board->set_draining(static_cast<std::size_t>(index), drain)) {
+            text(response, 404, "text/plain; charset=utf-8",
+                 fmt::format("pool {} has no server '{}'\n", pool, server));
+            return;
+        }
+        text(response, 200, "text/plain; charset=utf-8",
+             fmt::format(
+                 "{} in pool {}: {}\n", server, pool,
+                 drain ? "draining (no new requests; those in flight finish)" : "taking requests"));
+        return;
+    }
+    text(response, 404, "text/plain; charset=utf-8", fmt::format("no pool named '{}'\n", pool));
 }
 
 void AdminHandler::serve_asset(std::size_t index, http::Response& response) {

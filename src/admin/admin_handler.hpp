@@ -28,6 +28,8 @@ public:
 
 private:
     void serve_asset(std::size_t index, http::Response& response);
+    /// POST /proxy/drain and /proxy/ready ?pool=NAME&server=HOST:PORT (`c10k proxy`).
+    void proxy_command(const http::Request& request, http::Response& response);
 
     const http::MetricsBoard& board_;
     MetricsContext context_;

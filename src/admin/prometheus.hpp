@@ -26,7 +26,7 @@ struct MetricsContext {
     std::int64_t start_time_s = 0;  ///< process start, Unix seconds
     push::Hub* hub = nullptr;       ///< push counters and channels; null without --push
     /// `c10k proxy`'s pools (their counters: proxy/board.hpp); empty for `serve`.
-    std::vector<std::shared_ptr<const proxy::PoolBoard>> proxy_pools;
+    std::vector<std::shared_ptr<proxy::PoolBoard>> proxy_pools;
 };
 
 /// Renders every metric, names prefixed `c10k_`, counters suffixed `_total`.

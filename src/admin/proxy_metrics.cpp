@@ -62,6 +62,10 @@ constexpr ServerFamily kServerFamilies[] = {
      &proxy::ServerTotals::connections},
 };
 
+std::uint64_t draining_value(const proxy::ServerTotals& server) {
+    return server.draining ? 1 : 0;
+}
+
 struct PoolFamily {
     const char* name;
     const char* help;
@@ -94,6 +98,15 @@ void proxy_prometheus(std::string& out, const MetricsContext& context) {
             }
         }
     }
+    out +=
+        "# HELP c10k_proxy_draining 1 while an operator drains the server (POST "
+        "/proxy/drain): it takes no new request.\n# TYPE c10k_proxy_draining gauge\n";
+    for (const auto& pool : pools) {
+        for (const auto& server : pool.servers) {
+            out += fmt::format("c10k_proxy_draining{{pool=\"{}\",server=\"{}\"}} {}\n",
+                               label(pool.name), label(server.name), draining_value(server));
+        }
+    }
     for (const PoolFamily& f : kPoolFamilies) {
         out += fmt::format("# HELP {} {}\n# TYPE {} counter\n", f.name, f.help, f.name);
         for (const auto& pool : pools) {
@@ -120,9 +133,11 @@ void proxy_json(std::string& out, const MetricsContext& context) {
             first_server = false;
             out += fmt::format(
                 R"({{"name":{},"requests":{},"in_flight":{},"responses":{},"response_5xx":{},)"
-                R"("failures":{},"retries":{},"ejections":{},"connects":{},"connections":{}}})",
+                R"("failures":{},"retries":{},"ejections":{},"connects":{},"connections":{},)"
+                R"("draining":{}}})",
                 core::json_quote(s.name), s.requests, s.in_flight, s.responses, s.response_5xx,
-                s.failures, s.retries, s.ejections, s.connects, s.connections);
+                s.failures, s.retries, s.ejections, s.connects, s.connections,
+                s.draining ? "true" : "false");
         }
         out += "]}";
     }

@@ -1,11 +1,33 @@
 #include "proxy/board.hpp"
 
+#include <new>
+
 namespace c10k::proxy {
 
 PoolBoard::PoolBoard(std::string name, std::vector<std::string> servers, std::size_t slots)
     : name_(std::move(name)),
       server_names_(std::move(servers)),
-      slots_(slots, sizeof(PoolCounters) + server_names_.size() * sizeof(ServerCounters), "proxy") {
+      slots_(slots, sizeof(PoolCounters) + server_names_.size() * sizeof(ServerCounters), "proxy"),
+      shared_slots_(1, sizeof(Shared), "proxy"),
+      // Zero-filled memory is a Shared of zeros; constructing it only starts its lifetime.
+      shared_(new (shared_slots_.claim()) Shared()) {}
+
+bool PoolBoard::set_draining(std::size_t index, bool drain) {
+    if (index >= server_names_.size() || index >= 64) return false;
+    std::uint64_t bit = std::uint64_t{1} << index;
+    if (drain) {
+        shared_->draining.fetch_or(bit, std::memory_order_relaxed);
+    } else {
+        shared_->draining.fetch_and(~bit, std::memory_order_relaxed);
+    }
+    return true;
+}
+
+int PoolBoard::find(std::string_view server) const {
+    for (std::size_t i = 0; i < server_names_.size(); ++i) {
+        if (server_names_[i] == server) return static_cast<int>(i);
+    }
+    return -1;
 }
 
 PoolBoard::Slot PoolBoard::claim() {
@@ -51,8 +73,10 @@ PoolTotals PoolBoard::totals() const {
             t.response_5xx += c.response_5xx.get();
         }
     }
+    std::uint64_t drained = draining();
     for (std::size_t s = 0; s < sum.servers.size() && s < 64; ++s) {
         ServerTotals& t = sum.servers[s];
+        t.draining = ((drained >> s) & 1) != 0;
         // Read at slightly different moments, an end may be seen before its start: never below 0.
         t.in_flight = t.requests > finished[s] ? t.requests - finished[s] : 0;
         t.connections = t.connects > closes[s] ? t.connects - closes[s] : 0;

@@ -7,9 +7,11 @@
 // finished, connections opened and closed): their difference is the gauge, and a slot given up
 // by one writer and taken by the next stays consistent.
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/shared_slots.hpp"
@@ -49,6 +51,7 @@ struct ServerTotals {
     std::uint64_t connects = 0;
     std::uint64_t connections = 0;  ///< open now
     std::uint64_t response_5xx = 0;
+    bool draining = false;
 };
 
 struct PoolTotals {
@@ -82,10 +85,23 @@ public:
     /// Sums every slot. Safe from any thread or process sharing the board.
     PoolTotals totals() const;
 
+    /// The servers an operator is draining (a bit each): they take no new request, and those
+    /// in flight finish. Shared by every loop and process, set from the admin listener.
+    std::uint64_t draining() const { return shared_->draining.load(std::memory_order_relaxed); }
+    /// Drains server `index` (or makes it take requests again). False for no such server.
+    bool set_draining(std::size_t index, bool drain);
+    /// The server named so (as written in --backend), or -1.
+    int find(std::string_view server) const;
+
 private:
+    struct Shared {
+        std::atomic<std::uint64_t> draining{0};
+    };
     std::string name_;
     std::vector<std::string> server_names_;
     core::SharedSlots slots_;
+    core::SharedSlots shared_slots_;  ///< one slot: the pool's Shared state
+    Shared* shared_;
 };
 
 }  // namespace c10k::proxy

@@ -101,8 +101,10 @@ int Exchange::choose() {
     std::uint32_t cap = handler_.options().max_connections_per_server;
     std::int64_t now = handler_.context().now_ms();
     std::uint64_t full = 0;
+    // Servers being drained are as good as tried: never chosen, not even as a last resort.
+    std::uint64_t drained = handler_.draining();
     for (;;) {
-        int chosen = pool.pick(now, tried_ | full, balance_key_);
+        int chosen = pool.pick(now, tried_ | full | drained, balance_key_);
         if (chosen < 0) return full != 0 ? kAllFull : kNone;
         auto server = static_cast<std::size_t>(chosen);
         if (cap == 0 || pool.state(server).connections < cap || handler_.has_idle(server)) {
@@ -128,6 +130,12 @@ void Exchange::on_timer() {
 void Exchange::start_on(int chosen) {
     if (chosen < 0) {
         handler_.pool_counters().unavailable.add();
+        if (attempts_ == 0 && handler_.draining() != 0) {
+            // Nothing was tried: what is left of the pool is being drained. Overload-like, and
+            // short-lived: the client may come back.
+            answer_error(503, "every server of the pool is being drained");
+            return;
+        }
         answer_error(502, "no backend server could be reached");
         return;
     }

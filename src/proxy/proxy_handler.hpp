@@ -79,6 +79,8 @@ public:
     /// This loop's counters of server `index` and of the pool (valid from on_loop_start).
     ServerCounters& counters(std::size_t index) { return slot_.servers[index]; }
     PoolCounters& pool_counters() { return *slot_.pool; }
+    /// The servers an operator drains now (a bit each; proxy/board.hpp).
+    std::uint64_t draining() const { return options_.board->draining(); }
     http::LoopContext& context() { return *context_; }
     /// A buffer for reading from servers, shared by the loop's exchanges.
     std::vector<char>& read_buffer() { return read_buffer_; }

@@ -5,7 +5,10 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <chrono>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "support/admin_scrape.hpp"
@@ -240,6 +243,59 @@ pool = "cgi"
     EXPECT_NE(json.body.find(R"("proxy":{"pools":[{"name":"cgi",)"), std::string::npos)
         << json.body;
     EXPECT_NE(json.body.find(R"({"name":"default",)"), std::string::npos) << json.body;
+}
+
+TEST(ProxyRoutes, ADrainedServerTakesNoNewRequestsWhileItsOwnFinish) {
+    std::atomic<bool> slow{true};
+    MockBackend a([&slow](const ReceivedRequest& request) {
+        if (request.target == "/slow" && slow) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(400));
+        }
+        return Reply{ok_response("a")};
+    });
+    Named b("b");
+    ServerProcess proxy({"proxy", "--listen", "127.0.0.1:0", "--threads", "1", "--backend",
+                         a.address(), "--backend", b.address(), "--admin-listen", "127.0.0.1:0"});
+    int admin = admin_port(proxy);
+    // Round robin's first request goes to a, and is still there when a is drained.
+    HttpClient in_flight(proxy.port());
+    in_flight.send_get("/slow");
+    for (int i = 0; i < 250 && a.requests().empty(); ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    HttpResponse drained =
+        request(admin, "POST", "/proxy/drain?pool=default&server=" + a.address(), "");
+    EXPECT_EQ(drained.status, 200) << drained.body;
+    HttpResponse finished;
+    ASSERT_TRUE(in_flight.read_response(finished)) << in_flight.error();
+    EXPECT_EQ(finished.status, 200);
+    EXPECT_EQ(finished.body, "a");
+    for (int i = 0; i < 6; ++i) EXPECT_EQ(who(proxy.port(), "GET", "/x"), "b");
+    EXPECT_EQ(a.requests().size(), 1u);
+    HttpResponse json = fetch(admin, "/status.json");
+    EXPECT_NE(json.body.find(R"("draining":true)"), std::string::npos) << json.body;
+    auto s = scrape(admin);
+    EXPECT_EQ(s["c10k_proxy_draining{pool=\"default\",server=\"" + a.address() + "\"}"], 1);
+
+    // Both drained: nothing was tried, and the pool says so with 503.
+    ASSERT_EQ(request(admin, "POST", "/proxy/drain?server=" + b.address(), "").status, 200);
+    HttpResponse none = fetch(proxy.port(), "/x");
+    EXPECT_EQ(none.status, 503);
+    EXPECT_NE(none.body.find("drained"), std::string::npos) << none.body;
+    EXPECT_EQ(none.header("Retry-After"), "1");
+
+    // Back: a takes requests again.
+    ASSERT_EQ(request(admin, "POST", "/proxy/ready?server=" + a.address(), "").status, 200);
+    std::string answers;
+    for (int i = 0; i < 3; ++i) answers += who(proxy.port(), "GET", "/x");
+    EXPECT_NE(answers.find('a'), std::string::npos) << answers;
+
+    // Only POST changes state, and only for what exists.
+    EXPECT_EQ(fetch(admin, "/proxy/drain?server=" + a.address()).status, 405);
+    EXPECT_EQ(request(admin, "POST", "/proxy/drain?server=127.0.0.1:1", "").status, 404);
+    EXPECT_EQ(request(admin, "POST", "/proxy/drain?pool=nope&server=" + a.address(), "").status,
+              404);
+    EXPECT_EQ(request(admin, "POST", "/proxy/pause", "").status, 404);
 }
 
 TEST(ProxyRoutes, ABadFileSaysWhereAndWhy) {
