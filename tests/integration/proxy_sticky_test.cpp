@@ -4,10 +4,12 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <map>
 #include <memory>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "support/http_client.hpp"
@@ -117,6 +119,10 @@ TEST(ProxySticky, ClientMovesWhenItsServerStopsAndGetsANewCookie) {
         }
     }
     ASSERT_EQ(cookie_of.size(), 2u);
+    {
+        HttpClient client(proxy->port());
+        for (int i = 0; i < 3; ++i) EXPECT_EQ(get_id(client, cookie_of["a"]).body, "a");
+    }
     a->server->stop();
     HttpClient client(proxy->port());
     HttpResponse moved = get_id(client, cookie_of["a"]);
@@ -125,6 +131,34 @@ TEST(ProxySticky, ClientMovesWhenItsServerStopsAndGetsANewCookie) {
     HttpResponse after = get_id(client, cookie_pair(moved));
     EXPECT_EQ(after.body, "b");
     EXPECT_FALSE(after.has_header("Set-Cookie"));
+}
+
+TEST(ProxySticky, ServerAtItsCapKeepsItsClientsWaitingRatherThanMovingThem) {
+    MockBackend a([](const ReceivedRequest& request) {
+        if (request.target == "/slow") return Reply{"", Reply::Then::stall};
+        return Reply{ok_response("a")};
+    });
+    MockBackend b([](const ReceivedRequest&) { return Reply{ok_response("b")}; });
+    auto proxy = start_proxy(
+        {a.address(), b.address()},
+        {"--sticky-cookie", "SRV", "--backend-max-conns", "1", "--queue-timeout", "300ms"});
+    HttpClient first(proxy->port());
+    HttpResponse response = get_id(first, "");
+    ASSERT_EQ(response.body, "a");
+    std::string cookie = cookie_pair(response);
+    // The one connection to a is busy with a request it does not answer...
+    first.send_get("/slow", "Cookie: " + cookie + "\r\n");
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    while (a.requests().size() < 2 && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    ASSERT_EQ(a.requests().size(), 2u);
+    // ...so the next client of a waits for it in the queue, and is not sent to b.
+    HttpClient second(proxy->port());
+    second.send_get("/id.txt", "Cookie: " + cookie + "\r\n");
+    ASSERT_TRUE(second.read_response(response)) << second.error();
+    EXPECT_EQ(response.status, 503) << response.body;
+    EXPECT_EQ(response.header("Retry-After"), "1");
+    EXPECT_TRUE(b.requests().empty());
 }
 
 TEST(ProxySticky, UnknownCookieValueIsBalancedAndReplaced) {
