@@ -49,7 +49,7 @@ config::Kind derive_kind(const CLI::Option& option, const std::string& flag) {
         return config::Kind::number;
     }
     throw std::logic_error(fmt::format(
-        "serve option --{} (type {}, up to {} values) has no config kind: give it a type name the "
+        "option --{} (type {}, up to {} values) has no config kind: give it a type name the "
         "config layer knows (TEXT, INT, UINT, FLOAT, BOOLEAN, DURATION) or add a kind to "
         "src/config",
         flag, type, option.get_items_expected_max()));

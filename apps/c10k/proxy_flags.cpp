@@ -128,6 +128,32 @@ void parse_balance(const ProxyFlags& flags, proxy::ProxyOptions& options) {
     options.pool.slow_start_ms = us / 1000;
 }
 
+/// --sticky-cookie, --retry-on, --retry-non-idempotent, --retry-budget, --retry-budget-min.
+void parse_sticky_and_retries(const ProxyFlags& flags, proxy::ProxyOptions& options) {
+    std::string error;
+    if (!flags.sticky_cookie.empty() &&
+        !proxy::parse_sticky_cookie(flags.sticky_cookie, options.sticky, error)) {
+        throw std::runtime_error("--sticky-cookie: " + error);
+    }
+    if (!proxy::parse_retry_on(flags.retry_on, options.retry, error)) {
+        throw std::runtime_error("--retry-on: " + error);
+    }
+    options.retry.non_idempotent = flags.retry_non_idempotent;
+    std::string_view budget = flags.retry_budget;
+    if (budget.ends_with('%')) budget.remove_suffix(1);
+    std::uint32_t percent = 0;
+    auto [end, parsed] = std::from_chars(budget.data(), budget.data() + budget.size(), percent);
+    if (budget.empty() || parsed != std::errc{} || end != budget.data() + budget.size() ||
+        percent > 100) {
+        throw std::runtime_error(fmt::format(
+            "--retry-budget: '{}' is not a percentage from 0 to 100 (for example 20%: retries "
+            "in flight may be a fifth of the requests in flight)",
+            flags.retry_budget));
+    }
+    options.retry.budget_percent = percent;
+    options.retry.budget_min = flags.retry_budget_min;
+}
+
 }  // namespace
 
 void add_proxy_flags(CLI::App& command, ProxyFlags& flags) {
@@ -196,6 +222,28 @@ void add_proxy_flags(CLI::App& command, ProxyFlags& flags) {
                     "Response bytes held for a slow client before the proxy stops reading "
                     "the server")
         ->capture_default_str();
+    command.add_option("--sticky-cookie", flags.sticky_cookie,
+                       "Keep each client on its server with a cookie the proxy sets and strips "
+                       "(HAProxy's cookie insert indirect): "
+                       "NAME[,samesite=lax|strict|none][,secure][,max-age=DURATION]");
+    command
+        .add_option("--retry-on", flags.retry_on,
+                    "What an idempotent request is retried on, on another server: error (reset "
+                    "or close before an answer), timeout (no head within --response-timeout), "
+                    "502, 503, 504, 5xx, or none; connect failures are always retried")
+        ->capture_default_str();
+    command.add_flag("--retry-non-idempotent", flags.retry_non_idempotent,
+                     "Retry POST and PATCH by the --retry-on rules too (only for backends that "
+                     "make them idempotent); otherwise they are never sent twice");
+    command
+        .add_option("--retry-budget", flags.retry_budget,
+                    "Retries in flight per loop, as a percentage of the requests in flight "
+                    "(with --retry-budget-min as a floor), e.g. 20%; a retry beyond it is not made")
+        ->capture_default_str();
+    command
+        .add_option("--retry-budget-min", flags.retry_budget_min,
+                    "Retries in flight per loop that are always allowed, whatever the budget")
+        ->capture_default_str();
 }
 
 std::vector<std::string> proxy_pool_flag_names() {
@@ -226,6 +274,7 @@ proxy::ProxyOptions pool_options(const ProxyFlags& flags, std::uint64_t max_body
         throw std::runtime_error("--backend: at most 64 servers in a pool");
     }
     parse_balance(flags, options);
+    parse_sticky_and_retries(flags, options);
     options.connect_timeout_ms = flag_ms("--connect-timeout", flags.connect_timeout);
     options.response_timeout_ms = flag_ms("--response-timeout", flags.response_timeout);
     options.idle_timeout_ms = flag_ms("--backend-idle-timeout", flags.idle_timeout);

@@ -29,6 +29,12 @@ struct ProxyFlags {
     std::size_t queue = 256;
     std::string queue_timeout = "5s";
     std::uint64_t client_buffer = 256 * 1024;
+    /// "NAME[,samesite=lax|strict|none][,secure][,max-age=DURATION]"; empty: no stickiness.
+    std::string sticky_cookie;
+    std::string retry_on = "error";
+    bool retry_non_idempotent = false;
+    std::string retry_budget = "20%";  ///< a percentage, the '%' optional
+    std::uint32_t retry_budget_min = 3;
 };
 
 /// A [[pool]] of the config file: its name and flags.

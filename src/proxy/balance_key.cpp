@@ -5,22 +5,6 @@
 
 namespace c10k::proxy {
 
-namespace {
-
-/// RFC 9110 5.6.2 token characters: what a header name (and a cookie name) is made of.
-bool is_token(std::string_view text) {
-    if (text.empty()) return false;
-    for (char c : text) {
-        bool alnum = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-        if (!alnum && std::string_view("!#$%&'*+-.^_`|~").find(c) == std::string_view::npos) {
-            return false;
-        }
-    }
-    return true;
-}
-
-}  // namespace
-
 bool parse_hash_key(std::string_view text, HashKey& out, std::string& error) {
     constexpr std::string_view kHeader = "header:";
     constexpr std::string_view kCookie = "cookie:";
@@ -41,7 +25,7 @@ bool parse_hash_key(std::string_view text, HashKey& out, std::string& error) {
                 "cookie:session)";
         return false;
     }
-    if (!is_token(name)) {
+    if (!core::is_token(name)) {
         std::string_view example =
             out.source == HashKey::Source::header ? "header:X-User" : "cookie:session";
         error = "'" + std::string(text) + "' needs a name after the colon, made of letters, " +

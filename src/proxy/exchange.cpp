@@ -22,13 +22,23 @@ bool has_body(const http::Request& request) {
     return request.has_header("Content-Length") || request.has_header("Transfer-Encoding");
 }
 
+/// Whether the request may be sent again after it may have run: idempotent methods, and with
+/// the operator's word for it (--retry-non-idempotent, or the route's) POST and PATCH.
+/// `route_opts_in`: the request's route says so for its own requests (retry_non_idempotent).
+bool may_resend(http::Method method, const RetryPolicy& policy, bool route_opts_in) {
+    if (is_idempotent(method)) return true;
+    return (policy.non_idempotent || route_opts_in) &&
+           (method == http::Method::post || method == http::Method::patch);
+}
+
 }  // namespace
 
 Exchange::Exchange(ProxyHandler& handler, const http::Request& request, bool retry_non_idempotent)
     : handler_(handler),
       method_(request.method),
-      idempotent_(retry_non_idempotent || is_idempotent(request.method)) {
+      idempotent_(may_resend(request.method, handler.options().retry, retry_non_idempotent)) {
     handler_.exchange_started();
+    const ProxyOptions& options = handler_.options();
     // The request's views live only while the handler runs: its bytes are built now, once,
     // and sent as they are to whichever server takes them.
     ForwardInfo info;
@@ -38,10 +48,21 @@ Exchange::Exchange(ProxyHandler& handler, const http::Request& request, bool ret
     upgrade_requested_ = request.has_header("Upgrade") && connection_names(request, "upgrade");
     info.upgrade = upgrade_requested_;
     if (has_body(request)) info.content_length = request.body.size();
+    if (options.sticky.enabled()) {
+        info.drop_cookie = options.sticky.name;
+        for (const http::Header& header : request.headers) {
+            if (!http::iequals(header.name, "Cookie")) continue;
+            std::string_view value = cookie_value(header.value, options.sticky.name);
+            if (value.empty()) continue;
+            // A value naming no server (an old pool's, or made up) is ignored: balanced, and
+            // the answer sets a cookie that does name one.
+            sticky_server_ = handler_.sticky_server(value);
+            break;
+        }
+    }
     request_bytes_.reserve(512 + request.body.size());
     append_request_head(request, info, request_bytes_);
     request_bytes_.append(request.body);
-    const ProxyOptions& options = handler_.options();
     balance_key_ = balance_key(request, options.pool.balance, options.hash_key);
 }
 
@@ -56,6 +77,7 @@ void Exchange::begin(http::Pending pending) {
 
 void Exchange::end() {
     if (draining_) handler_.stop_draining(*this);
+    if (holds_retry_) handler_.retry_budget().release();
     handler_.exchange_ended();
     delete this;
 }
@@ -103,6 +125,16 @@ int Exchange::choose() {
     std::uint64_t full = 0;
     // Servers being drained are as good as tried: never chosen, not even as a last resort.
     std::uint64_t drained = handler_.draining();
+    if (sticky_server_ >= 0) {
+        auto server = static_cast<std::size_t>(sticky_server_);
+        if ((((tried_ | drained) >> server) & 1) == 0 && pool.up(server, now)) {
+            // The cookie's server, while it is up: at its cap the request waits for it in the
+            // queue rather than moving the client.
+            if (cap == 0 || pool.state(server).connections < cap || handler_.has_idle(server))
+                return sticky_server_;
+            return kAllFull;
+        }
+    }
     for (;;) {
         int chosen = pool.pick(now, tried_ | full | drained, balance_key_);
         if (chosen < 0) return full != 0 ? kAllFull : kNone;
@@ -175,8 +207,13 @@ void Exchange::start_on(int chosen) {
         counters.failures.add();
         failed_server_ = chosen;
         pool.mark_failed(server, now);
-        if (server < 64) tried_ |= std::uint64_t{1} << server;
-        attempt();
+        mark_tried(server);
+        if (untried_left() && admit_retry()) {
+            attempt();
+        } else {
+            answer_error(
+                502, fmt::format("{}: {}", pool.server(server).name, std::strerror(fd.error())));
+        }
         return;
     }
     upstream_ = std::make_unique<Upstream>(handler_, server, std::move(*fd));
@@ -274,6 +311,12 @@ void Exchange::receive() {
         ssize_t n = ::recv(upstream_->fd(), buffer.data(), buffer.size(), 0);
         if (n > 0) {
             ParseResult result = parser_.feed(buffer.data(), static_cast<std::size_t>(n), *this);
+            if (rejected_) {
+                // Whatever the rest of that response holds, it is not forwarded.
+                retry_after_status(result.error == ParseError::none && complete_ &&
+                                   result.consumed == static_cast<std::size_t>(n));
+                return;
+            }
             if (result.error != ParseError::none) {
                 fail(Failure::bad_response, describe(result.error));
                 return;
@@ -346,10 +389,21 @@ void Exchange::on_head(const ResponseParser& parser) {
         step_ = Step::body;
         return;
     }
+    if (retries_status(parser.status())) {
+        rejected_ = true;
+        return;
+    }
     http::Response& head = handler_.head_response();
     head.clear();
     head.set_status(parser.status());
     parser.append_forwarded_headers(head);
+    if (handler_.options().sticky.enabled()) {
+        // The server that answered, unless the client's cookie names it already (then the
+        // cookie is right, and a new one would only cost bytes).
+        std::size_t server = upstream_->server();
+        if (static_cast<int>(server) != sticky_server_)
+            head.add_header("Set-Cookie", handler_.sticky_set_cookie(server));
+    }
     if (parser.status() == 101) {
         if (!upgrade_requested_) return;  // receive() sees no head sent: a bad response
         head_sent_ = true;
@@ -377,7 +431,7 @@ void Exchange::on_head(const ResponseParser& parser) {
 }
 
 void Exchange::on_body(const char* data, std::size_t size) {
-    if (client_open_) pending_.write(std::string_view(data, size));
+    if (client_open_ && !rejected_) pending_.write(std::string_view(data, size));
 }
 
 void Exchange::on_complete() {
@@ -397,16 +451,14 @@ void Exchange::fail(Failure failure, std::string_view why) {
     if (cut_if_started()) return;
     Pool& pool = handler_.pool();
     std::int64_t now = handler_.context().now_ms();
-    auto tried = [this, server] {
-        if (server < 64) tried_ |= std::uint64_t{1} << server;
-    };
+    const RetryPolicy& policy = handler_.options().retry;
     bool retry = false;
     switch (failure) {
         case Failure::connect:
         case Failure::connect_timeout:
             // Nothing was sent: any request may go elsewhere.
             pool.mark_failed(server, now);
-            tried();
+            mark_tried(server);
             retry = true;
             break;
         case Failure::send:
@@ -417,23 +469,80 @@ void Exchange::fail(Failure failure, std::string_view why) {
                 stale_retry_used_ = true;
                 force_fresh_ = true;
                 retry = true;
-            } else if (sent_ == 0 || (!answered_any && idempotent_)) {
+            } else if (sent_ == 0 ||
+                       (!answered_any && idempotent_ && (policy.on & RetryPolicy::kError))) {
                 pool.mark_failed(server, now);
-                tried();
+                mark_tried(server);
                 retry = true;
             }
             break;
         case Failure::response_timeout:
+            // No head yet (cut_if_started ended the exchange otherwise). The slow server is
+            // not marked down: slowness is not the connect failure that passive health counts.
+            if (idempotent_ && (policy.on & RetryPolicy::kTimeout)) {
+                mark_tried(server);
+                retry = true;
+            }
+            break;
         case Failure::bad_response:
             break;
     }
-    if (retry) {
+    // The stale-connection retry may go back to the same server; the others need one that
+    // this request has not tried, and every retry needs room in the budget.
+    if (retry && (force_fresh_ || untried_left()) && admit_retry()) {
         failed_server_ = static_cast<int>(server);
         attempt();
         return;
     }
     answer_error(failure == Failure::response_timeout ? 504 : 502,
                  fmt::format("{}: {}", handler_.pool().server(server).name, why));
+}
+
+void Exchange::mark_tried(std::size_t server) {
+    if (server < 64) tried_ |= std::uint64_t{1} << server;
+}
+
+bool Exchange::untried_left() const {
+    std::size_t size = handler_.pool().size();
+    std::uint64_t all = size >= 64 ? ~std::uint64_t{0} : (std::uint64_t{1} << size) - 1;
+    return (tried_ & all) != all;
+}
+
+bool Exchange::admit_retry() {
+    if (holds_retry_) return true;  // one retry in flight, whichever attempt it is on
+    holds_retry_ = handler_.retry_budget().try_acquire(handler_.exchanges());
+    return holds_retry_;
+}
+
+bool Exchange::retries_status(int status) {
+    if (!idempotent_ || !handler_.options().retry.retries_status(status)) return false;
+    std::size_t server = upstream_->server();
+    std::uint64_t before = tried_;
+    mark_tried(server);
+    // With no server left, or no room in the budget, the client gets this answer: what it
+    // would have got without a retry.
+    if (untried_left() && admit_retry()) return true;
+    tried_ = before;
+    return false;
+}
+
+void Exchange::retry_after_status(bool reusable) {
+    rejected_ = false;
+    // An answer, but one the operator counts as a failure (--retry-on 503...): the request
+    // goes on from here.
+    std::size_t server = upstream_->server();
+    ServerCounters& counters = handler_.counters(server);
+    counters.responses.add();
+    counters.response_5xx.add();
+    failed_server_ = static_cast<int>(server);
+    release_server();
+    upstream_->cancel_timer();
+    if (reusable && parser_.keep_alive()) {
+        handler_.keep_idle(std::move(upstream_));
+    } else {
+        upstream_.reset();
+    }
+    attempt();
 }
 
 void Exchange::drop_upstream() {

@@ -80,6 +80,18 @@ private:
     void send();
     void receive();
     void fail(Failure failure, std::string_view why);
+    /// Marks `server` as tried by this request: no retry goes back to it.
+    void mark_tried(std::size_t server);
+    /// Whether some server of the pool has not been tried by this request.
+    bool untried_left() const;
+    /// A retry may start: within the loop's budget (an exchange already retrying holds its
+    /// place). False when the budget is spent: the client gets what it would have without.
+    bool admit_retry();
+    /// on_head: whether a response with this status is dropped for another server's.
+    bool retries_status(int status);
+    /// The head that on_head dropped (`reusable`: the whole response was read and the
+    /// connection may serve another request): the request goes to another server.
+    void retry_after_status(bool reusable);
     void answer_error(int status, std::string_view why);
     void finish(bool reusable);
     void release_server();
@@ -107,8 +119,14 @@ private:
     std::string balance_key_;
     int attempts_ = 0;
     int failed_server_ = -1;  ///< the server the last attempt failed on, until the next attempt
+    /// The server the client's sticky cookie names; -1 when it names none (or sent none).
+    int sticky_server_ = -1;
     http::Method method_;
+    /// Whether the request may be sent again after it may have run (RetryPolicy).
     bool idempotent_;
+    bool holds_retry_ = false;  ///< counted in the loop's RetryBudget until the end
+    /// on_head dropped the response head (a status to retry on): its body is not forwarded.
+    bool rejected_ = false;
     bool stale_retry_used_ = false;
     bool force_fresh_ = false;
     bool head_sent_ = false;

@@ -1,5 +1,6 @@
 #include "proxy/forward.hpp"
 #include "core/text.hpp"
+#include "proxy/sticky.hpp"
 
 #include <array>
 #include <charconv>
@@ -50,43 +51,10 @@ void for_each_element(std::string_view list, Visit visit) {
     }
 }
 
-/// tchar of RFC 9110 section 5.6.2.
-bool is_token_char(char c) {
-    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return true;
-    switch (c) {
-        case '!':
-        case '#':
-        case '$':
-        case '%':
-        case '&':
-        case '\'':
-        case '*':
-        case '+':
-        case '-':
-        case '.':
-        case '^':
-        case '_':
-        case '`':
-        case '|':
-        case '~':
-            return true;
-        default:
-            return false;
-    }
-}
-
-bool is_token(std::string_view text) {
-    if (text.empty()) return false;
-    for (char c : text) {
-        if (!is_token_char(c)) return false;
-    }
-    return true;
-}
-
 /// A Forwarded value: a token as it is, anything else (an IPv6 node, a host with a port) as a
 /// quoted-string (RFC 7239 section 4), with '"' and '\' escaped.
 void append_token_or_quoted(std::string& out, std::string_view value) {
-    if (is_token(value)) {
+    if (core::is_token(value)) {
         out.append(value);
         return;
     }
@@ -205,6 +173,12 @@ void append_request_head(const http::Request& request, const ForwardInfo& info, 
         if (is_host && !has_host) {
             has_host = true;
             client_host = header.value;
+        }
+        if (!info.drop_cookie.empty() && iequals(header.name, "cookie") &&
+            has_cookie(header.value, info.drop_cookie)) {
+            std::string kept = without_cookie(header.value, info.drop_cookie);
+            if (!kept.empty()) append_header(out, header.name, kept);
+            continue;
         }
         append_header(out, header.name, header.value);
     }

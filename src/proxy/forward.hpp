@@ -50,6 +50,10 @@ struct ForwardInfo {
     /// An Upgrade (WebSocket) pass-through: sends "Connection: Upgrade" and the client's Upgrade
     /// headers. Otherwise Upgrade is dropped with the other hop-by-hop headers.
     bool upgrade = false;
+    /// A cookie taken out of the Cookie headers (the proxy's sticky cookie, which is for the
+    /// proxy alone); the other cookies go on byte for byte, and a header left empty is dropped.
+    /// Empty: none.
+    std::string_view drop_cookie;
 };
 
 /// Appends the request head for the backend, up to and including the blank line, to `out`.

@@ -96,6 +96,11 @@ public:
     /// empty key is balanced round robin, and the other balancers ignore it.
     int pick(std::int64_t now_ms, std::uint64_t tried, std::string_view key = {});
 
+    /// Whether the server is out of its back-off at `now_ms` (passive health says it is up).
+    bool up(std::size_t index, std::int64_t now_ms) const {
+        return states_[index].down_until_ms <= now_ms;
+    }
+
     /// A connection to the server failed (refused, reset before sending, timed out).
     void mark_failed(std::size_t index, std::int64_t now_ms);
     /// The server answered: its failure streak ends.

@@ -11,15 +11,27 @@ ProxyHandler::ProxyHandler(ProxyOptions options)
     : options_(std::move(options)),
       pool_(options_.pool),
       idle_(options_.pool.servers.size()),
-      read_buffer_(64 * 1024) {
+      read_buffer_(64 * 1024),
+      retry_budget_(options_.retry.budget_percent, options_.retry.budget_min) {
     for (const auto& server : options_.pool.servers) {
         if (server.proxy_protocol != 0) sends_proxy_protocol_ = true;
+        if (!options_.sticky.enabled()) continue;
+        sticky_values_.push_back(sticky_value(server.name));
+        set_cookies_.push_back(set_cookie_text(options_.sticky, sticky_values_.back()));
     }
     if (!options_.board) {
         std::vector<std::string> names;
         for (const auto& server : options_.pool.servers) names.push_back(server.name);
         options_.board = std::make_shared<PoolBoard>("default", std::move(names), 1);
     }
+}
+
+int ProxyHandler::sticky_server(std::string_view value) const {
+    // A pool has at most 64 servers: a scan of short strings beats building a map per loop.
+    for (std::size_t i = 0; i < sticky_values_.size(); ++i) {
+        if (sticky_values_[i] == value) return static_cast<int>(i);
+    }
+    return -1;
 }
 
 const sockaddr_storage& ProxyHandler::listener_address(std::uint8_t index) const {

@@ -7,7 +7,8 @@
 // Retries never replay what may have run: a request goes to another server only when its
 // connection failed before any byte of it was sent, when a reused keep-alive connection
 // closed before answering (the stale-connection case, always safe once on a fresh
-// connection), or, for idempotent methods, when the server failed before answering.
+// connection), or, for idempotent methods (and POST and PATCH when the operator says so), on
+// the failures RetryPolicy lists. Every retry fits the loop's RetryBudget.
 
 #include <cstdint>
 #include <deque>
@@ -20,6 +21,8 @@
 #include "proxy/balance_key.hpp"
 #include "proxy/board.hpp"
 #include "proxy/pool.hpp"
+#include "proxy/retry.hpp"
+#include "proxy/sticky.hpp"
 
 namespace c10k::proxy {
 
@@ -47,6 +50,9 @@ struct ProxyOptions {
     std::uint64_t max_body_bytes = 1024 * 1024;
     /// Response bytes queued for a slow client before the proxy stops reading the server.
     std::uint64_t client_buffer_bytes = 256 * 1024;
+    /// The cookie that keeps a client on its server; off when its name is empty.
+    StickyCookie sticky;
+    RetryPolicy retry;
     /// The addresses clients connect to, by listener index (the PROXY protocol's destination).
     std::vector<core::Endpoint> listeners;
     /// The pool's counters, shared by every loop (and process); made by the handler when null.
@@ -96,6 +102,13 @@ public:
     /// An idle connection closed or timed out.
     void drop_idle(Upstream& upstream);
 
+    /// The server a sticky cookie value names, or -1 when it names none of the pool's.
+    int sticky_server(std::string_view value) const;
+    /// The Set-Cookie value that sends a client back to `server` (stickiness on).
+    const std::string& sticky_set_cookie(std::size_t server) const { return set_cookies_[server]; }
+    /// This loop's retries in flight, and their counts.
+    RetryBudget& retry_budget() { return retry_budget_; }
+
     /// Exchanges in flight (for tests and the stop's bookkeeping).
     std::size_t exchanges() const { return exchanges_; }
     void exchange_started() { ++exchanges_; }
@@ -124,6 +137,11 @@ private:
     std::size_t exchanges_ = 0;
     bool sends_proxy_protocol_ = false;
     sockaddr_storage unknown_address_{};
+    /// Per server, with stickiness on: the cookie value naming it, and the Set-Cookie value
+    /// built from it once rather than for every response.
+    std::vector<std::string> sticky_values_;
+    std::vector<std::string> set_cookies_;
+    RetryBudget retry_budget_;
     std::deque<Exchange*> queue_;  ///< oldest first
     std::vector<Exchange*> draining_;
     bool waking_ = false;  ///< in wake_queued (no recursion through a failed attempt)

@@ -37,21 +37,6 @@ struct ResponseCallbacks {
     }
 };
 
-namespace {
-
-/// RFC 9110 section 5.6.2: the characters of a token, which a field name must be.
-bool token_char(char c) {
-    auto u = static_cast<unsigned char>(c);
-    if ((u >= 'a' && u <= 'z') || (u >= 'A' && u <= 'Z') || (u >= '0' && u <= '9')) return true;
-    return c != '\0' && std::strchr("!#$%&'*+-.^_`|~", c) != nullptr;
-}
-
-bool is_token(std::string_view text) {
-    return !text.empty() && std::all_of(text.begin(), text.end(), token_char);
-}
-
-}  // namespace
-
 const char* describe(ParseError error) {
     switch (error) {
         case ParseError::none:
@@ -261,7 +246,7 @@ bool ResponseParser::check_head() {
     bool only_chunked = true;
     for (const Field& f : fields_) {
         std::string_view name(text_.data() + f.name_offset, f.name_length);
-        if (!is_token(name)) {
+        if (!core::is_token(name)) {
             fail(ParseError::invalid_header, "a header field name is not a token");
             return false;
         }

@@ -18,15 +18,6 @@ namespace {
 /// needs on a path, far below what would let a hostile path stall the loop.
 constexpr std::uint32_t kMatchLimit = 100'000;
 
-bool is_token_char(char c) {
-    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return true;
-    return std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
-}
-
-bool is_token(std::string_view text) {
-    return !text.empty() && std::all_of(text.begin(), text.end(), is_token_char);
-}
-
 /// Whether the Host header's name is `pattern` (lowercase; "*.x" matches names ending in ".x").
 bool host_matches(std::string_view name, std::string_view pattern) {
     if (pattern.starts_with("*.")) {
@@ -68,7 +59,7 @@ http::Method method_from_text(std::string_view text) {
 bool parse_header_condition(std::string_view text, HeaderCondition& out, std::string& error) {
     std::size_t colon = text.find(':');
     std::string_view name = core::trim_ows(text.substr(0, colon));
-    if (!is_token(name)) {
+    if (!core::is_token(name)) {
         error = fmt::format("'{}': expected \"Name\" or \"Name: value\" with a header name", text);
         return false;
     }
