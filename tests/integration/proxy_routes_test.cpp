@@ -299,102 +299,47 @@ TEST(ProxyRoutes, ADrainedServerTakesNoNewRequestsWhileItsOwnFinish) {
 }
 
 TEST(ProxyRoutes, ABadFileSaysWhereAndWhy) {
-    TempDir dir;
-    auto check = [&dir](const std::string& text) {
-        std::string config = dir.write("bad.toml", text);
-        return run_command({"proxy", "-t", "--config", config});
+    struct Case {
+        const char* text;
+        std::vector<const char*> says;  ///< each must be in the output
     };
-    auto unknown_pool = check(R"([proxy]
-backend = ["127.0.0.1:9"]
-[[route]]
-path_prefix = "/x/"
-pool = "nowhere"
-)");
-    EXPECT_NE(unknown_pool.status, 0);
-    EXPECT_NE(unknown_pool.output.find("bad.toml:3: [[route]] pool: no pool is named 'nowhere' "
-                                       "(pools: default)"),
-              std::string::npos)
-        << unknown_pool.output;
-
-    auto nameless = check(R"([[pool]]
-backend = ["127.0.0.1:9"]
-[[route]]
-path_prefix = "/x/"
-)");
-    EXPECT_NE(nameless.status, 0);
-    EXPECT_NE(nameless.output.find("bad.toml:1: [[pool]]: give it a name"), std::string::npos)
-        << nameless.output;
-    EXPECT_NE(nameless.output.find("bad.toml:3: [[route]]: say which pool serves it"),
-              std::string::npos)
-        << nameless.output;
-
-    auto regex = check(R"([proxy]
-backend = ["127.0.0.1:9"]
-[[route]]
-path_regex = "^/(unclosed"
-pool = "default"
-)");
-    EXPECT_NE(regex.status, 0);
-    EXPECT_NE(regex.output.find("bad.toml:3: [[route]]: path_regex '^/(unclosed': missing closing "
-                                "parenthesis"),
-              std::string::npos)
-        << regex.output;
-
-    auto typo = check(R"([proxy]
-backend = ["127.0.0.1:9"]
-[[route]]
-path_prefx = "/x/"
-pool = "default"
-)");
-    EXPECT_NE(typo.status, 0);
-    EXPECT_NE(typo.output.find("bad.toml:4: [route] path_prefx: unknown key; did you mean "
-                               "'path_prefix'?"),
-              std::string::npos)
-        << typo.output;
-
-    auto pool_flag = check(R"([[pool]]
-name = "a"
-backend = ["127.0.0.1:9"]
-balance = "fastest"
-)");
-    EXPECT_NE(pool_flag.status, 0);
-    EXPECT_NE(pool_flag.output.find("bad.toml:1: [[pool]] 'a': --balance: unknown method "
-                                    "'fastest'"),
-              std::string::npos)
-        << pool_flag.output;
-
-    auto twice = check(R"([[pool]]
-name = "a"
-backend = ["127.0.0.1:9"]
-[[pool]]
-name = "a"
-backend = ["127.0.0.1:10"]
-)");
-    EXPECT_NE(twice.status, 0);
-    EXPECT_NE(twice.output.find("bad.toml:4: [[pool]] name: 'a' is taken"), std::string::npos)
-        << twice.output;
-
-    auto hosts = check(R"([proxy]
-backend = ["127.0.0.1:9"]
-[[host]]
-names = ["a.test"]
-)");
-    EXPECT_NE(hosts.status, 0);
-    EXPECT_NE(
-        hosts.output.find(
-            "bad.toml:3: [[host]]: unknown table (tables: [server], [proxy], [[pool]], [[route]])"),
-        std::string::npos)
-        << hosts.output;
-
-    auto good = check(R"([proxy]
-backend = ["127.0.0.1:9"]
-[[route]]
-method = ["PURGE"]
-header = ["X-Admin"]
-pool = "default"
-)");
-    EXPECT_EQ(good.status, 0) << good.output;
-    EXPECT_NE(good.output.find("is valid"), std::string::npos) << good.output;
+    const Case cases[] = {
+        {"[proxy]\nbackend = [\"127.0.0.1:9\"]\n[[route]]\npath_prefix = \"/x/\"\n"
+         "pool = \"nowhere\"\n",
+         {"bad.toml:3: [[route]] pool: no pool is named 'nowhere' (pools: default)"}},
+        {"[[pool]]\nbackend = [\"127.0.0.1:9\"]\n[[route]]\npath_prefix = \"/x/\"\n",
+         {"bad.toml:1: [[pool]]: give it a name",
+          "bad.toml:3: [[route]]: say which pool serves it"}},
+        {"[proxy]\nbackend = [\"127.0.0.1:9\"]\n[[route]]\npath_regex = \"^/(unclosed\"\n"
+         "pool = \"default\"\n",
+         {"bad.toml:3: [[route]]: path_regex '^/(unclosed': missing closing parenthesis"}},
+        {"[proxy]\nbackend = [\"127.0.0.1:9\"]\n[[route]]\npath_prefx = \"/x/\"\n"
+         "pool = \"default\"\n",
+         {"bad.toml:4: [route] path_prefx: unknown key; did you mean 'path_prefix'?"}},
+        {"[[pool]]\nname = \"a\"\nbackend = [\"127.0.0.1:9\"]\nbalance = \"fastest\"\n",
+         {"bad.toml:1: [[pool]] 'a': --balance: unknown method 'fastest'"}},
+        {"[[pool]]\nname = \"a\"\nbackend = [\"127.0.0.1:9\"]\n[[pool]]\nname = \"a\"\n"
+         "backend = [\"127.0.0.1:10\"]\n",
+         {"bad.toml:4: [[pool]] name: 'a' is taken"}},
+        {"[proxy]\nbackend = [\"127.0.0.1:9\"]\n[[host]]\nnames = [\"a.test\"]\n",
+         {"bad.toml:3: [[host]]: unknown table (tables: [server], [proxy], [[pool]], [[route]])"}},
+    };
+    TempDir dir;
+    for (const Case& c : cases) {
+        std::string config = dir.write("bad.toml", c.text);
+        CommandResult r = run_command({"proxy", "-t", "--config", config});
+        EXPECT_NE(r.status, 0) << c.text;
+        for (const char* words : c.says) {
+            EXPECT_NE(r.output.find(words), std::string::npos) << words << "\n" << r.output;
+        }
+    }
+    std::string good = dir.write("good.toml",
+                                 "[proxy]\nbackend = [\"127.0.0.1:9\"]\n[[route]]\n"
+                                 "method = [\"PURGE\"]\nheader = [\"X-Admin\"]\n"
+                                 "pool = \"default\"\n");
+    CommandResult r = run_command({"proxy", "-t", "--config", good});
+    EXPECT_EQ(r.status, 0) << r.output;
+    EXPECT_NE(r.output.find("is valid"), std::string::npos) << r.output;
 }
 
 }  // namespace
