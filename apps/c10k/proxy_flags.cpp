@@ -13,6 +13,7 @@
 #include "core/duration.hpp"
 #include "core/net.hpp"
 #include "proxy/proxy_handler.hpp"
+#include "proxy_health_flags.hpp"
 
 namespace c10k::app {
 
@@ -196,6 +197,7 @@ void add_proxy_flags(CLI::App& command, ProxyFlags& flags) {
                     "Response bytes held for a slow client before the proxy stops reading "
                     "the server")
         ->capture_default_str();
+    add_health_flags(command, flags);
 }
 
 engine::HandlerFactory make_proxy_handlers(const ProxyFlags& flags, std::uint64_t max_body_bytes,
@@ -222,6 +224,11 @@ engine::HandlerFactory make_proxy_handlers(const ProxyFlags& flags, std::uint64_
     options.client_buffer_bytes = flags.client_buffer;
     options.max_body_bytes = max_body_bytes;
     options.listeners = listeners;
+    parse_health(flags, options.pool);
+    if (options.pool.health.kind != proxy::HealthCheck::Kind::off) {
+        // One board for all the loops of this process (a forked worker gets a copy of its own).
+        options.health_board = std::make_shared<proxy::HealthBoard>(options.pool.servers.size());
+    }
     return [options] { return std::make_unique<proxy::ProxyHandler>(options); };
 }
 

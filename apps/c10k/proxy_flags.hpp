@@ -27,6 +27,18 @@ struct ProxyFlags {
     std::size_t queue = 256;
     std::string queue_timeout = "5s";
     std::uint64_t client_buffer = 256 * 1024;
+    // Health (proxy_health_flags.cpp).
+    std::string health_check;  ///< "", "off", "tcp" or "http:/PATH"
+    std::string health_expect = "200-399";
+    std::string health_interval = "2s";
+    std::string health_timeout = "1s";
+    std::uint32_t health_rise = 2;
+    std::uint32_t health_fall = 3;
+    std::uint32_t eject_after = 5;
+    bool eject_on_5xx = false;
+    std::string eject_time = "10s";
+    std::string eject_max_time = "5m";
+    std::string max_ejected = "50%";
 };
 
 void add_proxy_flags(CLI::App& command, ProxyFlags& flags);

@@ -7,6 +7,7 @@
 
 #include <fmt/core.h>
 
+#include "core/log.hpp"
 #include "core/proxy_protocol.hpp"
 #include "http/session.hpp"
 #include "proxy/forward.hpp"
@@ -72,6 +73,12 @@ void Exchange::attempt() {
         answer_error(502, "no backend server could be reached");
         return;
     }
+    if (pool.none_healthy()) {
+        // Nothing to try: the checks say every server is DOWN, and they will say when one is
+        // back, so the client is told to come back rather than that the proxy failed.
+        answer_error(503, "no healthy server in the pool");
+        return;
+    }
     int chosen = choose();
     if (chosen == kAllFull) {
         if (!handler_.enqueue(*this)) {
@@ -126,6 +133,7 @@ void Exchange::start_on(int chosen) {
     parser_.reset(method_);
     sent_ = 0;
     complete_ = false;
+    server_error_ = false;
     if (preamble_size_ > 0) {
         // The last attempt's PROXY header belonged to its connection.
         request_bytes_.erase(0, preamble_size_);
@@ -150,6 +158,7 @@ void Exchange::start_on(int chosen) {
         --state.outstanding;
         holding_server_ = false;
         pool.mark_failed(server, now);
+        count_failed_request(server);
         if (server < 64) tried_ |= std::uint64_t{1} << server;
         attempt();
         return;
@@ -314,6 +323,7 @@ void Exchange::on_upstream_timeout() {
 }
 
 void Exchange::on_head(const ResponseParser& parser) {
+    server_error_ = parser.status() >= 500;
     if (draining_) {
         // Nobody to tell: the body is read to its end and dropped.
         std::string().swap(request_bytes_);
@@ -374,6 +384,11 @@ void Exchange::fail(Failure failure, std::string_view why) {
     auto tried = [this, server] {
         if (server < 64) tried_ |= std::uint64_t{1} << server;
     };
+    // A kept-alive connection the server closed as the request arrived is the stale case, no
+    // sign of a failing server; everything else counts toward ejection.
+    bool stale = (failure == Failure::send || failure == Failure::receive) && reused &&
+                 !answered_any && !stale_retry_used_;
+    if (!stale) count_failed_request(server);
     bool retry = false;
     switch (failure) {
         case Failure::connect:
@@ -407,6 +422,18 @@ void Exchange::fail(Failure failure, std::string_view why) {
     }
     answer_error(failure == Failure::response_timeout ? 504 : 502,
                  fmt::format("{}: {}", handler_.pool().server(server).name, why));
+}
+
+void Exchange::count_failed_request(std::size_t server) {
+    Pool& pool = handler_.pool();
+    // The streak as it stands with this failure (an ejection starts the next one at 0; one
+    // held back by --max-ejected may be longer than --eject-after).
+    std::uint32_t streak = pool.state(server).failed_requests + 1;
+    if (!pool.record_failed_request(server, handler_.context().now_ms())) return;
+    core::log(core::LogLevel::warn,
+              "proxy: server {} is ejected for {} ms ({} failed requests in a row; ejection {})",
+              pool.server(server).name, pool.ejection_ms(server), streak,
+              pool.state(server).ejections);
 }
 
 void Exchange::drop_upstream() {
@@ -444,6 +471,11 @@ void Exchange::answer_error(int status, std::string_view why) {
 void Exchange::finish(bool reusable) {
     std::size_t server = upstream_->server();
     handler_.pool().mark_ok(server);
+    if (server_error_ && handler_.options().pool.eject_on_5xx) {
+        count_failed_request(server);
+    } else {
+        handler_.pool().record_good_request(server);
+    }
     release_server();
     upstream_->cancel_timer();
     if (client_open_) pending_.finish();

@@ -79,6 +79,8 @@ private:
     void send();
     void receive();
     void fail(Failure failure, std::string_view why);
+    /// Counts a failed request against `server` for passive ejection, and logs an ejection.
+    void count_failed_request(std::size_t server);
     void answer_error(int status, std::string_view why);
     void finish(bool reusable);
     void release_server();
@@ -113,6 +115,7 @@ private:
     bool client_open_ = true;  ///< the Pending may still be written (false once it ended)
     bool complete_ = false;
     bool holding_server_ = false;
+    bool server_error_ = false;  ///< the answer is a 5xx
     bool queued_ = false;
     /// The client left after the request was sent: the response is read to its end and
     /// dropped, to keep the connection.

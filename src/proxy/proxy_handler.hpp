@@ -48,9 +48,13 @@ struct ProxyOptions {
     std::uint64_t client_buffer_bytes = 256 * 1024;
     /// The addresses clients connect to, by listener index (the PROXY protocol's destination).
     std::vector<core::Endpoint> listeners;
+    /// Where the active checks publish the pool's health (pool.health on): made once per
+    /// process and shared by every loop's handler; loop 0's handler runs the checks.
+    std::shared_ptr<HealthBoard> health_board;
 };
 
 class Exchange;
+class HealthChecker;
 class Upstream;
 
 class ProxyHandler final : public http::Handler {
@@ -115,6 +119,7 @@ private:
     std::deque<Exchange*> queue_;  ///< oldest first
     std::vector<Exchange*> draining_;
     bool waking_ = false;  ///< in wake_queued (no recursion through a failed attempt)
+    std::unique_ptr<HealthChecker> checker_;  ///< loop 0's only
 };
 
 }  // namespace c10k::proxy
