@@ -10,9 +10,11 @@
 #include <thread>
 #include <vector>
 
+#include "engine/engine.hpp"
 #include "support/http_client.hpp"
 #include "support/mock_backend.hpp"
 #include "support/proxy_fixture.hpp"
+#include "support/push_server.hpp"
 #include "support/server_process.hpp"
 
 namespace c10k::test {
@@ -102,6 +104,50 @@ TEST(ProxyHealth, TcpCheckAndNoHealthyServerGets503) {
     EXPECT_NE(response.body.find("no healthy server in the pool"), std::string::npos)
         << response.body;
 }
+
+/// Checks on every engine that runs a loop of its own between connections (the process
+/// engines run their handler only while they serve a connection: docs/PROXY.md, "Health"),
+/// with two loops where the engine has loops: one process logs each change once, however
+/// many loops it runs.
+class ProxyHealthOnEngine : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(ProxyHealthOnEngine, ChecksOncePerProcess) {
+    Backend a("a"), b("b");
+    std::string b_address = b.address();
+    // start_proxy's --threads 1 cannot be overridden: the command is spelled out.
+    std::vector<std::string> args = {"proxy",     "--listen",  "127.0.0.1:0", "--threads",
+                                     "2",         "--engine",  GetParam(),    "--backend",
+                                     a.address(), "--backend", b_address};
+    std::vector<std::string> checks = fast_checks("tcp");
+    args.insert(args.end(), checks.begin(), checks.end());
+    auto proxy = std::make_unique<ServerProcess>(args);
+    b.server->stop();
+    std::string down = "proxy: server " + b_address + " is down (tcp check: ";
+    ASSERT_TRUE(wait_for_log(*proxy, down)) << proxy->output();
+    auto seen = tally(proxy->port(), "/id.txt", 6);
+    EXPECT_EQ(seen["a"], 6);
+    // Back up on the same port: `rise` checks later, a second loop checking on its own would
+    // long have logged its own change (its checks keep the same interval), so the count below
+    // tells one checker from several.
+    ServerProcess again({"serve", "--root", b.dir.path(), "--listen",
+                         "127.0.0.1:" + port_of(b_address), "--threads", "1"});
+    std::string up = "proxy: server " + b_address + " is up (tcp check: 2 passes in a row)";
+    ASSERT_TRUE(wait_for_log(*proxy, up)) << proxy->output();
+    EXPECT_EQ(proxy->stop(), 0);
+    EXPECT_EQ(count_of(proxy->output(), down), 1u) << proxy->output();
+    EXPECT_EQ(count_of(proxy->output(), up), 1u) << proxy->output();
+}
+
+std::vector<std::string> engines_with_a_loop() {
+    std::vector<std::string> names;
+    for (const auto& name : engine::available()) {
+        if (name != "fork" && name != "prefork") names.push_back(name);
+    }
+    return names;
+}
+
+INSTANTIATE_TEST_SUITE_P(Engines, ProxyHealthOnEngine, ::testing::ValuesIn(engines_with_a_loop()),
+                         engine_param_name);
 
 /// Sends `count` GETs on one connection and returns the statuses' bodies in order.
 std::vector<std::string> bodies(int port, int count) {
