@@ -19,16 +19,6 @@ namespace c10k::app {
 
 namespace {
 
-std::int64_t flag_ms(const char* flag, const std::string& text) {
-    std::int64_t us = 0;
-    std::string error;
-    if (!core::parse_duration_us(text, 1'000'000, us, error)) {
-        throw std::runtime_error(fmt::format("{}: {}", flag, error));
-    }
-    if (us < 1000) throw std::runtime_error(fmt::format("{}: must be at least 1ms", flag));
-    return us / 1000;
-}
-
 /// "HOST:PORT" with options after commas: weight=N, send-proxy, send-proxy-v2.
 proxy::ServerSpec parse_backend(const std::string& text) {
     proxy::ServerSpec server;
@@ -129,6 +119,17 @@ void parse_balance(const ProxyFlags& flags, proxy::ProxyOptions& options) {
 
 }  // namespace
 
+std::int64_t flag_ms(const char* flag, const std::string& text) {
+    std::int64_t us = 0;
+    std::string error;
+    if (!core::parse_duration_us(text, 1'000'000, us, error)) {
+        throw std::runtime_error(fmt::format("{}: {}", flag, error));
+    }
+    if (us < 1000)
+        throw std::runtime_error(fmt::format("{}: must be at least 1ms (e.g. 500ms or 2s)", flag));
+    return us / 1000;
+}
+
 void add_proxy_flags(CLI::App& command, ProxyFlags& flags) {
     command
         .add_option("--backend", flags.backends,
@@ -201,7 +202,8 @@ void add_proxy_flags(CLI::App& command, ProxyFlags& flags) {
 }
 
 engine::HandlerFactory make_proxy_handlers(const ProxyFlags& flags, std::uint64_t max_body_bytes,
-                                           const std::vector<core::Endpoint>& listeners) {
+                                           const std::vector<core::Endpoint>& listeners,
+                                           std::string_view engine) {
     proxy::ProxyOptions options;
     for (const auto& text : flags.backends) options.pool.servers.push_back(parse_backend(text));
     if (options.pool.servers.empty()) {
@@ -226,6 +228,15 @@ engine::HandlerFactory make_proxy_handlers(const ProxyFlags& flags, std::uint64_
     options.listeners = listeners;
     parse_health(flags, options.pool);
     if (options.pool.health.kind != proxy::HealthCheck::Kind::off) {
+        if (engine == "fork" || engine == "prefork") {
+            // Their workers run the handler only while they serve a client: checks would
+            // start afresh with each connection and stop between them.
+            throw std::runtime_error(fmt::format(
+                "--health-check: the {} engine runs the proxy only while a client is connected, "
+                "so nothing would check between clients; use another --engine (epoll, uring, "
+                "thread, ...) or drop --health-check",
+                engine));
+        }
         // One board for all the loops of this process (a forked worker gets a copy of its own).
         options.health_board = std::make_shared<proxy::HealthBoard>(options.pool.servers.size());
     }

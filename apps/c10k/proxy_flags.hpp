@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <CLI/CLI.hpp>
@@ -43,10 +44,15 @@ struct ProxyFlags {
 
 void add_proxy_flags(CLI::App& command, ProxyFlags& flags);
 
-/// Checks the flags and returns a factory of proxy handlers (one per loop). Throws
+/// Checks the flags and returns a factory of proxy handlers (one per loop). `engine` is the
+/// --engine the handlers will run on (some flags need one with loops of its own). Throws
 /// std::runtime_error naming the flag at fault.
 engine::HandlerFactory make_proxy_handlers(const ProxyFlags& flags, std::uint64_t max_body_bytes,
-                                           const std::vector<core::Endpoint>& listeners);
+                                           const std::vector<core::Endpoint>& listeners,
+                                           std::string_view engine);
+
+/// A duration flag's value in milliseconds, at least 1ms. Throws naming `flag`.
+std::int64_t flag_ms(const char* flag, const std::string& text);
 
 /// "127.0.0.1:9001 127.0.0.1:9002": the servers, for the start-up line.
 std::string describe_backends(const ProxyFlags& flags);

@@ -7,26 +7,11 @@
 
 #include <fmt/core.h>
 
-#include "core/duration.hpp"
 #include "proxy_flags.hpp"
 
 namespace c10k::app {
 
 namespace {
-
-/// A duration flag in milliseconds, at least 1ms (0 allowed when `zero_ok`).
-std::int64_t duration_ms(const char* flag, const std::string& text) {
-    std::int64_t us = 0;
-    std::string error;
-    if (!core::parse_duration_us(text, 1'000'000, us, error)) {
-        throw std::runtime_error(fmt::format("{}: {}", flag, error));
-    }
-    if (us < 1000) {
-        throw std::runtime_error(
-            fmt::format("{}: {} is too short; give at least 1ms (e.g. 500ms or 2s)", flag, text));
-    }
-    return us / 1000;
-}
 
 void parse_check(const ProxyFlags& flags, proxy::HealthCheck& check) {
     using Kind = proxy::HealthCheck::Kind;
@@ -50,8 +35,8 @@ void parse_check(const ProxyFlags& flags, proxy::HealthCheck& check) {
     if (!proxy::parse_status_ranges(flags.health_expect, check.expect, error)) {
         throw std::runtime_error("--health-expect: " + error);
     }
-    check.interval_ms = duration_ms("--health-interval", flags.health_interval);
-    check.timeout_ms = duration_ms("--health-timeout", flags.health_timeout);
+    check.interval_ms = flag_ms("--health-interval", flags.health_interval);
+    check.timeout_ms = flag_ms("--health-timeout", flags.health_timeout);
     if (check.timeout_ms > check.interval_ms) {
         throw std::runtime_error(fmt::format(
             "--health-timeout: {} is longer than --health-interval {}; a check must end before "
@@ -136,8 +121,8 @@ void parse_health(const ProxyFlags& flags, proxy::PoolSpec& pool) {
     parse_check(flags, pool.health);
     pool.eject_after = flags.eject_after;
     pool.eject_on_5xx = flags.eject_on_5xx;
-    pool.eject_time_ms = duration_ms("--eject-time", flags.eject_time);
-    pool.eject_max_time_ms = duration_ms("--eject-max-time", flags.eject_max_time);
+    pool.eject_time_ms = flag_ms("--eject-time", flags.eject_time);
+    pool.eject_max_time_ms = flag_ms("--eject-max-time", flags.eject_max_time);
     if (pool.eject_max_time_ms < pool.eject_time_ms) {
         throw std::runtime_error(fmt::format(
             "--eject-max-time: {} is shorter than --eject-time {}; give a cap at least as long",

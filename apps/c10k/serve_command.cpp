@@ -236,8 +236,8 @@ PreparedServe prepare_serve(const ServeFlags& flags) {
 
     if (flags.proxy_mode) {
         prepared.endpoints = parse_listen(flags.listen);
-        prepared.handlers =
-            make_proxy_handlers(flags.proxy, flags.max_body_bytes, prepared.endpoints);
+        prepared.handlers = make_proxy_handlers(flags.proxy, flags.max_body_bytes,
+                                                prepared.endpoints, flags.engine);
         prepared.metrics = enable_admin(flags.admin, flags.engine, nullptr, config,
                                         prepared.endpoints, prepared.handlers);
         return prepared;
