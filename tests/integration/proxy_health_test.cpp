@@ -84,6 +84,25 @@ TEST(ProxyHealth, HttpCheckThatGets404KeepsTheServerOut) {
         << proxy->output();
 }
 
+TEST(ProxyHealth, HttpCheckFailsOnA5xxAndOnSilence) {
+    MockBackend erring([](const ReceivedRequest&) { return Reply{ok_response("no", 500)}; });
+    MockBackend silent([](const ReceivedRequest&) { return Reply{"", Reply::Then::stall}; });
+    auto proxy = start_proxy({erring.address(), silent.address()}, fast_checks("http:/health"));
+    ASSERT_TRUE(wait_for_log(*proxy, "proxy: server " + erring.address() +
+                                         " is down (http check: status 500; 3 failures"))
+        << proxy->output();
+    ASSERT_TRUE(wait_for_log(*proxy, "proxy: server " + silent.address() +
+                                         " is down (http check: timed out; 3 failures"))
+        << proxy->output();
+    // What the checks sent: GET of the path, naming the server, asking to close.
+    ReceivedRequest check = erring.requests().at(0);
+    EXPECT_EQ(check.method, "GET");
+    EXPECT_EQ(check.target, "/health");
+    EXPECT_NE(check.head.find("Host: " + erring.address() + "\r\n"), std::string::npos)
+        << check.head;
+    EXPECT_NE(check.head.find("Connection: close\r\n"), std::string::npos) << check.head;
+}
+
 TEST(ProxyHealth, TcpCheckAndNoHealthyServerGets503) {
     Backend a("a"), b("b");
     std::string a_address = a.address(), b_address = b.address();
