@@ -1,7 +1,8 @@
 #pragma once
 // A pool of backend servers as one event loop sees it. Loops share nothing (as nginx's workers
-// keep their own upstream state), so every loop picks servers, counts failures and keeps idle
-// connections on its own; nothing here is locked.
+// keep their own upstream state), so every loop picks servers, counts failures, ejects and keeps
+// idle connections on its own; nothing here is locked. The one thing read across loops is the
+// active checks' HealthBoard, a row of atomics that only the checking loop writes.
 
 #include <cstdint>
 #include <limits>
