@@ -6,10 +6,12 @@
 #include <cerrno>
 #include <charconv>
 #include <cstring>
+#include <string>
 
 #include <fmt/core.h>
 
 #include "core/log.hpp"
+#include "core/unique_fd.hpp"
 #include "proxy/upstream.hpp"
 
 namespace c10k::proxy {

@@ -4,12 +4,9 @@
 // DescriptorWatcher like the proxy's backend connections, so every engine drives it. Results
 // go through the rise/fall rule onto the HealthBoard, which every loop reads.
 
-#include <cstdint>
 #include <memory>
-#include <string>
 #include <vector>
 
-#include "core/unique_fd.hpp"
 #include "http/context.hpp"
 #include "proxy/health.hpp"
 #include "proxy/pool.hpp"
