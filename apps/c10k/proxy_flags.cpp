@@ -15,20 +15,11 @@
 #include "proxy/proxy_handler.hpp"
 #include "proxy/router.hpp"
 #include "proxy/routes.hpp"
+#include "proxy_health_flags.hpp"
 
 namespace c10k::app {
 
 namespace {
-
-std::int64_t flag_ms(const char* flag, const std::string& text) {
-    std::int64_t us = 0;
-    std::string error;
-    if (!core::parse_duration_us(text, 1'000'000, us, error)) {
-        throw std::runtime_error(fmt::format("{}: {}", flag, error));
-    }
-    if (us < 1000) throw std::runtime_error(fmt::format("{}: must be at least 1ms", flag));
-    return us / 1000;
-}
 
 /// "HOST:PORT" with options after commas: weight=N, send-proxy, send-proxy-v2.
 proxy::ServerSpec parse_backend(const std::string& text) {
@@ -156,6 +147,17 @@ void parse_sticky_and_retries(const ProxyFlags& flags, proxy::ProxyOptions& opti
 
 }  // namespace
 
+std::int64_t flag_ms(const char* flag, const std::string& text) {
+    std::int64_t us = 0;
+    std::string error;
+    if (!core::parse_duration_us(text, 1'000'000, us, error)) {
+        throw std::runtime_error(fmt::format("{}: {}", flag, error));
+    }
+    if (us < 1000)
+        throw std::runtime_error(fmt::format("{}: must be at least 1ms (e.g. 500ms or 2s)", flag));
+    return us / 1000;
+}
+
 void add_proxy_flags(CLI::App& command, ProxyFlags& flags) {
     command.add_option("--backend", flags.backends,
                        "A backend server, HOST:PORT[,weight=N][,send-proxy|,send-proxy-v2] "
@@ -244,6 +246,7 @@ void add_proxy_flags(CLI::App& command, ProxyFlags& flags) {
         .add_option("--retry-budget-min", flags.retry_budget_min,
                     "Retries in flight per loop that are always allowed, whatever the budget")
         ->capture_default_str();
+    add_health_flags(command, flags);
 }
 
 std::vector<std::string> proxy_pool_flag_names() {
@@ -264,7 +267,8 @@ namespace {
 /// One pool's options from its flags. Errors name the flag ("--balance: ..."); a named pool's
 /// are prefixed with where the file wrote it.
 proxy::ProxyOptions pool_options(const ProxyFlags& flags, std::uint64_t max_body_bytes,
-                                 const std::vector<core::Endpoint>& listeners) {
+                                 const std::vector<core::Endpoint>& listeners,
+                                 std::string_view engine) {
     proxy::ProxyOptions options;
     for (const auto& text : flags.backends) options.pool.servers.push_back(parse_backend(text));
     if (options.pool.servers.empty()) {
@@ -288,6 +292,20 @@ proxy::ProxyOptions pool_options(const ProxyFlags& flags, std::uint64_t max_body
     options.client_buffer_bytes = flags.client_buffer;
     options.max_body_bytes = max_body_bytes;
     options.listeners = listeners;
+    parse_health(flags, options.pool);
+    if (options.pool.health.kind != proxy::HealthCheck::Kind::off) {
+        if (engine == "fork" || engine == "prefork") {
+            // Their workers run the handler only while they serve a client: checks would
+            // start afresh with each connection and stop between them.
+            throw std::runtime_error(fmt::format(
+                "--health-check: the {} engine runs the proxy only while a client is connected, "
+                "so nothing would check between clients; use another --engine (epoll, uring, "
+                "thread, ...) or drop --health-check",
+                engine));
+        }
+        // One board for all the loops of this process (a forked worker gets a copy of its own).
+        options.health_board = std::make_shared<proxy::HealthBoard>(options.pool.servers.size());
+    }
     return options;
 }
 
@@ -346,9 +364,10 @@ std::vector<proxy::RouteSpec> route_specs(const ProxyLayout& layout,
 engine::HandlerFactory make_proxy_handlers(const ProxyFlags& flags, const ProxyLayout& layout,
                                            std::uint64_t max_body_bytes,
                                            const std::vector<core::Endpoint>& listeners,
-                                           std::vector<std::shared_ptr<proxy::PoolBoard>>& boards) {
+                                           std::vector<std::shared_ptr<proxy::PoolBoard>>& boards,
+                                           std::string_view engine) {
     if (layout.empty()) {
-        proxy::ProxyOptions options = pool_options(flags, max_body_bytes, listeners);
+        proxy::ProxyOptions options = pool_options(flags, max_body_bytes, listeners, engine);
         attach_board(options, "default", boards);
         return [options] { return std::make_unique<proxy::ProxyHandler>(options); };
     }
@@ -358,7 +377,7 @@ engine::HandlerFactory make_proxy_handlers(const ProxyFlags& flags, const ProxyL
     std::vector<std::string> names;
     for (const PoolFlags& pool : layout.pools) {
         try {
-            pools.push_back(pool_options(pool.flags, max_body_bytes, listeners));
+            pools.push_back(pool_options(pool.flags, max_body_bytes, listeners, engine));
         } catch (const std::exception& e) {
             throw std::runtime_error(fmt::format("{}: {}", pool.where, e.what()));
         }
@@ -368,7 +387,7 @@ engine::HandlerFactory make_proxy_handlers(const ProxyFlags& flags, const ProxyL
     int default_pool = -1;
     if (!flags.backends.empty()) {
         default_pool = static_cast<int>(pools.size());
-        pools.push_back(pool_options(flags, max_body_bytes, listeners));
+        pools.push_back(pool_options(flags, max_body_bytes, listeners, engine));
         attach_board(pools.back(), "default", boards);
         names.emplace_back("default");
     }

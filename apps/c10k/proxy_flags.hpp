@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <CLI/CLI.hpp>
@@ -35,6 +36,18 @@ struct ProxyFlags {
     bool retry_non_idempotent = false;
     std::string retry_budget = "20%";  ///< a percentage, the '%' optional
     std::uint32_t retry_budget_min = 3;
+    // Health (proxy_health_flags.cpp).
+    std::string health_check;  ///< "", "off", "tcp" or "http:/PATH"
+    std::string health_expect = "200-399";
+    std::string health_interval = "2s";
+    std::string health_timeout = "1s";
+    std::uint32_t health_rise = 2;
+    std::uint32_t health_fall = 3;
+    std::uint32_t eject_after = 5;
+    bool eject_on_5xx = false;
+    std::string eject_time = "10s";
+    std::string eject_max_time = "5m";
+    std::string max_ejected = "50%";
 };
 
 /// A [[pool]] of the config file: its name and flags.
@@ -70,14 +83,18 @@ void add_proxy_flags(CLI::App& command, ProxyFlags& flags);
 /// The long names of the flags add_proxy_flags adds (without dashes): the keys of a pool.
 std::vector<std::string> proxy_pool_flag_names();
 
+/// A duration flag's value in milliseconds, at least 1ms. Throws naming `flag`.
+std::int64_t flag_ms(const char* flag, const std::string& text);
+
 /// Checks the flags (and the pools and routes of a config file) and returns a factory of
-/// proxy handlers (one per loop). Throws std::runtime_error naming the flag or the file's line
-/// at fault.
-/// `boards` receives each pool's counters, for the admin listener.
+/// proxy handlers (one per loop). `boards` receives each pool's counters, for the admin
+/// listener; `engine` is the --engine the handlers will run on (some flags need one with loops
+/// of its own). Throws std::runtime_error naming the flag or the file's line at fault.
 engine::HandlerFactory make_proxy_handlers(const ProxyFlags& flags, const ProxyLayout& layout,
                                            std::uint64_t max_body_bytes,
                                            const std::vector<core::Endpoint>& listeners,
-                                           std::vector<std::shared_ptr<proxy::PoolBoard>>& boards);
+                                           std::vector<std::shared_ptr<proxy::PoolBoard>>& boards,
+                                           std::string_view engine);
 
 /// "127.0.0.1:9001 127.0.0.1:9002": the servers, for the start-up line (with the named
 /// pools': "... and 2 more pools").

@@ -239,8 +239,9 @@ PreparedServe prepare_serve(const ServeFlags& flags) {
     if (flags.proxy_mode) {
         prepared.endpoints = parse_listen(flags.listen);
         std::vector<std::shared_ptr<proxy::PoolBoard>> boards;
-        prepared.handlers = make_proxy_handlers(flags.proxy, flags.proxy_layout,
-                                                flags.max_body_bytes, prepared.endpoints, boards);
+        prepared.handlers =
+            make_proxy_handlers(flags.proxy, flags.proxy_layout, flags.max_body_bytes,
+                                prepared.endpoints, boards, flags.engine);
         prepared.metrics = enable_admin(flags.admin, flags.engine, nullptr, config,
                                         prepared.endpoints, prepared.handlers, std::move(boards));
         return prepared;

@@ -7,6 +7,7 @@
 
 #include <fmt/core.h>
 
+#include "core/log.hpp"
 #include "core/proxy_protocol.hpp"
 #include "http/session.hpp"
 #include "proxy/forward.hpp"
@@ -98,6 +99,12 @@ void Exchange::attempt() {
         answer_error(502, "no backend server could be reached");
         return;
     }
+    if (pool.none_healthy()) {
+        // Nothing to try: the checks say every server is DOWN, and they will say when one is
+        // back, so the client is told to come back rather than that the proxy failed.
+        answer_error(503, "no healthy server in the pool");
+        return;
+    }
     if (failed_server_ >= 0) {
         // Sent on after failing there (counted only when it is sent on).
         handler_.counters(static_cast<std::size_t>(failed_server_)).retries.add();
@@ -178,6 +185,7 @@ void Exchange::start_on(int chosen) {
     parser_.reset(method_);
     sent_ = 0;
     complete_ = false;
+    server_error_ = false;
     if (preamble_size_ > 0) {
         // The last attempt's PROXY header belonged to its connection.
         request_bytes_.erase(0, preamble_size_);
@@ -207,6 +215,7 @@ void Exchange::start_on(int chosen) {
         counters.failures.add();
         failed_server_ = chosen;
         pool.mark_failed(server, now);
+        count_failed_request(server);
         mark_tried(server);
         if (untried_left() && admit_retry()) {
             attempt();
@@ -382,6 +391,7 @@ void Exchange::on_upstream_timeout() {
 }
 
 void Exchange::on_head(const ResponseParser& parser) {
+    server_error_ = parser.status() >= 500;
     if (draining_) {
         // Nobody to tell: the body is read to its end and dropped.
         std::string().swap(request_bytes_);
@@ -452,6 +462,11 @@ void Exchange::fail(Failure failure, std::string_view why) {
     Pool& pool = handler_.pool();
     std::int64_t now = handler_.context().now_ms();
     const RetryPolicy& policy = handler_.options().retry;
+    // A kept-alive connection the server closed as the request arrived is the stale case, no
+    // sign of a failing server; everything else counts toward ejection.
+    bool stale = (failure == Failure::send || failure == Failure::receive) && reused &&
+                 !answered_any && !stale_retry_used_;
+    if (!stale) count_failed_request(server);
     bool retry = false;
     switch (failure) {
         case Failure::connect:
@@ -534,6 +549,7 @@ void Exchange::retry_after_status(bool reusable) {
     ServerCounters& counters = handler_.counters(server);
     counters.responses.add();
     counters.response_5xx.add();
+    if (handler_.options().pool.eject_on_5xx) count_failed_request(server);
     failed_server_ = static_cast<int>(server);
     release_server();
     upstream_->cancel_timer();
@@ -543,6 +559,19 @@ void Exchange::retry_after_status(bool reusable) {
         upstream_.reset();
     }
     attempt();
+}
+
+void Exchange::count_failed_request(std::size_t server) {
+    Pool& pool = handler_.pool();
+    // The streak as it stands with this failure (an ejection starts the next one at 0; one
+    // held back by --max-ejected may be longer than --eject-after).
+    std::uint32_t streak = pool.state(server).failed_requests + 1;
+    if (!pool.record_failed_request(server, handler_.context().now_ms())) return;
+    handler_.counters(server).ejections.add();
+    core::log(core::LogLevel::warn,
+              "proxy: server {} is ejected for {} ms ({} failed requests in a row; ejection {})",
+              pool.server(server).name, pool.ejection_ms(server), streak,
+              pool.state(server).ejections);
 }
 
 void Exchange::drop_upstream() {
@@ -583,6 +612,11 @@ void Exchange::finish(bool reusable) {
     ServerCounters& counters = handler_.counters(server);
     counters.responses.add();
     if (parser_.status() >= 500) counters.response_5xx.add();
+    if (server_error_ && handler_.options().pool.eject_on_5xx) {
+        count_failed_request(server);
+    } else {
+        handler_.pool().record_good_request(server);
+    }
     release_server();
     upstream_->cancel_timer();
     if (client_open_) pending_.finish();

@@ -92,6 +92,8 @@ private:
     /// The head that on_head dropped (`reusable`: the whole response was read and the
     /// connection may serve another request): the request goes to another server.
     void retry_after_status(bool reusable);
+    /// Counts a failed request against `server` for passive ejection, and logs an ejection.
+    void count_failed_request(std::size_t server);
     void answer_error(int status, std::string_view why);
     void finish(bool reusable);
     void release_server();
@@ -133,6 +135,7 @@ private:
     bool client_open_ = true;  ///< the Pending may still be written (false once it ended)
     bool complete_ = false;
     bool holding_server_ = false;
+    bool server_error_ = false;  ///< the answer is a 5xx
     bool queued_ = false;
     /// The client left after the request was sent: the response is read to its end and
     /// dropped, to keep the connection.

@@ -15,7 +15,8 @@ constexpr std::uint64_t kSlowStartScale = 100;
 
 }  // namespace
 
-Pool::Pool(const PoolSpec& spec) : spec_(spec), states_(spec.servers.size()) {
+Pool::Pool(const PoolSpec& spec, const HealthBoard* board)
+    : spec_(spec), board_(board), states_(spec.servers.size()) {
     if (spec_.balance == Balance::source_hash || spec_.balance == Balance::hash) {
         ring_ = HashRing(spec_.servers);
     }
@@ -33,7 +34,34 @@ Pool::Pool(const PoolSpec& spec) : spec_(spec), states_(spec.servers.size()) {
 
 bool Pool::usable(std::size_t index, std::int64_t now_ms, std::uint64_t tried) const {
     if (index < 64 && (tried >> index) & 1) return false;
-    return states_[index].down_until_ms <= now_ms;
+    return back_at(index) <= now_ms && checked_up(index);
+}
+
+std::int64_t Pool::back_at(std::size_t index) const {
+    return std::max(states_[index].down_until_ms, states_[index].ejected_until_ms);
+}
+
+void Pool::read_board() {
+    if (board_ == nullptr) return;
+    for (std::size_t i = 0; i < states_.size(); ++i) {
+        ServerState& state = states_[i];
+        std::int64_t up_since = board_->up_since_ms(i);
+        state.checked_up = up_since != HealthBoard::kDown;
+        state.checks_failed = board_->checks_failed(i);
+        // Newly UP (0 is UP from the start): it ramps from then, unless a back-off of this
+        // loop's ends later.
+        if (up_since > 0 && state.slow_start_from_ms < up_since) {
+            state.slow_start_from_ms = up_since;
+        }
+    }
+}
+
+bool Pool::none_healthy() const {
+    if (board_ == nullptr) return false;
+    for (std::size_t i = 0; i < states_.size(); ++i) {
+        if (board_->up(i)) return false;
+    }
+    return true;
 }
 
 std::uint64_t Pool::effective_weight(std::size_t index, std::int64_t now_ms) const {
@@ -52,6 +80,7 @@ std::uint64_t Pool::effective_weight(std::size_t index, std::int64_t now_ms) con
 
 int Pool::pick(std::int64_t now_ms, std::uint64_t tried, std::string_view key) {
     last_pick_ms_ = now_ms;
+    read_board();
     int chosen = -1;
     switch (spec_.balance) {
         case Balance::round_robin:
@@ -70,12 +99,14 @@ int Pool::pick(std::int64_t now_ms, std::uint64_t tried, std::string_view key) {
     }
     if (chosen >= 0) return chosen;
     // Every untried server is down: the soonest to return gets the request (its connect will
-    // tell whether it is back) rather than a 503 for a pool that may well have recovered.
+    // tell whether it is back) rather than a 503 for a pool that may well have recovered. A
+    // server the active checks hold DOWN is never chosen: they know it is not back.
     std::int64_t soonest = INT64_MAX;
     for (std::size_t i = 0; i < states_.size(); ++i) {
         if (i < 64 && (tried >> i) & 1) continue;
-        if (states_[i].down_until_ms < soonest) {
-            soonest = states_[i].down_until_ms;
+        if (!checked_up(i)) continue;
+        if (back_at(i) < soonest) {
+            soonest = back_at(i);
             chosen = static_cast<int>(i);
         }
     }
@@ -169,7 +200,7 @@ int Pool::pick_hashed(std::int64_t now_ms, std::uint64_t tried, std::string_view
     std::uint64_t total = 1;
     std::uint64_t all_weights = 0;
     for (std::size_t i = 0; i < states_.size(); ++i) {
-        if (states_[i].down_until_ms > now_ms) continue;
+        if (back_at(i) > now_ms || !checked_up(i)) continue;
         total += states_[i].outstanding;
         all_weights += spec_.servers[i].weight;
     }
@@ -203,6 +234,35 @@ void Pool::mark_ok(std::size_t index) {
     // down) is back already: its ramp starts now, as near as the pool knows the time, rather
     // than when the back-off would have ended.
     state.slow_start_from_ms = std::min(state.slow_start_from_ms, last_pick_ms_);
+}
+
+bool Pool::record_failed_request(std::size_t index, std::int64_t now_ms) {
+    if (spec_.eject_after == 0) return false;
+    ServerState& state = states_[index];
+    // Requests that were in flight when it was ejected do not eject it again.
+    if (state.ejected_until_ms > now_ms) return false;
+    if (++state.failed_requests < spec_.eject_after) return false;
+    std::size_t cap = std::min(size() * spec_.max_ejected_percent / 100, size() - 1);
+    std::size_t ejected = 0;
+    for (const ServerState& other : states_) {
+        if (other.ejected_until_ms > now_ms) ++ejected;
+    }
+    // At the cap the streak is kept: the server goes as soon as there is room.
+    if (ejected >= cap) return false;
+    ++state.ejections;
+    state.failed_requests = 0;
+    state.ejected_until_ms = now_ms + ejection_ms(index);
+    state.slow_start_from_ms = std::max(state.slow_start_from_ms, state.ejected_until_ms);
+    return true;
+}
+
+std::int64_t Pool::ejection_ms(std::size_t index) const {
+    // Longer with each ejection, so that a server that keeps failing stays out longer, up to
+    // the cap (checked by division first: no overflow however many ejections there were).
+    auto count = static_cast<std::int64_t>(states_[index].ejections);
+    std::int64_t unit = std::max<std::int64_t>(1, spec_.eject_time_ms);
+    if (count > spec_.eject_max_time_ms / unit) return spec_.eject_max_time_ms;
+    return std::min(unit * count, spec_.eject_max_time_ms);
 }
 
 }  // namespace c10k::proxy

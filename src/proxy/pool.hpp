@@ -1,7 +1,8 @@
 #pragma once
 // A pool of backend servers as one event loop sees it. Loops share nothing (as nginx's workers
-// keep their own upstream state), so every loop picks servers, counts failures and keeps idle
-// connections on its own; nothing here is locked.
+// keep their own upstream state), so every loop picks servers, counts failures, ejects and keeps
+// idle connections on its own; nothing here is locked. The one thing read across loops is the
+// active checks' HealthBoard, a row of atomics that only the checking loop writes.
 
 #include <cstdint>
 #include <limits>
@@ -11,6 +12,7 @@
 
 #include "core/net.hpp"
 #include "proxy/balance_hash.hpp"
+#include "proxy/health.hpp"
 
 namespace c10k::proxy {
 
@@ -61,6 +63,20 @@ struct PoolSpec {
     /// Seeds random_two's generator; 0 seeds each pool from its address and the clock, so
     /// that loops do not draw the same servers in step. Tests set it.
     std::uint64_t random_seed = 0;
+    /// Active checks, run once per process (HealthChecker); off by default.
+    HealthCheck health;
+    /// Passive ejection, per loop: this many failed requests in a row (0: never) take a server
+    /// out for eject_time_ms times the ejections it had, up to eject_max_time_ms (Envoy's
+    /// outlier detection). The connect back-off above stays the quicker first line.
+    std::uint32_t eject_after = 5;
+    /// 5xx answers count as failed requests too.
+    bool eject_on_5xx = false;
+    std::int64_t eject_time_ms = 10'000;
+    std::int64_t eject_max_time_ms = 300'000;
+    /// At most this share of the pool is ejected at once, and never every server: a pool
+    /// whose servers all fail is more likely hit by something of its own (or the proxy's)
+    /// than by N failures at once, and serving from one is better than serving none.
+    std::uint32_t max_ejected_percent = 50;
 };
 
 /// Per-loop state of one server.
@@ -78,11 +94,19 @@ struct ServerState {
     std::int64_t slow_start_from_ms = kNoSlowStart;
     std::uint64_t requests = 0;
     std::uint64_t failed = 0;
+    /// Passive ejection: failed requests in a row, and the ejection in force until then.
+    std::uint32_t failed_requests = 0;
+    std::int64_t ejected_until_ms = 0;
+    std::uint64_t ejections = 0;
+    /// The active checks' view as this loop last read it from the board (for metrics).
+    bool checked_up = true;
+    std::uint64_t checks_failed = 0;
 };
 
 class Pool {
 public:
-    explicit Pool(const PoolSpec& spec);
+    /// `board`: the active checks' results (null when they are off); it must outlive the pool.
+    explicit Pool(const PoolSpec& spec, const HealthBoard* board = nullptr);
 
     std::size_t size() const { return spec_.servers.size(); }
     const ServerSpec& server(std::size_t index) const { return spec_.servers[index]; }
@@ -106,12 +130,28 @@ public:
     /// The server answered: its failure streak ends.
     void mark_ok(std::size_t index);
 
+    /// A request failed on the server (see PoolSpec::eject_after). True when that ejected it.
+    bool record_failed_request(std::size_t index, std::int64_t now_ms);
+    /// A request succeeded: the ejection streak ends.
+    void record_good_request(std::size_t index) { states_[index].failed_requests = 0; }
+    /// How long the server's last ejection lasts (for the log).
+    std::int64_t ejection_ms(std::size_t index) const;
+
+    /// Whether the active checks have every server DOWN (then nothing is worth trying).
+    bool none_healthy() const;
+
     /// The weight a balancer gives the server at `now_ms`: its configured weight, or with slow
     /// start on, that weight in hundredths, ramping while the server is newly back.
     std::uint64_t effective_weight(std::size_t index, std::int64_t now_ms) const;
 
 private:
     bool usable(std::size_t index, std::int64_t now_ms, std::uint64_t tried) const;
+    /// Not DOWN by the active checks.
+    bool checked_up(std::size_t index) const { return board_ == nullptr || board_->up(index); }
+    /// When the server may be tried again: the later of its back-off and its ejection.
+    std::int64_t back_at(std::size_t index) const;
+    /// Copies the board into the states, and starts slow start for servers newly UP.
+    void read_board();
     int pick_round_robin(std::int64_t now_ms, std::uint64_t tried);
     int pick_least_outstanding(std::int64_t now_ms, std::uint64_t tried);
     int pick_random_two(std::int64_t now_ms, std::uint64_t tried);
@@ -119,6 +159,7 @@ private:
     std::uint64_t next_random();
 
     PoolSpec spec_;
+    const HealthBoard* board_;
     std::vector<ServerState> states_;
     HashRing ring_;                        ///< built for the hashing balancers only
     std::uint64_t balance_percent_ = 0;    ///< hash_balance_factor in hundredths; 0: unbounded

@@ -3,13 +3,14 @@
 #include <algorithm>
 
 #include "proxy/exchange.hpp"
+#include "proxy/health_checker.hpp"
 #include "proxy/upstream.hpp"
 
 namespace c10k::proxy {
 
 ProxyHandler::ProxyHandler(ProxyOptions options)
     : options_(std::move(options)),
-      pool_(options_.pool),
+      pool_(options_.pool, options_.health_board.get()),
       idle_(options_.pool.servers.size()),
       read_buffer_(64 * 1024),
       retry_budget_(options_.retry.budget_percent, options_.retry.budget_min) {
@@ -46,9 +47,17 @@ void ProxyHandler::on_loop_start(http::LoopContext& context) {
     // Claimed here, in the loop's own thread or process (a prefork worker's handler was made
     // before the fork): each writer its own slot.
     slot_ = options_.board->claim();
+    // One loop checks for the whole process: N loops checking would send N times the traffic
+    // and disagree for an interval about what is up.
+    if (context.loop_index() == 0 && options_.health_board &&
+        options_.pool.health.kind != HealthCheck::Kind::off && context.descriptors() != nullptr) {
+        checker_ = std::make_unique<HealthChecker>(context, options_.pool, options_.pool.health,
+                                                   *options_.health_board);
+    }
 }
 
 void ProxyHandler::on_loop_stop(http::LoopContext&) {
+    checker_.reset();
     // Every client connection is gone, and with it every exchange but those draining a
     // response nobody waits for.
     while (!draining_.empty()) draining_.back()->abandon();

@@ -57,9 +57,13 @@ struct ProxyOptions {
     std::vector<core::Endpoint> listeners;
     /// The pool's counters, shared by every loop (and process); made by the handler when null.
     std::shared_ptr<PoolBoard> board;
+    /// Where the active checks publish the pool's health (pool.health on): made once per
+    /// process and shared by every loop's handler; loop 0's handler runs the checks.
+    std::shared_ptr<HealthBoard> health_board;
 };
 
 class Exchange;
+class HealthChecker;
 class Upstream;
 
 class ProxyHandler final : public http::Handler {
@@ -145,6 +149,7 @@ private:
     std::deque<Exchange*> queue_;  ///< oldest first
     std::vector<Exchange*> draining_;
     bool waking_ = false;  ///< in wake_queued (no recursion through a failed attempt)
+    std::unique_ptr<HealthChecker> checker_;  ///< loop 0's only
 };
 
 }  // namespace c10k::proxy
