@@ -29,6 +29,7 @@
 #include <vector>
 
 #include "support/connect.hpp"
+#include "support/hostile_clients.hpp"
 #include "support/http_client.hpp"
 #include "support/proxy_fixture.hpp"
 #include "support/server_process.hpp"
@@ -409,6 +410,57 @@ TEST(ProxyTcp, ProcessesAndThreadsEachRelay) {
     for (int i = 0; i < 8; ++i) seen.insert(id_over_new_connection(proxy->port()));
     EXPECT_FALSE(seen.empty());
     EXPECT_TRUE(seen.count("a") + seen.count("b") == seen.size());
+}
+
+TEST(ProxyTcp, RunningOutOfDescriptorsNeitherSpinsNorStopsTheRelays) {
+    Backend a("a");
+    std::unique_ptr<ServerProcess> proxy;
+    {
+        ScopedDescriptorLimit limit(64);
+        proxy = start_tcp_proxy({a.address()});
+    }
+    HttpClient held(proxy->port());
+    auto get_on_held = [&held] {
+        held.send_get("/id.txt");
+        HttpResponse response;
+        return held.read_response(response) ? response.body : held.error();
+    };
+    ASSERT_EQ(get_on_held(), "a");
+    // Each relay costs the proxy two descriptors: a hundred clients are far past its limit.
+    SocketPool flood;
+    flood.connect(proxy->port(), 100);
+    auto give_up = Clock::now() + std::chrono::seconds(10);
+    while (open_descriptors(proxy->pid()) < 56 && Clock::now() < give_up) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    ASSERT_GE(open_descriptors(proxy->pid()), 56u) << "the flood did not fill the table";
+    // Saturated, with clients left in the listener's queue: a loop retrying accept at once
+    // would use a whole core.
+    std::uint64_t before = cpu_ticks(proxy->pid());
+    auto window_start = Clock::now();
+    for (int i = 0; i < 10; ++i) {
+        EXPECT_EQ(get_on_held(), "a");
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    std::uint64_t used = cpu_ticks(proxy->pid()) - before;
+    double seconds = std::chrono::duration<double>(Clock::now() - window_start).count();
+    double share = static_cast<double>(used) / static_cast<double>(ticks_per_second()) / seconds;
+    EXPECT_LT(share, 0.5) << "the proxy used " << share * 100 << "% of a core while saturated";
+    // Once the flood leaves, new clients are relayed again.
+    flood.close_all();
+    std::string id;
+    give_up = Clock::now() + std::chrono::seconds(10);
+    while (id != "a" && Clock::now() < give_up) {
+        try {
+            HttpClient client(proxy->port());
+            client.send_get("/id.txt");
+            HttpResponse response;
+            if (client.read_response(response, 500)) id = response.body;
+        } catch (const std::exception&) {
+        }
+    }
+    EXPECT_EQ(id, "a");
+    EXPECT_TRUE(proxy->running());
 }
 
 TEST(ProxyTcp, BadFlagsSayWhatIsWrong) {
