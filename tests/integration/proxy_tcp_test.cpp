@@ -302,6 +302,35 @@ TEST(ProxyTcp, DeadServerIsSkippedAndNoServerLeftClosesTheClient) {
     ::close(dead_fd);
 }
 
+TEST(ProxyTcp, AConnectThatHangsTimesOutAndTheNextServerTakesTheClient) {
+    // A listener that never accepts, its queue filled: the kernel drops further SYNs, so a
+    // connect to it neither succeeds nor fails.
+    int silent = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t length = sizeof address;
+    ASSERT_EQ(::bind(silent, reinterpret_cast<sockaddr*>(&address), length), 0);
+    ASSERT_EQ(::listen(silent, 0), 0);
+    ASSERT_EQ(::getsockname(silent, reinterpret_cast<sockaddr*>(&address), &length), 0);
+    std::vector<int> fillers;
+    for (int i = 0; i < 4; ++i) {
+        int filler = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+        ::connect(filler, reinterpret_cast<sockaddr*>(&address), length);
+        fillers.push_back(filler);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));  // the fillers' handshakes
+    Backend a("a");
+    auto proxy =
+        start_tcp_proxy({"127.0.0.1:" + std::to_string(ntohs(address.sin_port)), a.address()},
+                        {"--connect-timeout", "200ms"});
+    // Round robin tries the silent server first; the client is relayed to the other once the
+    // connect timed out (and later ones skip the silent server while it sits out).
+    for (int i = 0; i < 3; ++i) EXPECT_EQ(id_over_new_connection(proxy->port()), "a");
+    for (int filler : fillers) ::close(filler);
+    ::close(silent);
+}
+
 TEST(ProxyTcp, ASlowReaderStallsTheServerInsteadOfGrowingTheProxy) {
     constexpr std::uint64_t kTotal = 96ULL * 1024 * 1024;
     Pattern pattern;
