@@ -518,5 +518,32 @@ TEST(ProxyTcp, BadFlagsSayWhatIsWrong) {
     EXPECT_EQ(valid.status, 0) << valid.output;
 }
 
+TEST(ProxyTcp, TheConfigFileSetsTheModeAndRoutesAreRefusedInIt) {
+    TempDir dir;
+    std::string one_pool =
+        "[server]\nmode = \"tcp\"\n[proxy]\nbackend = [\"127.0.0.1:9001\"]\n"
+        "balance = \"least-connections\"\n";
+    auto valid = run_command({"proxy", "-t", "--config", dir.write("tcp.toml", one_pool)});
+    EXPECT_EQ(valid.status, 0) << valid.output;
+    std::string routed = one_pool +
+                         "[[pool]]\nname = \"x\"\nbackend = [\"127.0.0.1:9002\"]\n"
+                         "[[route]]\npath_prefix = \"/x\"\npool = \"x\"\n";
+    auto refused = run_command({"proxy", "-t", "--config", dir.write("routed.toml", routed)});
+    EXPECT_NE(refused.status, 0);
+    EXPECT_NE(refused.output.find("[[pool]] and [[route]] route HTTP requests, which --mode tcp "
+                                  "does not read"),
+              std::string::npos)
+        << refused.output;
+    // The mode is checked too: a file's balancer of HTTP mode is refused in tcp mode.
+    std::string hashed =
+        "[server]\nmode = \"tcp\"\n[proxy]\nbackend = [\"127.0.0.1:9001\"]\n"
+        "balance = \"random-two\"\n";
+    auto balance = run_command({"proxy", "-t", "--config", dir.write("hashed.toml", hashed)});
+    EXPECT_NE(balance.status, 0);
+    EXPECT_NE(balance.output.find("--balance random-two: not a balancer of --mode tcp"),
+              std::string::npos)
+        << balance.output;
+}
+
 }  // namespace
 }  // namespace c10k::test
