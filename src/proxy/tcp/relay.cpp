@@ -72,13 +72,10 @@ Direction::Outcome Direction::pump(PipePool& pipes) {
 
 void Direction::release(PipePool& pipes) {
     if (!pipe_) return;
-    if (in_pipe_ == 0) {
-        pipes.give_back(std::move(pipe_));
-    } else {
-        pipe_ = Pipe{};
-        in_pipe_ = 0;
-    }
+    // Only an empty pipe is reusable; one with bytes in it is closed with them.
+    if (in_pipe_ == 0) pipes.give_back(std::move(pipe_));
     pipe_ = Pipe{};
+    in_pipe_ = 0;
 }
 
 }  // namespace c10k::proxy::tcp
