@@ -15,6 +15,7 @@
 #include "proxy/proxy_handler.hpp"
 #include "proxy/router.hpp"
 #include "proxy/routes.hpp"
+#include "proxy/tcp/tcp_engine.hpp"
 #include "proxy_health_flags.hpp"
 
 namespace c10k::app {
@@ -247,6 +248,81 @@ void add_proxy_flags(CLI::App& command, ProxyFlags& flags) {
                     "Retries in flight per loop that are always allowed, whatever the budget")
         ->capture_default_str();
     add_health_flags(command, flags);
+}
+
+void add_proxy_mode_flags(CLI::App& command, ProxyFlags& flags) {
+    command
+        .add_option("--mode", flags.mode,
+                    "http: balance HTTP/1.1 requests (layer 7); tcp: relay TCP connections to "
+                    "the servers with splice (layer 4, --balance round-robin, "
+                    "least-connections or source)")
+        ->capture_default_str();
+    command
+        .add_option("--tcp-idle-timeout", flags.tcp_idle_timeout,
+                    "--mode tcp: a relayed connection that moves no byte either way for this "
+                    "long is closed")
+        ->capture_default_str()
+        ->type_name("DURATION");
+}
+
+bool tcp_mode(const ProxyFlags& flags) {
+    if (flags.mode == "tcp") return true;
+    if (flags.mode == "http") return false;
+    throw std::runtime_error(fmt::format(
+        "--mode: unknown mode '{}' (known: http, the HTTP proxy; tcp, the TCP relay)", flags.mode));
+}
+
+std::unique_ptr<engine::Engine> make_tcp_proxy_engine(const ProxyFlags& flags) {
+    using proxy::Balance;
+    proxy::tcp::TcpProxyOptions options;
+    for (const auto& text : flags.backends) {
+        proxy::ServerSpec server = parse_backend(text);
+        if (server.proxy_protocol != 0) {
+            throw std::runtime_error(fmt::format(
+                "--backend {}: send-proxy is not available with --mode tcp yet; drop the option",
+                text));
+        }
+        options.pool.servers.push_back(std::move(server));
+    }
+    if (options.pool.servers.empty()) {
+        throw std::runtime_error("--backend: at least one server is needed");
+    }
+    if (options.pool.servers.size() > 64) {
+        throw std::runtime_error("--backend: at most 64 servers in a pool");
+    }
+    if (flags.balance == "round-robin") {
+        options.pool.balance = Balance::round_robin;
+    } else if (flags.balance == "least-connections") {
+        // Open relays are what the pool counts as outstanding in this mode.
+        options.pool.balance = Balance::least_outstanding;
+    } else if (flags.balance == "source") {
+        options.pool.balance = Balance::source_hash;
+    } else {
+        throw std::runtime_error(
+            fmt::format("--balance {}: not a balancer of --mode tcp (known there: round-robin, "
+                        "least-connections, source)",
+                        flags.balance));
+    }
+    if (!flags.hash_key.empty()) {
+        throw std::runtime_error(
+            "--hash-key: --mode tcp hashes nothing but the client's address (--balance "
+            "source); drop --hash-key");
+    }
+    if (!flags.health_check.empty() && flags.health_check != "off") {
+        // Silently unchecked servers would be worse than a refusal.
+        throw std::runtime_error(
+            "--health-check: active checks are not built for --mode tcp yet (a failed connect "
+            "still sets a server aside); drop --health-check");
+    }
+    // --slow-start ramps round robin and least connections here as in the HTTP proxy.
+    proxy::ProxyOptions scratch;
+    ProxyFlags balance_flags = flags;
+    balance_flags.balance = "round-robin";
+    parse_balance(balance_flags, scratch);
+    options.pool.slow_start_ms = scratch.pool.slow_start_ms;
+    options.connect_timeout_ms = flag_ms("--connect-timeout", flags.connect_timeout);
+    options.idle_timeout_ms = flag_ms("--tcp-idle-timeout", flags.tcp_idle_timeout);
+    return std::make_unique<proxy::tcp::TcpEngine>(std::move(options));
 }
 
 std::vector<std::string> proxy_pool_flag_names() {

@@ -48,6 +48,9 @@ struct ProxyFlags {
     std::string eject_time = "10s";
     std::string eject_max_time = "5m";
     std::string max_ejected = "50%";
+    /// `--mode`: http (the layer-7 proxy) or tcp (the layer-4 relay); not a pool's key.
+    std::string mode = "http";
+    std::string tcp_idle_timeout = "10m";
 };
 
 /// A [[pool]] of the config file: its name and flags.
@@ -79,6 +82,16 @@ struct ProxyLayout {
 
 /// The flags of one pool (the default pool's, on the command line or in [proxy]).
 void add_proxy_flags(CLI::App& command, ProxyFlags& flags);
+
+/// --mode and the flags of --mode tcp alone (the whole proxy's, not a pool's).
+void add_proxy_mode_flags(CLI::App& command, ProxyFlags& flags);
+
+/// True for --mode tcp; throws for a mode that does not exist.
+bool tcp_mode(const ProxyFlags& flags);
+
+/// --mode tcp: the layer-4 relay, from the default pool's flags. Throws std::runtime_error
+/// naming the flag at fault (a balancer or backend option the relay has not).
+std::unique_ptr<engine::Engine> make_tcp_proxy_engine(const ProxyFlags& flags);
 
 /// The long names of the flags add_proxy_flags adds (without dashes): the keys of a pool.
 std::vector<std::string> proxy_pool_flag_names();

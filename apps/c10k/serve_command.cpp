@@ -103,6 +103,9 @@ struct PreparedServe {
     std::string root;
     bool prefork = false;
     int processes = 1;
+    /// `c10k proxy --mode tcp`: `engine` is the layer-4 relay, made from these flags in every
+    /// process of a group.
+    bool tcp_relay = false;
 };
 
 /// Workers of the prefork engine when --processes is not given: it serves one connection per
@@ -236,6 +239,32 @@ PreparedServe prepare_serve(const ServeFlags& flags) {
         config.batch_us = us;
     }
 
+    if (flags.proxy_mode && tcp_mode(flags.proxy)) {
+        // The relay runs loops of its own (src/proxy/tcp): the engines' Session speaks HTTP.
+        if (flags.engine != "epoll") {
+            throw std::runtime_error(fmt::format(
+                "--engine {}: --mode tcp relays with its own epoll loops (--threads of them); "
+                "drop --engine",
+                flags.engine));
+        }
+        if (!flags.admin.listen.empty()) {
+            throw std::runtime_error(
+                "--admin-listen: --mode tcp has no admin listener yet; drop --admin-listen");
+        }
+        if (!flags.proxy_layout.empty()) {
+            throw std::runtime_error(
+                "--config: [[pool]] and [[route]] route HTTP requests, which --mode tcp does not "
+                "read; use --backend (or [proxy] backend) for its one pool");
+        }
+        if (!flags.proxy_protocol_from.empty()) {
+            throw std::runtime_error(
+                "--proxy-protocol-from: --mode tcp does not read PROXY headers yet; drop it");
+        }
+        prepared.endpoints = parse_listen(flags.listen);
+        prepared.engine = make_tcp_proxy_engine(flags.proxy);
+        prepared.tcp_relay = true;
+        return prepared;
+    }
     if (flags.proxy_mode) {
         prepared.endpoints = parse_listen(flags.listen);
         std::vector<std::shared_ptr<proxy::PoolBoard>> boards;
@@ -439,17 +468,21 @@ int run_prepared(const ServeFlags& flags, PreparedServe& prepared, engine::StopS
     std::size_t public_count = listeners.endpoints().size() - (hub ? 1 : 0) - admin_count;
     for (std::size_t i = 0; i < public_count; ++i) {
         const auto& endpoint = listeners.endpoints()[i];
-        urls += fmt::format("{}http://{}/", urls.empty() ? "" : " ", endpoint.to_string());
+        urls += fmt::format("{}{}://{}/", urls.empty() ? "" : " ",
+                            prepared.tcp_relay ? "tcp" : "http", endpoint.to_string());
     }
     std::string shape =
         prefork ? fmt::format("{} worker processes", config.threads)
                 : fmt::format("{} thread{}", flags.threads, flags.threads == 1 ? "" : "s");
     if (processes > 1) shape += fmt::format(" x {} processes", processes);
-    std::string what = flags.proxy_mode
-                           ? "proxying to " + describe_backends(flags.proxy, flags.proxy_layout)
-                           : "serving " + root;
-    std::printf("c10k: %s on %s (engine %s, %s)\n", what.c_str(), urls.c_str(),
-                flags.engine.c_str(), shape.c_str());
+    std::string what = flags.proxy_mode ? (prepared.tcp_relay ? "relaying to " : "proxying to ") +
+                                              describe_backends(flags.proxy, flags.proxy_layout)
+                                        : "serving " + root;
+    // The relay is no engine of `c10k engines`: its own name says so.
+    std::string engine_name =
+        prepared.tcp_relay ? std::string(prepared.engine->name()) : flags.engine;
+    std::printf("c10k: %s on %s (engine %s, %s)\n", what.c_str(), urls.c_str(), engine_name.c_str(),
+                shape.c_str());
     if (hub) {
         std::printf("c10k: publishing on http://%s/pub/ (push under",
                     listeners.endpoints()[public_count].to_string().c_str());
@@ -497,10 +530,18 @@ int run_prepared(const ServeFlags& flags, PreparedServe& prepared, engine::StopS
             }
         };
     }
-    int status = processes > 1
-                     ? engine::run_process_group(processes, flags.engine, config, prepared.handlers,
-                                                 listeners, stop, in_child, at_child_stop)
-                     : prepared.engine->run(config, prepared.handlers, listeners, stop);
+    int status = 0;
+    if (processes > 1 && prepared.tcp_relay) {
+        const ProxyFlags& proxy = flags.proxy;
+        status = engine::run_process_group(
+            processes, [&proxy] { return make_tcp_proxy_engine(proxy); }, config, prepared.handlers,
+            listeners, stop, in_child, at_child_stop);
+    } else if (processes > 1) {
+        status = engine::run_process_group(processes, flags.engine, config, prepared.handlers,
+                                           listeners, stop, in_child, at_child_stop);
+    } else {
+        status = prepared.engine->run(config, prepared.handlers, listeners, stop);
+    }
     if (!flags.pid_file.empty()) remove_pid_file(flags.pid_file);
     std::printf("c10k: stopped\n");
     std::fflush(stdout);
@@ -699,9 +740,12 @@ static const CommandRegistrar proxy_registrar{[](CLI::App& app) {
     auto mode = std::make_shared<ServeMode>();
     flags->proxy_mode = true;
     CLI::App* cmd = app.add_subcommand(
-        "proxy", "Layer-7 proxy: balance HTTP/1.1 requests over a pool of backend servers");
+        "proxy",
+        "Proxy: balance HTTP/1.1 requests (or, with --mode tcp, TCP connections) over a pool of "
+        "backend servers");
     add_serve_options(*cmd, *flags, *mode, false);
     add_proxy_flags(*cmd, flags->proxy);
+    add_proxy_mode_flags(*cmd, flags->proxy);
     cmd->callback([cmd, flags, mode] {
         run_command(
             "proxy", *cmd, *flags, *mode, proxy_key_table, [flags, mode](AppliedConfig& applied) {

@@ -193,17 +193,26 @@ int run_process_group(int processes, const std::string& name, const ServerConfig
                       const HandlerFactory& handlers, ListenerSet& listeners, StopSource& stop,
                       const std::function<void(int process)>& in_child,
                       const std::function<void(int process)>& at_child_stop) {
+    return run_process_group(
+        processes, [&name] { return create(name); }, config, handlers, listeners, stop, in_child,
+        at_child_stop);
+}
+
+int run_process_group(int processes, const EngineFactory& make_engine, const ServerConfig& config,
+                      const HandlerFactory& handlers, ListenerSet& listeners, StopSource& stop,
+                      const std::function<void(int process)>& in_child,
+                      const std::function<void(int process)>& at_child_stop) {
     // Every process's sockets are opened here, before any fork, and this process keeps them:
     // a replacement child finds its predecessor's accept queues, and a handover passes them
     // all on. Engines whose workers share one queue share the first set across processes.
     {
-        auto probe = create(name);
+        auto probe = make_engine();
         bool per_loop = probe && probe->listens_per_loop();
         listeners.prepare(per_loop ? static_cast<std::size_t>(processes) : 1,
                           per_loop ? static_cast<std::size_t>(std::max(config.threads, 1)) : 1);
     }
     auto serve = [&](int slot) -> int {
-        auto engine = create(name);
+        auto engine = make_engine();
         if (!engine) return 2;
         // Child `slot` serves its own sets of sockets (each process its own accept queues, so
         // that the kernel spreads new connections over them) and closes the others' copies.

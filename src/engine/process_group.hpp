@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -63,6 +64,16 @@ int supervise_children(int count, const std::function<int(int slot)>& body, std:
 /// process that holds the push channels passes them to a successor). Returns 0 when every
 /// child exited 0.
 int run_process_group(int processes, const std::string& name, const ServerConfig& config,
+                      const HandlerFactory& handlers, ListenerSet& listeners, StopSource& stop,
+                      const std::function<void(int process)>& in_child = {},
+                      const std::function<void(int process)>& at_child_stop = {});
+
+/// Makes the engine a process of a group runs, in that process.
+using EngineFactory = std::function<std::unique_ptr<Engine>()>;
+
+/// The same for an engine that is not in the registry (the proxy's layer-4 relay, built from
+/// its options): `make_engine` is called once here and once in each child.
+int run_process_group(int processes, const EngineFactory& make_engine, const ServerConfig& config,
                       const HandlerFactory& handlers, ListenerSet& listeners, StopSource& stop,
                       const std::function<void(int process)>& in_child = {},
                       const std::function<void(int process)>& at_child_stop = {});

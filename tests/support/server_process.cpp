@@ -105,13 +105,13 @@ ServerProcess::ServerProcess(const std::string& binary, std::vector<std::string>
                              int listener) {
     pid_ = spawn(args, output_fd_, listener, binary);
     static const std::regex ready(
-        R"((serving|proxying to) .* on http://(\[[^\]]+\]|[^ /]+):([0-9]+)/)");
+        R"((serving|proxying to|relaying to) .* on (http|tcp)://(\[[^\]]+\]|[^ /]+):([0-9]+)/)");
     auto deadline = Clock::now() + std::chrono::seconds(10);
     while (Clock::now() < deadline) {
         drain_output(100);
         std::smatch match;
         if (std::regex_search(output_, match, ready)) {
-            port_ = std::stoi(match[3].str());
+            port_ = std::stoi(match[4].str());
             return;
         }
         if (!running()) break;

@@ -1,0 +1,80 @@
+#pragma once
+// One event loop of the layer-4 relay: its own SO_REUSEPORT listeners, its own Pool (servers
+// chosen, failures counted, open relays counted for least connections), its own pipes and
+// timers. Loops share nothing, as the HTTP proxy's do; the kernel spreads clients over them.
+//
+// A client is accepted, a server picked and connected without blocking (a refused, failed or
+// timed-out connect marks the server failed and tries the next one; when none is left the
+// client is closed), then both sockets are watched edge-triggered and each event pumps both
+// directions (relay.hpp). A FIN from one side is passed on with shutdown(SHUT_WR); the relay
+// ends once both directions are done, on an error, or after --tcp-idle-timeout without a byte.
+
+#include <cstdint>
+#include <list>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/timer_wheel.hpp"
+#include "core/unique_fd.hpp"
+#include "engine/engine.hpp"
+#include "proxy/pool.hpp"
+#include "proxy/tcp/options.hpp"
+#include "proxy/tcp/pipe_pool.hpp"
+#include "proxy/tcp/relay.hpp"
+
+namespace c10k::proxy::tcp {
+
+class TcpLoop {
+public:
+    /// `listeners`: this loop's non-blocking listening sockets. `stop_fd` becomes readable at
+    /// the stop. `heartbeat`: the server's beat and stop notice, for the one loop that gives
+    /// them (null for the others).
+    TcpLoop(const TcpProxyOptions& options, std::vector<core::unique_fd> listeners, int stop_fd,
+            std::int64_t grace_ms, engine::Heartbeat* heartbeat);
+    ~TcpLoop();
+    TcpLoop(const TcpLoop&) = delete;
+    TcpLoop& operator=(const TcpLoop&) = delete;
+
+    /// Relays until the stop, then lets open relays finish for the grace period and closes
+    /// what is left. Returns a process exit status.
+    int run();
+
+    const std::vector<ServerCounters>& counters() const { return counters_; }
+
+private:
+    struct Relay;
+    struct Watch;
+
+    void accept_from(int listener);
+    void pause_accepting();
+    void watch_listeners(bool on);
+    bool connect_next(Relay& relay);
+    void connect_finished(Relay& relay);
+    void connect_failed(Relay& relay);
+    void pump(Relay& relay);
+    void close(Relay& relay);
+    void on_timer(core::TimerNode& node);
+    void begin_stop();
+
+    TcpProxyOptions options_;
+    Pool pool_;
+    std::vector<ServerCounters> counters_;
+    std::vector<core::unique_fd> listeners_;
+    std::vector<std::unique_ptr<Watch>> listener_watches_;
+    int stop_fd_;
+    std::int64_t grace_ms_;
+    engine::Heartbeat* heartbeat_;
+    core::unique_fd epoll_;
+    PipePool pipes_;
+    core::TimerWheel timers_;
+    std::list<std::unique_ptr<Relay>> relays_;
+    std::vector<std::unique_ptr<Relay>> closed_;  ///< freed after the batch of events
+    std::int64_t now_ms_ = 0;
+    bool accepting_ = false;
+    std::int64_t resume_accepting_ms_ = 0;  ///< after EMFILE; 0: not paused
+    bool stopping_ = false;
+    std::int64_t stop_deadline_ms_ = 0;
+};
+
+}  // namespace c10k::proxy::tcp
