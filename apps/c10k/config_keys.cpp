@@ -19,12 +19,6 @@ namespace {
 constexpr std::array<std::string_view, 4> kNotSettings = {"help", "config", "check-config",
                                                           "config-reference"};
 
-std::string snake_case(std::string_view flag) {
-    std::string name(flag);
-    std::replace(name.begin(), name.end(), '-', '_');
-    return name;
-}
-
 bool starts_with(std::string_view text, std::string_view prefix) {
     return text.substr(0, prefix.size()) == prefix;
 }
@@ -74,6 +68,27 @@ std::vector<std::string> default_values(const CLI::Option& option, config::Kind 
 }
 
 }  // namespace
+
+std::string snake_case(std::string_view flag) {
+    std::string name(flag);
+    std::replace(name.begin(), name.end(), '-', '_');
+    return name;
+}
+
+bool apply_setting(CLI::Option& option, const config::Setting& setting, std::string_view label,
+                   const std::string& path, std::string& errors) {
+    try {
+        option.add_result(setting.values);
+        option.run_callback();
+        return true;
+    } catch (const CLI::Error& error) {
+        // CLI11's own conversion: a number too large for the flag's type, for example.
+        if (!errors.empty()) errors += '\n';
+        errors += fmt::format("{}:{}: {}: cannot take {} ({})", path, setting.line, label,
+                              fmt::join(setting.values, ", "), error.what());
+        return false;
+    }
+}
 
 std::optional<KeyPlace> key_place(std::string_view flag) {
     if (std::find(kNotSettings.begin(), kNotSettings.end(), flag) != kNotSettings.end()) {
@@ -162,16 +177,7 @@ AppliedConfig apply_config_file(CLI::App& command, const std::string& path,
         // The command line wins; an empty list is the default of the keys that allow one.
         if (option->count() > 0 || setting.values.empty()) continue;
         std::string label = config::key_label(setting.table, setting.name);
-        try {
-            option->add_result(setting.values);
-            option->run_callback();
-        } catch (const CLI::Error& error) {
-            // CLI11's own conversion: a number too large for the flag's type, for example.
-            if (!errors.empty()) errors += '\n';
-            errors += fmt::format("{}:{}: {}: cannot take {} ({})", path, setting.line, label,
-                                  fmt::join(setting.values, ", "), error.what());
-            continue;
-        }
+        if (!apply_setting(*option, setting, label, path, errors)) continue;
         origins[setting.flag] = ConfigOrigin{path, setting.line, label};
     }
     if (!errors.empty()) throw std::runtime_error(errors);

@@ -30,6 +30,9 @@ struct KeyPlace {
 /// for the options that say what serve does rather than how it serves (--help, --config...).
 std::optional<KeyPlace> key_place(std::string_view flag);
 
+/// A long flag's name as a config key: "max-connections" -> "max_connections".
+std::string snake_case(std::string_view flag);
+
 /// One key per option of `serve`. The kind comes from the option: a flag is a boolean, an
 /// option taking several values an array of strings, and the type names BOOLEAN, INT, UINT,
 /// TEXT and DURATION the rest. Throws std::logic_error naming an option whose kind cannot be
@@ -73,6 +76,12 @@ struct AppliedConfig {
 /// command is a reload.
 AppliedConfig apply_config_file(CLI::App& command, const std::string& path,
                                 const config::KeyTable& table);
+
+/// Gives `option` the setting's values as if they had been typed as flags, so the option's own
+/// conversion runs. False, with "FILE:LINE: LABEL: cannot take VALUES (why)" appended to
+/// `errors` (a line each), when it refuses them.
+bool apply_setting(CLI::Option& option, const config::Setting& setting, std::string_view label,
+                   const std::string& path, std::string& errors);
 
 /// `message` with "FILE:LINE: [table] key: " before it when it starts with a flag ("--engine
 /// ...") whose value came from the file, so that later checks name the file's line too.

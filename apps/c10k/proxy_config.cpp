@@ -13,12 +13,6 @@ namespace c10k::app {
 
 namespace {
 
-std::string snake(std::string_view flag) {
-    std::string name(flag);
-    std::replace(name.begin(), name.end(), '-', '_');
-    return name;
-}
-
 config::Key route_key(std::string name, config::Kind kind, std::string help) {
     config::Key key;
     key.table = "route";
@@ -79,14 +73,7 @@ PoolFlags read_pool(const Element& element, const std::string& path, std::string
         if (setting->flag.empty()) continue;  // name
         CLI::Option* option = scratch.get_option_no_throw("--" + setting->flag);
         if (option == nullptr) continue;
-        try {
-            option->add_result(setting->values);
-            option->run_callback();
-        } catch (const CLI::Error& error) {
-            add_error(errors,
-                      fmt::format("{}:{}: [[pool]] {}: cannot take {} ({})", path, setting->line,
-                                  setting->name, fmt::join(setting->values, ", "), error.what()));
-        }
+        apply_setting(*option, *setting, "[[pool]] " + setting->name, path, errors);
     }
     return pool;
 }
@@ -155,7 +142,7 @@ config::KeyTable proxy_key_table(const CLI::App& proxy) {
     add_option_keys(
         proxy, table,
         [&is_pool_flag](const CLI::Option&, const std::string& flag) -> std::optional<KeyPlace> {
-            if (is_pool_flag(flag)) return KeyPlace{"proxy", snake(flag)};
+            if (is_pool_flag(flag)) return KeyPlace{"proxy", snake_case(flag)};
             return key_place(flag);
         });
     config::Key name;
@@ -170,7 +157,7 @@ config::KeyTable proxy_key_table(const CLI::App& proxy) {
         scratch, table,
         [&is_pool_flag](const CLI::Option&, const std::string& flag) -> std::optional<KeyPlace> {
             if (!is_pool_flag(flag)) return std::nullopt;
-            return KeyPlace{"pool", snake(flag)};
+            return KeyPlace{"pool", snake_case(flag)};
         });
     using config::Kind;
     table.keys.push_back(route_key("pool", Kind::string,
