@@ -154,7 +154,7 @@ private:
     }
 
     void unknown_key(const std::string& table, const std::string& name, int line) {
-        std::string label = key_label(table, name);
+        std::string label = bracketed(table) + " " + name;
         std::vector<std::string> names;
         for (const Key* key : table_.keys_of(table)) names.push_back(key->name);
         std::string suggestion = closest_name(name, names);
@@ -180,7 +180,8 @@ private:
             unknown_key(table, name, line);
             return;
         }
-        std::string label = key_label(table, name);
+        // "[[pool]] factor" for an element of an array of tables, as the file writes it.
+        std::string label = bracketed(table) + " " + name;
         auto wrong_type = [&] {
             error(line, fmt::format("{}: expected {}, got {}", label, describe_kind(key->kind),
                                     describe_toml_type(node)));

@@ -315,7 +315,7 @@ TEST(ProxyRoutes, ABadFileSaysWhereAndWhy) {
          {"bad.toml:3: [[route]]: path_regex '^/(unclosed': missing closing parenthesis"}},
         {"[proxy]\nbackend = [\"127.0.0.1:9\"]\n[[route]]\npath_prefx = \"/x/\"\n"
          "pool = \"default\"\n",
-         {"bad.toml:4: [route] path_prefx: unknown key; did you mean 'path_prefix'?"}},
+         {"bad.toml:4: [[route]] path_prefx: unknown key; did you mean 'path_prefix'?"}},
         {"[[pool]]\nname = \"a\"\nbackend = [\"127.0.0.1:9\"]\nbalance = \"fastest\"\n",
          {"bad.toml:1: [[pool]] 'a': --balance: unknown method 'fastest'"}},
         {"[[pool]]\nname = \"a\"\nbackend = [\"127.0.0.1:9\"]\n[[pool]]\nname = \"a\"\n"

@@ -320,9 +320,9 @@ TEST(LoadArrays, ShapesAndKindsAreChecked) {
     EXPECT_EQ(error_of("[pool]\nname = \"x\"\n"),
               "1: pool: expected an array of tables [[pool]], got a table");
     EXPECT_EQ(error_of("[[pool]]\nfactor = \"big\"\n"),
-              "2: [pool] factor: expected a number, got a string");
+              "2: [[pool]] factor: expected a number, got a string");
     EXPECT_EQ(error_of("[[pool]]\nnmae = \"x\"\n"),
-              "2: [pool] nmae: unknown key; did you mean 'name'?");
+              "2: [[pool]] nmae: unknown key; did you mean 'name'?");
     EXPECT_EQ(error_of("[[host]]\nnames = [\"a\"]\n"),
               "1: [[host]]: unknown table (tables: [proxy], [[pool]])");
     EXPECT_EQ(error_of("[prxy]\nbackend = []\n"),
