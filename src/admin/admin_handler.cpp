@@ -61,6 +61,9 @@ public:
     std::uint64_t body_limit(std::uint8_t listener) const override {
         return listener == admin_listener_ ? 0 : inner_->body_limit(listener);
     }
+    bool streams_body(std::uint8_t listener) const override {
+        return listener != admin_listener_ && inner_->streams_body(listener);
+    }
 
 private:
     std::unique_ptr<http::Handler> inner_;

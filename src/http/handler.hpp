@@ -27,6 +27,14 @@ public:
     /// default) reads and discards bodies, so a static server holds none.
     virtual std::uint64_t body_limit(std::uint8_t listener) const { return 0; }
 
+    /// Whether a request body that arrives on `listener` is handed over as it comes rather
+    /// than read whole first: handle() is called once the head is in, with
+    /// Request::body_streamed set, and the handler reads the body through
+    /// Pending::read_body(). The body's size is then bounded by Limits::max_body_bytes only,
+    /// and memory by the handler's own buffer. For a proxy or a gateway whose uploads may be
+    /// larger than memory. (An Upgrade request's body is still read whole: body_limit.)
+    virtual bool streams_body(std::uint8_t listener) const { return false; }
+
     /// Whether requests need Request::peer (the client's address), as a proxy's
     /// X-Forwarded-For does. Off by default: formatting it costs every connection a little.
     virtual bool wants_peer() const { return false; }

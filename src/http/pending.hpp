@@ -53,6 +53,21 @@ protected:
     ~UpgradedOwner() = default;
 };
 
+/// Takes a request body as it arrives (Handler::streams_body): a proxy sends it on, a CGI
+/// gateway writes it to its child, neither holding more of it than its own buffer.
+class BodySink {
+public:
+    /// Body bytes in order, chunked framing removed. The sink takes all it is given; when it
+    /// holds enough it calls Pending::pause_body(), and the Session then reads no more from
+    /// the client (TCP's flow control reaches the sender) until Pending::resume_body().
+    virtual void on_request_body(const char* data, std::size_t size) = 0;
+    /// The body ended (a chunked body's trailers are dropped).
+    virtual void on_request_body_end() = 0;
+
+protected:
+    ~BodySink() = default;
+};
+
 /// A handle on one deferred response: a pointer to its Session, nothing more.
 class Pending {
 public:
@@ -103,6 +118,18 @@ public:
     /// below. False, and nothing asked, when it already is (or nothing is streaming): the
     /// caller goes on at once.
     bool notify_drained(std::uint64_t mark);
+
+    /// A request whose body follows (Request::body_streamed): starts handing it to `sink`,
+    /// first what arrived meanwhile (from inside this call), then as it comes. Sends the
+    /// client's awaited "100 Continue" now: the body is wanted. A handler that answers without
+    /// reading the body gets its connection closed after the answer (the unread body would
+    /// otherwise be taken for the next request).
+    void read_body(BodySink& sink);
+    /// Stops handing body bytes over: what arrives meanwhile is held, and past a bound the
+    /// client is not read.
+    void pause_body();
+    /// Hands over what was held (from inside this call), and reads the client again.
+    void resume_body();
 
 private:
     Session* session_ = nullptr;

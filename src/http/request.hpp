@@ -48,6 +48,13 @@ struct Request {
     std::uint8_t listener = 0;
     /// The body, when the handler asked to keep it (Handler::body_limit); empty otherwise.
     std::string_view body;
+    /// The body follows the call to Handler::handle(): it is read through Pending::read_body
+    /// (Handler::streams_body). `body` is empty then.
+    bool body_streamed = false;
+    /// With body_streamed: the body's length as Content-Length gave it, or kChunkedBody when
+    /// it comes in chunks (its length unknown until the end).
+    std::uint64_t body_length = 0;
+    static constexpr std::uint64_t kChunkedBody = UINT64_MAX;
     /// The client's address without the port ("127.0.0.1", "[::1]"), when the handler asked
     /// for it (Handler::wants_peer) or an access log is written; empty otherwise.
     std::string_view peer;

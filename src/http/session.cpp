@@ -116,7 +116,7 @@ void Session::maybe_release_scratch() {
     // A subscriber waiting for its next message holds no scratch either: 100,000 of them must
     // not pin 100,000 request buffers.
     if (scratch_ && !in_message_ && !has_output() && (!paused_ || suspended()) &&
-        scratch_->pending_input.empty()) {
+        scratch_->pending_input.empty() && scratch_->body.empty()) {
         context_.return_scratch(std::move(scratch_));
     }
 }
@@ -219,6 +219,20 @@ void Session::execute(const char* data, std::size_t size) {
 void Session::fail(int status) {
     if (stop_parsing_) return;
     context_.count(&LoopMetrics::protocol_errors);
+    if (suspended()) {
+        // A streamed body went wrong (a bad chunk, past the size limit) after its handler took
+        // the request: the handler hears that the client is gone, and the client gets the
+        // error, unless an answer has begun (then the cut is the only honest end).
+        bool answer_begun = suspend_ != Suspend::waiting;
+        end_pending(true);
+        if (answer_begun) {
+            aborted_ = true;
+            failed_ = true;
+            stop_parsing_ = true;
+            in_message_ = false;
+            return;
+        }
+    }
     Response& response = context_.response();
     response.clear();
     response.set_status(status);
@@ -292,6 +306,10 @@ int Session::on_message_begin() {
     url_length_ = 0;
     body_bytes_ = 0;
     error_status_ = 0;
+    body_streamed_ = false;
+    body_complete_ = false;
+    body_paused_ = false;
+    continue_wanted_ = false;
     phase_started_ms_ = context_.now_ms();
     scratch_->reset_request();
     return 0;
@@ -382,13 +400,23 @@ int Session::on_headers_complete() {
     }
     bool has_body = (parser_.flags & F_CHUNKED) ||
                     ((parser_.flags & F_CONTENT_LENGTH) && parser_.content_length > 0);
-    // Asked only when a body comes: a GET costs no virtual call.
-    body_keep_ = has_body ? context_.handler().body_limit(listener_) : 0;
+    // Asked only when a body comes: a GET costs no virtual call. An Upgrade request's body is
+    // read whole: what follows it is the other protocol's.
+    bool stream = has_body && parser_.upgrade == 0 && context_.handler().streams_body(listener_);
+    body_keep_ = has_body && !stream ? context_.handler().body_limit(listener_) : 0;
     std::uint64_t max_body = context_.limits().max_body_bytes;
     if (body_keep_ > 0) max_body = std::min(max_body, body_keep_);
     if ((parser_.flags & F_CONTENT_LENGTH) && parser_.content_length > max_body) {
         error_status_ = 413;
         return -1;
+    }
+    if (stream) {
+        // The handler takes the request now and the body as it comes (Pending::read_body),
+        // which also sends the 100 Continue: a request refused at once never gets one.
+        body_streamed_ = true;
+        continue_wanted_ = expect_continue && http11;
+        dispatch();
+        return stop_parsing_ || aborted_ ? HPE_PAUSED : 0;
     }
     if (expect_continue && has_body && http11) {
         queue_bytes("HTTP/1.1 100 Continue\r\n\r\n");
@@ -403,12 +431,25 @@ int Session::on_body(const char* at, std::size_t length) {
         error_status_ = 413;
         return -1;
     }
+    if (body_streamed_) {
+        if (body_sink() != nullptr && !body_paused_ && scratch_->body.empty()) {
+            body_sink()->on_request_body(at, length);  // may end the Pending
+        } else {
+            scratch_->body.append(at, length);  // wants_read() bounds it
+        }
+        return stop_parsing_ || aborted_ ? HPE_PAUSED : 0;
+    }
     if (body_keep_ > 0) scratch_->body.append(at, length);
     return 0;
 }
 
 int Session::on_message_complete() {
-    dispatch();
+    if (body_streamed_) {
+        body_complete_ = true;
+        deliver_body();  // the end, unless bytes are still held
+    } else {
+        dispatch();
+    }
     in_message_ = false;
     headers_done_ = false;
     phase_started_ms_ = context_.now_ms();
@@ -443,6 +484,12 @@ void Session::dispatch() {
     }
     request.listener = listener_;
     request.body = s.body;
+    request.body_streamed = body_streamed_;
+    if (body_streamed_) {
+        // At the head, llhttp's count is still the whole length (it counts down as it reads).
+        request.body_length =
+            (parser_.flags & F_CHUNKED) ? Request::kChunkedBody : parser_.content_length;
+    }
     request.peer = peer_;
 
     Response& response = context_.response();
@@ -467,6 +514,9 @@ void Session::dispatch() {
         return;
     }
     if (response.closes_connection()) request.keep_alive = false;
+    // Answered without reading its streamed body: the rest of it would be read as the next
+    // request, so the connection ends after the answer.
+    if (body_streamed_ && !body_complete_) request.keep_alive = false;
     queue_response(request, response);
     if (!request.keep_alive) stop_parsing_ = true;
 }
@@ -648,6 +698,9 @@ void Session::consume(std::size_t bytes) {
 
 Phase Session::phase() const {
     if (has_output()) return Phase::writing;
+    // A streamed body being read: the client owes the next bytes (once the hold is full, the
+    // handler is what it waits for, and the time is the handler's).
+    if (body_streamed_ && !body_complete_ && suspended() && !body_hold_full()) return Phase::body;
     if (suspended()) return Phase::waiting;
     if (in_message_) return headers_done_ ? Phase::body : Phase::header;
     return Phase::idle;
@@ -743,6 +796,13 @@ void Session::end_pending(bool tell_owner) {
     stream_sized_ = false;
     drained_mark_ = UINT64_MAX;
     bool keep_alive = deferred_ && deferred_->keep_alive && !close_requested_;
+    if (body_streamed_) {
+        // Whatever is left of the body has nobody to take it; unread, it would be read as
+        // the next request, so the connection ends after the answer.
+        if (!body_complete_) keep_alive = false;
+        body_paused_ = false;
+        if (scratch_) scratch_->body.clear();
+    }
     suspend_ = Suspend::none;
     deferred_.reset();
     if (!keep_alive) {
@@ -884,6 +944,49 @@ void Session::pending_upgrade(Response& head_response, UpgradedOwner& owner) {
     // hands them over when it returns. Later, they wait in pending_input.
     if (current_request_ == nullptr) deliver_upgraded_input();
     notify_output();
+}
+
+void Session::pending_read_body(BodySink& sink) {
+    if (!suspended() || !body_streamed_ || body_sink() != nullptr) return;
+    deferred_->body_sink = &sink;
+    if (continue_wanted_) {
+        continue_wanted_ = false;
+        // Not when the client went ahead and sent (part of) the body anyway.
+        if (!body_complete_ && body_held() == 0) {
+            queue_bytes("HTTP/1.1 100 Continue\r\n\r\n");
+            notify_output();
+        }
+    }
+    deliver_body();
+}
+
+void Session::pending_pause_body() {
+    if (body_sink() != nullptr) body_paused_ = true;
+}
+
+void Session::pending_resume_body() {
+    if (!body_paused_) return;
+    body_paused_ = false;
+    bool was_full = body_hold_full();
+    deliver_body();
+    // The engine stopped reading at a full hold: it reads again when it visits.
+    if (was_full && !body_hold_full()) notify_output();
+}
+
+void Session::deliver_body() {
+    if (body_delivering_) return;  // resume_body from inside the sink: the loop below goes on
+    body_delivering_ = true;
+    while (body_sink() != nullptr && !body_paused_) {
+        if (body_held() > 0) {
+            std::string held;
+            held.swap(scratch_->body);
+            body_sink()->on_request_body(held.data(), held.size());
+            continue;
+        }
+        if (body_complete_) std::exchange(deferred_->body_sink, nullptr)->on_request_body_end();
+        break;
+    }
+    body_delivering_ = false;
 }
 
 void Session::deliver_upgraded_input() {

@@ -75,6 +75,7 @@ public:
         if (suspend_ == Suspend::upgraded) {
             return !input_closed_ && !stop_parsing_ && !over_output_limit();
         }
+        if (body_streamed_ && !body_complete_ && body_hold_full()) return false;
         return !input_closed_ && !stop_parsing_ && (!paused_ || holds_little_input());
     }
     /// True once nothing remains to send and the connection is finished.
@@ -133,6 +134,9 @@ public:
     void pending_finish();
     void pending_close();
     void pending_upgrade(Response& head, UpgradedOwner& owner);
+    void pending_read_body(BodySink& sink);
+    void pending_pause_body();
+    void pending_resume_body();
 
 private:
     friend struct SessionCallbacks;
@@ -146,9 +150,21 @@ private:
         int version_minor = 1;
         std::string method_text;  ///< only when an access log is written
         std::string target;       ///< likewise
+        /// Takes a streamed body (Pending::read_body); null until then, and once the body's
+        /// end was handed over. Kept here, not in the Session: an idle connection stays small.
+        BodySink* body_sink = nullptr;
     };
+    BodySink* body_sink() const { return deferred_ ? deferred_->body_sink : nullptr; }
 
     bool holds_little_input() const;
+    /// Bytes of a streamed body received and not yet taken by its sink (paused, or not yet
+    /// reading) beyond which the client is not read: one engine read's worth, about.
+    static constexpr std::size_t kBodyHoldBytes = 64 * 1024;
+    std::size_t body_held() const { return scratch_ ? scratch_->body.size() : 0; }
+    bool body_hold_full() const { return body_held() >= kBodyHoldBytes; }
+    /// Hands held body bytes (then the body's end, once it came) to the sink while it takes
+    /// them.
+    void deliver_body();
     /// Whether a header value piece starting at `at` (in the input being parsed) continues a
     /// line with obs-fold.
     bool continues_a_folded_line(const char* at) const;
@@ -208,6 +224,12 @@ private:
     bool stream_chunked_ = false;
     bool input_ends_in_line_break_ = false;
     bool expect_proxy_header_ = false;  ///< a PROXY header must come first
+    // A streamed request body (Handler::streams_body): the handler was called at the head.
+    bool body_streamed_ = false;      ///< this request's body goes to a sink as it arrives
+    bool body_complete_ = false;      ///< its last byte arrived (the end may still be held)
+    bool body_paused_ = false;        ///< the sink asked for no more for now
+    bool body_delivering_ = false;    ///< inside deliver_body (resume_body from a sink call)
+    bool continue_wanted_ = false;    ///< the client awaits "100 Continue" before the body
     /// Feeds the connection's first bytes to the PROXY header parser; returns how many of
     /// `size` belong to HTTP (the rest after the header), or SIZE_MAX when it failed.
     std::size_t read_proxy_header(const char* data,
@@ -249,6 +271,15 @@ inline void Pending::close() {
 }
 inline void Pending::upgrade(Response& head, UpgradedOwner& owner) {
     session_->pending_upgrade(head, owner);
+}
+inline void Pending::read_body(BodySink& sink) {
+    session_->pending_read_body(sink);
+}
+inline void Pending::pause_body() {
+    session_->pending_pause_body();
+}
+inline void Pending::resume_body() {
+    session_->pending_resume_body();
 }
 inline std::uint64_t Pending::queued_bytes() const {
     return session_->pending_output();

@@ -48,7 +48,18 @@ Exchange::Exchange(ProxyHandler& handler, const http::Request& request, bool ret
     if (handler_.sends_proxy_protocol()) client_address_ = request.peer;
     upgrade_requested_ = request.has_header("Upgrade") && connection_names(request, "upgrade");
     info.upgrade = upgrade_requested_;
-    if (has_body(request)) info.content_length = request.body.size();
+    if (request.body_streamed) {
+        // The body follows (on_request_body): sent on as it comes, in the client's framing.
+        body_done_ = false;
+        if (request.body_length != http::Request::kChunkedBody) {
+            info.content_length = request.body_length;
+        } else {
+            info.chunked = true;
+            chunked_upload_ = true;
+        }
+    } else if (has_body(request)) {
+        info.content_length = request.body.size();
+    }
     if (options.sticky.enabled()) {
         info.drop_cookie = options.sticky.name;
         for (const http::Header& header : request.headers) {
@@ -73,6 +84,9 @@ Exchange::~Exchange() {
 
 void Exchange::begin(http::Pending pending) {
     pending_ = pending;
+    // Before the attempt, which may end the exchange; nothing arrives from inside this call
+    // (the handler runs as the head is parsed).
+    if (!body_done_) pending_.read_body(*this);
     attempt();
 }
 
@@ -258,17 +272,19 @@ void Exchange::on_upstream_ready(std::uint32_t events) {
         case Step::connecting:
             connected();
             return;
-        case Step::sending:
-            send();
-            return;
-        case Step::waiting:
-        case Step::body:
-            receive();
-            return;
         case Step::tunnel:
             tunnel_ready(events);
             return;
+        case Step::sending:
+        case Step::waiting:
+        case Step::body:
+            break;
     }
+    // Both ways at once: a body still going up while the answer comes down (a server may
+    // answer early, and one that echoes a stream answers as it reads).
+    if ((events & http::DescriptorTask::writable) && sent_ < request_bytes_.size() && !send())
+        return;
+    if (events & http::DescriptorTask::readable) receive();
 }
 
 void Exchange::connected() {
@@ -283,34 +299,49 @@ void Exchange::connected() {
     send();
 }
 
-void Exchange::send() {
-    while (sent_ < request_bytes_.size()) {
-        ssize_t n = ::send(upstream_->fd(), request_bytes_.data() + sent_,
-                           request_bytes_.size() - sent_, MSG_NOSIGNAL);
-        if (n > 0) {
-            sent_ += static_cast<std::size_t>(n);
-            continue;
-        }
-        if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
-            if (!upstream_->watch(http::DescriptorTask::writable)) {
-                fail(Failure::send, "the loop cannot watch the connection");
-                return;
+bool Exchange::send() {
+    // A client paused for its body is resumed from here (after_send), and what it then hands
+    // over is only queued (on_request_body sees in_send_): this loop sends it.
+    in_send_ = true;
+    for (;;) {
+        bool blocked = false;
+        while (sent_ < request_bytes_.size()) {
+            ssize_t n = ::send(upstream_->fd(), request_bytes_.data() + sent_,
+                               request_bytes_.size() - sent_, MSG_NOSIGNAL);
+            if (n > 0) {
+                sent_ += static_cast<std::size_t>(n);
+                continue;
             }
-            upstream_->arm_timer(handler_.context().now_ms() +
-                                 handler_.options().response_timeout_ms);
-            return;
+            if (n < 0 && errno == EINTR) continue;
+            if (n < 0 && errno == EAGAIN) {
+                blocked = true;
+                break;
+            }
+            in_send_ = false;
+            fail(Failure::send, std::strerror(errno));
+            return false;
         }
-        fail(Failure::send, std::strerror(errno));
-        return;
+        after_send();
+        if (blocked || sent_ == request_bytes_.size()) break;
     }
+    in_send_ = false;
     // All of it went out: a response is what comes next. The bytes stay until its head
-    // arrives, for a retry on another connection.
-    step_ = Step::waiting;
-    if (!upstream_->watch(http::DescriptorTask::readable)) {
-        fail(Failure::receive, "the loop cannot watch the connection");
-        return;
+    // arrives, for a retry on another connection (while replayable_).
+    if (upload_done() && step_ == Step::sending) step_ = Step::waiting;
+    if (!update_watch()) {
+        fail(Failure::send, "the loop cannot watch the connection");
+        return false;
     }
     upstream_->arm_timer(handler_.context().now_ms() + handler_.options().response_timeout_ms);
+    return true;
+}
+
+bool Exchange::update_watch() {
+    std::uint32_t events = 0;
+    if (step_ == Step::connecting || sent_ < request_bytes_.size())
+        events |= http::DescriptorTask::writable;
+    if (step_ != Step::connecting && !response_paused_) events |= http::DescriptorTask::readable;
+    return upstream_->watch(events);
 }
 
 void Exchange::receive() {
@@ -361,8 +392,9 @@ void Exchange::receive() {
                 pending_.notify_drained(limit / 4)) {
                 // The client reads slower than the server sends: stop reading the server until
                 // it catches up, so the proxy holds at most about `limit` per client.
-                upstream_->watch(0);
-                upstream_->cancel_timer();
+                response_paused_ = true;
+                update_watch();
+                if (upload_done()) upstream_->cancel_timer();
                 return;
             }
             continue;
@@ -394,7 +426,7 @@ void Exchange::on_head(const ResponseParser& parser) {
     server_error_ = parser.status() >= 500;
     if (draining_) {
         // Nobody to tell: the body is read to its end and dropped.
-        std::string().swap(request_bytes_);
+        release_request();
         head_sent_ = true;
         step_ = Step::body;
         return;
@@ -418,14 +450,14 @@ void Exchange::on_head(const ResponseParser& parser) {
         if (!upgrade_requested_) return;  // receive() sees no head sent: a bad response
         head_sent_ = true;
         step_ = Step::tunnel;
-        std::string().swap(request_bytes_);
+        release_request();
         pending_.upgrade(head, *this);
         return;
     }
     head_sent_ = true;
     step_ = Step::body;
     // Nothing will be sent again now.
-    std::string().swap(request_bytes_);
+    release_request();
     bool no_body_status = parser.status() == 204 || parser.status() == 304;
     if (parser.framing() == Framing::length ||
         (parser.framing() == Framing::none && (parser.has_content_length() || no_body_status))) {
@@ -502,6 +534,8 @@ void Exchange::fail(Failure failure, std::string_view why) {
         case Failure::bad_response:
             break;
     }
+    // A body larger than --client-buffer is not all held any more: nothing can send it again.
+    if (!replayable_) retry = false;
     // The stale-connection retry may go back to the same server; the others need one that
     // this request has not tried, and every retry needs room in the budget.
     if (retry && (force_fresh_ || untried_left()) && admit_retry()) {
@@ -530,7 +564,8 @@ bool Exchange::admit_retry() {
 }
 
 bool Exchange::retries_status(int status) {
-    if (!idempotent_ || !handler_.options().retry.retries_status(status)) return false;
+    if (!idempotent_ || !replayable_ || !handler_.options().retry.retries_status(status))
+        return false;
     std::size_t server = upstream_->server();
     std::uint64_t before = tried_;
     mark_tried(server);
@@ -553,7 +588,8 @@ void Exchange::retry_after_status(bool reusable) {
     failed_server_ = static_cast<int>(server);
     release_server();
     upstream_->cancel_timer();
-    if (reusable && parser_.keep_alive()) {
+    // A server that answered before the body was all sent has a request cut short on it.
+    if (reusable && parser_.keep_alive() && upload_done()) {
         handler_.keep_idle(std::move(upstream_));
     } else {
         upstream_.reset();
@@ -620,7 +656,7 @@ void Exchange::finish(bool reusable) {
     release_server();
     upstream_->cancel_timer();
     if (client_open_) pending_.finish();
-    if (reusable && parser_.keep_alive()) {
+    if (reusable && parser_.keep_alive() && upload_done()) {
         handler_.keep_idle(std::move(upstream_));
     } else {
         upstream_.reset();
@@ -635,7 +671,8 @@ void Exchange::on_pending_closed() {
     }
     client_open_ = false;
     pending_ = http::Pending();
-    if (upstream_ && !upgrade_requested_ && (step_ == Step::waiting || step_ == Step::body)) {
+    if (upstream_ && !upgrade_requested_ && upload_done() &&
+        (step_ == Step::waiting || step_ == Step::body)) {
         // The client left with the request sent: the rest of the response is read and dropped,
         // so that the connection can serve another request (as HAProxy does) instead of
         // costing a reconnect. Bounded by bytes (receive()) and by the response timeout; a
@@ -663,7 +700,8 @@ void Exchange::on_pending_drained() {
         tunnel_flush();
         return;
     }
-    upstream_->watch(http::DescriptorTask::readable);
+    response_paused_ = false;
+    update_watch();
     upstream_->arm_timer(handler_.context().now_ms() + handler_.options().response_timeout_ms);
 }
 

@@ -19,7 +19,10 @@ namespace c10k::proxy {
 class ProxyHandler;
 class Upstream;
 
-class Exchange final : public http::UpgradedOwner, public ResponseSink, public http::TimerTask {
+class Exchange final : public http::UpgradedOwner,
+                       public http::BodySink,
+                       public ResponseSink,
+                       public http::TimerTask {
 public:
     /// choose(): every usable server is at its connection cap (wait in the queue).
     static constexpr int kAllFull = -1;
@@ -51,6 +54,9 @@ public:
     // http::PendingOwner
     void on_pending_closed() override;
     void on_pending_drained() override;
+    // http::BodySink: the client's request body, streamed (exchange_upload.cpp)
+    void on_request_body(const char* data, std::size_t size) override;
+    void on_request_body_end() override;
     // http::UpgradedOwner: a tunnel after the backend's 101 (exchange_tunnel.cpp)
     void on_upgraded_input(const char* data, std::size_t size) override;
     void on_upgraded_stop() override;
@@ -77,8 +83,23 @@ private:
     /// that wants one.
     void put_proxy_header(std::uint8_t version);
     void connected();
-    void send();
+    /// Sends what the server has not taken of the request yet. False when the attempt failed
+    /// (the exchange went on to another, or ended): the caller returns at once.
+    bool send();
     void receive();
+    /// Watches the server connection for what this exchange waits for now: writable while
+    /// request bytes are unsent (or connecting), readable once connected unless the client
+    /// is behind on the response.
+    bool update_watch();
+    // The streamed request body (exchange_upload.cpp).
+    /// Frames `size` bytes of the client's body for the server and queues them.
+    void queue_body(const char* data, std::size_t size);
+    /// After bytes went out: frees what no retry can need, and lets a paused client go on.
+    void after_send();
+    /// No retry can need the request any more (its answer began): what was sent is freed.
+    void release_request();
+    /// Whether all of the request, body included, went to the server.
+    bool upload_done() const { return body_done_ && sent_ == request_bytes_.size(); }
     void fail(Failure failure, std::string_view why);
     /// Marks `server` as tried by this request: no retry goes back to it.
     void mark_tried(std::size_t server);
@@ -113,8 +134,20 @@ private:
     http::Pending pending_;
     std::unique_ptr<Upstream> upstream_;
     ResponseParser parser_;
+    /// The request for the server: a PROXY header, the head, and the body as far as it is
+    /// held. While `replayable_`, all of it from the first byte (a retry sends it again);
+    /// past --client-buffer, bytes the server took are dropped, and no retry is possible.
     std::string request_bytes_;
     std::size_t sent_ = 0;
+    bool replayable_ = true;
+    /// How the client's body travels to the server: as is (Content-Length) or re-chunked
+    /// (it came chunked, its length unknown).
+    bool chunked_upload_ = false;
+    /// The client's body was all received (or there was none, or it came whole).
+    bool body_done_ = true;
+    bool body_paused_ = false;      ///< the client is not read: enough of its body is unsent
+    bool in_send_ = false;          ///< inside send(): body handed over is queued, not sent
+    bool response_paused_ = false;  ///< the server is not read: the client is behind
     std::uint64_t tried_ = 0;  ///< a bit per server this request failed on
     /// What a hashing balancer hashes for this request, taken once (the request's views die
     /// with the handler call); empty for the other balancers.

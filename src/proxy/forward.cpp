@@ -16,8 +16,8 @@ using http::iequals;
 /// and the rest of RFC 2616 section 13.5.1's list (Trailer, Proxy-Authenticate: a response
 /// header, dropped from a client that sends it anyway). Then the ones replaced: Content-Length
 /// by the proxy's framing, the X-Forwarded-* and Forwarded headers by the client's values plus
-/// this hop's, written after the loop. Expect: the Session has already answered "100-continue"
-/// to the client, and the body goes out whole, so a backend's 100 would only be one more
+/// this hop's, written after the loop. Expect: the Session answers "100-continue" to the
+/// client itself once the proxy reads the body, so a backend's 100 would only be one more
 /// response to skip. Proxy-Authorization: c10k proxy demands no proxy credentials, so a
 /// client's are meant for no one behind it (RFC 9110 section 11.7.2: they are for the first
 /// proxy that asked); an origin server must not see them.
@@ -188,6 +188,8 @@ void append_request_head(const http::Request& request, const ForwardInfo& info, 
         char digits[24];
         auto end = std::to_chars(digits, digits + sizeof digits, *info.content_length).ptr;
         append_header(out, "Content-Length", std::string_view(digits, end - digits));
+    } else if (info.chunked) {
+        append_header(out, "Transfer-Encoding", "chunked");
     }
 
     // The headers below are added after the hop-by-hop ones were dropped, so that a client

@@ -7,7 +7,8 @@
 //   METHOD TARGET HTTP/1.1          always 1.1: the backend connection is the proxy's own
 //   the client's other headers      in the client's order, repeated names kept
 //   Host                            only when the client sent none (see ForwardInfo::backend_host)
-//   Content-Length                  the proxy's framing (ForwardInfo::content_length)
+//   Content-Length or               the proxy's framing (ForwardInfo::content_length, chunked)
+//     Transfer-Encoding: chunked
 //   X-Forwarded-For                 the client's list, then the client's address
 //   X-Forwarded-Proto               this hop's scheme; a client's value is replaced
 //   Forwarded                       the client's elements, then this hop's
@@ -47,6 +48,9 @@ struct ForwardInfo {
     /// request without a body). The client's own Content-Length and Transfer-Encoding are never
     /// passed on: the proxy has decoded the client's framing and sends its own.
     std::optional<std::uint64_t> content_length;
+    /// Without a content_length: the body goes out in chunks, as a streamed body of unknown
+    /// length (the client's was chunked) must.
+    bool chunked = false;
     /// An Upgrade (WebSocket) pass-through: sends "Connection: Upgrade" and the client's Upgrade
     /// headers. Otherwise Upgrade is dropped with the other hop-by-hop headers.
     bool upgrade = false;

@@ -46,9 +46,12 @@ struct ProxyOptions {
     /// it, a request gets 503 with Retry-After.
     std::size_t queue_size = 256;
     std::int64_t queue_timeout_ms = 5'000;
-    /// Request bodies are read whole before they are sent, up to this size (413 beyond).
+    /// The largest request body, as --max-body-bytes says (413 beyond). Bodies are streamed;
+    /// this is also what an Upgrade request's body, read whole, may hold.
     std::uint64_t max_body_bytes = 1024 * 1024;
-    /// Response bytes queued for a slow client before the proxy stops reading the server.
+    /// Bytes held per client each way: response bytes queued for a slow client before the
+    /// proxy stops reading the server, and request body bytes the server has not taken (or
+    /// kept for a retry) before it stops reading the client.
     std::uint64_t client_buffer_bytes = 256 * 1024;
     /// The cookie that keeps a client on its server; off when its name is empty.
     StickyCookie sticky;
@@ -77,6 +80,9 @@ public:
     void proxy(const http::Request& request, http::Response& response, bool retry_non_idempotent);
     void on_loop_start(http::LoopContext& context) override;
     void on_loop_stop(http::LoopContext& context) override;
+    /// Request bodies are streamed to the server as they arrive (exchange_upload.cpp); only
+    /// an Upgrade request's body is read whole first, up to max_body_bytes.
+    bool streams_body(std::uint8_t) const override { return true; }
     std::uint64_t body_limit(std::uint8_t) const override { return options_.max_body_bytes; }
     bool wants_peer() const override { return true; }
 

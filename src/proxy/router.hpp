@@ -23,6 +23,7 @@ public:
     void on_loop_start(http::LoopContext& context) override;
     void on_loop_stop(http::LoopContext& context) override;
     std::uint64_t body_limit(std::uint8_t listener) const override;
+    bool streams_body(std::uint8_t) const override { return true; }
     bool wants_peer() const override { return true; }
 
 private:
