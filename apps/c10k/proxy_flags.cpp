@@ -222,8 +222,10 @@ void add_proxy_flags(CLI::App& command, ProxyFlags& flags) {
         ->type_name("DURATION");
     command
         .add_option("--client-buffer", flags.client_buffer,
-                    "Response bytes held for a slow client before the proxy stops reading "
-                    "the server")
+                    "Bytes held per client each way: response bytes for a slow client before "
+                    "the proxy stops reading the server, and request body bytes the server has "
+                    "not taken before it stops reading the client (a body this small is kept "
+                    "whole, so that a failed attempt can be sent again)")
         ->capture_default_str();
     command.add_option("--sticky-cookie", flags.sticky_cookie,
                        "Keep each client on its server with a cookie the proxy sets and strips "

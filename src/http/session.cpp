@@ -778,6 +778,13 @@ void Session::pending_begin(PendingOwner& owner) {
     context_.count(&LoopMetrics::deferred_started);
 }
 
+void Session::close_if_body_unread() {
+    // An answer that comes before its streamed body was all read says Connection: close: the
+    // rest of the body would otherwise be read as the next request. (A streamed answer may
+    // still take the rest of the body as it goes; the connection closes after.)
+    if (body_streamed_ && !body_complete_) deferred_->keep_alive = false;
+}
+
 Request Session::deferred_request() const {
     Request request;
     request.method = deferred_->method;
@@ -823,6 +830,7 @@ void Session::notify_output() {
 
 void Session::pending_respond(Response& response) {
     if (suspend_ != Suspend::waiting) return;
+    close_if_body_unread();
     Request request = deferred_request();
     if (response.closes_connection()) deferred_->keep_alive = false;
     request.keep_alive = deferred_->keep_alive && !close_requested_;
@@ -833,6 +841,7 @@ void Session::pending_respond(Response& response) {
 
 void Session::pending_start_stream(Response& head_response) {
     if (suspend_ != Suspend::waiting) return;
+    close_if_body_unread();
     if (deferred_->version_minor == 0 || head_response.closes_connection()) {
         deferred_->keep_alive = false;  // the stream ends with the connection
     }
@@ -852,6 +861,7 @@ void Session::pending_start_stream(Response& head_response) {
 
 bool Session::pending_start_sized_stream(Response& head_response, std::uint64_t length) {
     if (suspend_ != Suspend::waiting) return false;
+    close_if_body_unread();
     if (head_response.closes_connection()) deferred_->keep_alive = false;
     head_response.set_body_length_only(length);
     Request request = deferred_request();

@@ -169,6 +169,7 @@ private:
     /// line with obs-fold.
     bool continues_a_folded_line(const char* at) const;
     Request deferred_request() const;
+    void close_if_body_unread();
     void end_pending(bool tell_owner);
     void notify_output();
     void deliver_upgraded_input();
