@@ -323,6 +323,25 @@ TEST_P(ProxyOnEveryEngine, BalancesRetriesStreamsAndRefusesGarbage) {
     auto broken = start_proxy({garbage.address()}, engine);
     EXPECT_EQ(fetch(broken->port(), "/").status, 502);
     EXPECT_EQ(balanced->stop(), 0) << balanced->output();
+
+    // An upload far past the proxy's buffers: the client is paused and resumed many times,
+    // which each engine must follow (it stops reading, then reads again when told).
+    MockBackend sink([](const ReceivedRequest& request) {
+        bool whole = request.body == std::string(request.body.size(), 'p');
+        return Reply{ok_response((whole ? "got " : "bad ") + std::to_string(request.body.size()))};
+    });
+    std::vector<std::string> flags = engine;
+    flags.insert(flags.end(), {"--max-body-bytes", "4194304", "--client-buffer", "65536"});
+    auto uploading = start_proxy({sink.address()}, flags);
+    HttpClient uploader(uploading->port());
+    const std::string body(2 << 20, 'p');
+    uploader.send("PUT /up HTTP/1.1\r\nHost: t\r\nContent-Length: " +
+                  std::to_string(body.size()) + "\r\n\r\n");
+    uploader.send(body);
+    HttpResponse uploaded;
+    ASSERT_TRUE(uploader.read_response(uploaded, 10000)) << uploader.error();
+    EXPECT_EQ(uploaded.status, 200);
+    EXPECT_EQ(uploaded.body, "got 2097152");
 }
 
 std::vector<std::string> every_engine_here() {
