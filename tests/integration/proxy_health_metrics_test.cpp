@@ -1,7 +1,8 @@
 // The active checks' state in the admin listener's output: a `c10k proxy` with an HTTP check in
 // front of two real `c10k serve` backends, one of which the test kills by its PID and starts
 // again; /metrics and /status.json follow it, with one process and with two (whose checks are
-// summed, and whose views combine on one board of shared memory).
+// summed, and whose views combine on one board of shared memory); and the passive ejections in
+// force now.
 
 #include <gtest/gtest.h>
 
@@ -18,6 +19,7 @@
 #include "support/admin_scrape.hpp"
 #include "support/http_client.hpp"
 #include "support/json_value.hpp"
+#include "support/mock_backend.hpp"
 #include "support/proxy_fixture.hpp"
 #include "support/server_process.hpp"
 
@@ -154,6 +156,29 @@ TEST(ProxyHealthUnchecked, ServersOfAPoolWithoutChecksAreUnchecked) {
     JsonValue server = status_of(admin, a.address());
     EXPECT_EQ(server["health"].string, "unchecked");
     EXPECT_EQ(server["checks"].number, 0);
+}
+
+TEST(ProxyEjectedGauge, AServerEjectedForItsFailuresIsOutNow) {
+    MockBackend failing([](const ReceivedRequest&) { return Reply{ok_response("oops", 500)}; });
+    MockBackend fine([](const ReceivedRequest&) { return Reply{ok_response("fine")}; });
+    auto proxy =
+        start_proxy({failing.address(), fine.address()},
+                    {"--eject-on-5xx", "--eject-after", "3", "--admin-listen", "127.0.0.1:0"});
+    int admin = admin_port(*proxy);
+    // Round robin: the third 500 ejects the failing server, for 10 s (longer than the test).
+    HttpClient client(proxy->port());
+    for (int i = 0; i < 8; ++i) {
+        client.send_get("/");
+        HttpResponse response;
+        ASSERT_TRUE(client.read_response(response)) << client.error();
+    }
+    auto s = scrape(admin);
+    EXPECT_EQ(s[sample("c10k_proxy_ejections_total", failing.address())], 1);
+    EXPECT_EQ(s[sample("c10k_proxy_ejected", failing.address())], 1) << proxy->output();
+    EXPECT_EQ(s[sample("c10k_proxy_ejected", fine.address())], 0);
+    EXPECT_EQ(status_of(admin, failing.address())["ejected"].number, 1);
+    // No active checks here: ejection alone does not make a health state.
+    EXPECT_EQ(s.count(sample("c10k_proxy_server_up", failing.address())), 0u);
 }
 
 }  // namespace
