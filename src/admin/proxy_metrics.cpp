@@ -66,6 +66,75 @@ std::uint64_t draining_value(const proxy::ServerTotals& server) {
     return server.draining ? 1 : 0;
 }
 
+bool checked(const proxy::ServerTotals& server) {
+    return server.health != proxy::ServerTotals::Health::unchecked;
+}
+
+/// Server-labelled samples of one family, for the servers `include` takes, with `extra` labels
+/// after pool and server (",result=\"ok\"").
+template <typename Include, typename Value>
+void server_samples(std::string& out, const std::vector<proxy::PoolTotals>& pools,
+                    std::string_view name, std::string_view extra, Include include, Value value) {
+    for (const auto& pool : pools) {
+        for (const auto& server : pool.servers) {
+            if (!include(server)) continue;
+            out += fmt::format("{}{{pool=\"{}\",server=\"{}\"{}}} {}\n", name, label(pool.name),
+                               label(server.name), extra, value(server));
+        }
+    }
+}
+
+/// The active checks (only servers of pools that have them) and passive ejection.
+void health_prometheus(std::string& out, const std::vector<proxy::PoolTotals>& pools) {
+    out +=
+        "# HELP c10k_proxy_ejected Loops that have the server ejected now for failing requests "
+        "(passive ejection is per loop).\n# TYPE c10k_proxy_ejected gauge\n";
+    server_samples(
+        out, pools, "c10k_proxy_ejected", "", [](const proxy::ServerTotals&) { return true; },
+        [](const proxy::ServerTotals& s) { return s.ejected; });
+    bool any_checked = false;
+    for (const auto& pool : pools) {
+        for (const auto& server : pool.servers) any_checked = any_checked || checked(server);
+    }
+    // Families with no sample are legal, but only noise where nothing is checked.
+    if (!any_checked) return;
+    out +=
+        "# HELP c10k_proxy_server_up 1 while the active checks have the server UP, 0 while "
+        "DOWN (0 as soon as one process's checks have it DOWN); only with --health-check.\n"
+        "# TYPE c10k_proxy_server_up gauge\n";
+    server_samples(out, pools, "c10k_proxy_server_up", "", checked,
+                   [](const proxy::ServerTotals& s) {
+                       return s.health == proxy::ServerTotals::Health::up ? 1 : 0;
+                   });
+    out +=
+        "# HELP c10k_proxy_health_checks_total Active checks of the server, by result (every "
+        "process's).\n# TYPE c10k_proxy_health_checks_total counter\n";
+    server_samples(out, pools, "c10k_proxy_health_checks_total", ",result=\"ok\"", checked,
+                   [](const proxy::ServerTotals& s) { return s.checks_passed; });
+    server_samples(out, pools, "c10k_proxy_health_checks_total", ",result=\"failed\"", checked,
+                   [](const proxy::ServerTotals& s) { return s.checks_failed; });
+    out +=
+        "# HELP c10k_proxy_health_transitions_total Times the active checks took the server "
+        "DOWN (to=\"down\") or brought it back UP (to=\"up\").\n"
+        "# TYPE c10k_proxy_health_transitions_total counter\n";
+    server_samples(out, pools, "c10k_proxy_health_transitions_total", ",to=\"down\"", checked,
+                   [](const proxy::ServerTotals& s) { return s.went_down; });
+    server_samples(out, pools, "c10k_proxy_health_transitions_total", ",to=\"up\"", checked,
+                   [](const proxy::ServerTotals& s) { return s.came_up; });
+}
+
+const char* health_text(proxy::ServerTotals::Health health) {
+    switch (health) {
+        case proxy::ServerTotals::Health::up:
+            return "up";
+        case proxy::ServerTotals::Health::down:
+            return "down";
+        case proxy::ServerTotals::Health::unchecked:
+            break;
+    }
+    return "unchecked";
+}
+
 struct PoolFamily {
     const char* name;
     const char* help;
@@ -101,12 +170,10 @@ void proxy_prometheus(std::string& out, const MetricsContext& context) {
     out +=
         "# HELP c10k_proxy_draining 1 while an operator drains the server (POST "
         "/proxy/drain): it takes no new request.\n# TYPE c10k_proxy_draining gauge\n";
-    for (const auto& pool : pools) {
-        for (const auto& server : pool.servers) {
-            out += fmt::format("c10k_proxy_draining{{pool=\"{}\",server=\"{}\"}} {}\n",
-                               label(pool.name), label(server.name), draining_value(server));
-        }
-    }
+    server_samples(
+        out, pools, "c10k_proxy_draining", "", [](const proxy::ServerTotals&) { return true; },
+        draining_value);
+    health_prometheus(out, pools);
     for (const PoolFamily& f : kPoolFamilies) {
         out += fmt::format("# HELP {} {}\n# TYPE {} counter\n", f.name, f.help, f.name);
         for (const auto& pool : pools) {
@@ -134,10 +201,13 @@ void proxy_json(std::string& out, const MetricsContext& context) {
             out += fmt::format(
                 R"({{"name":{},"requests":{},"in_flight":{},"responses":{},"response_5xx":{},)"
                 R"("failures":{},"retries":{},"ejections":{},"connects":{},"connections":{},)"
-                R"("draining":{}}})",
+                R"("draining":{},"health":"{}","checks":{},"failed_checks":{},)"
+                R"("health_transitions":{},"ejected":{}}})",
                 core::json_quote(s.name), s.requests, s.in_flight, s.responses, s.response_5xx,
                 s.failures, s.retries, s.ejections, s.connects, s.connections,
-                s.draining ? "true" : "false");
+                s.draining ? "true" : "false", health_text(s.health),
+                s.checks_passed + s.checks_failed, s.checks_failed, s.went_down + s.came_up,
+                s.ejected);
         }
         out += "]}";
     }

@@ -43,7 +43,7 @@ void PoolBoard::release(const Slot& slot) {
     slots_.release(slot.pool);
 }
 
-PoolTotals PoolBoard::totals() const {
+PoolTotals PoolBoard::totals(std::int64_t now_ms) const {
     PoolTotals sum;
     sum.name = name_;
     sum.servers.resize(server_names_.size());
@@ -71,6 +71,17 @@ PoolTotals PoolBoard::totals() const {
             t.connects += c.connects.get();
             closes[s] += c.closes.get();
             t.response_5xx += c.response_5xx.get();
+            t.checks_passed += c.checks_passed.get();
+            t.checks_failed += c.checks_failed.get();
+            t.went_down += c.went_down.get();
+            t.came_up += c.came_up.get();
+            if (c.ejected_until_ms.load(std::memory_order_relaxed) > now_ms) ++t.ejected;
+            std::uint32_t view = c.health.load(std::memory_order_relaxed);
+            if (view == kCheckedDown) {
+                t.health = ServerTotals::Health::down;
+            } else if (view == kCheckedUp && t.health == ServerTotals::Health::unchecked) {
+                t.health = ServerTotals::Health::up;
+            }
         }
     }
     std::uint64_t drained = draining();

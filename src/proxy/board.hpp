@@ -5,7 +5,9 @@
 // mapped before any fork, so the processes of --processes and the blocking engines' workers all
 // count into one sum. Gauges are kept as two counters that only grow (requests started and
 // finished, connections opened and closed): their difference is the gauge, and a slot given up
-// by one writer and taken by the next stays consistent.
+// by one writer and taken by the next stays consistent. The active checks' view of a server is
+// the exception, a state rather than a count: the checking loop writes it into its own slot and
+// resets it when it stops, so a slot passed on never carries a stale view.
 
 #include <atomic>
 #include <cstdint>
@@ -14,10 +16,14 @@
 #include <string_view>
 #include <vector>
 
+#include "core/clock.hpp"
 #include "core/shared_slots.hpp"
 #include "http/metrics.hpp"
 
 namespace c10k::proxy {
+
+/// What ServerCounters::health holds (zero-filled memory is kUnchecked).
+enum HealthView : std::uint32_t { kUnchecked = 0, kCheckedUp = 1, kCheckedDown = 2 };
 
 /// One server's counters in one slot.
 struct ServerCounters {
@@ -30,6 +36,16 @@ struct ServerCounters {
     http::Counter connects;   ///< connections opened (each a reconnect cost)
     http::Counter closes;     ///< connections closed
     http::Counter response_5xx;
+    /// Active checks, counted by the one loop per process that runs them (HealthChecker).
+    http::Counter checks_passed;
+    http::Counter checks_failed;
+    http::Counter went_down;  ///< UP to DOWN by the rise/fall rule
+    http::Counter came_up;    ///< DOWN to UP
+    /// The checking loop's view now, a HealthView; kUnchecked in every other loop's slot.
+    std::atomic<std::uint32_t> health{kUnchecked};
+    /// Passive ejection: this loop has the server out until then (monotonic ms), so that a
+    /// scrape can tell how many loops have it out now without asking them.
+    std::atomic<std::int64_t> ejected_until_ms{0};
 };
 
 /// One pool's own counters in one slot.
@@ -52,6 +68,15 @@ struct ServerTotals {
     std::uint64_t connections = 0;  ///< open now
     std::uint64_t response_5xx = 0;
     bool draining = false;
+    /// DOWN as soon as one process's checks have it DOWN (with --processes each process checks
+    /// on its own; they agree within an interval or so), else UP when some process checks it.
+    enum class Health : std::uint8_t { unchecked, up, down };
+    Health health = Health::unchecked;
+    std::uint64_t checks_passed = 0;  ///< summed over processes: the checks the server got
+    std::uint64_t checks_failed = 0;
+    std::uint64_t went_down = 0;
+    std::uint64_t came_up = 0;
+    std::uint64_t ejected = 0;  ///< loops (of every process) that have it ejected now
 };
 
 struct PoolTotals {
@@ -82,8 +107,9 @@ public:
     Slot claim();
     void release(const Slot& slot);
 
-    /// Sums every slot. Safe from any thread or process sharing the board.
-    PoolTotals totals() const;
+    /// Sums every slot; `now_ms` (monotonic) tells which ejections are in force. Safe from any
+    /// thread or process sharing the board.
+    PoolTotals totals(std::int64_t now_ms = core::monotonic_ms()) const;
 
     /// The servers an operator is draining (a bit each): they take no new request, and those
     /// in flight finish. Shared by every loop and process, set from the admin listener.

@@ -603,7 +603,9 @@ void Exchange::count_failed_request(std::size_t server) {
     // held back by --max-ejected may be longer than --eject-after).
     std::uint32_t streak = pool.state(server).failed_requests + 1;
     if (!pool.record_failed_request(server, handler_.context().now_ms())) return;
-    handler_.counters(server).ejections.add();
+    ServerCounters& counters = handler_.counters(server);
+    counters.ejections.add();
+    counters.ejected_until_ms.store(pool.state(server).ejected_until_ms, std::memory_order_relaxed);
     core::log(core::LogLevel::warn,
               "proxy: server {} is ejected for {} ms ({} failed requests in a row; ejection {})",
               pool.server(server).name, pool.ejection_ms(server), streak,

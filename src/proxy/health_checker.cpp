@@ -40,8 +40,14 @@ int status_of(const std::string& received) {
 class HealthChecker::Probe final : public http::DescriptorTask, public http::TimerTask {
 public:
     Probe(http::LoopContext& context, const ServerSpec& server, std::size_t index,
-          const HealthCheck& check, HealthBoard& board)
-        : context_(context), server_(server), index_(index), check_(check), board_(board) {
+          const HealthCheck& check, HealthBoard& board, ServerCounters& counters)
+        : context_(context),
+          server_(server),
+          index_(index),
+          check_(check),
+          board_(board),
+          counters_(counters) {
+        counters_.health.store(kCheckedUp, std::memory_order_relaxed);
         if (check_.kind == HealthCheck::Kind::http) {
             request_ = fmt::format(
                 "GET {} HTTP/1.1\r\nHost: {}\r\nUser-Agent: c10k-health-check\r\n"
@@ -53,6 +59,8 @@ public:
     ~Probe() {
         close();
         if (scheduled()) context_.timers().cancel(*this);
+        // The slot may pass to a loop that does not check: it must not inherit this view.
+        counters_.health.store(kUnchecked, std::memory_order_relaxed);
     }
 
     void start() {
@@ -159,7 +167,12 @@ private:
     /// from this one's start so that checks keep their interval whatever they took.
     void done(bool passed, std::string_view why) {
         close();
-        if (!passed) board_.count_failed_check(index_);
+        if (passed) {
+            counters_.checks_passed.add();
+        } else {
+            board_.count_failed_check(index_);
+            counters_.checks_failed.add();
+        }
         if (streak_.record(passed, check_.rise, check_.fall)) report(why);
         std::int64_t next = started_ms_ + check_.interval_ms;
         context_.timers().schedule(*this, std::max(next, context_.now_ms()));
@@ -169,10 +182,14 @@ private:
         const char* kind = check_.kind == HealthCheck::Kind::http ? "http" : "tcp";
         if (streak_.up) {
             board_.set_up(index_, context_.now_ms());
+            counters_.health.store(kCheckedUp, std::memory_order_relaxed);
+            counters_.came_up.add();
             core::log(core::LogLevel::info, "proxy: server {} is up ({} check: {} passes in a row)",
                       server_.name, kind, streak_.passes);
         } else {
             board_.set_down(index_);
+            counters_.health.store(kCheckedDown, std::memory_order_relaxed);
+            counters_.went_down.add();
             core::log(core::LogLevel::warn,
                       "proxy: server {} is down ({} check: {}; {} failures in a row)", server_.name,
                       kind, why, streak_.failures);
@@ -184,6 +201,7 @@ private:
     std::size_t index_;
     const HealthCheck& check_;
     HealthBoard& board_;
+    ServerCounters& counters_;
     HealthStreak streak_;
     std::string request_;
     std::string received_;
@@ -195,10 +213,12 @@ private:
 };
 
 HealthChecker::HealthChecker(http::LoopContext& context, const PoolSpec& pool,
-                             const HealthCheck& check, HealthBoard& board) {
+                             const HealthCheck& check, HealthBoard& board,
+                             ServerCounters* counters) {
     probes_.reserve(pool.servers.size());
     for (std::size_t i = 0; i < pool.servers.size(); ++i) {
-        probes_.push_back(std::make_unique<Probe>(context, pool.servers[i], i, check, board));
+        probes_.push_back(
+            std::make_unique<Probe>(context, pool.servers[i], i, check, board, counters[i]));
     }
     for (auto& probe : probes_) probe->start();
 }

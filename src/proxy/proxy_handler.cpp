@@ -52,7 +52,7 @@ void ProxyHandler::on_loop_start(http::LoopContext& context) {
     if (context.loop_index() == 0 && options_.health_board &&
         options_.pool.health.kind != HealthCheck::Kind::off && context.descriptors() != nullptr) {
         checker_ = std::make_unique<HealthChecker>(context, options_.pool, options_.pool.health,
-                                                   *options_.health_board);
+                                                   *options_.health_board, slot_.servers);
     }
 }
 
@@ -62,6 +62,10 @@ void ProxyHandler::on_loop_stop(http::LoopContext&) {
     // response nobody waits for.
     while (!draining_.empty()) draining_.back()->abandon();
     for (auto& list : idle_) list.clear();
+    // The next holder of the slot has ejected nothing yet (ejections count on in `ejections`).
+    for (std::size_t i = 0; i < pool_.size(); ++i) {
+        slot_.servers[i].ejected_until_ms.store(0, std::memory_order_relaxed);
+    }
     options_.board->release(slot_);
 }
 

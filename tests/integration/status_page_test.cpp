@@ -238,16 +238,64 @@ TEST_F(StatusPage, ShowsTheProxysPoolsAndServers) {
     HeadlessBrowser browser(chromium_);
     browser.run_before_each_document(record_errors);
     browser.navigate(status_url());
-    // One row for the one server: pool, server, then its requests.
+    // One row for the one server: pool, server, its health (no checks here), then its requests.
     std::string first_row =
         "Array.from(document.querySelectorAll('#proxy-servers tr')[0]?.cells"
-        " ?? []).map(c => c.textContent).slice(0, 3).join(' ')";
-    ASSERT_TRUE(browser.wait_until(first_row + " === 'default " + server + " 3'", page_timeout_ms))
+        " ?? []).map(c => c.textContent).slice(0, 4).join(' ')";
+    ASSERT_TRUE(browser.wait_until(first_row + " === 'default " + server + " unchecked 3'",
+                                   page_timeout_ms))
         << describe(browser) << "\n"
         << browser.evaluate(first_row);
     EXPECT_EQ(browser.evaluate("String(document.getElementById('proxy').classList.contains("
                                "'hidden'))"),
               "false");
+    EXPECT_EQ(browser.evaluate("window.pageErrors.join(' | ')"), "");
+}
+
+TEST_F(StatusPage, ShowsTheActiveChecksViewOfEachServerInColour) {
+    auto up = std::make_unique<ServerProcess>(std::vector<std::string>{
+        "serve", "--root", root_.path(), "--listen", "127.0.0.1:0", "--threads", "1"});
+    auto gone = std::make_unique<ServerProcess>(std::vector<std::string>{
+        "serve", "--root", root_.path(), "--listen", "127.0.0.1:0", "--threads", "1"});
+    std::string up_address = "127.0.0.1:" + std::to_string(up->port());
+    std::string gone_address = "127.0.0.1:" + std::to_string(gone->port());
+    ServerProcess proxy({"proxy", "--listen", "127.0.0.1:0", "--threads", "1", "--backend",
+                         up_address, "--backend", gone_address, "--health-check",
+                         "http:/index.html", "--health-interval", "100ms", "--health-timeout",
+                         "100ms", "--health-fall", "2", "--admin-listen", "127.0.0.1:0"});
+    admin_port_ = admin_port(proxy);
+    ASSERT_EQ(gone->stop(), 0) << gone->output();
+
+    HeadlessBrowser browser(chromium_);
+    browser.run_before_each_document(record_errors);
+    browser.navigate(status_url());
+    // The column is there, third, after the server's name.
+    EXPECT_TRUE(browser.wait_until(
+        "Array.from(document.querySelectorAll('#proxy thead th')).map(c => c.textContent)"
+        ".indexOf('health') === 2",
+        page_timeout_ms))
+        << describe(browser);
+    // Each server's cell: its state as text, and as the class that colours it.
+    std::string cells =
+        "Array.from(document.querySelectorAll('#proxy-servers tr')).map(r => r.cells[1]"
+        ".textContent + ' ' + r.cells[2].textContent + ' ' + r.cells[2].className).join(', ')";
+    std::string expected = up_address + " up up, " + gone_address + " down down";
+    ASSERT_TRUE(browser.wait_until(cells + " === " + json_string(expected), update_timeout_ms))
+        << describe(browser) << "\n"
+        << browser.evaluate(cells) << "\n"
+        << proxy.output();
+    // Green and red, not the text colour of the rest of the row.
+    std::string colour =
+        "getComputedStyle(document.querySelectorAll('#proxy-servers tr')[{}]"
+        ".cells[2]).color";
+    EXPECT_EQ(browser.evaluate(std::string(colour).replace(colour.find("{}"), 2, "0")),
+              "rgb(23, 98, 43)");
+    EXPECT_EQ(browser.evaluate(std::string(colour).replace(colour.find("{}"), 2, "1")),
+              "rgb(156, 36, 24)");
+    // Failed checks of the stopped server: "N of M", N at least `fall`.
+    std::string failed =
+        browser.evaluate("document.querySelectorAll('#proxy-servers tr')[1].cells[13].textContent");
+    EXPECT_TRUE(std::regex_match(failed, std::regex("([2-9]|[1-9][0-9]+) of [0-9]+"))) << failed;
     EXPECT_EQ(browser.evaluate("window.pageErrors.join(' | ')"), "");
 }
 
