@@ -196,6 +196,13 @@ void add_proxy_flags(CLI::App& command, ProxyFlags& flags) {
         ->capture_default_str()
         ->type_name("DURATION");
     command
+        .add_option("--total-timeout", flags.total_timeout,
+                    "Time allowed for a whole request, from its head to its answer's last byte "
+                    "(0: none, as nginx and HAProxy have none); then 504, or a cut stream once "
+                    "the answer began. Tunnels (WebSocket) are not bounded by it")
+        ->capture_default_str()
+        ->type_name("DURATION");
+    command
         .add_option("--backend-idle-timeout", flags.idle_timeout,
                     "Kept-alive connections to servers idle this long are closed; keep it below "
                     "the servers' own keep-alive timeout")
@@ -364,6 +371,12 @@ proxy::ProxyOptions pool_options(const ProxyFlags& flags, std::uint64_t max_body
     options.max_connections_per_server = flags.max_conns;
     options.queue_size = flags.queue;
     options.queue_timeout_ms = flag_ms("--queue-timeout", flags.queue_timeout);
+    // 0 turns it off: every request may take as long as its per-read timeouts allow.
+    std::int64_t total_us = 0;
+    std::string error;
+    bool off = core::parse_duration_us(flags.total_timeout, 1'000'000, total_us, error) &&
+               total_us == 0;
+    options.total_timeout_ms = off ? 0 : flag_ms("--total-timeout", flags.total_timeout);
     if (flags.client_buffer < 4096) {
         throw std::runtime_error("--client-buffer: at least 4096 bytes");
     }

@@ -24,6 +24,7 @@ struct ProxyFlags {
     std::string slow_start = "0s";
     std::string connect_timeout = "5s";
     std::string response_timeout = "60s";
+    std::string total_timeout = "0s";
     std::string idle_timeout = "15s";
     std::size_t max_idle = 64;
     std::uint32_t max_conns = 0;

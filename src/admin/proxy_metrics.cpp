@@ -151,6 +151,9 @@ constexpr PoolFamily kPoolFamilies[] = {
      &proxy::PoolTotals::queue_timeouts},
     {"c10k_proxy_unavailable_total", "Requests no server of the pool could take.",
      &proxy::PoolTotals::unavailable},
+    {"c10k_proxy_total_timeouts_total",
+     "Requests ended by --total-timeout (504, or a cut stream once the answer began).",
+     &proxy::PoolTotals::total_timeouts},
 };
 
 }  // namespace
@@ -191,9 +194,9 @@ void proxy_json(std::string& out, const MetricsContext& context) {
         first_pool = false;
         out += fmt::format(
             R"({{"name":{},"queued":{},"queue_full":{},"queue_timeouts":{},"unavailable":{},)"
-            R"("servers":[)",
+            R"("total_timeouts":{},"servers":[)",
             core::json_quote(pool.name), pool.queued, pool.queue_full, pool.queue_timeouts,
-            pool.unavailable);
+            pool.unavailable, pool.total_timeouts);
         bool first_server = true;
         for (const auto& s : pool.servers) {
             if (!first_server) out += ',';

@@ -57,6 +57,7 @@ PoolTotals PoolBoard::totals(std::int64_t now_ms) const {
         sum.queue_full += pool.queue_full.get();
         sum.queue_timeouts += pool.queue_timeouts.get();
         sum.unavailable += pool.unavailable.get();
+        sum.total_timeouts += pool.total_timeouts.get();
         const auto* servers =
             reinterpret_cast<const ServerCounters*>(payload + sizeof(PoolCounters));
         for (std::size_t s = 0; s < server_names_.size() && s < 64; ++s) {

@@ -54,6 +54,7 @@ struct PoolCounters {
     http::Counter queue_full;      ///< refused with 503: the queue was full
     http::Counter queue_timeouts;  ///< refused with 503: no connection came free in time
     http::Counter unavailable;     ///< no server could take the request (502/503)
+    http::Counter total_timeouts;  ///< ended by --total-timeout (504, or a cut stream)
 };
 
 struct ServerTotals {
@@ -85,6 +86,7 @@ struct PoolTotals {
     std::uint64_t queue_full = 0;
     std::uint64_t queue_timeouts = 0;
     std::uint64_t unavailable = 0;
+    std::uint64_t total_timeouts = 0;
     std::vector<ServerTotals> servers;
 };
 

@@ -84,6 +84,10 @@ Exchange::~Exchange() {
 
 void Exchange::begin(http::Pending pending) {
     pending_ = pending;
+    if (std::int64_t total = handler_.options().total_timeout_ms; total > 0) {
+        total_deadline_ms_ = handler_.context().now_ms() + total;
+        arm_deadline();
+    }
     // Before the attempt, which may end the exchange; nothing arrives from inside this call
     // (the handler runs as the head is parsed).
     if (!body_done_) pending_.read_body(*this);
@@ -132,8 +136,8 @@ void Exchange::attempt() {
             return;
         }
         queued_ = true;
-        handler_.context().timers().schedule(
-            *this, handler_.context().now_ms() + handler_.options().queue_timeout_ms);
+        queue_deadline_ms_ = handler_.context().now_ms() + handler_.options().queue_timeout_ms;
+        arm_deadline();
         return;
     }
     start_on(chosen);
@@ -169,15 +173,43 @@ int Exchange::choose() {
 
 void Exchange::leave_queue(int server) {
     queued_ = false;
-    if (scheduled()) handler_.context().timers().cancel(*this);
+    arm_deadline();
     start_on(server);
 }
 
+void Exchange::arm_deadline() {
+    std::int64_t deadline = INT64_MAX;
+    if (queued_) deadline = queue_deadline_ms_;
+    if (total_deadline_ms_ > 0) deadline = std::min(deadline, total_deadline_ms_);
+    if (deadline == INT64_MAX) {
+        handler_.context().timers().cancel(*this);
+    } else {
+        handler_.context().timers().schedule(*this, deadline);
+    }
+}
+
 void Exchange::on_timer() {
-    handler_.unqueue(*this);
-    queued_ = false;
-    handler_.pool_counters().queue_timeouts.add();
-    answer_error(503, "no connection to a server came free in time");
+    std::int64_t now = handler_.context().now_ms();
+    if (queued_ && now >= queue_deadline_ms_) {
+        handler_.unqueue(*this);
+        queued_ = false;
+        handler_.pool_counters().queue_timeouts.add();
+        answer_error(503, "no connection to a server came free in time");
+        return;
+    }
+    if (total_deadline_ms_ == 0 || now < total_deadline_ms_) {
+        arm_deadline();
+        return;
+    }
+    // The whole request ran out of time, wherever it is: waiting, uploading, or streaming an
+    // answer (which is then cut: a short body must not pass for a whole one).
+    if (queued_) {
+        handler_.unqueue(*this);
+        queued_ = false;
+    }
+    handler_.pool_counters().total_timeouts.add();
+    if (upstream_) handler_.counters(upstream_->server()).failures.add();
+    answer_error(504, "the request took longer than --total-timeout");
 }
 
 void Exchange::start_on(int chosen) {
@@ -450,6 +482,9 @@ void Exchange::on_head(const ResponseParser& parser) {
         if (!upgrade_requested_) return;  // receive() sees no head sent: a bad response
         head_sent_ = true;
         step_ = Step::tunnel;
+        // A tunnel lives as long as its two ends want; --total-timeout bounds requests.
+        total_deadline_ms_ = 0;
+        arm_deadline();
         release_request();
         pending_.upgrade(head, *this);
         return;
@@ -669,8 +704,11 @@ void Exchange::finish(bool reusable) {
 void Exchange::on_pending_closed() {
     if (queued_) {
         handler_.unqueue(*this);
-        handler_.context().timers().cancel(*this);
+        queued_ = false;
     }
+    // Nobody waits for the answer now: a drain is bounded by bytes and the response timeout.
+    total_deadline_ms_ = 0;
+    handler_.context().timers().cancel(*this);
     client_open_ = false;
     pending_ = http::Pending();
     if (upstream_ && !upgrade_requested_ && upload_done() &&

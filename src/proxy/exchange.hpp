@@ -41,7 +41,7 @@ public:
     int choose();
     /// The queue let the exchange go, to `server` (a choose() result).
     void leave_queue(int server);
-    /// The queue's wait timed out.
+    /// The queue's wait, or the whole request's time (--total-timeout), ran out.
     void on_timer() override;
 
     /// Ends the exchange now, dropping its backend connection (a stopping loop ends those
@@ -78,6 +78,8 @@ private:
     };
 
     void attempt();
+    /// Arms the exchange's one timer for the nearer of the queue's and the total deadline.
+    void arm_deadline();
     void start_on(int server);
     /// Puts a PROXY protocol header before the request, for a new connection to a server
     /// that wants one.
@@ -178,6 +180,8 @@ private:
     std::size_t preamble_size_ = 0;  ///< a PROXY header at the front of request_bytes_
     std::string client_address_;     ///< kept only when a server wants the PROXY protocol
     Step step_ = Step::connecting;
+    std::int64_t queue_deadline_ms_ = 0;  ///< while queued_
+    std::int64_t total_deadline_ms_ = 0;  ///< 0: none (--total-timeout 0)
     bool upgrade_requested_ = false;  ///< the client asked for a protocol switch
     std::string to_backend_;          ///< tunnel bytes the backend has not taken yet
     bool tunnel_paused_ = false;      ///< the backend is not read until the client catches up

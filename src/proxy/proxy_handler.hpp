@@ -34,6 +34,9 @@ struct ProxyOptions {
     /// From the request's last byte sent to the response head's last byte, and between two
     /// reads of a response body.
     std::int64_t response_timeout_ms = 60'000;
+    /// From the request's head to its answer's last byte; 0: no bound. A slow upload, a
+    /// server that trickles, a long download: all end here (504, or a cut stream).
+    std::int64_t total_timeout_ms = 0;
     /// A kept-alive backend connection unused this long is closed. Shorter than the servers'
     /// own keep-alive timeout, so that the proxy, not the server, closes idle connections
     /// (the server closing first is what makes stale connections).
