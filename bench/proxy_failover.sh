@@ -37,6 +37,7 @@ start_backend() {  # port
   taskset -c 1 ./build/c10k serve --root "$root" --listen 127.0.0.1:$1 --threads 1 >> "$work/backend-$1.log" 2>&1 &
   echo $! >> "$work/pids"
   echo $! > "$work/backend-$1.pid"
+  disown $!  # killed on purpose: no "Killed" notice from the shell
 }
 
 start_backends() {
