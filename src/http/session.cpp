@@ -888,7 +888,8 @@ bool Session::pending_notify_drained(std::uint64_t mark) {
 
 void Session::pending_write(std::string_view bytes) {
     if ((suspend_ != Suspend::streaming && suspend_ != Suspend::upgraded) || bytes.empty()) return;
-    std::string framed;
+    // A pooled buffer: a proxy writes every response body through here.
+    std::string framed = context_.take_buffer();
     if (stream_chunked_) {
         char size[20];
         int n = std::snprintf(size, sizeof size, "%zx\r\n", bytes.size());

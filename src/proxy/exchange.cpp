@@ -39,6 +39,8 @@ Exchange::Exchange(ProxyHandler& handler, const http::Request& request, bool ret
       method_(request.method),
       idempotent_(may_resend(request.method, handler.options().retry, retry_non_idempotent)) {
     handler_.exchange_started();
+    parser_ = handler_.take_parser();
+    request_bytes_ = handler_.take_bytes();
     const ProxyOptions& options = handler_.options();
     // The request's views live only while the handler runs: its bytes are built now, once,
     // and sent as they are to whichever server takes them.
@@ -80,6 +82,8 @@ Exchange::Exchange(ProxyHandler& handler, const http::Request& request, bool ret
 
 Exchange::~Exchange() {
     if (scheduled()) handler_.context().timers().cancel(*this);
+    handler_.give_parser(std::move(parser_));
+    handler_.give_bytes(std::move(request_bytes_));
 }
 
 void Exchange::begin(http::Pending pending) {
@@ -228,7 +232,7 @@ void Exchange::start_on(int chosen) {
     Pool& pool = handler_.pool();
     std::int64_t now = handler_.context().now_ms();
     auto server = static_cast<std::size_t>(chosen);
-    parser_.reset(method_);
+    parser_->reset(method_);
     sent_ = 0;
     complete_ = false;
     server_error_ = false;
@@ -382,7 +386,7 @@ void Exchange::receive() {
     for (int round = 0; round < 4; ++round) {
         ssize_t n = ::recv(upstream_->fd(), buffer.data(), buffer.size(), 0);
         if (n > 0) {
-            ParseResult result = parser_.feed(buffer.data(), static_cast<std::size_t>(n), *this);
+            ParseResult result = parser_->feed(buffer.data(), static_cast<std::size_t>(n), *this);
             if (rejected_) {
                 // Whatever the rest of that response holds, it is not forwarded.
                 retry_after_status(result.error == ParseError::none && complete_ &&
@@ -432,7 +436,7 @@ void Exchange::receive() {
             continue;
         }
         if (n == 0) {
-            ParseResult result = parser_.on_eof(*this);
+            ParseResult result = parser_->on_eof(*this);
             if (result.error == ParseError::none && complete_) {
                 finish(false);
                 return;
@@ -518,7 +522,7 @@ void Exchange::on_complete() {
 void Exchange::fail(Failure failure, std::string_view why) {
     std::size_t server = upstream_->server();
     bool reused = upstream_->uses() > 0;
-    bool answered_any = parser_.got_any_byte();
+    bool answered_any = parser_->got_any_byte();
     handler_.counters(server).failures.add();
     drop_upstream();
     if (draining_) {
@@ -624,7 +628,7 @@ void Exchange::retry_after_status(bool reusable) {
     release_server();
     upstream_->cancel_timer();
     // A server that answered before the body was all sent has a request cut short on it.
-    if (reusable && parser_.keep_alive() && upload_done()) {
+    if (reusable && parser_->keep_alive() && upload_done()) {
         handler_.keep_idle(std::move(upstream_));
     } else {
         upstream_.reset();
@@ -684,7 +688,7 @@ void Exchange::finish(bool reusable) {
     handler_.pool().mark_ok(server);
     ServerCounters& counters = handler_.counters(server);
     counters.responses.add();
-    if (parser_.status() >= 500) counters.response_5xx.add();
+    if (parser_->status() >= 500) counters.response_5xx.add();
     if (server_error_ && handler_.options().pool.eject_on_5xx) {
         count_failed_request(server);
     } else {
@@ -693,7 +697,7 @@ void Exchange::finish(bool reusable) {
     release_server();
     upstream_->cancel_timer();
     if (client_open_) pending_.finish();
-    if (reusable && parser_.keep_alive() && upload_done()) {
+    if (reusable && parser_->keep_alive() && upload_done()) {
         handler_.keep_idle(std::move(upstream_));
     } else {
         upstream_.reset();

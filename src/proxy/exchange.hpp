@@ -135,7 +135,9 @@ private:
     ProxyHandler& handler_;
     http::Pending pending_;
     std::unique_ptr<Upstream> upstream_;
-    ResponseParser parser_;
+    /// Borrowed from the handler's pool, with the buffers an earlier response grew: a request
+    /// then costs no allocation for its response head.
+    std::unique_ptr<ResponseParser> parser_;
     /// The request for the server: a PROXY header, the head, and the body as far as it is
     /// held. While `replayable_`, all of it from the first byte (a retry sends it again);
     /// past --client-buffer, bytes the server took are dropped, and no retry is possible.

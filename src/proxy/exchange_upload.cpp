@@ -64,7 +64,12 @@ void Exchange::after_send() {
 void Exchange::release_request() {
     replayable_ = false;
     if (upload_done()) {
-        std::string().swap(request_bytes_);
+        // A request-sized buffer is kept for the handler's pool; a large one is freed now.
+        if (request_bytes_.capacity() > 16 * 1024) {
+            std::string().swap(request_bytes_);
+        } else {
+            request_bytes_.clear();
+        }
     } else {
         // The answer came before the body was all sent: the rest still goes up.
         request_bytes_.erase(0, sent_);

@@ -69,6 +69,32 @@ void ProxyHandler::on_loop_stop(http::LoopContext&) {
     options_.board->release(slot_);
 }
 
+std::unique_ptr<ResponseParser> ProxyHandler::take_parser() {
+    if (parser_pool_.empty()) return std::make_unique<ResponseParser>();
+    std::unique_ptr<ResponseParser> parser = std::move(parser_pool_.back());
+    parser_pool_.pop_back();
+    return parser;
+}
+
+void ProxyHandler::give_parser(std::unique_ptr<ResponseParser> parser) {
+    // As many as were ever in flight at once, up to a bound: a burst must not pin memory.
+    if (parser && parser_pool_.size() < 256) parser_pool_.push_back(std::move(parser));
+}
+
+std::string ProxyHandler::take_bytes() {
+    if (bytes_pool_.empty()) return {};
+    std::string bytes = std::move(bytes_pool_.back());
+    bytes_pool_.pop_back();
+    bytes.clear();
+    return bytes;
+}
+
+void ProxyHandler::give_bytes(std::string&& bytes) {
+    // Only request-sized buffers: one that held a large upload goes back to the allocator.
+    if (bytes.capacity() != 0 && bytes.capacity() <= 16 * 1024 && bytes_pool_.size() < 256)
+        bytes_pool_.push_back(std::move(bytes));
+}
+
 void ProxyHandler::stop_draining(Exchange& exchange) {
     auto it = std::find(draining_.begin(), draining_.end(), &exchange);
     if (it != draining_.end()) draining_.erase(it);

@@ -21,6 +21,7 @@
 #include "proxy/balance_key.hpp"
 #include "proxy/board.hpp"
 #include "proxy/pool.hpp"
+#include "proxy/response_parser.hpp"
 #include "proxy/retry.hpp"
 #include "proxy/sticky.hpp"
 
@@ -103,6 +104,12 @@ public:
     http::LoopContext& context() { return *context_; }
     /// A buffer for reading from servers, shared by the loop's exchanges.
     std::vector<char>& read_buffer() { return read_buffer_; }
+    /// A response parser, or a string for a request's bytes, with the capacity an earlier
+    /// exchange left (pools of this loop: no allocation per request in steady state).
+    std::unique_ptr<ResponseParser> take_parser();
+    void give_parser(std::unique_ptr<ResponseParser> parser);
+    std::string take_bytes();
+    void give_bytes(std::string&& bytes);
     /// A Response for building the head of a proxied response (never the loop's own, which a
     /// request being handled may hold).
     http::Response& head_response() { return head_response_; }
@@ -146,6 +153,8 @@ private:
     http::LoopContext* context_ = nullptr;
     std::vector<std::vector<std::unique_ptr<Upstream>>> idle_;  ///< per server, newest last
     std::vector<char> read_buffer_;
+    std::vector<std::unique_ptr<ResponseParser>> parser_pool_;
+    std::vector<std::string> bytes_pool_;
     http::Response head_response_;
     std::size_t exchanges_ = 0;
     bool sends_proxy_protocol_ = false;

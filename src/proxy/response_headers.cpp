@@ -43,8 +43,8 @@ bool ResponseParser::forwarded(std::string_view name) const {
     for (std::string_view dropped : kNeverForwarded) {
         if (http::iequals(name, dropped)) return false;
     }
-    for (const http::Header& h : views_) {
-        if (http::iequals(h.name, "connection") && lists_token(h.value, name)) return false;
+    for (std::string_view value : connection_values_) {
+        if (lists_token(value, name)) return false;
     }
     return true;
 }

@@ -91,6 +91,7 @@ void ResponseParser::start_head() {
     text_.clear();
     fields_.clear();
     views_.clear();
+    connection_values_.clear();
     field_open_ = false;
     status_seen_ = false;
     llhttp_head_done_ = false;
@@ -162,53 +163,68 @@ std::size_t ResponseParser::feed_head(const char* data, std::size_t length, Resp
 }
 
 ResponseParser::Scan ResponseParser::scan_head(const char* data, std::size_t length) {
+    // The state lives in locals while the loop runs and goes back to the members at the end:
+    // `data` is a char pointer, which may alias anything, so members would be stored and
+    // reloaded at every byte of every response head.
     Scan scan;
-    for (std::size_t i = 0; i < length; ++i) {
-        scan.length = i;
-        if (head_bytes_ >= limits_.max_header_bytes) {
-            scan.error = ParseError::header_too_large;
-            scan.detail = "response head larger than the limit";
-            return scan;
+    std::size_t head_bytes = head_bytes_;
+    std::size_t line_index = line_index_;
+    std::size_t line_length = line_length_;
+    bool after_cr = after_cr_;
+    const std::size_t limit = limits_.max_header_bytes;
+    auto fail_at = [&](std::size_t at, ParseError error, const char* detail) {
+        scan.length = at;
+        scan.error = error;
+        scan.detail = detail;
+    };
+    std::size_t i = 0;
+    for (; i < length; ++i) {
+        if (head_bytes >= limit) {
+            fail_at(i, ParseError::header_too_large, "response head larger than the limit");
+            break;
         }
-        ++head_bytes_;
+        ++head_bytes;
         char c = data[i];
-        if (after_cr_) {
-            after_cr_ = false;
+        if (after_cr) {
+            after_cr = false;
             if (c != '\n') {
-                scan.error = line_index_ == 0 ? ParseError::garbage : ParseError::invalid_header;
-                scan.detail = "bare CR in the response head";
-                return scan;
+                fail_at(i, line_index == 0 ? ParseError::garbage : ParseError::invalid_header,
+                        "bare CR in the response head");
+                break;
             }
-            if (line_length_ == 0) {
-                if (line_index_ == 0) {
-                    scan.error = ParseError::garbage;
-                    scan.detail = "empty status line";
-                    return scan;
+            if (line_length == 0) {
+                if (line_index == 0) {
+                    fail_at(i, ParseError::garbage, "empty status line");
+                    break;
                 }
                 scan.length = i + 1;
                 scan.head_ended = true;
-                return scan;
+                break;
             }
-            ++line_index_;
-            line_length_ = 0;
+            ++line_index;
+            line_length = 0;
         } else if (c == '\r') {
-            after_cr_ = true;
+            after_cr = true;
         } else if (c == '\n') {
             // RFC 9112 lets a recipient accept a bare LF; a proxy that did would read lines
             // where the next hop might not.
-            scan.error = line_index_ == 0 ? ParseError::garbage : ParseError::invalid_header;
-            scan.detail = "bare LF in the response head";
-            return scan;
+            fail_at(i, line_index == 0 ? ParseError::garbage : ParseError::invalid_header,
+                    "bare LF in the response head");
+            break;
         } else {
-            if (line_length_ == 0 && line_index_ > 0 && core::is_ows(c)) {
-                scan.error = ParseError::invalid_header;
-                scan.detail = "obs-fold (a header line that starts with whitespace)";
-                return scan;
+            if (line_length == 0 && line_index > 0 && core::is_ows(c)) {
+                fail_at(i, ParseError::invalid_header,
+                        "obs-fold (a header line that starts with whitespace)");
+                break;
             }
-            ++line_length_;
+            ++line_length;
         }
     }
-    scan.length = length;
+    if (i == length) scan.length = length;
+    head_bytes_ = head_bytes;
+    line_index_ = line_index;
+    line_length_ = line_length;
+    after_cr_ = after_cr;
     return scan;
 }
 
@@ -229,6 +245,8 @@ bool ResponseParser::head_ended(ResponseSink& sink) {
     for (const Field& f : fields_) {
         views_.push_back({std::string_view(text_.data() + f.name_offset, f.name_length),
                           std::string_view(text_.data() + f.value_offset, f.value_length)});
+        if (http::iequals(views_.back().name, "connection"))
+            connection_values_.push_back(views_.back().value);
     }
     sink.on_head(*this);
     if (framing_ == Framing::none || (framing_ == Framing::length && content_length_ == 0)) {

@@ -204,6 +204,9 @@ private:
     std::string text_;
     std::vector<Field> fields_;
     std::vector<http::Header> views_;  // filled once the head is complete
+    /// The values of the head's Connection fields, which name more hop-by-hop fields: found
+    /// once, not once per field forwarded.
+    std::vector<std::string_view> connection_values_;
     bool field_open_ = false;          // the last field has a name but its value is not over
     bool status_seen_ = false;         // llhttp finished the status line
     bool llhttp_head_done_ = false;    // llhttp called on_headers_complete
