@@ -276,13 +276,9 @@ std::unique_ptr<engine::Engine> make_tcp_proxy_engine(const ProxyFlags& flags) {
     using proxy::Balance;
     proxy::tcp::TcpProxyOptions options;
     for (const auto& text : flags.backends) {
-        proxy::ServerSpec server = parse_backend(text);
-        if (server.proxy_protocol != 0) {
-            throw std::runtime_error(fmt::format(
-                "--backend {}: send-proxy is not available with --mode tcp yet; drop the option",
-                text));
-        }
-        options.pool.servers.push_back(std::move(server));
+        // send-proxy and send-proxy-v2 hold as in HTTP mode: the header goes first on each
+        // relayed connection.
+        options.pool.servers.push_back(parse_backend(text));
     }
     if (options.pool.servers.empty()) {
         throw std::runtime_error("--backend: at least one server is needed");
@@ -308,11 +304,13 @@ std::unique_ptr<engine::Engine> make_tcp_proxy_engine(const ProxyFlags& flags) {
             "--hash-key: --mode tcp hashes nothing but the client's address (--balance "
             "source); drop --hash-key");
     }
-    if (!flags.health_check.empty() && flags.health_check != "off") {
-        // Silently unchecked servers would be worse than a refusal.
+    // The same checks as in HTTP mode (tcp, or http:/PATH for servers that speak HTTP behind
+    // the relay), run by one loop of each process.
+    parse_health(flags, options.pool);
+    if (flags.eject_on_5xx) {
         throw std::runtime_error(
-            "--health-check: active checks are not built for --mode tcp yet (a failed connect "
-            "still sets a server aside); drop --health-check");
+            "--eject-on-5xx: --mode tcp sees no HTTP status (it relays bytes); use "
+            "--health-check http:/PATH to take a server that answers 5xx out");
     }
     // --slow-start ramps round robin and least connections here as in the HTTP proxy.
     proxy::ProxyOptions scratch;
