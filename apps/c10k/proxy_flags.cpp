@@ -272,7 +272,14 @@ bool tcp_mode(const ProxyFlags& flags) {
         "--mode: unknown mode '{}' (known: http, the HTTP proxy; tcp, the TCP relay)", flags.mode));
 }
 
-std::unique_ptr<engine::Engine> make_tcp_proxy_engine(const ProxyFlags& flags) {
+std::shared_ptr<proxy::tcp::TcpBoard> make_tcp_board(const ProxyFlags& flags) {
+    std::vector<std::string> names;
+    for (const auto& text : flags.backends) names.push_back(parse_backend(text).name);
+    return std::make_shared<proxy::tcp::TcpBoard>("default", std::move(names));
+}
+
+std::unique_ptr<engine::Engine> make_tcp_proxy_engine(const ProxyFlags& flags,
+                                                      std::shared_ptr<proxy::tcp::TcpBoard> board) {
     using proxy::Balance;
     proxy::tcp::TcpProxyOptions options;
     for (const auto& text : flags.backends) {
@@ -320,6 +327,7 @@ std::unique_ptr<engine::Engine> make_tcp_proxy_engine(const ProxyFlags& flags) {
     options.pool.slow_start_ms = scratch.pool.slow_start_ms;
     options.connect_timeout_ms = flag_ms("--connect-timeout", flags.connect_timeout);
     options.idle_timeout_ms = flag_ms("--tcp-idle-timeout", flags.tcp_idle_timeout);
+    options.board = std::move(board);
     return std::make_unique<proxy::tcp::TcpEngine>(std::move(options));
 }
 

@@ -1,7 +1,7 @@
 // `c10k proxy --mode tcp` beyond relaying, with the real binary: active checks (tcp and
 // http:/PATH) that take a killed or failing server out and bring it back, every server DOWN
 // closing new clients at once, the --max-connections cap, the PROXY header towards a
-// `c10k serve --proxy-protocol-from` backend, and the counters in /metrics.
+// `c10k serve --proxy-protocol-from` backend, and the counters in /metrics (c10k_proxy_tcp_*).
 
 #include <gtest/gtest.h>
 
@@ -18,6 +18,7 @@
 #include <thread>
 #include <vector>
 
+#include "support/admin_scrape.hpp"
 #include "support/connect.hpp"
 #include "support/http_client.hpp"
 #include "support/proxy_fixture.hpp"
@@ -28,11 +29,12 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-/// `c10k proxy --mode tcp --listen 127.0.0.1:0 --threads 1 --backend B...` plus `extra`.
+/// `c10k proxy --mode tcp --listen 127.0.0.1:0 --threads N --backend B...` plus `extra`.
 std::unique_ptr<ServerProcess> start_tcp_proxy(const std::vector<std::string>& backends,
-                                               const std::vector<std::string>& extra = {}) {
+                                               const std::vector<std::string>& extra = {},
+                                               int threads = 1) {
     std::vector<std::string> args{"proxy",     "--mode", "tcp", "--listen", "127.0.0.1:0",
-                                  "--threads", "1"};
+                                  "--threads", std::to_string(threads)};
     for (const auto& backend : backends) {
         args.push_back("--backend");
         args.push_back(backend);
@@ -108,6 +110,16 @@ std::string exchange(int fd, const std::string& request) {
     }
 }
 
+/// A sample of the relay's pool "default": `family{pool="default",server="SERVER"}`.
+std::string server_sample(const std::string& family, const std::string& server,
+                          const std::string& more = "") {
+    return family + "{pool=\"default\",server=\"" + server + "\"" + more + "}";
+}
+
+std::string refused_sample(const std::string& reason) {
+    return "c10k_proxy_tcp_refused_total{pool=\"default\",reason=\"" + reason + "\"}";
+}
+
 std::string read_file(const std::string& path) {
     std::string text;
     std::FILE* file = std::fopen(path.c_str(), "r");
@@ -153,7 +165,9 @@ TEST(ProxyTcpHealth, HttpCheckKeepsOutAServerThatAcceptsButFailsTheCheck) {
 
 TEST(ProxyTcpHealth, EveryServerDownClosesNewClientsAtOnce) {
     Backend a("a"), b("b");
-    auto proxy = start_tcp_proxy({a.address(), b.address()}, fast_checks("http:/missing"));
+    auto checks = fast_checks("http:/missing");
+    checks.insert(checks.end(), {"--admin-listen", "127.0.0.1:0"});
+    auto proxy = start_tcp_proxy({a.address(), b.address()}, checks);
     ASSERT_TRUE(wait_for_log(*proxy, "proxy: server " + a.address() + " is down"))
         << proxy->output();
     ASSERT_TRUE(wait_for_log(*proxy, "proxy: server " + b.address() + " is down"))
@@ -165,11 +179,19 @@ TEST(ProxyTcpHealth, EveryServerDownClosesNewClientsAtOnce) {
         EXPECT_TRUE(client.wait_closed());
         EXPECT_EQ(client.pending(), "");
     }
+    auto metrics = scrape(admin_port(*proxy));
+    EXPECT_EQ(metrics[refused_sample("no_server")], 3);
+    EXPECT_EQ(metrics[refused_sample("max_connections")], 0);
+    for (const auto& server : {a.address(), b.address()}) {
+        EXPECT_EQ(metrics[server_sample("c10k_proxy_tcp_server_up", server)], 0) << server;
+        EXPECT_EQ(metrics[server_sample("c10k_proxy_tcp_connections_total", server)], 0) << server;
+    }
 }
 
 TEST(ProxyTcpLimits, ClientsBeyondMaxConnectionsAreClosedAtOnce) {
     Backend a("a");
-    auto proxy = start_tcp_proxy({a.address()}, {"--max-connections", "2"});
+    auto proxy =
+        start_tcp_proxy({a.address()}, {"--max-connections", "2", "--admin-listen", "127.0.0.1:0"});
     HttpClient first(proxy->port()), second(proxy->port());
     for (HttpClient* held : {&first, &second}) {
         held->send_get("/id.txt");
@@ -184,6 +206,9 @@ TEST(ProxyTcpLimits, ClientsBeyondMaxConnectionsAreClosedAtOnce) {
         EXPECT_TRUE(over.wait_closed());
         EXPECT_EQ(over.pending(), "");
     }
+    auto metrics = scrape(admin_port(*proxy));
+    EXPECT_EQ(metrics[refused_sample("max_connections")], 3);
+    EXPECT_EQ(metrics[server_sample("c10k_proxy_tcp_connections", a.address())], 2);
     // The held relays are unaffected, and once one ends its place is free again.
     first.send_get("/id.txt");
     HttpResponse response;
@@ -226,6 +251,57 @@ TEST(ProxyTcpProxyProtocol, TheBackendLearnsTheClientsAddressFromTheHeader) {
         std::string text = read_file(log);
         EXPECT_EQ(text.rfind("127.0.0.2 ", 0), 0u) << text;
     }
+}
+
+TEST(ProxyTcpMetrics, CountsPerServerConnectionsFailuresBytesAndHealth) {
+    // a passes the checks; b is a port nobody listens on (bound, not listening: refused).
+    Backend a("a");
+    int dead_fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t length = sizeof address;
+    ASSERT_EQ(::bind(dead_fd, reinterpret_cast<sockaddr*>(&address), length), 0);
+    ASSERT_EQ(::getsockname(dead_fd, reinterpret_cast<sockaddr*>(&address), &length), 0);
+    std::string dead = "127.0.0.1:" + std::to_string(ntohs(address.sin_port));
+    // Round robin tries the dead server first, before any check could take it out.
+    // Two loops: the admin listener has a socket per loop, all served.
+    auto proxy = start_tcp_proxy({dead, a.address()}, {"--admin-listen", "127.0.0.1:0"}, 2);
+    const std::string request = "GET /id.txt HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n";
+    std::size_t received = 0;
+    for (int i = 0; i < 4; ++i) {
+        int fd = connect_from("127.0.0.1", proxy->port());
+        ASSERT_GE(fd, 0);
+        std::string answer = exchange(fd, request);
+        ::close(fd);
+        EXPECT_NE(answer.find("\r\n\r\na"), std::string::npos) << answer;
+        received += answer.size();
+    }
+    auto metrics = scrape(admin_port(*proxy));
+    EXPECT_EQ(metrics[server_sample("c10k_proxy_tcp_connections_total", a.address())], 4);
+    EXPECT_EQ(metrics[server_sample("c10k_proxy_tcp_connections_total", dead)], 0);
+    EXPECT_GE(metrics[server_sample("c10k_proxy_tcp_connect_failures_total", dead)], 1);
+    EXPECT_EQ(metrics[server_sample("c10k_proxy_tcp_bytes_total", a.address(),
+                                    ",direction=\"to_server\"")],
+              4.0 * static_cast<double>(request.size()));
+    EXPECT_EQ(metrics[server_sample("c10k_proxy_tcp_bytes_total", a.address(),
+                                    ",direction=\"to_client\"")],
+              static_cast<double>(received));
+    // Without checks every server counts as up.
+    EXPECT_EQ(metrics[server_sample("c10k_proxy_tcp_server_up", dead)], 1);
+    ::close(dead_fd);
+
+    // With checks, the dead server's state shows as 0 once they took it out.
+    auto checked = start_tcp_proxy({dead, a.address()}, [&] {
+        auto extra = fast_checks("tcp");
+        extra.insert(extra.end(), {"--admin-listen", "127.0.0.1:0"});
+        return extra;
+    }());
+    ASSERT_TRUE(wait_for_log(*checked, "proxy: server " + dead + " is down (tcp check: "))
+        << checked->output();
+    metrics = scrape(admin_port(*checked));
+    EXPECT_EQ(metrics[server_sample("c10k_proxy_tcp_server_up", dead)], 0);
+    EXPECT_EQ(metrics[server_sample("c10k_proxy_tcp_server_up", a.address())], 1);
 }
 
 TEST(ProxyTcpFlags, CombinationsThatMakeNoSenseSayWhy) {

@@ -59,8 +59,8 @@ struct TcpLoop::Relay {
     std::string preamble;
     std::size_t preamble_sent = 0;
     std::int64_t last_active_ms = 0;
-    std::uint64_t counted_up = 0;  ///< bytes already added to the server's counters
-    std::uint64_t counted_down = 0;
+    std::uint64_t seen_up = 0;  ///< bytes moved at the last pump (activity for the idle timeout)
+    std::uint64_t seen_down = 0;
     Direction up{-1, -1};    ///< client to server
     Direction down{-1, -1};  ///< server to client
     RelayTimer timer;
@@ -347,8 +347,10 @@ void TcpLoop::connect_finished(Relay& relay) {
     }
     core::set_no_delay(relay.client.get());
     core::set_no_delay(relay.server.get());
-    relay.up = Direction(relay.client.get(), relay.server.get());
-    relay.down = Direction(relay.server.get(), relay.client.get());
+    relay.up = Direction(relay.client.get(), relay.server.get(),
+                         &counters_.servers[server].bytes_to_server);
+    relay.down = Direction(relay.server.get(), relay.client.get(),
+                           &counters_.servers[server].bytes_to_client);
     relay.last_active_ms = now_ms_;
     timers_.schedule(relay.timer, now_ms_ + options_.idle_timeout_ms);
     pump(relay);
@@ -393,12 +395,9 @@ void TcpLoop::pump(Relay& relay) {
     if (!relay.preamble.empty() && !send_proxy_header(relay)) return;
     Direction::Outcome up = relay.up.pump(pipes_);
     Direction::Outcome down = relay.down.pump(pipes_);
-    TcpServerCounters& counters = counters_.servers[static_cast<std::size_t>(relay.index)];
-    if (relay.up.moved() != relay.counted_up || relay.down.moved() != relay.counted_down) {
-        counters.bytes_to_server.add(relay.up.moved() - relay.counted_up);
-        counters.bytes_to_client.add(relay.down.moved() - relay.counted_down);
-        relay.counted_up = relay.up.moved();
-        relay.counted_down = relay.down.moved();
+    if (relay.up.moved() != relay.seen_up || relay.down.moved() != relay.seen_down) {
+        relay.seen_up = relay.up.moved();
+        relay.seen_down = relay.down.moved();
         relay.last_active_ms = now_ms_;
     }
     if (up == Direction::Outcome::failed || down == Direction::Outcome::failed ||
