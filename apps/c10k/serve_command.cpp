@@ -603,8 +603,8 @@ void add_serve_options(CLI::App& cmd, ServeFlags& flags, ServeMode& mode, bool s
     cmd.add_option("--threads", flags.threads,
                    "Event loops, each with its own SO_REUSEPORT listener (default: CPUs)");
     cmd.add_option("--max-connections", flags.max_connections,
-                   "Open connections allowed; beyond it new ones get 503 (0: no cap but the "
-                   "descriptor limit)")
+                   "Open connections allowed; beyond it new ones get 503, or with proxy --mode "
+                   "tcp are closed at once (0: no cap but the descriptor limit)")
         ->capture_default_str();
     cmd.add_option("--header-timeout", flags.header_timeout,
                    "Time from a request's first byte to its complete header")
