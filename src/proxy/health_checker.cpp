@@ -11,6 +11,7 @@
 #include <fmt/core.h>
 
 #include "core/log.hpp"
+#include "core/proxy_protocol.hpp"
 #include "core/unique_fd.hpp"
 #include "proxy/upstream.hpp"
 
@@ -43,7 +44,20 @@ public:
           const HealthCheck& check, HealthBoard& board)
         : context_(context), server_(server), index_(index), check_(check), board_(board) {
         if (check_.kind == HealthCheck::Kind::http) {
-            request_ = fmt::format(
+            if (server_.proxy_protocol != 0) {
+                // A server that wants a PROXY header refuses a request without one: a check
+                // has no client to name, so it says so (v1 UNKNOWN, v2 LOCAL: the
+                // specification's way for a proxy's own connections, HAProxy's
+                // check-send-proxy).
+                sockaddr_storage none{};
+                none.ss_family = AF_UNSPEC;
+                if (server_.proxy_protocol == 2) {
+                    core::append_proxy_v2(none, none, request_);
+                } else {
+                    core::append_proxy_v1(none, none, request_);
+                }
+            }
+            request_ += fmt::format(
                 "GET {} HTTP/1.1\r\nHost: {}\r\nUser-Agent: c10k-health-check\r\n"
                 "Connection: close\r\n\r\n",
                 check_.path, server_.name);
