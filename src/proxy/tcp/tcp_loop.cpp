@@ -379,8 +379,8 @@ bool TcpLoop::send_proxy_header(Relay& relay) {
             continue;
         }
         if (n < 0 && errno == EINTR) continue;
-        // A fresh connection's send buffer takes a header of at most 232 bytes at once; should
-        // it not, the server's EPOLLOUT edge comes back here.
+        // A fresh connection's send buffer takes the header (at most 107 bytes in v1, 52 in
+        // v2 as written here) at once; should it not, the server's EPOLLOUT edge comes back.
         if (n < 0 && errno == EAGAIN) return false;
         close(relay);
         return false;

@@ -69,7 +69,10 @@ private:
     void connect_finished(Relay& relay);
     void connect_failed(Relay& relay);
     void pump(Relay& relay);
+    /// Writes what is left of the PROXY header; false while some is (or on an error, which
+    /// closed the relay).
     bool send_proxy_header(Relay& relay);
+    /// Puts the checks' UP bits on the board for /metrics when they changed.
     void publish_health();
     void close(Relay& relay);
     void on_timer(core::TimerNode& node);
@@ -78,9 +81,10 @@ private:
     TcpProxyOptions options_;
     Pool pool_;
     TcpShared shared_;
-    TcpBoard::Slot counters_;
+    TcpBoard::Slot counters_;  ///< this loop's slot of the board
+    /// The process's active checks, on the loop that runs them (null on the others).
     std::unique_ptr<CheckHost> checks_;
-    std::uint64_t published_up_ = ~std::uint64_t{0};
+    std::uint64_t published_up_ = ~std::uint64_t{0};  ///< the UP bits last put on the board
     std::vector<core::unique_fd> listeners_;
     std::vector<std::unique_ptr<Watch>> listener_watches_;
     int stop_fd_;
