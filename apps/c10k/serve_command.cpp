@@ -538,8 +538,7 @@ int run_prepared(const ServeFlags& flags, PreparedServe& prepared, engine::StopS
         status = engine::run_process_group(
             processes,
             [&proxy, board = prepared.tcp_board] { return make_tcp_proxy_engine(proxy, board); },
-            config, prepared.handlers,
-            listeners, stop, in_child, at_child_stop);
+            config, prepared.handlers, listeners, stop, in_child, at_child_stop);
     } else if (processes > 1) {
         status = engine::run_process_group(processes, flags.engine, config, prepared.handlers,
                                            listeners, stop, in_child, at_child_stop);

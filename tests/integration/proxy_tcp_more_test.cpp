@@ -33,8 +33,8 @@ using Clock = std::chrono::steady_clock;
 std::unique_ptr<ServerProcess> start_tcp_proxy(const std::vector<std::string>& backends,
                                                const std::vector<std::string>& extra = {},
                                                int threads = 1) {
-    std::vector<std::string> args{"proxy",     "--mode", "tcp", "--listen", "127.0.0.1:0",
-                                  "--threads", std::to_string(threads)};
+    std::vector<std::string> args{
+        "proxy", "--mode", "tcp", "--listen", "127.0.0.1:0", "--threads", std::to_string(threads)};
     for (const auto& backend : backends) {
         args.push_back("--backend");
         args.push_back(backend);
@@ -155,8 +155,8 @@ TEST(ProxyTcpHealth, HttpCheckKeepsOutAServerThatAcceptsButFailsTheCheck) {
     Backend a("a"), b("b");
     a.dir.write("health.txt", "ok");
     auto proxy = start_tcp_proxy({a.address(), b.address()}, fast_checks("http:/health.txt"));
-    ASSERT_TRUE(wait_for_log(*proxy, "proxy: server " + b.address() +
-                                         " is down (http check: status 404; 3 failures"))
+    ASSERT_TRUE(wait_for_log(
+        *proxy, "proxy: server " + b.address() + " is down (http check: status 404; 3 failures"))
         << proxy->output();
     for (int i = 0; i < 6; ++i) EXPECT_EQ(id_over_new_connection(proxy->port()), "a");
     EXPECT_EQ(proxy->output().find("server " + a.address() + " is down"), std::string::npos)

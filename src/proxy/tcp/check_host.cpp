@@ -15,8 +15,7 @@ constexpr int kMaxEvents = 64;
 }  // namespace
 
 CheckHost::CheckHost(const PoolSpec& pool, HealthBoard& board)
-    : context_(handler_, http::Limits{}, http::Timeouts{}),
-      epoll_(::epoll_create1(EPOLL_CLOEXEC)) {
+    : context_(handler_, http::Limits{}, http::Timeouts{}), epoll_(::epoll_create1(EPOLL_CLOEXEC)) {
     if (!epoll_) throw std::system_error(errno, std::generic_category(), "epoll_create1");
     context_.set_descriptors(this);
     checker_ = std::make_unique<HealthChecker>(context_, pool, pool.health, board);

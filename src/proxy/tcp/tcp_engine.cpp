@@ -84,9 +84,8 @@ int TcpEngine::run(const engine::ServerConfig& config, const engine::HandlerFact
     int admin_status = 0;
     std::thread admin;
     if (!admin_sockets.empty()) {
-        admin = std::thread([&] {
-            admin_status = serve_admin(config, handlers, std::move(admin_sockets), stop);
-        });
+        admin = std::thread(
+            [&] { admin_status = serve_admin(config, handlers, std::move(admin_sockets), stop); });
     }
     std::vector<int> status(loops.size(), 0);
     std::vector<std::thread> workers;
