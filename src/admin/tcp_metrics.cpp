@@ -4,6 +4,7 @@
 
 #include <vector>
 
+#include "core/json.hpp"
 #include "proxy/tcp/tcp_board.hpp"
 
 namespace c10k::admin {
@@ -93,6 +94,32 @@ void tcp_prometheus(std::string& out, const MetricsContext& context) {
                                label(pool.name), reason, value);
         }
     }
+}
+
+void tcp_json(std::string& out, const MetricsContext& context) {
+    if (context.tcp_pools.empty()) return;
+    out += R"(,"proxy_tcp":{"pools":[)";
+    bool first_pool = true;
+    for (const auto& board : context.tcp_pools) {
+        proxy::tcp::TcpPoolTotals pool = board->totals();
+        if (!first_pool) out += ',';
+        first_pool = false;
+        out += fmt::format(
+            R"({{"name":{},"refused_max_connections":{},"refused_no_server":{},"servers":[)",
+            core::json_quote(pool.name), pool.over_capacity, pool.unavailable);
+        bool first_server = true;
+        for (const auto& s : pool.servers) {
+            if (!first_server) out += ',';
+            first_server = false;
+            out += fmt::format(
+                R"({{"name":{},"connections_total":{},"connections":{},"connect_failures":{},)"
+                R"("bytes_to_server":{},"bytes_to_client":{},"up":{}}})",
+                core::json_quote(s.name), s.connects, s.connections, s.connect_failures,
+                s.bytes_to_server, s.bytes_to_client, s.up ? "true" : "false");
+        }
+        out += "]}";
+    }
+    out += "]}";
 }
 
 }  // namespace c10k::admin

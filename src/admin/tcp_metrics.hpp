@@ -15,4 +15,9 @@ namespace c10k::admin {
 /// closed at once (label reason: max_connections or no_server). Nothing without a tcp pool.
 void tcp_prometheus(std::string& out, const MetricsContext& context);
 
+/// ,"proxy_tcp":{"pools":[{"name", "refused_max_connections", "refused_no_server",
+/// "servers":[{"name", "connections_total", "connections", "connect_failures",
+/// "bytes_to_server", "bytes_to_client", "up"}]}]}; nothing without a tcp pool.
+void tcp_json(std::string& out, const MetricsContext& context);
+
 }  // namespace c10k::admin

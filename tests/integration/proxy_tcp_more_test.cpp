@@ -299,6 +299,14 @@ TEST(ProxyTcpMetrics, CountsPerServerConnectionsFailuresBytesAndHealth) {
               static_cast<double>(received));
     // Without checks every server counts as up.
     EXPECT_EQ(metrics[server_sample("c10k_proxy_tcp_server_up", dead)], 1);
+    // /status.json has the same under proxy_tcp.
+    HttpResponse status = fetch(admin_port(*proxy), "/status.json");
+    EXPECT_EQ(status.status, 200);
+    EXPECT_NE(status.body.find(R"("proxy_tcp":{"pools":[{"name":"default",)"), std::string::npos)
+        << status.body;
+    EXPECT_NE(status.body.find("{\"name\":\"" + a.address() + "\",\"connections_total\":4,"),
+              std::string::npos)
+        << status.body;
     ::close(dead_fd);
 
     // With checks, the dead server's state shows as 0 once they took it out.
