@@ -319,6 +319,16 @@ std::unique_ptr<engine::Engine> make_tcp_proxy_engine(const ProxyFlags& flags,
             "--eject-on-5xx: --mode tcp sees no HTTP status (it relays bytes); use "
             "--health-check http:/PATH to take a server that answers 5xx out");
     }
+    if (flags.eject_after != ProxyFlags{}.eject_after) {
+        throw std::runtime_error(
+            "--eject-after: --mode tcp has no requests to count as failed (a failed connect "
+            "already sets a server aside, and --health-check takes it out); drop --eject-after");
+    }
+    if (!flags.sticky_cookie.empty()) {
+        throw std::runtime_error(
+            "--sticky-cookie: --mode tcp relays bytes and sets no cookie; use --balance source "
+            "to keep a client's connections on one server");
+    }
     // --slow-start ramps round robin and least connections here as in the HTTP proxy.
     proxy::ProxyOptions scratch;
     ProxyFlags balance_flags = flags;

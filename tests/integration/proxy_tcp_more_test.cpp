@@ -329,6 +329,18 @@ TEST(ProxyTcpFlags, CombinationsThatMakeNoSenseSayWhy) {
     EXPECT_NE(eject.output.find("--eject-on-5xx: --mode tcp sees no HTTP status"),
               std::string::npos)
         << eject.output;
+    auto eject_after =
+        run_command({"proxy", "--mode", "tcp", "--backend", "127.0.0.1:1", "--eject-after", "2"});
+    EXPECT_NE(eject_after.status, 0);
+    EXPECT_NE(eject_after.output.find("--eject-after: --mode tcp has no requests to count"),
+              std::string::npos)
+        << eject_after.output;
+    auto sticky =
+        run_command({"proxy", "--mode", "tcp", "--backend", "127.0.0.1:1", "--sticky-cookie", "s"});
+    EXPECT_NE(sticky.status, 0);
+    EXPECT_NE(sticky.output.find("--sticky-cookie: --mode tcp relays bytes and sets no cookie"),
+              std::string::npos)
+        << sticky.output;
     auto check = run_command(
         {"proxy", "--mode", "tcp", "--backend", "127.0.0.1:1", "--health-check", "udp"});
     EXPECT_NE(check.status, 0);
