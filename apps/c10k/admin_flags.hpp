@@ -13,6 +13,7 @@
 #include "engine/listeners.hpp"
 #include "http/metrics.hpp"
 #include "proxy/board.hpp"
+#include "proxy/tcp/tcp_board.hpp"
 #include "push/hub.hpp"
 
 namespace c10k::app {
@@ -34,5 +35,12 @@ std::shared_ptr<http::MetricsBoard> enable_admin(
     engine::ServerConfig& config, std::vector<core::Endpoint>& endpoints,
     engine::HandlerFactory& handlers,
     std::vector<std::shared_ptr<proxy::PoolBoard>> proxy_pools = {});
+
+/// `c10k proxy --mode tcp --admin-listen`: as enable_admin, but the relay serves no HTTP, so
+/// `admin_handlers` becomes a factory of admin handlers alone (the TcpEngine runs them on the
+/// admin listener, the last endpoint), with `tcp_pool`'s counters in /metrics.
+std::shared_ptr<http::MetricsBoard> enable_tcp_admin(
+    const AdminFlags& flags, engine::ServerConfig& config, std::vector<core::Endpoint>& endpoints,
+    engine::HandlerFactory& admin_handlers, std::shared_ptr<proxy::tcp::TcpBoard> tcp_pool);
 
 }  // namespace c10k::app

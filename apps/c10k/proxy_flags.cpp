@@ -281,17 +281,20 @@ bool tcp_mode(const ProxyFlags& flags) {
         "--mode: unknown mode '{}' (known: http, the HTTP proxy; tcp, the TCP relay)", flags.mode));
 }
 
-std::unique_ptr<engine::Engine> make_tcp_proxy_engine(const ProxyFlags& flags) {
+std::shared_ptr<proxy::tcp::TcpBoard> make_tcp_board(const ProxyFlags& flags) {
+    std::vector<std::string> names;
+    for (const auto& text : flags.backends) names.push_back(parse_backend(text).name);
+    return std::make_shared<proxy::tcp::TcpBoard>("default", std::move(names));
+}
+
+std::unique_ptr<engine::Engine> make_tcp_proxy_engine(const ProxyFlags& flags,
+                                                      std::shared_ptr<proxy::tcp::TcpBoard> board) {
     using proxy::Balance;
     proxy::tcp::TcpProxyOptions options;
     for (const auto& text : flags.backends) {
-        proxy::ServerSpec server = parse_backend(text);
-        if (server.proxy_protocol != 0) {
-            throw std::runtime_error(fmt::format(
-                "--backend {}: send-proxy is not available with --mode tcp yet; drop the option",
-                text));
-        }
-        options.pool.servers.push_back(std::move(server));
+        // send-proxy and send-proxy-v2 hold as in HTTP mode: the header goes first on each
+        // relayed connection.
+        options.pool.servers.push_back(parse_backend(text));
     }
     if (options.pool.servers.empty()) {
         throw std::runtime_error("--backend: at least one server is needed");
@@ -317,11 +320,23 @@ std::unique_ptr<engine::Engine> make_tcp_proxy_engine(const ProxyFlags& flags) {
             "--hash-key: --mode tcp hashes nothing but the client's address (--balance "
             "source); drop --hash-key");
     }
-    if (!flags.health_check.empty() && flags.health_check != "off") {
-        // Silently unchecked servers would be worse than a refusal.
+    // The same checks as in HTTP mode (tcp, or http:/PATH for servers that speak HTTP behind
+    // the relay), run by one loop of each process.
+    parse_health(flags, options.pool);
+    if (flags.eject_on_5xx) {
         throw std::runtime_error(
-            "--health-check: active checks are not built for --mode tcp yet (a failed connect "
-            "still sets a server aside); drop --health-check");
+            "--eject-on-5xx: --mode tcp sees no HTTP status (it relays bytes); use "
+            "--health-check http:/PATH to take a server that answers 5xx out");
+    }
+    if (flags.eject_after != ProxyFlags{}.eject_after) {
+        throw std::runtime_error(
+            "--eject-after: --mode tcp has no requests to count as failed (a failed connect "
+            "already sets a server aside, and --health-check takes it out); drop --eject-after");
+    }
+    if (!flags.sticky_cookie.empty()) {
+        throw std::runtime_error(
+            "--sticky-cookie: --mode tcp relays bytes and sets no cookie; use --balance source "
+            "to keep a client's connections on one server");
     }
     // --slow-start ramps round robin and least connections here as in the HTTP proxy.
     proxy::ProxyOptions scratch;
@@ -331,6 +346,7 @@ std::unique_ptr<engine::Engine> make_tcp_proxy_engine(const ProxyFlags& flags) {
     options.pool.slow_start_ms = scratch.pool.slow_start_ms;
     options.connect_timeout_ms = flag_ms("--connect-timeout", flags.connect_timeout);
     options.idle_timeout_ms = flag_ms("--tcp-idle-timeout", flags.tcp_idle_timeout);
+    options.board = std::move(board);
     return std::make_unique<proxy::tcp::TcpEngine>(std::move(options));
 }
 

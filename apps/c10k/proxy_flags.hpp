@@ -13,6 +13,7 @@
 #include "core/net.hpp"
 #include "engine/engine.hpp"
 #include "proxy/board.hpp"
+#include "proxy/tcp/tcp_board.hpp"
 
 namespace c10k::app {
 
@@ -90,9 +91,14 @@ void add_proxy_mode_flags(CLI::App& command, ProxyFlags& flags);
 /// True for --mode tcp; throws for a mode that does not exist.
 bool tcp_mode(const ProxyFlags& flags);
 
-/// --mode tcp: the layer-4 relay, from the default pool's flags. Throws std::runtime_error
-/// naming the flag at fault (a balancer or backend option the relay has not).
-std::unique_ptr<engine::Engine> make_tcp_proxy_engine(const ProxyFlags& flags);
+/// --mode tcp: the layer-4 relay, from the default pool's flags, counting into `board` (null: a
+/// board of its own). Throws std::runtime_error naming the flag at fault (a balancer or backend
+/// option the relay has not).
+std::unique_ptr<engine::Engine> make_tcp_proxy_engine(
+    const ProxyFlags& flags, std::shared_ptr<proxy::tcp::TcpBoard> board = nullptr);
+
+/// The counters' board of the relay's one pool, "default" (made before any fork).
+std::shared_ptr<proxy::tcp::TcpBoard> make_tcp_board(const ProxyFlags& flags);
 
 /// The long names of the flags add_proxy_flags adds (without dashes): the keys of a pool.
 std::vector<std::string> proxy_pool_flag_names();

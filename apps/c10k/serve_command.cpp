@@ -106,6 +106,8 @@ struct PreparedServe {
     /// `c10k proxy --mode tcp`: `engine` is the layer-4 relay, made from these flags in every
     /// process of a group.
     bool tcp_relay = false;
+    /// Its counters, shared by the processes of a group.
+    std::shared_ptr<proxy::tcp::TcpBoard> tcp_board;
 };
 
 /// Workers of the prefork engine when --processes is not given: it serves one connection per
@@ -247,10 +249,6 @@ PreparedServe prepare_serve(const ServeFlags& flags) {
                 "drop --engine",
                 flags.engine));
         }
-        if (!flags.admin.listen.empty()) {
-            throw std::runtime_error(
-                "--admin-listen: --mode tcp has no admin listener yet; drop --admin-listen");
-        }
         if (!flags.proxy_layout.empty()) {
             throw std::runtime_error(
                 "--config: [[pool]] and [[route]] route HTTP requests, which --mode tcp does not "
@@ -261,7 +259,11 @@ PreparedServe prepare_serve(const ServeFlags& flags) {
                 "--proxy-protocol-from: --mode tcp does not read PROXY headers yet; drop it");
         }
         prepared.endpoints = parse_listen(flags.listen);
-        prepared.engine = make_tcp_proxy_engine(flags.proxy);
+        // The counters are mapped here, before any fork, so that /metrics sums every process.
+        prepared.tcp_board = make_tcp_board(flags.proxy);
+        prepared.engine = make_tcp_proxy_engine(flags.proxy, prepared.tcp_board);
+        prepared.metrics = enable_tcp_admin(flags.admin, config, prepared.endpoints,
+                                            prepared.handlers, prepared.tcp_board);
         prepared.tcp_relay = true;
         return prepared;
     }
@@ -534,8 +536,9 @@ int run_prepared(const ServeFlags& flags, PreparedServe& prepared, engine::StopS
     if (processes > 1 && prepared.tcp_relay) {
         const ProxyFlags& proxy = flags.proxy;
         status = engine::run_process_group(
-            processes, [&proxy] { return make_tcp_proxy_engine(proxy); }, config, prepared.handlers,
-            listeners, stop, in_child, at_child_stop);
+            processes,
+            [&proxy, board = prepared.tcp_board] { return make_tcp_proxy_engine(proxy, board); },
+            config, prepared.handlers, listeners, stop, in_child, at_child_stop);
     } else if (processes > 1) {
         status = engine::run_process_group(processes, flags.engine, config, prepared.handlers,
                                            listeners, stop, in_child, at_child_stop);
@@ -599,8 +602,8 @@ void add_serve_options(CLI::App& cmd, ServeFlags& flags, ServeMode& mode, bool s
     cmd.add_option("--threads", flags.threads,
                    "Event loops, each with its own SO_REUSEPORT listener (default: CPUs)");
     cmd.add_option("--max-connections", flags.max_connections,
-                   "Open connections allowed; beyond it new ones get 503 (0: no cap but the "
-                   "descriptor limit)")
+                   "Open connections allowed; beyond it new ones get 503, or with proxy --mode "
+                   "tcp are closed at once (0: no cap but the descriptor limit)")
         ->capture_default_str();
     cmd.add_option("--header-timeout", flags.header_timeout,
                    "Time from a request's first byte to its complete header")

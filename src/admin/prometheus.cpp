@@ -5,6 +5,7 @@
 #include <string_view>
 
 #include "admin/proxy_metrics.hpp"
+#include "admin/tcp_metrics.hpp"
 #include "core/handover.hpp"
 #include "push/hub.hpp"
 
@@ -152,6 +153,7 @@ std::string render_prometheus(const http::MetricsTotals& totals, const MetricsCo
     http_metrics(out, totals, context);
     if (context.hub != nullptr) push_metrics(out, totals, *context.hub);
     proxy_prometheus(out, context);
+    tcp_prometheus(out, context);
     return out;
 }
 

@@ -17,6 +17,10 @@ namespace c10k::proxy {
 class PoolBoard;
 }
 
+namespace c10k::proxy::tcp {
+class TcpBoard;
+}
+
 namespace c10k::admin {
 
 /// What the counters alone do not say.
@@ -27,6 +31,8 @@ struct MetricsContext {
     push::Hub* hub = nullptr;       ///< push counters and channels; null without --push
     /// `c10k proxy`'s pools (their counters: proxy/board.hpp); empty for `serve`.
     std::vector<std::shared_ptr<proxy::PoolBoard>> proxy_pools;
+    /// `c10k proxy --mode tcp`'s pool (its counters: proxy/tcp/tcp_board.hpp); else empty.
+    std::vector<std::shared_ptr<proxy::tcp::TcpBoard>> tcp_pools;
 };
 
 /// Renders every metric, names prefixed `c10k_`, counters suffixed `_total`.

@@ -5,6 +5,7 @@
 #include <chrono>
 
 #include "admin/proxy_metrics.hpp"
+#include "admin/tcp_metrics.hpp"
 #include "core/json.hpp"
 #include "push/hub.hpp"
 
@@ -97,6 +98,7 @@ std::string render_status_json(const http::MetricsTotals& totals, const MetricsC
     latency_json(out, totals);
     if (context.hub != nullptr) push_json(out, totals, *context.hub);
     proxy_json(out, context);
+    tcp_json(out, context);
     out += "}";
     return out;
 }

@@ -11,6 +11,7 @@
 #include <fmt/core.h>
 
 #include "core/log.hpp"
+#include "core/proxy_protocol.hpp"
 #include "core/unique_fd.hpp"
 #include "proxy/upstream.hpp"
 
@@ -40,16 +41,29 @@ int status_of(const std::string& received) {
 class HealthChecker::Probe final : public http::DescriptorTask, public http::TimerTask {
 public:
     Probe(http::LoopContext& context, const ServerSpec& server, std::size_t index,
-          const HealthCheck& check, HealthBoard& board, ServerCounters& counters)
+          const HealthCheck& check, HealthBoard& board, ServerCounters* counters)
         : context_(context),
           server_(server),
           index_(index),
           check_(check),
           board_(board),
-          counters_(counters) {
+          counters_(counters != nullptr ? *counters : own_counters_) {
         counters_.health.store(kCheckedUp, std::memory_order_relaxed);
         if (check_.kind == HealthCheck::Kind::http) {
-            request_ = fmt::format(
+            if (server_.proxy_protocol != 0) {
+                // A server that wants a PROXY header refuses a request without one: a check
+                // has no client to name, so it says so (v1 UNKNOWN, v2 LOCAL: the
+                // specification's way for a proxy's own connections, HAProxy's
+                // check-send-proxy).
+                sockaddr_storage none{};
+                none.ss_family = AF_UNSPEC;
+                if (server_.proxy_protocol == 2) {
+                    core::append_proxy_v2(none, none, request_);
+                } else {
+                    core::append_proxy_v1(none, none, request_);
+                }
+            }
+            request_ += fmt::format(
                 "GET {} HTTP/1.1\r\nHost: {}\r\nUser-Agent: c10k-health-check\r\n"
                 "Connection: close\r\n\r\n",
                 check_.path, server_.name);
@@ -201,6 +215,9 @@ private:
     std::size_t index_;
     const HealthCheck& check_;
     HealthBoard& board_;
+    /// Where a checker without a counters board (the layer-4 relay's, which keeps its own)
+    /// counts: written, never read.
+    ServerCounters own_counters_;
     ServerCounters& counters_;
     HealthStreak streak_;
     std::string request_;
@@ -218,7 +235,8 @@ HealthChecker::HealthChecker(http::LoopContext& context, const PoolSpec& pool,
     probes_.reserve(pool.servers.size());
     for (std::size_t i = 0; i < pool.servers.size(); ++i) {
         probes_.push_back(
-            std::make_unique<Probe>(context, pool.servers[i], i, check, board, counters[i]));
+            std::make_unique<Probe>(context, pool.servers[i], i, check, board,
+                                    counters != nullptr ? &counters[i] : nullptr));
     }
     for (auto& probe : probes_) probe->start();
 }

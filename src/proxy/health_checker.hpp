@@ -19,7 +19,8 @@ class HealthChecker {
 public:
     /// Starts checking at once: a server stopped before the proxy started is DOWN after
     /// `fall` intervals rather than `fall` + 1. `context` and `counters` (the loop's slot, one
-    /// per server) must outlive the checker; it marks the servers unchecked there when it goes.
+    /// per server; null for none) must outlive the checker; it marks the servers unchecked
+    /// there when it goes.
     HealthChecker(http::LoopContext& context, const PoolSpec& pool, const HealthCheck& check,
                   HealthBoard& board, ServerCounters* counters);
     ~HealthChecker();

@@ -28,6 +28,7 @@ Direction::Outcome Direction::pump(PipePool& pipes) {
             if (n > 0) {
                 in_pipe_ -= static_cast<std::uint64_t>(n);
                 moved_ += static_cast<std::uint64_t>(n);
+                if (moved_counter_ != nullptr) moved_counter_->add(static_cast<std::uint64_t>(n));
                 continue;
             }
             if (n < 0 && errno == EINTR) continue;

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 
+#include "http/metrics.hpp"
 #include "proxy/tcp/pipe_pool.hpp"
 
 namespace c10k::proxy::tcp {
@@ -19,7 +20,10 @@ public:
         failed,   ///< a socket error (reset, broken pipe) or no pipe could be had
     };
 
-    Direction(int from, int to) : from_(from), to_(to) {}
+    /// `moved_counter`: where each byte written to the destination is counted as it goes, so
+    /// that a count is complete before the FIN that follows it is passed on (null: nowhere).
+    Direction(int from, int to, http::Counter* moved_counter = nullptr)
+        : from_(from), to_(to), moved_counter_(moved_counter) {}
 
     /// Moves what it can until a socket would block. Edge-triggered callers call it for any
     /// event on either socket: it drains the pipe before reading, so a destination that
@@ -36,6 +40,7 @@ public:
 private:
     int from_;
     int to_;
+    http::Counter* moved_counter_;
     Pipe pipe_;
     std::uint64_t in_pipe_ = 0;
     std::uint64_t moved_ = 0;

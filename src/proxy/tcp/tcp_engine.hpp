@@ -2,8 +2,9 @@
 // The layer-4 relay as an engine::Engine, so that `c10k proxy --mode tcp` gets what the serve
 // machinery gives every engine: listeners bound before the start (port 0 made concrete),
 // --processes groups, SIGTERM with --shutdown-grace, reload and upgrade handovers, systemd's
-// notices. It runs --threads TcpLoops, each on its own SO_REUSEPORT listeners, and ignores the
-// HTTP handler factory (a relay speaks no HTTP).
+// notices. It runs --threads TcpLoops, each on its own SO_REUSEPORT listeners. The HTTP handler
+// factory, when given, serves the admin listener (/metrics) on an HTTP loop of its own: the
+// last listener (the admin endpoint comes last, and in the first process of a group only).
 
 #include <string_view>
 

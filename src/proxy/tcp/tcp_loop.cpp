@@ -14,6 +14,7 @@
 #include "core/clock.hpp"
 #include "core/log.hpp"
 #include "core/net.hpp"
+#include "core/proxy_protocol.hpp"
 
 namespace c10k::proxy::tcp {
 
@@ -32,7 +33,7 @@ constexpr std::uint32_t kRelayEvents = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET
 }  // namespace
 
 struct TcpLoop::Watch {
-    enum class Kind : std::uint8_t { listener, stop, client, server };
+    enum class Kind : std::uint8_t { listener, stop, checks, client, server };
     Kind kind;
     int fd = -1;
     Relay* relay = nullptr;
@@ -53,9 +54,13 @@ struct TcpLoop::Relay {
     std::uint64_t tried = 0;
     bool connected = false;
     bool closed = false;
+    bool budgeted = false;  ///< holds one of --max-connections
+    /// The PROXY header still to be written to the server before any of the client's bytes.
+    std::string preamble;
+    std::size_t preamble_sent = 0;
     std::int64_t last_active_ms = 0;
-    std::uint64_t counted_up = 0;  ///< bytes already added to the server's counters
-    std::uint64_t counted_down = 0;
+    std::uint64_t seen_up = 0;  ///< bytes moved at the last pump (activity for the idle timeout)
+    std::uint64_t seen_down = 0;
     Direction up{-1, -1};    ///< client to server
     Direction down{-1, -1};  ///< server to client
     RelayTimer timer;
@@ -63,10 +68,12 @@ struct TcpLoop::Relay {
 };
 
 TcpLoop::TcpLoop(const TcpProxyOptions& options, std::vector<core::unique_fd> listeners,
-                 int stop_fd, std::int64_t grace_ms, engine::Heartbeat* heartbeat)
+                 int stop_fd, std::int64_t grace_ms, engine::Heartbeat* heartbeat,
+                 const TcpShared& shared, bool runs_checks)
     : options_(options),
-      pool_(options.pool),
-      counters_(options.pool.servers.size()),
+      pool_(options_.pool, shared.health),
+      shared_(shared),
+      counters_(shared.board->claim()),
       listeners_(std::move(listeners)),
       stop_fd_(stop_fd),
       grace_ms_(grace_ms),
@@ -78,9 +85,26 @@ TcpLoop::TcpLoop(const TcpProxyOptions& options, std::vector<core::unique_fd> li
         listener_watches_.push_back(
             std::make_unique<Watch>(Watch{Watch::Kind::listener, listener.get(), nullptr}));
     }
+    if (runs_checks && shared_.health != nullptr &&
+        options_.pool.health.kind != HealthCheck::Kind::off) {
+        checks_ = std::make_unique<CheckHost>(options_.pool, *shared_.health);
+    }
 }
 
-TcpLoop::~TcpLoop() = default;
+TcpLoop::~TcpLoop() {
+    checks_.reset();
+    shared_.board->release(counters_);
+}
+
+void TcpLoop::publish_health() {
+    std::uint64_t up = 0;
+    for (std::size_t i = 0; i < pool_.size() && i < 64; ++i) {
+        if (shared_.health->up(i)) up |= std::uint64_t{1} << i;
+    }
+    if (up == published_up_) return;
+    published_up_ = up;
+    shared_.board->set_health(up);
+}
 
 void TcpLoop::watch_listeners(bool on) {
     if (on == accepting_) return;
@@ -99,6 +123,14 @@ int TcpLoop::run() {
     Watch stop_watch{Watch::Kind::stop, stop_fd_, nullptr};
     epoll_event stop_event{EPOLLIN, {.ptr = &stop_watch}};
     ::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, stop_fd_, &stop_event);
+    Watch checks_watch{Watch::Kind::checks, -1, nullptr};
+    if (checks_) {
+        // Level-triggered: the host serves a batch of its sockets' events per readiness.
+        checks_watch.fd = checks_->fd();
+        epoll_event checks_event{EPOLLIN, {.ptr = &checks_watch}};
+        ::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, checks_watch.fd, &checks_event);
+        publish_health();
+    }
     watch_listeners(true);
     epoll_event events[kMaxEvents];
     for (;;) {
@@ -112,6 +144,10 @@ int TcpLoop::run() {
         if (resume_accepting_ms_ > 0) sooner(resume_accepting_ms_);
         if (stopping_) sooner(stop_deadline_ms_);
         if (heartbeat_ && heartbeat_->beats()) sooner(now_ms_ + heartbeat_->until_next(now_ms_));
+        if (checks_) {
+            std::int64_t wait = checks_->next_timeout_ms();
+            if (wait >= 0) sooner(now_ms_ + wait);
+        }
         int count = ::epoll_wait(epoll_.get(), events, kMaxEvents,
                                  static_cast<int>(std::min<std::int64_t>(timeout, 60'000)));
         if (count < 0 && errno != EINTR) {
@@ -125,6 +161,9 @@ int TcpLoop::run() {
                 case Watch::Kind::stop:
                     ::epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, stop_fd_, nullptr);
                     begin_stop();
+                    break;
+                case Watch::Kind::checks:
+                    checks_->on_ready();
                     break;
                 case Watch::Kind::listener:
                     if (accepting_) accept_from(watch->fd);
@@ -143,6 +182,10 @@ int TcpLoop::run() {
         closed_.clear();
         timers_.advance(now_ms_, [this](core::TimerNode& node) { on_timer(node); });
         closed_.clear();
+        if (checks_) {
+            checks_->run_timers();
+            publish_health();
+        }
         if (resume_accepting_ms_ > 0 && now_ms_ >= resume_accepting_ms_ && !stopping_) {
             resume_accepting_ms_ = 0;
             watch_listeners(true);
@@ -186,8 +229,16 @@ void TcpLoop::accept_from(int listener) {
             }
             return;
         }
+        // Over the cap the client is closed at once rather than left in the listener's queue:
+        // it learns now (and may try another address) instead of after a SYN timeout, and the
+        // loop need not stop watching a listener that stays readable.
+        if (!shared_.budget->try_acquire()) {
+            counters_.pool->over_capacity.add();
+            continue;  // `client` closes
+        }
         auto owned = std::make_unique<Relay>();
         Relay& relay = *owned;
+        relay.budgeted = true;
         relay.client = std::move(client);
         relay.client_watch.fd = relay.client.get();
         relay.client_watch.relay = &relay;
@@ -216,7 +267,12 @@ void TcpLoop::accept_from(int listener) {
 bool TcpLoop::connect_next(Relay& relay) {
     for (;;) {
         int index = pool_.pick(now_ms_, relay.tried, relay.key);
-        if (index < 0) return false;
+        if (index < 0) {
+            // Every server is DOWN by the checks, or failed for this client already.
+            counters_.pool->unavailable.add();
+            errno = 0;
+            return false;
+        }
         auto server = static_cast<std::size_t>(index);
         relay.tried |= std::uint64_t{1} << server;
         const core::Endpoint& address = pool_.server(server).address;
@@ -227,7 +283,7 @@ bool TcpLoop::connect_next(Relay& relay) {
                            address.length);
         if (rc != 0 && errno != EINPROGRESS) {
             pool_.mark_failed(server, now_ms_);
-            ++counters_[server].failed_connects;
+            counters_.servers[server].connect_failures.add();
             continue;
         }
         relay.server = std::move(fd);
@@ -267,11 +323,34 @@ void TcpLoop::connect_finished(Relay& relay) {
     auto server = static_cast<std::size_t>(relay.index);
     relay.connected = true;
     pool_.mark_ok(server);
-    ++counters_[server].connections;
+    counters_.servers[server].connects.add();
+    std::uint8_t proxy_version = pool_.server(server).proxy_protocol;
+    if (proxy_version != 0) {
+        // The client's address and the one it connected to, as this relay's sockets see them.
+        sockaddr_storage source{};
+        sockaddr_storage destination{};
+        socklen_t source_length = sizeof source;
+        socklen_t destination_length = sizeof destination;
+        if (::getpeername(relay.client.get(), reinterpret_cast<sockaddr*>(&source),
+                          &source_length) != 0 ||
+            ::getsockname(relay.client.get(), reinterpret_cast<sockaddr*>(&destination),
+                          &destination_length) != 0) {
+            // The client left already; the header then says UNKNOWN (LOCAL in version 2).
+            source.ss_family = AF_UNSPEC;
+            destination.ss_family = AF_UNSPEC;
+        }
+        if (proxy_version == 2) {
+            core::append_proxy_v2(source, destination, relay.preamble);
+        } else {
+            core::append_proxy_v1(source, destination, relay.preamble);
+        }
+    }
     core::set_no_delay(relay.client.get());
     core::set_no_delay(relay.server.get());
-    relay.up = Direction(relay.client.get(), relay.server.get());
-    relay.down = Direction(relay.server.get(), relay.client.get());
+    relay.up = Direction(relay.client.get(), relay.server.get(),
+                         &counters_.servers[server].bytes_to_server);
+    relay.down = Direction(relay.server.get(), relay.client.get(),
+                           &counters_.servers[server].bytes_to_client);
     relay.last_active_ms = now_ms_;
     timers_.schedule(relay.timer, now_ms_ + options_.idle_timeout_ms);
     pump(relay);
@@ -280,7 +359,7 @@ void TcpLoop::connect_finished(Relay& relay) {
 void TcpLoop::connect_failed(Relay& relay) {
     auto server = static_cast<std::size_t>(relay.index);
     pool_.mark_failed(server, now_ms_);
-    ++counters_[server].failed_connects;
+    counters_.servers[server].connect_failures.add();
     --pool_.state(server).outstanding;
     --pool_.state(server).connections;
     ::epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, relay.server.get(), nullptr);
@@ -291,15 +370,34 @@ void TcpLoop::connect_failed(Relay& relay) {
     if (!connect_next(relay)) close(relay);
 }
 
+bool TcpLoop::send_proxy_header(Relay& relay) {
+    while (relay.preamble_sent < relay.preamble.size()) {
+        ssize_t n = ::send(relay.server.get(), relay.preamble.data() + relay.preamble_sent,
+                           relay.preamble.size() - relay.preamble_sent, MSG_NOSIGNAL);
+        if (n > 0) {
+            relay.preamble_sent += static_cast<std::size_t>(n);
+            continue;
+        }
+        if (n < 0 && errno == EINTR) continue;
+        // A fresh connection's send buffer takes the header (at most 107 bytes in v1, 52 in
+        // v2 as written here) at once; should it not, the server's EPOLLOUT edge comes back.
+        if (n < 0 && errno == EAGAIN) return false;
+        close(relay);
+        return false;
+    }
+    relay.preamble = std::string();
+    relay.preamble_sent = 0;
+    return true;
+}
+
 void TcpLoop::pump(Relay& relay) {
+    // Nothing of the client's goes before the whole header.
+    if (!relay.preamble.empty() && !send_proxy_header(relay)) return;
     Direction::Outcome up = relay.up.pump(pipes_);
     Direction::Outcome down = relay.down.pump(pipes_);
-    ServerCounters& counters = counters_[static_cast<std::size_t>(relay.index)];
-    if (relay.up.moved() != relay.counted_up || relay.down.moved() != relay.counted_down) {
-        counters.bytes_to_server += relay.up.moved() - relay.counted_up;
-        counters.bytes_to_client += relay.down.moved() - relay.counted_down;
-        relay.counted_up = relay.up.moved();
-        relay.counted_down = relay.down.moved();
+    if (relay.up.moved() != relay.seen_up || relay.down.moved() != relay.seen_down) {
+        relay.seen_up = relay.up.moved();
+        relay.seen_down = relay.down.moved();
         relay.last_active_ms = now_ms_;
     }
     if (up == Direction::Outcome::failed || down == Direction::Outcome::failed ||
@@ -333,7 +431,9 @@ void TcpLoop::close(Relay& relay) {
         ServerState& state = pool_.state(static_cast<std::size_t>(relay.index));
         --state.outstanding;
         --state.connections;
+        if (relay.connected) counters_.servers[static_cast<std::size_t>(relay.index)].closes.add();
     }
+    if (relay.budgeted) shared_.budget->release();
     // Closing a descriptor takes it out of the epoll set.
     relay.server.reset();
     relay.client.reset();
