@@ -267,7 +267,9 @@ void Exchange::start_on(int chosen) {
         pool.mark_failed(server, now);
         count_failed_request(server);
         mark_tried(server);
-        if (untried_left() && admit_retry()) {
+        // Nothing was sent, so nothing is amplified: not a retry the budget counts (a pool
+        // losing a server must not turn the refused connects into 502s).
+        if (untried_left()) {
             attempt();
         } else {
             answer_error(
@@ -539,6 +541,9 @@ void Exchange::fail(Failure failure, std::string_view why) {
                  !answered_any && !stale_retry_used_;
     if (!stale) count_failed_request(server);
     bool retry = false;
+    // Retries of a request no server can have run (its connect failed, or a kept-alive
+    // connection was found closed) add no load anywhere: the budget counts only the others.
+    bool unrun = false;
     switch (failure) {
         case Failure::connect:
         case Failure::connect_timeout:
@@ -546,6 +551,7 @@ void Exchange::fail(Failure failure, std::string_view why) {
             pool.mark_failed(server, now);
             mark_tried(server);
             retry = true;
+            unrun = true;
             break;
         case Failure::send:
         case Failure::receive:
@@ -555,6 +561,7 @@ void Exchange::fail(Failure failure, std::string_view why) {
                 stale_retry_used_ = true;
                 force_fresh_ = true;
                 retry = true;
+                unrun = true;
             } else if (sent_ == 0 ||
                        (!answered_any && idempotent_ && (policy.on & RetryPolicy::kError))) {
                 pool.mark_failed(server, now);
@@ -577,7 +584,7 @@ void Exchange::fail(Failure failure, std::string_view why) {
     if (!replayable_) retry = false;
     // The stale-connection retry may go back to the same server; the others need one that
     // this request has not tried, and every retry needs room in the budget.
-    if (retry && (force_fresh_ || untried_left()) && admit_retry()) {
+    if (retry && (force_fresh_ || untried_left()) && (unrun || admit_retry())) {
         failed_server_ = static_cast<int>(server);
         attempt();
         return;
@@ -672,6 +679,10 @@ void Exchange::answer_error(int status, std::string_view why) {
         return;
     }
     if (cut_if_started()) return;
+    // The operator's side of the story, as nginx's error log says "upstream prematurely closed
+    // connection": which request the proxy answered itself, and why.
+    core::log(core::LogLevel::warn, "proxy: answered {} after {} attempt(s): {}", status,
+              attempts_, why);
     http::Response response;
     response.set_status(status);
     response.add_header("Content-Type", "text/plain; charset=utf-8");

@@ -129,6 +129,26 @@ TEST(ProxyRetry, SpentBudgetMakesNoRetry) {
     EXPECT_EQ(targets_once(working).size(), 4u - failed);
 }
 
+TEST(ProxyRetry, RefusedConnectsAreRetriedWhateverTheBudget) {
+    // A server that refuses connections ran nothing: going to the next one costs no server
+    // anything, so even a spent budget lets every GET through (a killed server must not turn
+    // into 502s when its refused connects come several at once).
+    int dead_port = 0;
+    {
+        MockBackend gone([](const ReceivedRequest&) { return Reply{}; });
+        dead_port = gone.port();
+    }
+    MockBackend working(fine);
+    auto proxy = start_proxy({"127.0.0.1:" + std::to_string(dead_port), working.address()},
+                             {"--retry-budget", "0%", "--retry-budget-min", "0", "--eject-after",
+                              "0"});
+    for (int i = 0; i < 6; ++i) {
+        HttpResponse response = fetch(proxy->port(), "/r" + std::to_string(i));
+        EXPECT_EQ(response.status, 200) << response.body;
+    }
+    EXPECT_EQ(targets_once(working).size(), 6u);
+}
+
 TEST(ProxyRetry, BadRetryFlagsSayWhatIsWrong) {
     auto base = [](std::vector<std::string> extra) {
         std::vector<std::string> args{"proxy", "--backend", "127.0.0.1:9", "-t"};
