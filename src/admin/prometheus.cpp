@@ -157,4 +157,17 @@ std::string render_prometheus(const http::MetricsTotals& totals, const MetricsCo
     return out;
 }
 
+std::string prometheus_label(std::string_view value) {
+    std::string out;
+    for (char c : value) {
+        if (c == '\\' || c == '"') out += '\\';
+        if (c == '\n') {
+            out += "\\n";
+            continue;
+        }
+        out += c;
+    }
+    return out;
+}
+
 }  // namespace c10k::admin

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "http/metrics.hpp"
@@ -37,5 +38,8 @@ struct MetricsContext {
 
 /// Renders every metric, names prefixed `c10k_`, counters suffixed `_total`.
 std::string render_prometheus(const http::MetricsTotals& totals, const MetricsContext& context);
+
+/// A label value as the exposition format writes it: backslash, quote and newline escaped.
+std::string prometheus_label(std::string_view value);
 
 }  // namespace c10k::admin

@@ -11,20 +11,6 @@ namespace c10k::admin {
 
 namespace {
 
-/// A label value as the exposition format writes it: backslash, quote and newline escaped.
-std::string label(std::string_view value) {
-    std::string out;
-    for (char c : value) {
-        if (c == '\\' || c == '"') out += '\\';
-        if (c == '\n') {
-            out += "\\n";
-            continue;
-        }
-        out += c;
-    }
-    return out;
-}
-
 std::vector<proxy::PoolTotals> totals_of(const MetricsContext& context) {
     std::vector<proxy::PoolTotals> pools;
     for (const auto& board : context.proxy_pools) pools.push_back(board->totals());
@@ -78,8 +64,8 @@ void server_samples(std::string& out, const std::vector<proxy::PoolTotals>& pool
     for (const auto& pool : pools) {
         for (const auto& server : pool.servers) {
             if (!include(server)) continue;
-            out += fmt::format("{}{{pool=\"{}\",server=\"{}\"{}}} {}\n", name, label(pool.name),
-                               label(server.name), extra, value(server));
+            out += fmt::format("{}{{pool=\"{}\",server=\"{}\"{}}} {}\n", name, prometheus_label(pool.name),
+                               prometheus_label(server.name), extra, value(server));
         }
     }
 }
@@ -165,8 +151,8 @@ void proxy_prometheus(std::string& out, const MetricsContext& context) {
         out += fmt::format("# HELP {} {}\n# TYPE {} {}\n", f.name, f.help, f.name, f.type);
         for (const auto& pool : pools) {
             for (const auto& server : pool.servers) {
-                out += fmt::format("{}{{pool=\"{}\",server=\"{}\"}} {}\n", f.name, label(pool.name),
-                                   label(server.name), server.*f.value);
+                out += fmt::format("{}{{pool=\"{}\",server=\"{}\"}} {}\n", f.name, prometheus_label(pool.name),
+                                   prometheus_label(server.name), server.*f.value);
             }
         }
     }
@@ -180,7 +166,7 @@ void proxy_prometheus(std::string& out, const MetricsContext& context) {
     for (const PoolFamily& f : kPoolFamilies) {
         out += fmt::format("# HELP {} {}\n# TYPE {} counter\n", f.name, f.help, f.name);
         for (const auto& pool : pools) {
-            out += fmt::format("{}{{pool=\"{}\"}} {}\n", f.name, label(pool.name), pool.*f.value);
+            out += fmt::format("{}{{pool=\"{}\"}} {}\n", f.name, prometheus_label(pool.name), pool.*f.value);
         }
     }
 }

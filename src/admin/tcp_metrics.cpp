@@ -11,20 +11,6 @@ namespace c10k::admin {
 
 namespace {
 
-/// A label value as the exposition format writes it: backslash, quote and newline escaped.
-std::string label(std::string_view value) {
-    std::string out;
-    for (char c : value) {
-        if (c == '\\' || c == '"') out += '\\';
-        if (c == '\n') {
-            out += "\\n";
-            continue;
-        }
-        out += c;
-    }
-    return out;
-}
-
 using Totals = proxy::tcp::TcpServerTotals;
 
 struct ServerFamily {
@@ -58,8 +44,8 @@ void tcp_prometheus(std::string& out, const MetricsContext& context) {
         header(out, f.name, f.type, f.help);
         for (const auto& pool : pools) {
             for (const auto& server : pool.servers) {
-                out += fmt::format("{}{{pool=\"{}\",server=\"{}\"}} {}\n", f.name, label(pool.name),
-                                   label(server.name), server.*f.value);
+                out += fmt::format("{}{{pool=\"{}\",server=\"{}\"}} {}\n", f.name, prometheus_label(pool.name),
+                                   prometheus_label(server.name), server.*f.value);
             }
         }
     }
@@ -71,7 +57,7 @@ void tcp_prometheus(std::string& out, const MetricsContext& context) {
                                             std::pair{"to_client", server.bytes_to_client}}) {
                 out += fmt::format(
                     "c10k_proxy_tcp_bytes_total{{pool=\"{}\",server=\"{}\",direction=\"{}\"}} {}\n",
-                    label(pool.name), label(server.name), direction, value);
+                    prometheus_label(pool.name), prometheus_label(server.name), direction, value);
             }
         }
     }
@@ -81,7 +67,7 @@ void tcp_prometheus(std::string& out, const MetricsContext& context) {
     for (const auto& pool : pools) {
         for (const auto& server : pool.servers) {
             out += fmt::format("c10k_proxy_tcp_server_up{{pool=\"{}\",server=\"{}\"}} {}\n",
-                               label(pool.name), label(server.name), server.up ? 1 : 0);
+                               prometheus_label(pool.name), prometheus_label(server.name), server.up ? 1 : 0);
         }
     }
     header(out, "c10k_proxy_tcp_refused_total", "counter",
@@ -91,7 +77,7 @@ void tcp_prometheus(std::string& out, const MetricsContext& context) {
         for (auto [reason, value] : {std::pair{"max_connections", pool.over_capacity},
                                      std::pair{"no_server", pool.unavailable}}) {
             out += fmt::format("c10k_proxy_tcp_refused_total{{pool=\"{}\",reason=\"{}\"}} {}\n",
-                               label(pool.name), reason, value);
+                               prometheus_label(pool.name), reason, value);
         }
     }
 }

@@ -29,20 +29,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-/// `c10k proxy --mode tcp --listen 127.0.0.1:0 --threads N --backend B...` plus `extra`.
-std::unique_ptr<ServerProcess> start_tcp_proxy(const std::vector<std::string>& backends,
-                                               const std::vector<std::string>& extra = {},
-                                               int threads = 1) {
-    std::vector<std::string> args{
-        "proxy", "--mode", "tcp", "--listen", "127.0.0.1:0", "--threads", std::to_string(threads)};
-    for (const auto& backend : backends) {
-        args.push_back("--backend");
-        args.push_back(backend);
-    }
-    args.insert(args.end(), extra.begin(), extra.end());
-    return std::make_unique<ServerProcess>(args);
-}
-
 /// Checks every 100 ms, so that a server is DOWN within a few tenths of a second.
 std::vector<std::string> fast_checks(const std::string& check) {
     return {"--health-check", check, "--health-interval", "100ms", "--health-timeout", "100ms",

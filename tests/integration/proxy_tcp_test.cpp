@@ -164,21 +164,6 @@ private:
     std::string block_;
 };
 
-/// `c10k proxy --mode tcp --listen 127.0.0.1:0 --backend B...` with `threads` loops, plus
-/// `extra`.
-std::unique_ptr<ServerProcess> start_tcp_proxy(const std::vector<std::string>& backends,
-                                               const std::vector<std::string>& extra = {},
-                                               int threads = 1) {
-    std::vector<std::string> args{
-        "proxy", "--mode", "tcp", "--listen", "127.0.0.1:0", "--threads", std::to_string(threads)};
-    for (const auto& backend : backends) {
-        args.push_back("--backend");
-        args.push_back(backend);
-    }
-    args.insert(args.end(), extra.begin(), extra.end());
-    return std::make_unique<ServerProcess>(args);
-}
-
 /// GET /id.txt on a connection of its own (so that each is balanced anew) and the body.
 std::string id_over_new_connection(int port) {
     HttpClient client(port);

@@ -24,6 +24,19 @@ std::unique_ptr<ServerProcess> start_proxy(const std::vector<std::string>& backe
     return std::make_unique<ServerProcess>(args);
 }
 
+std::unique_ptr<ServerProcess> start_tcp_proxy(const std::vector<std::string>& backends,
+                                               const std::vector<std::string>& extra,
+                                               int threads) {
+    std::vector<std::string> args{
+        "proxy", "--mode", "tcp", "--listen", "127.0.0.1:0", "--threads", std::to_string(threads)};
+    for (const auto& backend : backends) {
+        args.push_back("--backend");
+        args.push_back(backend);
+    }
+    args.insert(args.end(), extra.begin(), extra.end());
+    return std::make_unique<ServerProcess>(args);
+}
+
 std::map<std::string, int> tally(int port, const std::string& path, int count) {
     std::map<std::string, int> seen;
     HttpClient client(port);

@@ -23,6 +23,11 @@ struct Backend {
 std::unique_ptr<ServerProcess> start_proxy(const std::vector<std::string>& backends,
                                            std::vector<std::string> extra = {});
 
+/// `c10k proxy --mode tcp --listen 127.0.0.1:0 --threads N --backend B...` plus `extra`.
+std::unique_ptr<ServerProcess> start_tcp_proxy(const std::vector<std::string>& backends,
+                                               const std::vector<std::string>& extra = {},
+                                               int threads = 1);
+
 /// GETs `path` `count` times on one keep-alive connection and counts the bodies (each answer
 /// is expected to be 200).
 std::map<std::string, int> tally(int port, const std::string& path, int count);
