@@ -103,6 +103,8 @@ std::optional<KeyPlace> key_place(std::string_view flag) {
     if (flag == "redis") return KeyPlace{"redis", "url"};
     if (starts_with(flag, "redis-")) return KeyPlace{"redis", snake_case(flag.substr(6))};
     if (starts_with(flag, "ws-")) return KeyPlace{"websocket", snake_case(flag.substr(3))};
+    if (flag == "cgi") return KeyPlace{"cgi", "locations"};
+    if (starts_with(flag, "cgi-")) return KeyPlace{"cgi", snake_case(flag.substr(4))};
     return KeyPlace{"server", snake_case(flag)};
 }
 
@@ -149,6 +151,8 @@ config::KeyTable serve_key_table(const CLI::App& serve) {
         {"redis",
          "Push channels shared by several servers through Redis; off unless `url` is set."},
         {"websocket", "WebSocket echo locations, and the policy of every WebSocket connection."},
+        {"cgi", "Programs run per request (CGI/1.1) under a prefix, and their limits; off "
+                "unless `locations` is set."},
     };
     add_option_keys(serve, table,
                     [](const CLI::Option&, const std::string& flag) { return key_place(flag); });

@@ -20,6 +20,7 @@
 #include <fmt/core.h>
 
 #include "admin_flags.hpp"
+#include "cgi_flags.hpp"
 #include "commands.hpp"
 #include "config/reference.hpp"
 #include "config_keys.hpp"
@@ -76,6 +77,7 @@ struct ServeFlags {
     config::HostsConfig hosts;
     PushFlags push;
     WsFlags ws;
+    CgiFlags cgi;
     AdminFlags admin;
     /// `c10k proxy`: the same machinery with the proxy handler in place of the static one.
     bool proxy_mode = false;
@@ -295,6 +297,8 @@ PreparedServe prepare_serve(const ServeFlags& flags) {
     engine::HandlerFactory& handlers = prepared.handlers;
     handlers = [options, first] { return std::make_unique<serve::StaticFiles>(options); };
     enable_virtual_hosts(flags.config_path, flags.hosts, options, flags.push, handlers);
+    // In front of the files (and virtual hosts): a CGI prefix is never a file.
+    handlers = with_cgi(flags.cgi, handlers);
 
     std::vector<core::Endpoint>& endpoints = prepared.endpoints;
     endpoints = parse_listen(flags.listen);
@@ -681,6 +685,7 @@ void add_serve_options(CLI::App& cmd, ServeFlags& flags, ServeMode& mode, bool s
     if (serves_files) {
         add_push_flags(cmd, flags.push);
         add_ws_flags(cmd, flags.ws);
+        add_cgi_flags(cmd, flags.cgi);
     }
     add_admin_flags(cmd, flags.admin);
 }

@@ -12,6 +12,9 @@
 //     signal): they are polled whenever a wait returns, at least every 100 ms;
 //   - overflow: a full poll() sweep, and, as a safety net, a sweep after a second with no
 //     signal at all.
+// A descriptor added with `level` (a task that may leave input unread: a CGI program's pipe
+// read one buffer per wake-up) must hear again while it stays ready, and no signal says so:
+// each one reported is polled again at the next wait, as long as it is watched.
 
 #include <fcntl.h>
 #include <poll.h>
@@ -117,6 +120,7 @@ public:
             Watched* w = find(p.fd);
             if (w == nullptr) continue;  // removed since: a stale event
             events[count++] = Event{w->tag, p.bits};
+            if (w->interest & level) rechecks_.push_back(p.fd);
         }
         return count;
     }

@@ -779,9 +779,11 @@ void Session::pending_begin(PendingOwner& owner) {
 }
 
 void Session::close_if_body_unread() {
-    // An answer that comes before its streamed body was all read says Connection: close: the
-    // rest of the body would otherwise be read as the next request. (A streamed answer may
-    // still take the rest of the body as it goes; the connection closes after.)
+    // A whole answer that comes before its streamed body was all read says Connection: close:
+    // the rest of the body would otherwise be read as the next request. A streamed answer
+    // does not say so at its head: the body usually ends while it streams (a CGI program
+    // writes its head, then reads its input), and when it does not, the connection closes
+    // after the answer all the same (end_pending).
     if (body_streamed_ && !body_complete_) deferred_->keep_alive = false;
 }
 
@@ -841,7 +843,6 @@ void Session::pending_respond(Response& response) {
 
 void Session::pending_start_stream(Response& head_response) {
     if (suspend_ != Suspend::waiting) return;
-    close_if_body_unread();
     if (deferred_->version_minor == 0 || head_response.closes_connection()) {
         deferred_->keep_alive = false;  // the stream ends with the connection
     }
@@ -861,7 +862,6 @@ void Session::pending_start_stream(Response& head_response) {
 
 bool Session::pending_start_sized_stream(Response& head_response, std::uint64_t length) {
     if (suspend_ != Suspend::waiting) return false;
-    close_if_body_unread();
     if (head_response.closes_connection()) deferred_->keep_alive = false;
     head_response.set_body_length_only(length);
     Request request = deferred_request();

@@ -217,6 +217,12 @@ void PushHandler::on_loop_stop(http::LoopContext& context) {
     if (fallback_) fallback_->on_loop_stop(context);
 }
 
+bool PushHandler::streams_body(std::uint8_t listener) const {
+    // The publish listener reads its messages whole; the rest is the fallback's to say.
+    if (options_.publish_listener >= 0 && listener == options_.publish_listener) return false;
+    return fallback_ && fallback_->streams_body(listener);
+}
+
 std::uint64_t PushHandler::body_limit(std::uint8_t listener) const {
     if (options_.publish_listener >= 0 && listener == options_.publish_listener) {
         return options_.max_message_bytes;

@@ -57,6 +57,7 @@ public:
     void on_loop_start(http::LoopContext& context) override;
     void on_loop_stop(http::LoopContext& context) override;
     std::uint64_t body_limit(std::uint8_t listener) const override;
+    bool streams_body(std::uint8_t listener) const override;
 
     /// On this loop's thread (posted by the Hub): gives `message` to the channel's subscribers.
     void deliver(const std::string& channel, const MessagePtr& message);

@@ -22,6 +22,9 @@ public:
     void on_loop_start(http::LoopContext& context) override;
     void on_loop_stop(http::LoopContext& context) override;
     std::uint64_t body_limit(std::uint8_t listener) const override;
+    bool streams_body(std::uint8_t listener) const override {
+        return fallback_ && fallback_->streams_body(listener);
+    }
 
     /// Connections open on this loop now.
     std::size_t open_sessions() const { return open_; }

@@ -33,17 +33,6 @@ constexpr std::uint64_t kGiB = std::uint64_t{1} << 30;
 /// a few hundred KiB; a body held whole would be 1024 MiB.
 constexpr std::uint64_t kFlatKiB = 48 * 1024;
 
-/// The peak resident set of `pid` (VmHWM), in KiB.
-std::uint64_t peak_rss_kib(pid_t pid) {
-    std::ifstream status("/proc/" + std::to_string(pid) + "/status");
-    std::string line;
-    while (std::getline(status, line)) {
-        if (line.rfind("VmHWM:", 0) == 0) return std::stoull(line.substr(6));
-    }
-    ADD_FAILURE() << "no VmHWM for " << pid;
-    return 0;
-}
-
 /// A blocking connection to 127.0.0.1:port with a receive timeout, for bodies too large for
 /// HttpClient's buffers.
 int connect_to(int port) {

@@ -13,6 +13,8 @@
 #include <stdexcept>
 #include <thread>
 
+#include <gtest/gtest.h>
+
 namespace c10k::test {
 
 namespace {
@@ -222,6 +224,16 @@ std::string TempDir::write(const std::string& relative, const std::string& conte
     std::ofstream out(full, std::ios::binary);
     out << contents;
     return full.string();
+}
+
+std::uint64_t peak_rss_kib(pid_t pid) {
+    std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+    std::string line;
+    while (std::getline(status, line)) {
+        if (line.rfind("VmHWM:", 0) == 0) return std::stoull(line.substr(6));
+    }
+    ADD_FAILURE() << "no VmHWM for " << pid;
+    return 0;
 }
 
 }  // namespace c10k::test

@@ -4,6 +4,7 @@
 
 #include <sys/types.h>
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -56,6 +57,9 @@ struct CommandResult {
     std::string output;
 };
 CommandResult run_command(std::vector<std::string> args, int timeout_ms = 15000);
+
+/// The peak resident set of `pid` (VmHWM), in KiB; a test failure when there is none.
+std::uint64_t peak_rss_kib(pid_t pid);
 
 /// A test name from a parameter of extra flags: the values joined by '_', the flag names left
 /// out ({"--engine", "epoll", "--threads", "2"} -> "epoll_2").

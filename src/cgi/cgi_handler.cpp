@@ -1,0 +1,179 @@
+#include "cgi/cgi_handler.hpp"
+
+#include <fcntl.h>
+#include <sys/wait.h>
+
+#include <algorithm>
+#include <cstring>
+#include <stdexcept>
+
+#include <fmt/core.h>
+
+#include "cgi/child.hpp"
+#include "cgi/environment.hpp"
+#include "cgi/run.hpp"
+#include "cgi/script.hpp"
+#include "core/log.hpp"
+#include "http/response.hpp"
+#include "http/session.hpp"
+#include "serve/path.hpp"
+
+namespace c10k::cgi {
+
+/// A program whose run ended before it exited: killed, and reaped when its pidfd says so.
+class Handler::Reaper final : public http::DescriptorTask {
+public:
+    Reaper(Handler& handler, pid_t pid, core::unique_fd pidfd)
+        : handler_(handler), pid_(pid), pidfd_(std::move(pidfd)) {}
+    pid_t pid() const { return pid_; }
+    int fd() const { return pidfd_.get(); }
+    void on_ready(std::uint32_t) override {
+        if (reap(pid_) >= 0) handler_.reaped(*this);
+    }
+
+private:
+    Handler& handler_;
+    pid_t pid_;
+    core::unique_fd pidfd_;
+};
+
+namespace {
+
+void answer(http::Response& response, int status, std::string_view why) {
+    response.set_status(status);
+    response.add_header("Content-Type", "text/plain; charset=utf-8");
+    if (status == 503) response.add_header("Retry-After", "1");
+    response.set_body(fmt::format("c10k cgi: {} {}: {}\n", status, http::reason_phrase(status), why));
+}
+
+/// The port of the Host header ("example.org:8080" -> "8080"), or 80.
+std::string_view port_of(std::string_view host) {
+    std::size_t bracket = host.rfind(']');
+    std::size_t colon = host.rfind(':');
+    if (colon == std::string_view::npos || (bracket != std::string_view::npos && colon < bracket))
+        return "80";
+    return host.substr(colon + 1);
+}
+
+}  // namespace
+
+Handler::Handler(Options options, std::unique_ptr<http::Handler> fallback)
+    : options_(std::move(options)), fallback_(std::move(fallback)), read_buffer_(64 * 1024) {
+    for (const Location& location : options_.locations) {
+        core::unique_fd directory(
+            ::open(location.directory.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+        if (!directory) {
+            throw std::runtime_error(fmt::format("--cgi {}={}: {}", location.prefix,
+                                                 location.directory, std::strerror(errno)));
+        }
+        directories_.push_back(std::move(directory));
+    }
+}
+
+Handler::~Handler() = default;
+
+std::uint64_t Handler::body_limit(std::uint8_t listener) const {
+    return fallback_ ? fallback_->body_limit(listener) : 0;
+}
+
+void Handler::on_loop_start(http::LoopContext& context) {
+    context_ = &context;
+    if (fallback_) fallback_->on_loop_start(context);
+}
+
+void Handler::on_loop_stop(http::LoopContext& context) {
+    // Every connection is gone, and with it every run; the programs they left are dead or
+    // dying (SIGKILL): wait for them so that none is left a zombie.
+    for (auto& reaper : reapers_) {
+        if (context.descriptors() != nullptr) context.descriptors()->unwatch(reaper->fd());
+        ::waitpid(reaper->pid(), nullptr, 0);
+    }
+    reapers_.clear();
+    if (fallback_) fallback_->on_loop_stop(context);
+    context_ = nullptr;
+}
+
+void Handler::handle(const http::Request& request, http::Response& response) {
+    std::optional<std::string> path = serve::normalize_path(request.path());
+    std::size_t index = options_.locations.size();
+    if (path) {
+        for (std::size_t i = 0; i < options_.locations.size(); ++i) {
+            if (path->starts_with(options_.locations[i].prefix)) {
+                index = i;
+                break;
+            }
+        }
+    }
+    if (index == options_.locations.size()) {
+        if (fallback_) {
+            fallback_->handle(request, response);
+        } else {
+            answer(response, 404, "no such file");
+        }
+        return;
+    }
+    const Location& location = options_.locations[index];
+    if (context_ == nullptr || context_->descriptors() == nullptr) {
+        answer(response, 500, "this engine cannot watch a program's pipes");
+        return;
+    }
+    Script script;
+    if (int status = resolve_script(directories_[index].get(), location.prefix, *path, script);
+        status != 0) {
+        answer(response, status, status == 403 ? "the program is not executable" : "no such program");
+        return;
+    }
+    if (running_ >= options_.max_processes) {
+        answer(response, 503, "too many programs are running; try again");
+        return;
+    }
+    std::string filename = location.directory + "/" + script.relative;
+    EnvironmentInfo info;
+    info.script_name = script.script_name;
+    info.path_info = script.path_info;
+    info.script_filename = filename;
+    info.document_root = location.directory;
+    info.server_port = port_of(request.header("Host"));
+    info.software = options_.software;
+    auto child = spawn(script, cgi_environment(request, info));
+    if (!child) {
+        int error = child.error();
+        core::log(core::LogLevel::warn, "cgi: {}: cannot start: {}", script.script_name,
+                  std::strerror(error));
+        bool transient = error == EAGAIN || error == EMFILE || error == ENFILE || error == ENOMEM;
+        answer(response, transient ? 503 : 500, "the program could not be started");
+        return;
+    }
+    auto* run = new Run(*this, std::move(*child), script.script_name, request.method);
+    run->begin(response.defer(*run), request.body_streamed);
+}
+
+void Handler::run_ended(pid_t pid, core::unique_fd pidfd) {
+    if (pid <= 0) {
+        --running_;
+        return;
+    }
+    kill_group(pid);
+    if (reap(pid) >= 0 || !pidfd || context_ == nullptr || context_->descriptors() == nullptr) {
+        if (pidfd && reap(pid) < 0) ::waitpid(pid, nullptr, 0);  // SIGKILLed: at once
+        --running_;
+        return;
+    }
+    auto reaper = std::make_unique<Reaper>(*this, pid, std::move(pidfd));
+    if (!context_->descriptors()->watch(reaper->fd(), http::DescriptorTask::readable, *reaper)) {
+        ::waitpid(pid, nullptr, 0);
+        --running_;
+        return;
+    }
+    reapers_.push_back(std::move(reaper));
+}
+
+void Handler::reaped(Reaper& reaper) {
+    context_->descriptors()->unwatch(reaper.fd());
+    --running_;
+    auto it = std::find_if(reapers_.begin(), reapers_.end(),
+                           [&](const auto& entry) { return entry.get() == &reaper; });
+    if (it != reapers_.end()) reapers_.erase(it);  // deletes it: its on_ready returns at once
+}
+
+}  // namespace c10k::cgi

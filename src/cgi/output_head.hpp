@@ -1,0 +1,47 @@
+#pragma once
+// The head a CGI program writes before its body (RFC 3875 section 6): header lines ending in
+// LF or CRLF, then an empty line. Status ("404 Not Found") sets the status; Location without
+// Status is a redirect (302); every other field goes to the client as the program wrote it,
+// except those the server writes itself (framing and connection fields).
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace c10k::cgi {
+
+class OutputHead {
+public:
+    explicit OutputHead(std::size_t max_bytes = 16 * 1024) : max_bytes_(max_bytes) {}
+
+    enum class State { more, done, invalid };
+    /// Takes bytes of the program's output; `used` says how many belong to the head (the rest
+    /// is body). After done or invalid, nothing more is taken.
+    State feed(const char* data, std::size_t size, std::size_t& used);
+
+    int status() const { return status_; }
+    /// The fields for the client, in order (Status and the fields the server writes removed).
+    const std::vector<std::pair<std::string, std::string>>& fields() const { return fields_; }
+    /// Content-Length as the program gave it; -1 when it gave none.
+    long long content_length() const { return content_length_; }
+    /// Why the head was refused (invalid).
+    const std::string& error() const { return error_; }
+
+private:
+    State line(std::string_view text);
+
+    std::size_t max_bytes_;
+    std::size_t seen_ = 0;
+    std::string pending_;  ///< the current line so far
+    std::vector<std::pair<std::string, std::string>> fields_;
+    int status_ = 0;
+    bool has_location_ = false;
+    bool has_content_type_ = false;
+    long long content_length_ = -1;
+    std::string error_;
+    State state_ = State::more;
+};
+
+}  // namespace c10k::cgi

@@ -1,0 +1,365 @@
+#include "cgi/run.hpp"
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include <fmt/core.h>
+
+#include "cgi/cgi_handler.hpp"
+#include "core/log.hpp"
+#include "http/response.hpp"
+#include "http/session.hpp"
+
+namespace c10k::cgi {
+
+namespace {
+
+std::string describe_exit(int status) {
+    if (WIFSIGNALED(status)) return fmt::format("killed by signal {}", WTERMSIG(status));
+    return fmt::format("exited with status {}", WEXITSTATUS(status));
+}
+
+}  // namespace
+
+Run::Run(Handler& handler, Child child, std::string name, http::Method method)
+    : handler_(handler),
+      child_(std::move(child)),
+      name_(std::move(name)),
+      method_(method),
+      head_(handler.options().max_head_bytes) {
+    for (int i = 0; i < 4; ++i) {
+        watches_[i].run = this;
+        watches_[i].which = static_cast<Which>(i);
+    }
+    handler_.run_started();
+}
+
+Run::~Run() {
+    if (scheduled()) handler_.context().timers().cancel(*this);
+}
+
+void Run::begin(http::Pending pending, bool body_follows) {
+    pending_ = pending;
+    handler_.context().timers().schedule(
+        *this, handler_.context().now_ms() + handler_.options().timeout_ms);
+    if (!watch(kStdout, http::DescriptorTask::readable) ||
+        !watch(kStderr, http::DescriptorTask::readable) ||
+        !watch(kExit, http::DescriptorTask::readable)) {
+        fail(500, "the loop cannot watch the program's pipes");
+        return;
+    }
+    if (body_follows) {
+        pending_.read_body(*this);  // nothing arrives from inside: the head was just parsed
+    } else {
+        body_done_ = true;
+        close_pipe(kStdin);  // no body: the program reads EOF at once
+    }
+}
+
+int Run::fd_of(Which which) const {
+    switch (which) {
+        case kStdin:
+            return child_.to_stdin.get();
+        case kStdout:
+            return child_.from_stdout.get();
+        case kStderr:
+            return child_.from_stderr.get();
+        case kExit:
+            return child_.pidfd.get();
+    }
+    return -1;
+}
+
+bool Run::watch(Which which, std::uint32_t events) {
+    int fd = fd_of(which);
+    if (fd < 0 || watched_[which] == events) return true;
+    http::DescriptorWatcher* watcher = handler_.context().descriptors();
+    if (watcher == nullptr) return false;
+    if (events == 0) {
+        watcher->unwatch(fd);
+    } else if (!watcher->watch(fd, events, watches_[which])) {
+        return false;
+    }
+    watched_[which] = events;
+    return true;
+}
+
+void Run::close_pipe(Which which) {
+    watch(which, 0);
+    switch (which) {
+        case kStdin:
+            child_.to_stdin.reset();
+            break;
+        case kStdout:
+            child_.from_stdout.reset();
+            break;
+        case kStderr:
+            child_.from_stderr.reset();
+            break;
+        case kExit:
+            child_.pidfd.reset();
+            break;
+    }
+}
+
+void Run::ready(Which which, std::uint32_t) {
+    switch (which) {
+        case kStdin:
+            write_stdin();
+            return;
+        case kStdout:
+            read_stdout();
+            return;
+        case kStderr:
+            read_stderr(false);
+            return;
+        case kExit:
+            exited();
+            return;
+    }
+}
+
+// ---- the request body, to the program's standard input --------------------------------------
+
+void Run::on_request_body(const char* data, std::size_t size) {
+    if (!child_.to_stdin) return;  // the program stopped reading: the rest is dropped
+    to_stdin_.append(data, size);
+    std::size_t limit = handler_.options().buffer_bytes;
+    if (!body_paused_ && to_stdin_.size() >= limit) {
+        body_paused_ = true;
+        pending_.pause_body();
+    }
+    if (!in_write_) write_stdin();
+}
+
+void Run::on_request_body_end() {
+    body_done_ = true;
+    if (!in_write_) write_stdin();
+}
+
+void Run::write_stdin() {
+    if (!child_.to_stdin) return;
+    in_write_ = true;
+    for (;;) {
+        while (!to_stdin_.empty()) {
+            ssize_t n = ::write(child_.to_stdin.get(), to_stdin_.data(), to_stdin_.size());
+            if (n > 0) {
+                to_stdin_.erase(0, static_cast<std::size_t>(n));
+                continue;
+            }
+            if (n < 0 && errno == EINTR) continue;
+            if (n < 0 && errno == EAGAIN) break;
+            // EPIPE: the program exited or closed its input without reading the whole body.
+            // Not an error of the request: its output decides. The rest of the body is read
+            // from the client and dropped.
+            to_stdin_.clear();
+            close_pipe(kStdin);
+            break;
+        }
+        if (body_paused_ && to_stdin_.size() < handler_.options().buffer_bytes / 2) {
+            body_paused_ = false;
+            pending_.resume_body();  // may hand over what it held: queued, this loop writes it
+            if (!to_stdin_.empty() && child_.to_stdin) continue;
+        }
+        break;
+    }
+    in_write_ = false;
+    if (!child_.to_stdin) return;
+    if (!to_stdin_.empty()) {
+        watch(kStdin, http::DescriptorTask::writable);
+    } else if (body_done_) {
+        close_pipe(kStdin);  // EOF: the program knows the body ended
+    } else {
+        watch(kStdin, 0);
+    }
+}
+
+// ---- the program's output, to the client ---------------------------------------------------
+
+void Run::read_stdout() {
+    std::vector<char>& buffer = handler_.read_buffer();
+    // A few reads per wake-up, so one chatty program does not starve the loop's other work.
+    for (int round = 0; round < 4 && child_.from_stdout && !output_paused_; ++round) {
+        ssize_t n = ::read(child_.from_stdout.get(), buffer.data(), buffer.size());
+        if (n > 0) {
+            take_output(buffer.data(), static_cast<std::size_t>(n));
+            return;  // take_output may have ended the run; the next wake-up reads on
+        }
+        if (n == 0) {
+            output_ended();
+            return;
+        }
+        if (errno == EINTR) continue;
+        if (errno == EAGAIN) return;
+        output_ended();
+        return;
+    }
+}
+
+void Run::take_output(const char* data, std::size_t size) {
+    if (!head_done_) {
+        std::size_t used = 0;
+        OutputHead::State state = head_.feed(data, size, used);
+        if (state == OutputHead::State::invalid) {
+            fail(502, head_.error());
+            return;
+        }
+        if (state == OutputHead::State::more) return;
+        head_done_ = true;
+        start_response();
+        data += used;
+        size -= used;
+    }
+    if (size > 0) write_body(data, size);
+}
+
+void Run::start_response() {
+    http::Response head;
+    head.set_status(head_.status());
+    for (const auto& [name, value] : head_.fields()) head.add_header(name, value);
+    if (head_.content_length() >= 0) {
+        remaining_ = head_.content_length();
+        client_open_ = pending_.start_stream(head, static_cast<std::uint64_t>(remaining_));
+    } else {
+        // No length given: chunked to an HTTP/1.1 client, ended by the close for HTTP/1.0.
+        pending_.start_stream(head);
+        client_open_ = method_ != http::Method::head;
+    }
+}
+
+void Run::write_body(const char* data, std::size_t size) {
+    if (!client_open_) return;  // read and dropped, so that the program can finish
+    if (remaining_ >= 0) {
+        if (static_cast<long long>(size) > remaining_) {
+            core::log(core::LogLevel::warn, "cgi: {} wrote more than its Content-Length", name_);
+            size = static_cast<std::size_t>(remaining_);
+        }
+        remaining_ -= static_cast<long long>(size);
+    }
+    if (size > 0) pending_.write(std::string_view(data, size));
+    std::uint64_t limit = handler_.options().buffer_bytes;
+    if (pending_.queued_bytes() > limit && pending_.notify_drained(limit / 4)) {
+        // The client reads slower than the program writes: the pipe fills and the program
+        // blocks, so the server holds at most about `limit` for it.
+        output_paused_ = true;
+        watch(kStdout, 0);
+    }
+}
+
+void Run::on_pending_drained() {
+    output_paused_ = false;
+    if (child_.from_stdout) watch(kStdout, http::DescriptorTask::readable);
+}
+
+void Run::output_ended() {
+    close_pipe(kStdout);
+    output_done_ = true;
+    read_stderr(true);
+    if (!head_done_) {
+        // No answer: the exit status says why (a crash, an exit code), and it comes a moment
+        // after the output closed; the timeout bounds a program that closed it and goes on.
+        if (!exited_) return;
+        fail(502, fmt::format("the program {} before writing a head", describe_exit(exit_status_)));
+        return;
+    }
+    if (client_open_) {
+        if (remaining_ > 0) {
+            core::log(core::LogLevel::warn, "cgi: {} wrote less than its Content-Length", name_);
+            pending_.close();  // a short body must not pass for a whole one
+        } else {
+            pending_.finish();
+        }
+        client_open_ = false;
+    }
+    end();
+}
+
+void Run::read_stderr(bool until_empty) {
+    if (!child_.from_stderr) return;
+    char buffer[4096];
+    // Bounded: a program that writes to stderr without end cannot hold the loop.
+    for (int round = 0; round < (until_empty ? 64 : 4); ++round) {
+        ssize_t n = ::read(child_.from_stderr.get(), buffer, sizeof buffer);
+        if (n > 0) {
+            // Line by line to the error log, each line naming its program (as nginx's
+            // "FastCGI sent in stderr"); a line that never ends is cut at 4 KiB.
+            for (ssize_t i = 0; i < n; ++i) {
+                char c = buffer[i];
+                if (c == '\n' || stderr_line_.size() >= 4096) {
+                    core::log(core::LogLevel::warn, "cgi: {}: {}", name_, stderr_line_);
+                    stderr_line_.clear();
+                    if (c == '\n') continue;
+                }
+                stderr_line_.push_back(c);
+            }
+            continue;
+        }
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0 && errno == EAGAIN) return;
+        // EOF (or an error): what is left of the last line, then the pipe goes.
+        if (!stderr_line_.empty()) {
+            core::log(core::LogLevel::warn, "cgi: {}: {}", name_, stderr_line_);
+            stderr_line_.clear();
+        }
+        close_pipe(kStderr);
+        return;
+    }
+}
+
+void Run::exited() {
+    exit_status_ = reap(child_.pid);
+    if (exit_status_ < 0) return;  // not yet (a spurious wake-up)
+    exited_ = true;
+    close_pipe(kExit);
+    child_.pid = -1;
+    if (exit_status_ != 0) {
+        core::log(core::LogLevel::warn, "cgi: {} {}", name_, describe_exit(exit_status_));
+    }
+    // The response ends when the output does: its last bytes may still be in the pipe.
+    if (output_done_ && !head_done_) output_ended();
+}
+
+void Run::on_timer() {
+    kill_group(child_.pid);
+    fail(504, fmt::format("the program ran longer than --cgi-timeout ({} ms)",
+                          handler_.options().timeout_ms));
+}
+
+void Run::fail(int status, std::string_view why) {
+    core::log(core::LogLevel::warn, "cgi: {}: {}", name_, why);
+    if (head_done_) {
+        // Part of the answer is out: a cut connection is the only honest end.
+        if (client_open_) pending_.close();
+    } else if (client_open_) {
+        http::Response response;
+        response.set_status(status);
+        response.add_header("Content-Type", "text/plain; charset=utf-8");
+        response.set_body(
+            fmt::format("c10k cgi: {} {}: {}\n", status, http::reason_phrase(status), why));
+        pending_.respond(response);
+    }
+    client_open_ = false;
+    end();
+}
+
+void Run::on_pending_closed() {
+    // The client left (or the server stops): nobody will read the answer, and the program is
+    // killed rather than left to run for nobody.
+    client_open_ = false;
+    pending_ = http::Pending();
+    end();
+}
+
+void Run::end() {
+    for (Which which : {kStdin, kStdout, kStderr, kExit}) watch(which, 0);
+    pid_t pid = child_.pid;
+    core::unique_fd pidfd = std::move(child_.pidfd);
+    if (client_open_) pending_.close();
+    handler_.run_ended(pid, std::move(pidfd));
+    delete this;
+}
+
+}  // namespace c10k::cgi

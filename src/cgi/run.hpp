@@ -1,0 +1,87 @@
+#pragma once
+// One CGI request: the program's process, the request body on its way to the program's
+// standard input, and its standard output on its way to the client. Four descriptors are
+// watched on the loop: stdin (writable while body bytes wait), stdout and stderr (readable),
+// and the pidfd (readable once the program exited).
+
+#include <cstdint>
+#include <string>
+
+#include "cgi/child.hpp"
+#include "cgi/output_head.hpp"
+#include "http/context.hpp"
+#include "http/pending.hpp"
+#include "http/request.hpp"
+
+namespace c10k::cgi {
+
+class Handler;
+
+class Run final : public http::PendingOwner, public http::BodySink, public http::TimerTask {
+public:
+    Run(Handler& handler, Child child, std::string name, http::Method method);
+    ~Run();
+    Run(const Run&) = delete;
+    Run& operator=(const Run&) = delete;
+
+    /// Starts watching the program; `body_follows`: the request's body is streamed to it.
+    /// May end (and delete) the run before it returns.
+    void begin(http::Pending pending, bool body_follows);
+
+    // http::PendingOwner
+    void on_pending_closed() override;
+    void on_pending_drained() override;
+    // http::BodySink
+    void on_request_body(const char* data, std::size_t size) override;
+    void on_request_body_end() override;
+    // http::TimerTask: the program ran past --cgi-timeout.
+    void on_timer() override;
+
+private:
+    enum Which { kStdin = 0, kStdout = 1, kStderr = 2, kExit = 3 };
+    struct Watch final : http::DescriptorTask {
+        Run* run = nullptr;
+        Which which = kStdin;
+        void on_ready(std::uint32_t events) override { run->ready(which, events); }
+    };
+
+    void ready(Which which, std::uint32_t events);
+    int fd_of(Which which) const;
+    bool watch(Which which, std::uint32_t events);
+    void close_pipe(Which which);
+    void write_stdin();
+    void read_stdout();
+    void take_output(const char* data, std::size_t size);
+    void start_response();
+    void write_body(const char* data, std::size_t size);
+    void output_ended();
+    void read_stderr(bool until_empty);
+    void exited();
+    /// The run cannot go on: an error answer while none began, a cut connection after.
+    void fail(int status, std::string_view why);
+    /// Deletes the run; its program, if alive, is killed and reaped by the handler.
+    void end();
+
+    Handler& handler_;
+    http::Pending pending_;
+    Child child_;
+    std::string name_;  ///< the script, for the log
+    http::Method method_;
+    OutputHead head_;
+    Watch watches_[4];
+    std::uint32_t watched_[4] = {};
+    std::string to_stdin_;        ///< body bytes the program has not read yet
+    std::string stderr_line_;     ///< a line of the program's standard error so far
+    long long remaining_ = -1;    ///< bytes left of an announced Content-Length
+    int exit_status_ = 0;
+    bool head_done_ = false;
+    bool client_open_ = true;     ///< the Pending may still be written
+    bool body_done_ = false;      ///< the request body ended (or there was none)
+    bool body_paused_ = false;    ///< the client is not read: the program is behind
+    bool in_write_ = false;       ///< inside write_stdin: body handed over is only queued
+    bool output_paused_ = false;  ///< stdout is not read: the client is behind
+    bool exited_ = false;
+    bool output_done_ = false;  ///< stdout reached its end
+};
+
+}  // namespace c10k::cgi
