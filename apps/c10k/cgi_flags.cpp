@@ -27,8 +27,15 @@ void add_cgi_flags(CLI::App& command, CgiFlags& flags) {
         ->type_name("DURATION");
     command
         .add_option("--cgi-max-processes", flags.max_processes,
-                    "CGI programs running at once per loop; beyond, 503 with Retry-After")
+                    "CGI programs running at once per loop; beyond, requests wait (as many "
+                    "as may run) for --cgi-queue-timeout, then get 503 with Retry-After")
         ->capture_default_str();
+    command
+        .add_option("--cgi-queue-timeout", flags.queue_timeout,
+                    "How long a CGI request waits for a free process slot before 503; 0 "
+                    "answers 503 at once")
+        ->capture_default_str()
+        ->type_name("DURATION");
     command
         .add_option("--cgi-max-head", flags.max_head_bytes,
                     "The largest head (Status, Content-Type, ...) a CGI program may write "
@@ -75,6 +82,11 @@ engine::HandlerFactory with_cgi(const CgiFlags& flags, engine::HandlerFactory in
         throw std::runtime_error("--cgi-max-processes: must be at least 1");
     }
     options.max_processes = flags.max_processes;
+    if (!core::parse_duration_us(flags.queue_timeout, 1'000'000, us, error) || us < 0) {
+        throw std::runtime_error(fmt::format("--cgi-queue-timeout '{}': {}", flags.queue_timeout,
+                                             error.empty() ? "must not be negative" : error));
+    }
+    options.queue_timeout_ms = us / 1000;
     options.max_head_bytes = flags.max_head_bytes;
     options.software = "c10k/" C10K_VERSION;
     return [options, inner] { return std::make_unique<cgi::Handler>(options, inner()); };

@@ -16,6 +16,7 @@ struct CgiFlags {
     std::vector<std::string> locations;  ///< "PREFIX=DIR"
     std::string timeout = "30s";
     std::size_t max_processes = 64;
+    std::string queue_timeout = "1s";
     std::size_t max_head_bytes = 16 * 1024;
 };
 

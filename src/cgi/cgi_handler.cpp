@@ -89,6 +89,7 @@ void Handler::on_loop_stop(http::LoopContext& context) {
         ::waitpid(reaper->pid(), nullptr, 0);
     }
     reapers_.clear();
+    waiting_.clear();  // their connections are gone, and with them the runs
     if (fallback_) fallback_->on_loop_stop(context);
     context_ = nullptr;
 }
@@ -123,10 +124,6 @@ void Handler::handle(const http::Request& request, http::Response& response) {
         answer(response, status, status == 403 ? "the program is not executable" : "no such program");
         return;
     }
-    if (running_ >= options_.max_processes) {
-        answer(response, 503, "too many programs are running; try again");
-        return;
-    }
     std::string filename = location.directory + "/" + script.relative;
     EnvironmentInfo info;
     info.script_name = script.script_name;
@@ -135,34 +132,60 @@ void Handler::handle(const http::Request& request, http::Response& response) {
     info.document_root = location.directory;
     info.server_port = port_of(request.header("Host"));
     info.software = options_.software;
-    auto child = spawn(script, cgi_environment(request, info));
-    if (!child) {
-        int error = child.error();
-        core::log(core::LogLevel::warn, "cgi: {}: cannot start: {}", script.script_name,
-                  std::strerror(error));
-        bool transient = error == EAGAIN || error == EMFILE || error == ENFILE || error == ENOMEM;
-        answer(response, transient ? 503 : 500, "the program could not be started");
+    if (!slot_free() && queue_full()) {
+        answer(response, 503, "too many programs are running; try again");
         return;
     }
-    auto* run = new Run(*this, std::move(*child), script.script_name, request.method);
-    run->begin(response.defer(*run), request.body_streamed);
+    std::vector<std::string> environment = cgi_environment(request, info);  // info views script
+    Launch launch{std::move(script), std::move(environment)};
+    auto* run = new Run(*this, std::move(launch), request.method, request.body_streamed);
+    run->begin(response.defer(*run));
+}
+
+bool Handler::queue_full() const {
+    return options_.queue_timeout_ms == 0 || waiting_.size() >= options_.max_processes;
+}
+
+bool Handler::enqueue(Run& run) {
+    if (queue_full()) return false;
+    waiting_.push_back(&run);
+    return true;
+}
+
+void Handler::dequeue(Run& run) {
+    auto it = std::find(waiting_.begin(), waiting_.end(), &run);
+    if (it != waiting_.end()) waiting_.erase(it);
+}
+
+void Handler::start_waiting() {
+    if (starting_) return;  // a start that failed ends its run, which lands here again
+    starting_ = true;
+    while (slot_free() && !waiting_.empty()) {
+        Run* run = waiting_.front();
+        waiting_.pop_front();
+        run->start();  // may end (and delete) the run; the slot then stays free
+    }
+    starting_ = false;
 }
 
 void Handler::run_ended(pid_t pid, core::unique_fd pidfd) {
     if (pid <= 0) {
         --running_;
+        start_waiting();
         return;
     }
     kill_group(pid);
     if (reap(pid) >= 0 || !pidfd || context_ == nullptr || context_->descriptors() == nullptr) {
         if (pidfd && reap(pid) < 0) ::waitpid(pid, nullptr, 0);  // SIGKILLed: at once
         --running_;
+        start_waiting();
         return;
     }
     auto reaper = std::make_unique<Reaper>(*this, pid, std::move(pidfd));
     if (!context_->descriptors()->watch(reaper->fd(), http::DescriptorTask::readable, *reaper)) {
         ::waitpid(pid, nullptr, 0);
         --running_;
+        start_waiting();
         return;
     }
     reapers_.push_back(std::move(reaper));
@@ -174,6 +197,7 @@ void Handler::reaped(Reaper& reaper) {
     auto it = std::find_if(reapers_.begin(), reapers_.end(),
                            [&](const auto& entry) { return entry.get() == &reaper; });
     if (it != reapers_.end()) reapers_.erase(it);  // deletes it: its on_ready returns at once
+    start_waiting();
 }
 
 }  // namespace c10k::cgi

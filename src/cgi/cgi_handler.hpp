@@ -9,6 +9,7 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <string>
 #include <vector>
@@ -32,6 +33,9 @@ struct Options {
     /// Programs running at once per loop (those killed and not yet reaped count too); beyond,
     /// 503 with Retry-After.
     std::size_t max_processes = 64;
+    /// How long a request waits for a process slot (0: not at all); as many may wait as may
+    /// run. Then 503.
+    std::int64_t queue_timeout_ms = 1000;
     /// The largest head a program may write before its body; beyond, 502.
     std::size_t max_head_bytes = 16 * 1024;
     /// Bytes held each way per request: a body the program has not read, output the client
@@ -58,6 +62,11 @@ public:
     http::LoopContext& context() { return *context_; }
     std::vector<char>& read_buffer() { return read_buffer_; }
 
+    /// Whether a program may start now.
+    bool slot_free() const { return running_ < options_.max_processes; }
+    /// Queues `run` for a slot; false when the queue is full (or there is none).
+    bool enqueue(Run& run);
+    void dequeue(Run& run);
     void run_started() { ++running_; }
     /// A run ended; its program, if still alive, was killed and is reaped here.
     void run_ended(pid_t pid, core::unique_fd pidfd);
@@ -65,6 +74,9 @@ public:
 private:
     class Reaper;
     void reaped(Reaper& reaper);
+    bool queue_full() const;
+    /// A slot freed: starts the runs that waited, oldest first.
+    void start_waiting();
 
     Options options_;
     std::unique_ptr<http::Handler> fallback_;
@@ -73,6 +85,8 @@ private:
     std::vector<char> read_buffer_;
     std::size_t running_ = 0;  ///< runs in flight plus programs waiting to be reaped
     std::vector<std::unique_ptr<Reaper>> reapers_;
+    std::deque<Run*> waiting_;  ///< runs that wait for a slot, oldest first
+    bool starting_ = false;     ///< inside start_waiting
 };
 
 }  // namespace c10k::cgi

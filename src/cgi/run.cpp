@@ -24,25 +24,55 @@ std::string describe_exit(int status) {
 
 }  // namespace
 
-Run::Run(Handler& handler, Child child, std::string name, http::Method method)
+Run::Run(Handler& handler, Launch launch, http::Method method, bool body_follows)
     : handler_(handler),
-      child_(std::move(child)),
-      name_(std::move(name)),
+      launch_(std::move(launch)),
+      name_(launch_.script.script_name),
       method_(method),
-      head_(handler.options().max_head_bytes) {
+      head_(handler.options().max_head_bytes),
+      body_follows_(body_follows) {
     for (int i = 0; i < 4; ++i) {
         watches_[i].run = this;
         watches_[i].which = static_cast<Which>(i);
     }
-    handler_.run_started();
 }
 
 Run::~Run() {
     if (scheduled()) handler_.context().timers().cancel(*this);
 }
 
-void Run::begin(http::Pending pending, bool body_follows) {
+void Run::begin(http::Pending pending) {
     pending_ = pending;
+    if (handler_.slot_free()) {
+        start();
+        return;
+    }
+    // Every slot is taken: wait briefly for one (a burst outlives its programs by little),
+    // then 503. The client's body is not read meanwhile (no 100 Continue either).
+    if (!handler_.enqueue(*this)) {
+        fail(503, "too many programs are running; try again");
+        return;
+    }
+    waiting_ = true;
+    handler_.context().timers().schedule(
+        *this, handler_.context().now_ms() + handler_.options().queue_timeout_ms);
+}
+
+void Run::start() {
+    waiting_ = false;
+    if (scheduled()) handler_.context().timers().cancel(*this);
+    auto child = spawn(launch_.script, launch_.environment);
+    launch_ = Launch();
+    if (!child) {
+        int error = child.error();
+        bool transient = error == EAGAIN || error == EMFILE || error == ENFILE || error == ENOMEM;
+        fail(transient ? 503 : 500,
+             fmt::format("the program could not be started: {}", std::strerror(error)));
+        return;
+    }
+    child_ = std::move(*child);
+    started_ = true;
+    handler_.run_started();
     handler_.context().timers().schedule(
         *this, handler_.context().now_ms() + handler_.options().timeout_ms);
     if (!watch(kStdout, http::DescriptorTask::readable) ||
@@ -51,7 +81,7 @@ void Run::begin(http::Pending pending, bool body_follows) {
         fail(500, "the loop cannot watch the program's pipes");
         return;
     }
-    if (body_follows) {
+    if (body_follows_) {
         pending_.read_body(*this);  // nothing arrives from inside: the head was just parsed
     } else {
         body_done_ = true;
@@ -323,6 +353,11 @@ void Run::exited() {
 }
 
 void Run::on_timer() {
+    if (waiting_) {
+        fail(503, fmt::format("no process slot freed within --cgi-queue-timeout ({} ms)",
+                              handler_.options().queue_timeout_ms));
+        return;
+    }
     kill_group(child_.pid);
     fail(504, fmt::format("the program ran longer than --cgi-timeout ({} ms)",
                           handler_.options().timeout_ms));
@@ -358,8 +393,12 @@ void Run::end() {
     pid_t pid = child_.pid;
     core::unique_fd pidfd = std::move(child_.pidfd);
     if (client_open_) pending_.close();
-    handler_.run_ended(pid, std::move(pidfd));
+    if (waiting_) handler_.dequeue(*this);
+    bool started = started_;
+    Handler& handler = handler_;
     delete this;
+    // After the delete: freeing the slot may start a waiting run at once.
+    if (started) handler.run_ended(pid, std::move(pidfd));
 }
 
 }  // namespace c10k::cgi

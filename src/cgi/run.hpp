@@ -6,9 +6,11 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "cgi/child.hpp"
 #include "cgi/output_head.hpp"
+#include "cgi/script.hpp"
 #include "http/context.hpp"
 #include "http/pending.hpp"
 #include "http/request.hpp"
@@ -17,16 +19,25 @@ namespace c10k::cgi {
 
 class Handler;
 
+/// What starting the program takes, kept while the run waits for a process slot.
+struct Launch {
+    Script script;
+    std::vector<std::string> environment;
+};
+
 class Run final : public http::PendingOwner, public http::BodySink, public http::TimerTask {
 public:
-    Run(Handler& handler, Child child, std::string name, http::Method method);
+    /// `body_follows`: the request's body is streamed to the program.
+    Run(Handler& handler, Launch launch, http::Method method, bool body_follows);
     ~Run();
     Run(const Run&) = delete;
     Run& operator=(const Run&) = delete;
 
-    /// Starts watching the program; `body_follows`: the request's body is streamed to it.
+    /// Starts the program, or queues the run for a process slot (503 when the queue is full).
     /// May end (and delete) the run before it returns.
-    void begin(http::Pending pending, bool body_follows);
+    void begin(http::Pending pending);
+    /// A slot is free: starts the program and watches it. May end (and delete) the run.
+    void start();
 
     // http::PendingOwner
     void on_pending_closed() override;
@@ -34,7 +45,7 @@ public:
     // http::BodySink
     void on_request_body(const char* data, std::size_t size) override;
     void on_request_body_end() override;
-    // http::TimerTask: the program ran past --cgi-timeout.
+    // http::TimerTask: the run waited past --cgi-queue-timeout, or ran past --cgi-timeout.
     void on_timer() override;
 
 private:
@@ -64,6 +75,7 @@ private:
 
     Handler& handler_;
     http::Pending pending_;
+    Launch launch_;  ///< emptied once the program started
     Child child_;
     std::string name_;  ///< the script, for the log
     http::Method method_;
@@ -81,6 +93,9 @@ private:
     bool in_write_ = false;       ///< inside write_stdin: body handed over is only queued
     bool output_paused_ = false;  ///< stdout is not read: the client is behind
     bool exited_ = false;
+    bool body_follows_ = false;
+    bool waiting_ = false;  ///< queued for a process slot
+    bool started_ = false;  ///< the program was started (it holds a slot until reaped)
     bool output_done_ = false;  ///< stdout reached its end
 };
 

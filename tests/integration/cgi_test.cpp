@@ -5,12 +5,14 @@
 
 #include <gtest/gtest.h>
 
+#include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <chrono>
+#include <filesystem>
 #include <fstream>
 #include <string>
 #include <thread>
@@ -197,7 +199,7 @@ TEST(Cgi, ClientThatLeavesMidOutputKillsTheProgram) {
 }
 
 TEST(Cgi, ConcurrencyCapAnswers503) {
-    Cgi cgi({"--cgi-max-processes", "1"});
+    Cgi cgi({"--cgi-max-processes", "1", "--cgi-queue-timeout", "0"});
     cgi.program("slow.sh",
                 "#!/bin/sh\necho $$ > \"$SCRIPT_FILENAME.pid\"\nprintf 'Content-Type: text/plain\\n\\n'\n"
                 "sleep 2\necho done\n");
@@ -208,6 +210,62 @@ TEST(Cgi, ConcurrencyCapAnswers503) {
     HttpResponse second = get(cgi.port(), "/cgi-bin/slow.sh");
     EXPECT_EQ(second.status, 503);
     EXPECT_EQ(second.header("Retry-After"), "1");
+    HttpResponse r;
+    ASSERT_TRUE(first.read_response(r, 10000)) << first.error();
+    EXPECT_EQ(r.body, "done\n");
+}
+
+TEST(Cgi, RequestsWaitBrieflyForAProcessSlot) {
+    // One slot, one place in the queue: of the two requests sent while the first program
+    // runs, one waits for it and is served, the other finds the queue full and gets 503 at
+    // once (which one depends on the order the loop reads them in).
+    Cgi cgi({"--cgi-max-processes", "1", "--cgi-queue-timeout", "30s"});
+    cgi.program("slow.sh",
+                "#!/bin/sh\necho $$ > \"$SCRIPT_FILENAME.$QUERY_STRING\"\n"
+                "printf 'Content-Type: text/plain\\n\\n'\n"
+                "while [ ! -e \"$SCRIPT_FILENAME.go\" ]; do sleep 0.05; done\n"
+                "echo \"done $QUERY_STRING\"\n");
+    cgi.start();
+    HttpClient first(cgi.port());
+    first.send("GET /cgi-bin/slow.sh?1 HTTP/1.1\r\nHost: t\r\n\r\n");
+    ASSERT_GT(read_pid(cgi.bin.path() + "/slow.sh.1"), 0);
+    HttpClient second(cgi.port());
+    HttpClient third(cgi.port());
+    second.send("GET /cgi-bin/slow.sh?2 HTTP/1.1\r\nHost: t\r\n\r\n");
+    third.send("GET /cgi-bin/slow.sh?3 HTTP/1.1\r\nHost: t\r\n\r\n");
+    pollfd fds[2] = {{second.fd(), POLLIN, 0}, {third.fd(), POLLIN, 0}};
+    ASSERT_EQ(::poll(fds, 2, 10000), 1) << "exactly one is answered while the first runs";
+    bool second_refused = (fds[0].revents & POLLIN) != 0;
+    HttpClient& refused = second_refused ? second : third;
+    HttpClient& waiting = second_refused ? third : second;
+    const std::string waiting_query = second_refused ? "3" : "2";
+    HttpResponse r;
+    ASSERT_TRUE(refused.read_response(r, 10000)) << refused.error();
+    EXPECT_EQ(r.status, 503);
+    EXPECT_EQ(r.header("Retry-After"), "1");
+    EXPECT_FALSE(std::filesystem::exists(cgi.bin.path() + "/slow.sh." + waiting_query))
+        << "the waiting one has not started";
+    std::ofstream(cgi.bin.path() + "/slow.sh.go").put('x');
+    ASSERT_TRUE(first.read_response(r, 10000)) << first.error();
+    EXPECT_EQ(r.body, "done 1\n");
+    ASSERT_TRUE(waiting.read_response(r, 10000)) << waiting.error();
+    EXPECT_EQ(r.status, 200);
+    EXPECT_EQ(r.body, "done " + waiting_query + "\n");
+}
+
+TEST(Cgi, AWaitThatOutlivesTheQueueTimeoutGets503) {
+    Cgi cgi({"--cgi-max-processes", "1", "--cgi-queue-timeout", "200ms"});
+    cgi.program("hold.sh",
+                "#!/bin/sh\necho $$ > \"$SCRIPT_FILENAME.pid\"\nprintf 'Content-Type: text/plain\\n\\n'\n"
+                "while [ ! -e \"$SCRIPT_FILENAME.go\" ]; do sleep 0.05; done\necho done\n");
+    cgi.start();
+    HttpClient first(cgi.port());
+    first.send("GET /cgi-bin/hold.sh HTTP/1.1\r\nHost: t\r\n\r\n");
+    ASSERT_GT(read_pid(cgi.bin.path() + "/hold.sh.pid"), 0);
+    HttpResponse second = get(cgi.port(), "/cgi-bin/hold.sh");
+    EXPECT_EQ(second.status, 503);
+    EXPECT_NE(second.body.find("--cgi-queue-timeout"), std::string::npos) << second.body;
+    std::ofstream(cgi.bin.path() + "/hold.sh.go").put('x');
     HttpResponse r;
     ASSERT_TRUE(first.read_response(r, 10000)) << first.error();
     EXPECT_EQ(r.body, "done\n");
