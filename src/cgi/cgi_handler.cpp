@@ -138,7 +138,16 @@ void Handler::handle(const http::Request& request, http::Response& response) {
     }
     std::vector<std::string> environment = cgi_environment(request, info);  // info views script
     Launch launch{std::move(script), std::move(environment)};
-    auto* run = new Run(*this, std::move(launch), request.method, request.body_streamed);
+    Origin origin;
+    origin.headers.reserve(request.headers.size() * 2);
+    for (const http::Header& header : request.headers) {
+        origin.headers.emplace_back(header.name);
+        origin.headers.emplace_back(header.value);
+    }
+    origin.peer = request.peer;
+    origin.redirects = request.redirects;
+    auto* run = new Run(*this, std::move(launch), std::move(origin), request.method,
+                        request.body_streamed);
     run->begin(response.defer(*run));
 }
 

@@ -46,6 +46,12 @@ OutputHead::State OutputHead::line(std::string_view text) {
             error_ = "the program's head has neither Content-Type, Location nor Status";
             return State::invalid;
         }
+        // A path in Location with no Status is a local redirect (section 6.2.2): the server
+        // serves that path instead, as Apache does; "//host/..." is a client redirect.
+        if (status_ == 0 && local_location_.size() > 0 &&
+            !(local_location_.size() > 1 && local_location_[1] == '/')) {
+            local_redirect_ = true;
+        }
         if (status_ == 0) status_ = has_location_ && !has_content_type_ ? 302 : 200;
         if (has_location_ && status_ == 200) status_ = 302;
         return State::done;
@@ -85,7 +91,10 @@ OutputHead::State OutputHead::line(std::string_view text) {
         return State::more;
     }
     if (server_owned(name)) return State::more;
-    if (http::iequals(name, "location")) has_location_ = true;
+    if (http::iequals(name, "location")) {
+        has_location_ = true;
+        if (value.starts_with('/')) local_location_ = value;
+    }
     if (http::iequals(name, "content-type")) has_content_type_ = true;
     fields_.emplace_back(std::string(name), std::string(value));
     return State::more;

@@ -26,6 +26,10 @@ public:
     const std::vector<std::pair<std::string, std::string>>& fields() const { return fields_; }
     /// Content-Length as the program gave it; -1 when it gave none.
     long long content_length() const { return content_length_; }
+    /// A local redirect (RFC 3875 section 6.2.2): Location is a path ("/other?x") and no
+    /// Status was given; the server serves local_location() in place of this response.
+    bool local_redirect() const { return local_redirect_; }
+    const std::string& local_location() const { return local_location_; }
     /// Why the head was refused (invalid).
     const std::string& error() const { return error_; }
 
@@ -38,6 +42,8 @@ private:
     std::vector<std::pair<std::string, std::string>> fields_;
     int status_ = 0;
     bool has_location_ = false;
+    bool local_redirect_ = false;
+    std::string local_location_;
     bool has_content_type_ = false;
     long long content_length_ = -1;
     std::string error_;

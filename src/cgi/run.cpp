@@ -5,6 +5,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <utility>
 
 #include <fmt/core.h>
 
@@ -24,9 +25,10 @@ std::string describe_exit(int status) {
 
 }  // namespace
 
-Run::Run(Handler& handler, Launch launch, http::Method method, bool body_follows)
+Run::Run(Handler& handler, Launch launch, Origin origin, http::Method method, bool body_follows)
     : handler_(handler),
       launch_(std::move(launch)),
+      origin_(std::move(origin)),
       name_(launch_.script.script_name),
       method_(method),
       head_(handler.options().max_head_bytes),
@@ -239,6 +241,10 @@ void Run::take_output(const char* data, std::size_t size) {
         }
         if (state == OutputHead::State::more) return;
         head_done_ = true;
+        if (head_.local_redirect()) {
+            redirect();
+            return;  // the rest of the output is read and dropped
+        }
         start_response();
         data += used;
         size -= used;
@@ -258,6 +264,31 @@ void Run::start_response() {
         pending_.start_stream(head);
         client_open_ = method_ != http::Method::head;
     }
+}
+
+void Run::redirect() {
+    // As Apache's LimitInternalRecursion: a program that redirects to itself must not spin.
+    constexpr std::uint8_t kMaxRedirects = 10;
+    if (origin_.redirects >= kMaxRedirects) {
+        head_done_ = false;  // nothing was sent: the client gets the error
+        fail(500, fmt::format("more than {} local redirects (the last to {})", kMaxRedirects,
+                              head_.local_location()));
+        return;
+    }
+    std::vector<http::Header> headers;
+    for (std::size_t i = 0; i + 1 < origin_.headers.size(); i += 2) {
+        headers.push_back(http::Header{origin_.headers[i], origin_.headers[i + 1]});
+    }
+    http::Request request;
+    request.method = http::Method::get;
+    request.method_text = "GET";
+    request.target = head_.local_location();
+    request.headers = headers;
+    request.peer = origin_.peer;
+    request.redirects = static_cast<std::uint8_t>(origin_.redirects + 1);
+    // From here the answer is the redirected request's; this run only lets its program end.
+    client_open_ = false;
+    std::exchange(pending_, http::Pending()).redispatch(request);
 }
 
 void Run::write_body(const char* data, std::size_t size) {

@@ -25,10 +25,17 @@ struct Launch {
     std::vector<std::string> environment;
 };
 
+/// What a local redirect needs of the request, which is gone once handle() returned.
+struct Origin {
+    std::vector<std::string> headers;  ///< name, value, name, value...
+    std::string peer;
+    std::uint8_t redirects = 0;
+};
+
 class Run final : public http::PendingOwner, public http::BodySink, public http::TimerTask {
 public:
     /// `body_follows`: the request's body is streamed to the program.
-    Run(Handler& handler, Launch launch, http::Method method, bool body_follows);
+    Run(Handler& handler, Launch launch, Origin origin, http::Method method, bool body_follows);
     ~Run();
     Run(const Run&) = delete;
     Run& operator=(const Run&) = delete;
@@ -64,6 +71,8 @@ private:
     void read_stdout();
     void take_output(const char* data, std::size_t size);
     void start_response();
+    /// The program's head was a local redirect: the path it named is served instead.
+    void redirect();
     void write_body(const char* data, std::size_t size);
     void output_ended();
     void read_stderr(bool until_empty);
@@ -76,6 +85,7 @@ private:
     Handler& handler_;
     http::Pending pending_;
     Launch launch_;  ///< emptied once the program started
+    Origin origin_;
     Child child_;
     std::string name_;  ///< the script, for the log
     http::Method method_;

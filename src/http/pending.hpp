@@ -19,6 +19,7 @@ namespace c10k::http {
 
 class Session;
 class Response;
+struct Request;
 struct Blob;
 
 /// Whoever will finish a deferred response.
@@ -130,6 +131,14 @@ public:
     void pause_body();
     /// Hands over what was held (from inside this call), and reads the client again.
     void resume_body();
+    /// An internal redirect (a CGI program's local Location, RFC 3875 section 6.2.2; nginx's
+    /// internal redirect): `request` is served on this connection instead, by the whole
+    /// handler chain, as if the client had sent it (the caller counts `redirects`, to stop
+    /// loops). Its method, target, headers and peer are the caller's; keep-alive and version
+    /// stay the client's. Ends this Pending for its owner (told nothing more); a handler that
+    /// defers the new request owns the answer from then on. A body not yet read is not handed
+    /// over, and the connection then closes after the answer.
+    void redispatch(Request& request);
 
 private:
     Session* session_ = nullptr;

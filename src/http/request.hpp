@@ -58,6 +58,8 @@ struct Request {
     /// The client's address without the port ("127.0.0.1", "[::1]"), when the handler asked
     /// for it (Handler::wants_peer) or an access log is written; empty otherwise.
     std::string_view peer;
+    /// How many internal redirects led here (Pending::redispatch): 0 for a client's request.
+    std::uint8_t redirects = 0;
 
     /// The first header of that name (case-insensitive), or an empty view.
     std::string_view header(std::string_view name) const;

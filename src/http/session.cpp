@@ -830,6 +830,27 @@ void Session::notify_output() {
     if (!ready_marked_) context_.mark_ready(*this);
 }
 
+void Session::pending_redispatch(Request& request) {
+    if (suspend_ != Suspend::waiting) return;
+    request.keep_alive = deferred_->keep_alive && !close_requested_;
+    request.version_major = 1;
+    request.version_minor = deferred_->version_minor;
+    request.listener = listener_;
+    request.body_streamed = false;  // the redirected request is a GET: the old body is not its
+    deferred_->method = request.method;
+    deferred_->body_sink = nullptr;  // the old owner goes away; what is held stays unread
+    owner_ = nullptr;
+    // A Response of its own: the loop's shared one may be in use by the request being
+    // dispatched when this runs.
+    Response response;
+    response.set_session(this);
+    current_request_ = &request;
+    context_.handler().handle(request, response);
+    current_request_ = nullptr;
+    if (response.deferred()) return;  // pending_begin gave it a new owner
+    pending_respond(response);
+}
+
 void Session::pending_respond(Response& response) {
     if (suspend_ != Suspend::waiting) return;
     close_if_body_unread();

@@ -137,6 +137,7 @@ public:
     void pending_read_body(BodySink& sink);
     void pending_pause_body();
     void pending_resume_body();
+    void pending_redispatch(Request& request);
 
 private:
     friend struct SessionCallbacks;
@@ -281,6 +282,9 @@ inline void Pending::pause_body() {
 }
 inline void Pending::resume_body() {
     session_->pending_resume_body();
+}
+inline void Pending::redispatch(Request& request) {
+    session_->pending_redispatch(request);
 }
 inline std::uint64_t Pending::queued_bytes() const {
     return session_->pending_output();

@@ -154,6 +154,40 @@ TEST(Cgi, LocationWithoutStatusIsARedirectAndLengthIsKept) {
     EXPECT_EQ(r.body, "hello");
 }
 
+TEST(Cgi, LocalRedirectsAreServedInPlace) {
+    // RFC 3875 section 6.2.2: a path in Location, no Status: the server answers as if the
+    // client had asked for that path (a file, or another program, with the client's headers);
+    // "//host/..." stays a client redirect; a program that redirects to itself is stopped.
+    Cgi cgi;
+    cgi.program("to_file.sh", "#!/bin/sh\nprintf 'Location: /index.html\\n\\n'\n");
+    cgi.program("to_program.sh", "#!/bin/sh\nprintf 'Location: /cgi-bin/show.sh/extra?a=b\\n\\n'\n");
+    cgi.program("show.sh",
+                "#!/bin/sh\nprintf 'Content-Type: text/plain\\n\\n'\n"
+                "echo \"$REQUEST_METHOD $PATH_INFO $QUERY_STRING $HTTP_X_TRACE\"\n");
+    cgi.program("net.sh", "#!/bin/sh\nprintf 'Location: //example.org/x\\n\\n'\n");
+    cgi.program("loop.sh", "#!/bin/sh\nprintf 'Location: /cgi-bin/loop.sh\\n\\n'\n");
+    cgi.start();
+    HttpResponse r = get(cgi.port(), "/cgi-bin/to_file.sh");
+    EXPECT_EQ(r.status, 200);
+    EXPECT_EQ(r.body, "files\n");
+    EXPECT_EQ(r.header("Location"), "");
+    HttpClient client(cgi.port());
+    client.send("POST /cgi-bin/to_program.sh HTTP/1.1\r\nHost: t\r\nX-Trace: abc\r\n"
+                "Content-Length: 0\r\n\r\n");
+    ASSERT_TRUE(client.read_response(r)) << client.error();
+    EXPECT_EQ(r.status, 200);
+    EXPECT_EQ(r.body, "GET /extra a=b abc\n") << "served as a GET with the client's headers";
+    client.send("GET /index.html HTTP/1.1\r\nHost: t\r\n\r\n");
+    ASSERT_TRUE(client.read_response(r)) << client.error();
+    EXPECT_EQ(r.body, "files\n") << "the connection goes on after a redirected answer";
+    r = get(cgi.port(), "/cgi-bin/net.sh");
+    EXPECT_EQ(r.status, 302);
+    EXPECT_EQ(r.header("Location"), "//example.org/x");
+    r = get(cgi.port(), "/cgi-bin/loop.sh");
+    EXPECT_EQ(r.status, 500);
+    EXPECT_NE(r.body.find("local redirects"), std::string::npos) << r.body;
+}
+
 TEST(Cgi, BrokenProgramsGet502) {
     Cgi cgi;
     cgi.program("crash.sh", "#!/bin/sh\nkill -SEGV $$\n");
