@@ -56,8 +56,9 @@ test_packages=(
   python3-websockets node-ws
   # a real Redis for the backplane's tests
   redis-server
-  # a real FastCGI application (the FastCGI tests start php-fpm on a unix socket)
-  php-fpm
+  # a real FastCGI application (the FastCGI tests start php-fpm on a unix socket), and the same
+  # PHP run per request as CGI (bench/fastcgi.sh: fork+exec against a pooled application)
+  php-fpm php-cgi
   # the proxy's anchor (bench/proxy.sh measures c10k proxy beside it)
   haproxy
   # the packaging test: systemd-analyze verifies the unit file

@@ -188,6 +188,32 @@ TEST(Cgi, LocalRedirectsAreServedInPlace) {
     EXPECT_NE(r.body.find("local redirects"), std::string::npos) << r.body;
 }
 
+TEST(Cgi, AProgramInCReadsStreamsAndCrashes) {
+    Cgi cgi;
+    std::filesystem::copy_file(C10K_CGI_PROBE, cgi.bin.path() + "/probe");
+    cgi.start();
+    HttpClient client(cgi.port());
+    const std::string body(1'000'000, 'b');
+    client.send("POST /cgi-bin/probe?echo HTTP/1.1\r\nHost: t\r\nContent-Length: " +
+                std::to_string(body.size()) + "\r\n\r\n" + body);
+    HttpResponse r;
+    ASSERT_TRUE(client.read_response(r, 10000)) << client.error();
+    EXPECT_EQ(r.body, "read 1000000 bytes\n");
+    client.send("GET /cgi-bin/probe?big HTTP/1.1\r\nHost: t\r\n\r\n");
+    ASSERT_TRUE(client.read_response(r, 20000)) << client.error();
+    EXPECT_EQ(r.header("Content-Length"), "8388608");
+    EXPECT_EQ(r.body.size(), 8388608u);
+    EXPECT_EQ(r.body.find_first_not_of('x'), std::string::npos);
+    client.send("GET /cgi-bin/probe?env HTTP/1.1\r\nHost: t\r\nProxy: http://evil:1/\r\n\r\n");
+    ASSERT_TRUE(client.read_response(r)) << client.error();
+    EXPECT_EQ(r.status, 201);
+    EXPECT_EQ(r.body.rfind("CONTENT_LENGTH=(unset) HTTP_PROXY=(unset) SERVER_SOFTWARE=c10k/", 0), 0u)
+        << r.body;
+    r = get(cgi.port(), "/cgi-bin/probe?crash");
+    EXPECT_EQ(r.status, 502);
+    EXPECT_NE(r.body.find("killed by signal 6"), std::string::npos) << r.body;
+}
+
 TEST(Cgi, BrokenProgramsGet502) {
     Cgi cgi;
     cgi.program("crash.sh", "#!/bin/sh\nkill -SEGV $$\n");
