@@ -365,8 +365,9 @@ void Exchange::request_ended(ProtocolStatus status, bool leftover) {
 void Exchange::connection_lost(std::string_view why) {
     if (reused_ && !answered_ && !retried_ && replayable_) {
         // A kept-alive connection the application had closed: the request did not run.
-        core::log(core::LogLevel::info, "fastcgi: {}: a kept-alive connection was closed ({}); "
-                                        "sending the request again on a new one",
+        core::log(core::LogLevel::info,
+                  "fastcgi: {}: a kept-alive connection was closed ({}); "
+                  "sending the request again on a new one",
                   script_, why);
         watch_off();
         connection_.fd.reset();

@@ -104,8 +104,8 @@ private:
     bool answered_ = false;     ///< a byte came from the application
     bool head_done_ = false;
     bool client_open_ = true;
-    bool body_done_ = false;     ///< the request body ended (or there was none)
-    bool stdin_ended_ = false;   ///< the empty STDIN record is queued
+    bool body_done_ = false;    ///< the request body ended (or there was none)
+    bool stdin_ended_ = false;  ///< the empty STDIN record is queued
     bool body_paused_ = false;
     bool in_write_ = false;
     bool output_paused_ = false;

@@ -140,8 +140,8 @@ void Handler::handle(const http::Request& request, http::Response& response) {
     std::vector<std::string> environment = cgi::cgi_environment(request, info);
     // php-cgi (force-cgi-redirect) refuses to run without it; php-fpm ignores it.
     environment.emplace_back("REDIRECT_STATUS=200");
-    auto* exchange = new Exchange(*this, pool, script.script_name, request.method,
-                                  std::move(environment));
+    auto* exchange =
+        new Exchange(*this, pool, script.script_name, request.method, std::move(environment));
     exchange->begin(response.defer(*exchange), request.body_streamed);
 }
 

@@ -71,7 +71,7 @@ private:
 
     Options options_;
     std::unique_ptr<http::Handler> fallback_;
-    core::unique_fd root_;  ///< O_PATH: scripts are resolved beneath it
+    core::unique_fd root_;                      ///< O_PATH: scripts are resolved beneath it
     std::vector<std::unique_ptr<Pool>> pools_;  ///< one per distinct address
     std::vector<std::size_t> pool_of_;          ///< per location: its pool's index
     http::LoopContext* context_ = nullptr;

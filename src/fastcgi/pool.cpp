@@ -19,7 +19,9 @@ private:
 Pool::Pool(Address address, std::size_t max_connections)
     : address_(std::move(address)), max_connections_(max_connections) {}
 
-Pool::~Pool() { close_idle(); }
+Pool::~Pool() {
+    close_idle();
+}
 
 bool Pool::take_idle(Connection& out) {
     if (idle_.empty()) return false;

@@ -65,7 +65,8 @@ void append_records(std::string& out, RecordType type, std::uint16_t request_id,
 
 void append_begin_request(std::string& out, std::uint16_t request_id, bool keep_conn) {
     append_header(out, RecordType::begin_request, request_id, 8, 0);
-    char body[8] = {static_cast<char>(kRoleResponder >> 8), static_cast<char>(kRoleResponder & 0xff),
+    char body[8] = {static_cast<char>(kRoleResponder >> 8),
+                    static_cast<char>(kRoleResponder & 0xff),
                     static_cast<char>(keep_conn ? kKeepConn : 0)};
     out.append(body, sizeof body);
 }

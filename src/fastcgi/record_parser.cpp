@@ -48,8 +48,8 @@ Piece RecordParser::next(std::string_view& input) {
                 header_have_ = 0;
                 auto byte = [&](int i) { return static_cast<unsigned char>(header_[i]); };
                 if (byte(0) != kVersion) {
-                    return fail(fmt::format("a record of version {} (FastCGI is version 1)",
-                                            byte(0)));
+                    return fail(
+                        fmt::format("a record of version {} (FastCGI is version 1)", byte(0)));
                 }
                 type_ = static_cast<RecordType>(byte(1));
                 std::uint16_t id = static_cast<std::uint16_t>((byte(2) << 8) | byte(3));
@@ -74,9 +74,10 @@ Piece RecordParser::next(std::string_view& input) {
                         if (id != 0) return fail("a management record with a request id");
                         break;
                     default:
-                        return fail(fmt::format("a record of type {}, which an application "
-                                                "does not send",
-                                                byte(1)));
+                        return fail(
+                            fmt::format("a record of type {}, which an application "
+                                        "does not send",
+                                        byte(1)));
                 }
                 step_ = Step::content;
                 if (content_left_ == 0 && type_ == RecordType::stdout_data) {
@@ -90,7 +91,8 @@ Piece RecordParser::next(std::string_view& input) {
             case Step::content: {
                 if (content_left_ == 0) {
                     step_ = Step::padding;
-                    if (type_ == RecordType::end_request || type_ == RecordType::get_values_result) {
+                    if (type_ == RecordType::end_request ||
+                        type_ == RecordType::get_values_result) {
                         return finish_gathered();
                     }
                     continue;
@@ -103,7 +105,7 @@ Piece RecordParser::next(std::string_view& input) {
                 if (type_ == RecordType::stdout_data || type_ == RecordType::stderr_data) {
                     Piece piece;
                     piece.kind = type_ == RecordType::stdout_data ? Piece::Kind::stdout_data
-                                                                 : Piece::Kind::stderr_data;
+                                                                  : Piece::Kind::stderr_data;
                     piece.bytes = bytes;
                     return piece;
                 }

@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -29,14 +30,16 @@ class Site {
 public:
     explicit Site(std::vector<std::string> extra = {}) {
         root.write("index.html", "files\n");
-        root.write("page.php",
-                   "<?php header('X-Page: yes'); header('Content-Type: text/plain');\n"
-                   "echo 'hello ', $_GET['x'] ?? '', ' ', $_SERVER['SCRIPT_NAME'], ' ',\n"
-                   "     $_SERVER['PATH_INFO'] ?? '', ' ', $_SERVER['SCRIPT_FILENAME'], \"\\n\";\n");
+        root.write(
+            "page.php",
+            "<?php header('X-Page: yes'); header('Content-Type: text/plain');\n"
+            "echo 'hello ', $_GET['x'] ?? '', ' ', $_SERVER['SCRIPT_NAME'], ' ',\n"
+            "     $_SERVER['PATH_INFO'] ?? '', ' ', $_SERVER['SCRIPT_FILENAME'], \"\\n\";\n");
         fpm.start();
-        std::vector<std::string> args{"serve", "--root", root.path(), "--listen", "127.0.0.1:0",
-                                      "--threads", "1", "--fastcgi", "/=" + fpm.address(),
-                                      "--fastcgi-max-connections", "2"};
+        std::vector<std::string> args{
+            "serve",     "--root", root.path(), "--listen",           "127.0.0.1:0",
+            "--threads", "1",      "--fastcgi", "/=" + fpm.address(), "--fastcgi-max-connections",
+            "2"};
         args.insert(args.end(), extra.begin(), extra.end());
         server = std::make_unique<ServerProcess>(args);
     }
@@ -99,14 +102,15 @@ INSTANTIATE_TEST_SUITE_P(Engines, FastcgiOnEveryEngine, ::testing::ValuesIn(engi
 
 TEST(Fastcgi, PostBodyReachesPhp) {
     Site site({"--max-body-bytes", "8388608"});
-    site.root.write("form.php",
-                    "<?php echo 'b=', $_POST['b'] ?? '-', ' input=', file_get_contents('php://input'),"
-                    " \"\\n\";\n");
+    site.root.write(
+        "form.php",
+        "<?php echo 'b=', $_POST['b'] ?? '-', ' input=', file_get_contents('php://input'),"
+        " \"\\n\";\n");
     site.root.write("size.php",
                     "<?php echo strlen(file_get_contents('php://input')), ' ', "
                     "md5(file_get_contents('php://input')), \"\\n\";\n");
-    HttpResponse r = post(site.port(), "/form.php", "application/x-www-form-urlencoded",
-                          "a=1&b=two");
+    HttpResponse r =
+        post(site.port(), "/form.php", "application/x-www-form-urlencoded", "a=1&b=two");
     EXPECT_EQ(r.status, 200);
     EXPECT_EQ(r.body, "b=two input=a=1&b=two\n");
     // Larger than the server's buffer: streamed as STDIN with backpressure.
@@ -145,8 +149,8 @@ TEST(Fastcgi, HttpoxyHeaderNeverReachesPhp) {
                     "<?php echo isset($_SERVER['HTTP_PROXY']) ? 'set' : 'unset', ' ', "
                     "getenv('HTTP_PROXY') === false ? 'unset' : 'set', ' ', "
                     "$_SERVER['HTTP_X_CUSTOM'] ?? '-';\n");
-    HttpResponse r = get(site.port(), "/proxy.php",
-                         "Proxy: http://attacker.example/\r\nX-Custom: yes\r\n");
+    HttpResponse r =
+        get(site.port(), "/proxy.php", "Proxy: http://attacker.example/\r\nX-Custom: yes\r\n");
     EXPECT_EQ(r.status, 200);
     EXPECT_EQ(r.body, "unset unset yes");
 }
@@ -159,9 +163,9 @@ TEST(Fastcgi, TraversalAndDotfilesNeverReachPhp) {
     site.root.write(".hidden.php", mark);
     site.root.write(".git/config.php", mark);
     outside.write("evil.php", mark);
-    ASSERT_EQ(::symlink((outside.path() + "/evil.php").c_str(),
-                        (site.root.path() + "/link.php").c_str()),
-              0);
+    ASSERT_EQ(
+        ::symlink((outside.path() + "/evil.php").c_str(), (site.root.path() + "/link.php").c_str()),
+        0);
     for (const std::string target :
          {"/.hidden.php", "/.git/config.php", "/link.php", "/../evil.php", "/%2e%2e/evil.php",
           "/page.php/../.hidden.php", "/%2ehidden.php", "/missing.php"}) {
@@ -211,6 +215,52 @@ TEST(Fastcgi, LargeOutputIsStreamed) {
     EXPECT_EQ(r.body.find_first_not_of('z'), std::string::npos);
 }
 
+TEST(Fastcgi, ClientsThatLeaveFreeTheWorkers) {
+    // Both workers stream without end; both clients leave. The server closes its connections
+    // to php-fpm, the scripts' next writes fail, and the workers serve the next request.
+    Site site({"--fastcgi-timeout", "30s"});
+    site.root.write("endless.php",
+                    "<?php $chunk = str_repeat('e', 8192);\n"
+                    "while (true) { echo $chunk; flush(); }\n");
+    for (int i = 0; i < 2; ++i) {
+        HttpClient client(site.port());
+        client.send("GET /endless.php HTTP/1.1\r\nHost: t\r\n\r\n");
+        char buffer[4096];
+        ASSERT_GT(::recv(client.fd(), buffer, sizeof buffer, 0), 0);
+    }  // closed here
+    for (int i = 0; i < 3; ++i) {
+        HttpResponse r = get(site.port(), "/page.php?x=next", {}, 40000);
+        EXPECT_EQ(r.status, 200) << r.body;
+    }
+}
+
+TEST(Fastcgi, HeadAndHttp10Requests) {
+    Site site;
+    HttpClient client(site.port());
+    client.send("HEAD /page.php HTTP/1.1\r\nHost: t\r\n\r\n");
+    HttpResponse r;
+    ASSERT_TRUE(client.read_response(r, 20000, true)) << client.error();
+    EXPECT_EQ(r.status, 200);
+    EXPECT_EQ(r.header("X-Page"), "yes");
+    EXPECT_EQ(r.body, "");
+    client.send("GET /page.php?x=again HTTP/1.1\r\nHost: t\r\n\r\n");
+    ASSERT_TRUE(client.read_response(r, 20000)) << client.error();
+    EXPECT_EQ(r.body.substr(0, 12), "hello again ");
+    // HTTP/1.0: no chunks, the body ends with the close.
+    HttpClient old(site.port());
+    old.send("GET /page.php?x=old HTTP/1.0\r\n\r\n");
+    timeval bound{20, 0};  // a server that never closed would fail the test, not hang it
+    ::setsockopt(old.fd(), SOL_SOCKET, SO_RCVTIMEO, &bound, sizeof bound);
+    std::string raw;
+    char buffer[4096];
+    for (ssize_t n; (n = ::recv(old.fd(), buffer, sizeof buffer, 0)) > 0;) {
+        raw.append(buffer, static_cast<std::size_t>(n));
+    }
+    EXPECT_EQ(raw.substr(0, 15), "HTTP/1.1 200 OK") << raw;
+    EXPECT_EQ(raw.find("Transfer-Encoding"), std::string::npos) << raw;
+    EXPECT_NE(raw.find("\r\n\r\nhello old "), std::string::npos) << raw;
+}
+
 TEST(Fastcgi, StderrGoesToTheErrorLogNamingTheScript) {
     Site site;
     // Without an error_log setting, php-fpm sends error_log() as FCGI_STDERR.
@@ -227,8 +277,9 @@ TEST(Fastcgi, StderrGoesToTheErrorLogNamingTheScript) {
 std::unique_ptr<ServerProcess> serve_to(const TempDir& root, const MockFastcgi& app,
                                         std::vector<std::string> extra = {}) {
     root.write("x.php", "never read by the mock");
-    std::vector<std::string> args{"serve", "--root", root.path(), "--listen", "127.0.0.1:0",
-                                  "--threads", "1", "--fastcgi", "/=" + app.address()};
+    std::vector<std::string> args{"serve",    "--root",      root.path(),
+                                  "--listen", "127.0.0.1:0", "--threads",
+                                  "1",        "--fastcgi",   "/=" + app.address()};
     args.insert(args.end(), extra.begin(), extra.end());
     return std::make_unique<ServerProcess>(args);
 }
@@ -315,7 +366,8 @@ TEST(FastcgiMock, BusyConnectionsQueueThen503) {
     // waits for the connection and then gets 503.
     MockFastcgi app([](int, int) { return FastcgiReply{"", false}; });
     TempDir root;
-    auto server = serve_to(root, app, {"--fastcgi-max-connections", "1", "--fastcgi-timeout", "30s"});
+    auto server =
+        serve_to(root, app, {"--fastcgi-max-connections", "1", "--fastcgi-timeout", "30s"});
     HttpClient first(server->port());
     first.send("GET /x.php HTTP/1.1\r\nHost: t\r\n\r\n");
     HttpResponse r = get(server->port(), "/x.php");
@@ -340,7 +392,8 @@ TEST(Fastcgi, BadFlagsSayWhatIsWrong) {
     r = run_command({"serve", "-t", "--fastcgi", "/=127.0.0.1:9000", "--fastcgi-timeout", "soon"});
     EXPECT_NE(r.status, 0);
     EXPECT_NE(r.output.find("--fastcgi-timeout"), std::string::npos) << r.output;
-    r = run_command({"serve", "-t", "--fastcgi", "/=127.0.0.1:9000", "--fastcgi-max-connections", "0"});
+    r = run_command(
+        {"serve", "-t", "--fastcgi", "/=127.0.0.1:9000", "--fastcgi-max-connections", "0"});
     EXPECT_NE(r.status, 0);
     EXPECT_NE(r.output.find("must be at least 1"), std::string::npos) << r.output;
 }

@@ -12,8 +12,8 @@
 namespace c10k::test {
 
 struct FastcgiReply {
-    std::string bytes;  ///< sent as they are
-    bool close = false; ///< then close the connection (else keep it for the next request)
+    std::string bytes;   ///< sent as they are
+    bool close = false;  ///< then close the connection (else keep it for the next request)
 };
 
 class MockFastcgi {

@@ -34,21 +34,28 @@ std::string php_fpm_binary() {
 PhpFpm::PhpFpm() : socket_(dir_.path() + "/fpm.sock") {
     dir_.write("fpm.conf",
                "[global]\n"
-               "error_log = " + dir_.path() + "/fpm.log\n"
-               "daemonize = no\n"
-               "[www]\n"
-               "listen = " + socket_ + "\n"
-               "pm = static\n"
-               "pm.max_children = 2\n"
-               // The workers' stderr (error_log() in a script) goes to fpm.log.
-               "catch_workers_output = yes\n");
+               "error_log = " +
+                   dir_.path() +
+                   "/fpm.log\n"
+                   "daemonize = no\n"
+                   "[www]\n"
+                   "listen = " +
+                   socket_ +
+                   "\n"
+                   "pm = static\n"
+                   "pm.max_children = 2\n"
+                   // The workers' stderr (error_log() in a script) goes to fpm.log.
+                   "catch_workers_output = yes\n");
 }
 
-PhpFpm::~PhpFpm() { stop(); }
+PhpFpm::~PhpFpm() {
+    stop();
+}
 
 void PhpFpm::start() {
     std::string binary = php_fpm_binary();
-    ASSERT_FALSE(binary.empty()) << "php-fpm is not installed (scripts/install-deps.sh installs it)";
+    ASSERT_FALSE(binary.empty())
+        << "php-fpm is not installed (scripts/install-deps.sh installs it)";
     std::string config = dir_.path() + "/fpm.conf";
     pid_ = ::fork();
     ASSERT_GE(pid_, 0);

@@ -11,7 +11,9 @@
 namespace c10k::fastcgi {
 namespace {
 
-unsigned byte(const std::string& s, std::size_t i) { return static_cast<unsigned char>(s[i]); }
+unsigned byte(const std::string& s, std::size_t i) {
+    return static_cast<unsigned char>(s[i]);
+}
 
 TEST(FastcgiProtocol, RecordHeaderAndPadding) {
     std::string out;
@@ -69,18 +71,20 @@ TEST(FastcgiProtocol, TruncatedPairsAreRefused) {
     std::vector<std::pair<std::string, std::string>> parsed;
     EXPECT_FALSE(parse_pairs(pairs.substr(0, pairs.size() - 1), parsed));
     EXPECT_FALSE(parse_pairs(std::string("\x80\x00", 2), parsed));  // a four-byte length cut
-    std::string huge = "\xff\xff\xff\xff\x01" "a";
+    std::string huge =
+        "\xff\xff\xff\xff\x01"
+        "a";
     EXPECT_FALSE(parse_pairs(huge, parsed));
 }
 
 TEST(FastcgiProtocol, RequestHeadIsBeginRequestThenParamsAndTheirEnd) {
     std::string head = encode_request_head(1, true, {"SCRIPT_NAME=/a.php", "QUERY_STRING=x=1"});
     ASSERT_GE(head.size(), 16u);
-    EXPECT_EQ(byte(head, 1), 1u);    // BEGIN_REQUEST
-    EXPECT_EQ(byte(head, 8), 0u);    // role, high byte
-    EXPECT_EQ(byte(head, 9), 1u);    // RESPONDER
-    EXPECT_EQ(byte(head, 10), 1u);   // FCGI_KEEP_CONN
-    EXPECT_EQ(byte(head, 17), 4u);   // PARAMS
+    EXPECT_EQ(byte(head, 1), 1u);   // BEGIN_REQUEST
+    EXPECT_EQ(byte(head, 8), 0u);   // role, high byte
+    EXPECT_EQ(byte(head, 9), 1u);   // RESPONDER
+    EXPECT_EQ(byte(head, 10), 1u);  // FCGI_KEEP_CONN
+    EXPECT_EQ(byte(head, 17), 4u);  // PARAMS
     std::size_t length = byte(head, 20) << 8 | byte(head, 21);
     std::vector<std::pair<std::string, std::string>> parsed;
     ASSERT_TRUE(parse_pairs(head.substr(24, length), parsed));

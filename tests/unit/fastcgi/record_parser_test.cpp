@@ -79,7 +79,8 @@ std::string response() {
 }
 
 TEST(FastcgiRecordParser, WholeAndByteByByteGiveTheSame) {
-    for (std::size_t step : {std::size_t{1}, std::size_t{7}, std::size_t{4096}, std::size_t{1 << 20}}) {
+    for (std::size_t step :
+         {std::size_t{1}, std::size_t{7}, std::size_t{4096}, std::size_t{1 << 20}}) {
         Collected c = collect(response(), step);
         EXPECT_FALSE(c.error) << step;
         EXPECT_EQ(c.out, "Content-Type: text/plain\r\n\r\nhello" + std::string(70000, 'b'));
