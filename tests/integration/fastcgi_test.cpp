@@ -10,9 +10,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "engine/engine.hpp"
@@ -206,13 +208,19 @@ TEST(Fastcgi, LargeOutputIsStreamed) {
     site.root.write("big.php",
                     "<?php $chunk = str_repeat('z', 65536);\n"
                     "for ($i = 0; $i < 320; $i++) echo $chunk;\n");
+    std::uint64_t before = peak_rss_kib(site.server->pid());
     HttpClient client(site.port());
     client.send("GET /big.php HTTP/1.1\r\nHost: t\r\n\r\n");
+    // The client waits before reading: without backpressure the server would take all 20 MiB
+    // from php-fpm meanwhile and hold it.
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
     HttpResponse r;
     ASSERT_TRUE(client.read_response(r, 60000)) << client.error();
     EXPECT_EQ(r.status, 200);
     EXPECT_EQ(r.body.size(), 20u << 20);
     EXPECT_EQ(r.body.find_first_not_of('z'), std::string::npos);
+    std::uint64_t after = peak_rss_kib(site.server->pid());
+    EXPECT_LT(after, before + 8 * 1024) << "peak RSS went from " << before << " KiB to " << after;
 }
 
 TEST(Fastcgi, ClientsThatLeaveFreeTheWorkers) {
