@@ -82,7 +82,7 @@ test-sanitize: asan-build tsan-build
 # checked-in fuzz/corpus/<target>, with the target's dictionary (fuzz/<target>.dict) or else the
 # HTTP one.
 FUZZ_TARGETS := session path range_conditional response_parser websocket proxy_response \
-  proxy_protocol
+  proxy_protocol fastcgi_records
 FUZZ_FLAGS := -fsanitize=fuzzer-no-link -fno-sanitize-recover=all
 FUZZ_RUN_FLAGS ?=
 fuzz-build: deps-test

@@ -105,6 +105,8 @@ std::optional<KeyPlace> key_place(std::string_view flag) {
     if (starts_with(flag, "ws-")) return KeyPlace{"websocket", snake_case(flag.substr(3))};
     if (flag == "cgi") return KeyPlace{"cgi", "locations"};
     if (starts_with(flag, "cgi-")) return KeyPlace{"cgi", snake_case(flag.substr(4))};
+    if (flag == "fastcgi") return KeyPlace{"fastcgi", "locations"};
+    if (starts_with(flag, "fastcgi-")) return KeyPlace{"fastcgi", snake_case(flag.substr(8))};
     return KeyPlace{"server", snake_case(flag)};
 }
 
@@ -153,6 +155,8 @@ config::KeyTable serve_key_table(const CLI::App& serve) {
         {"websocket", "WebSocket echo locations, and the policy of every WebSocket connection."},
         {"cgi", "Programs run per request (CGI/1.1) under a prefix, and their limits; off "
                 "unless `locations` is set."},
+        {"fastcgi", "Requests under a prefix sent to a FastCGI application (php-fpm), scripts "
+                    "found beneath `root`, and its limits; off unless `locations` is set."},
     };
     add_option_keys(serve, table,
                     [](const CLI::Option&, const std::string& flag) { return key_place(flag); });

@@ -21,6 +21,7 @@
 
 #include "admin_flags.hpp"
 #include "cgi_flags.hpp"
+#include "fastcgi_flags.hpp"
 #include "commands.hpp"
 #include "config/reference.hpp"
 #include "config_keys.hpp"
@@ -78,6 +79,7 @@ struct ServeFlags {
     PushFlags push;
     WsFlags ws;
     CgiFlags cgi;
+    FastcgiFlags fastcgi;
     AdminFlags admin;
     /// `c10k proxy`: the same machinery with the proxy handler in place of the static one.
     bool proxy_mode = false;
@@ -299,6 +301,8 @@ PreparedServe prepare_serve(const ServeFlags& flags) {
     enable_virtual_hosts(flags.config_path, flags.hosts, options, flags.push, handlers);
     // In front of the files (and virtual hosts): a CGI prefix is never a file.
     handlers = with_cgi(flags.cgi, handlers);
+    // FastCGI scripts live among the files (beneath --root), so its prefixes come first.
+    handlers = with_fastcgi(flags.fastcgi, prepared.root, handlers);
 
     std::vector<core::Endpoint>& endpoints = prepared.endpoints;
     endpoints = parse_listen(flags.listen);
@@ -686,6 +690,7 @@ void add_serve_options(CLI::App& cmd, ServeFlags& flags, ServeMode& mode, bool s
         add_push_flags(cmd, flags.push);
         add_ws_flags(cmd, flags.ws);
         add_cgi_flags(cmd, flags.cgi);
+        add_fastcgi_flags(cmd, flags.fastcgi);
     }
     add_admin_flags(cmd, flags.admin);
 }

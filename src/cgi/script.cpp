@@ -9,7 +9,7 @@
 namespace c10k::cgi {
 
 int resolve_script(int root_fd, std::string_view prefix, std::string_view normalized,
-                   Script& out) {
+                   Script& out, bool require_executable) {
     if (!normalized.starts_with(prefix) || serve::has_dot_segment(normalized)) {
         return 404;
     }
@@ -34,7 +34,7 @@ int resolve_script(int root_fd, std::string_view prefix, std::string_view normal
             continue;
         }
         if (!S_ISREG(info.st_mode)) return 404;
-        if ((info.st_mode & 0111) == 0) return 403;
+        if (require_executable && (info.st_mode & 0111) == 0) return 403;
         Script& script = out;
         script.file = std::move(*opened);
         std::string parent = relative.find('/') == std::string::npos

@@ -24,8 +24,9 @@ struct Script {
 /// Resolves `normalized` (a normalised request path, serve::normalize_path) that starts with
 /// `prefix` (ending in '/') beneath the directory `root_fd`, into `out`. Returns 0, or the HTTP
 /// status to answer: 404 when no script is there (or the path would leave the directory, or a
-/// segment is hidden: a dot file), 403 when the file is not executable.
+/// segment is hidden: a dot file), 403 when the file is not executable and
+/// `require_executable` (FastCGI's scripts are read by the application, not executed).
 int resolve_script(int root_fd, std::string_view prefix, std::string_view normalized,
-                   Script& out);
+                   Script& out, bool require_executable = true);
 
 }  // namespace c10k::cgi

@@ -57,7 +57,8 @@ TEST(ServeConfigKeys, EveryServeOptionHasAKeyOrIsAModeOfTheCommand) {
     EXPECT_EQ(table.keys.size(), settings);
     std::vector<std::string> tables;
     for (const auto& info : table.tables) tables.push_back(info.name);
-    EXPECT_EQ(tables, (std::vector<std::string>{"server", "push", "redis", "websocket", "cgi"}));
+    EXPECT_EQ(tables, (std::vector<std::string>{"server", "push", "redis", "websocket", "cgi",
+                                               "fastcgi"}));
     for (const config::Key& key : table.keys) {
         EXPECT_NE(table.find_table(key.table), nullptr) << key.name;
     }

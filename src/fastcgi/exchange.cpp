@@ -1,0 +1,455 @@
+#include "fastcgi/exchange.hpp"
+
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+#include <fmt/core.h>
+
+#include "core/log.hpp"
+#include "fastcgi/fastcgi_handler.hpp"
+#include "fastcgi/protocol.hpp"
+#include "http/response.hpp"
+#include "http/session.hpp"
+
+namespace c10k::fastcgi {
+
+namespace {
+
+std::string_view refusal(ProtocolStatus status) {
+    switch (status) {
+        case ProtocolStatus::cant_mpx_conn:
+            return "cannot multiplex the connection";
+        case ProtocolStatus::overloaded:
+            return "is overloaded";
+        case ProtocolStatus::unknown_role:
+            return "does not take the RESPONDER role";
+        default:
+            return "refused the request";
+    }
+}
+
+}  // namespace
+
+Exchange::Exchange(Handler& handler, Pool& pool, std::string script, http::Method method,
+                   std::vector<std::string> environment)
+    : handler_(handler),
+      pool_(pool),
+      script_(std::move(script)),
+      method_(method),
+      out_(encode_request_head(kRequestId, true, environment)),
+      parser_(kRequestId),
+      head_(handler.options().max_head_bytes) {}
+
+Exchange::~Exchange() {
+    if (scheduled()) handler_.context().timers().cancel(*this);
+}
+
+void Exchange::begin(http::Pending pending, bool body_follows) {
+    pending_ = pending;
+    deadline_ms_ = handler_.context().now_ms() + handler_.options().timeout_ms;
+    if (body_follows) {
+        pending_.read_body(*this);  // what arrived with the head is queued in out_ from inside
+    } else {
+        body_done_ = true;
+        append_records(out_, RecordType::stdin_data, kRequestId, {});
+        stdin_ended_ = true;
+    }
+    acquire(false);
+}
+
+// ---- a connection --------------------------------------------------------------------------
+
+void Exchange::acquire(bool fresh_only) {
+    Connection connection;
+    if (!fresh_only && pool_.take_idle(connection)) {
+        use(std::move(connection), true);
+        return;
+    }
+    if (pool_.may_open()) {
+        open_connection();
+        return;
+    }
+    step_ = Step::queued;
+    pool_.wait(*this);
+    std::int64_t until = handler_.context().now_ms() + handler_.options().queue_wait_ms;
+    handler_.context().timers().schedule(*this, std::min(until, deadline_ms_));
+}
+
+void Exchange::on_connection_free(Connection connection) {
+    if (connection.fd) {
+        use(std::move(connection), true);
+    } else {
+        open_connection();
+    }
+}
+
+void Exchange::open_connection() {
+    auto fd = connect_to(pool_.address());
+    if (!fd) {
+        fail(502, fmt::format("the FastCGI application at {} is not reachable: {}",
+                              pool_.address().text, std::strerror(fd.error())));
+        return;
+    }
+    pool_.opened();
+    connection_.fd = std::move(*fd);
+    reused_ = false;
+    step_ = Step::connecting;
+    handler_.context().timers().schedule(*this, deadline_ms_);
+    if (!update_watch()) fail(500, "the loop cannot watch the FastCGI connection");
+}
+
+void Exchange::use(Connection connection, bool reused) {
+    connection_ = std::move(connection);
+    reused_ = reused;
+    step_ = Step::exchanging;
+    handler_.context().timers().schedule(*this, deadline_ms_);
+    write_out();
+}
+
+void Exchange::connected() {
+    int error = 0;
+    socklen_t length = sizeof error;
+    if (::getsockopt(connection_.fd.get(), SOL_SOCKET, SO_ERROR, &error, &length) != 0) {
+        error = errno;
+    }
+    if (error != 0) {
+        fail(502, fmt::format("the FastCGI application at {} is not reachable: {}",
+                              pool_.address().text, std::strerror(error)));
+        return;
+    }
+    step_ = Step::exchanging;
+    write_out();
+}
+
+bool Exchange::update_watch() {
+    std::uint32_t events = 0;
+    if (step_ == Step::connecting) {
+        events = http::DescriptorTask::writable;
+    } else if (step_ == Step::exchanging) {
+        if (!out_.empty()) events |= http::DescriptorTask::writable;
+        if (!output_paused_) events |= http::DescriptorTask::readable;
+    }
+    if (!connection_.fd || events == watched_) return true;
+    http::DescriptorWatcher* watcher = handler_.context().descriptors();
+    if (watcher == nullptr) return false;
+    if (events == 0) {
+        watcher->unwatch(connection_.fd.get());
+    } else if (!watcher->watch(connection_.fd.get(), events, *this)) {
+        return false;
+    }
+    watched_ = events;
+    return true;
+}
+
+void Exchange::on_ready(std::uint32_t events) {
+    if (step_ == Step::connecting) {
+        connected();
+        return;
+    }
+    if ((events & http::DescriptorTask::writable) != 0 && !out_.empty()) {
+        if (!write_out()) return;
+    }
+    if ((events & http::DescriptorTask::readable) != 0 && !output_paused_) read_in();
+}
+
+// ---- the request, to the application -------------------------------------------------------
+
+void Exchange::on_request_body(const char* data, std::size_t size) {
+    if (stdin_ended_) return;
+    append_records(out_, RecordType::stdin_data, kRequestId, std::string_view(data, size));
+    if (!body_paused_ && out_.size() >= handler_.options().buffer_bytes) {
+        body_paused_ = true;
+        pending_.pause_body();
+    }
+    if (!in_write_) write_out();
+}
+
+void Exchange::on_request_body_end() {
+    body_done_ = true;
+    if (!stdin_ended_) {
+        append_records(out_, RecordType::stdin_data, kRequestId, {});  // the end of STDIN
+        stdin_ended_ = true;
+    }
+    if (!in_write_) write_out();
+}
+
+bool Exchange::write_out() {
+    if (step_ != Step::exchanging) return true;
+    in_write_ = true;
+    for (;;) {
+        while (!out_.empty()) {
+            ssize_t n = ::send(connection_.fd.get(), out_.data(), out_.size(), MSG_NOSIGNAL);
+            if (n > 0) {
+                auto sent = static_cast<std::size_t>(n);
+                if (reused_ && !answered_ && replayable_) {
+                    written_.append(out_, 0, sent);
+                    if (written_.size() > handler_.options().buffer_bytes) {
+                        replayable_ = false;  // too much to keep: no retry for this one
+                        written_.clear();
+                        written_.shrink_to_fit();
+                    }
+                }
+                out_.erase(0, sent);
+                continue;
+            }
+            if (n < 0 && errno == EINTR) continue;
+            if (n < 0 && errno == EAGAIN) break;
+            in_write_ = false;
+            connection_lost(std::strerror(errno));
+            return false;
+        }
+        if (body_paused_ && out_.size() < handler_.options().buffer_bytes / 2) {
+            body_paused_ = false;
+            pending_.resume_body();  // may hand over what it held: queued, this loop sends it
+            if (!out_.empty()) continue;
+        }
+        break;
+    }
+    in_write_ = false;
+    if (!update_watch()) {
+        fail(500, "the loop cannot watch the FastCGI connection");
+        return false;
+    }
+    return true;
+}
+
+// ---- the application's records, to the client ----------------------------------------------
+
+void Exchange::read_in() {
+    std::vector<char>& buffer = handler_.read_buffer();
+    for (;;) {
+        ssize_t n = ::recv(connection_.fd.get(), buffer.data(), buffer.size(), 0);
+        if (n > 0) {
+            take_input(std::string_view(buffer.data(), static_cast<std::size_t>(n)));
+            return;  // level-triggered: the next wake-up reads on
+        }
+        if (n == 0) {
+            connection_lost("the application closed the connection");
+            return;
+        }
+        if (errno == EINTR) continue;
+        if (errno == EAGAIN) return;
+        connection_lost(std::strerror(errno));
+        return;
+    }
+}
+
+bool Exchange::take_input(std::string_view input) {
+    if (!answered_) {
+        answered_ = true;  // the request ran: it is not sent again
+        written_.clear();
+        written_.shrink_to_fit();
+    }
+    for (;;) {
+        Piece piece = parser_.next(input);
+        switch (piece.kind) {
+            case Piece::Kind::need_more:
+                return true;
+            case Piece::Kind::error:
+                fail(502, "the application broke the FastCGI protocol: " + parser_.error());
+                return false;
+            case Piece::Kind::stdout_data:
+                if (!piece.bytes.empty() && !take_stdout(piece.bytes)) return false;
+                break;
+            case Piece::Kind::stderr_data:
+                take_stderr(piece.bytes);
+                break;
+            case Piece::Kind::end_request:
+                request_ended(piece.protocol_status, !input.empty());
+                return false;
+            case Piece::Kind::values_result:
+                break;  // never asked for (see pool.hpp): ignored
+        }
+    }
+}
+
+bool Exchange::take_stdout(std::string_view bytes) {
+    if (!head_done_) {
+        std::size_t used = 0;
+        cgi::OutputHead::State state = head_.feed(bytes.data(), bytes.size(), used);
+        if (state == cgi::OutputHead::State::invalid) {
+            fail(502, head_.error());
+            return false;
+        }
+        if (state == cgi::OutputHead::State::more) return true;
+        head_done_ = true;
+        start_response();
+        bytes.remove_prefix(used);
+    }
+    if (!bytes.empty()) write_body(bytes);
+    return true;
+}
+
+void Exchange::take_stderr(std::string_view bytes) {
+    // Line by line to the error log, each naming its script (nginx's "FastCGI sent in
+    // stderr"); a line that never ends is cut at 4 KiB.
+    for (char c : bytes) {
+        if (c == '\n' || stderr_line_.size() >= 4096) {
+            core::log(core::LogLevel::warn, "fastcgi: {}: {}", script_, stderr_line_);
+            stderr_line_.clear();
+            if (c == '\n') continue;
+        }
+        stderr_line_.push_back(c);
+    }
+}
+
+void Exchange::start_response() {
+    http::Response head;
+    head.set_status(head_.status());
+    for (const auto& [name, value] : head_.fields()) head.add_header(name, value);
+    if (head_.content_length() >= 0) {
+        remaining_ = head_.content_length();
+        client_open_ = pending_.start_stream(head, static_cast<std::uint64_t>(remaining_));
+    } else {
+        // No length given: chunked to an HTTP/1.1 client, ended by the close for HTTP/1.0.
+        pending_.start_stream(head);
+        client_open_ = method_ != http::Method::head;
+    }
+}
+
+void Exchange::write_body(std::string_view bytes) {
+    if (!client_open_) return;  // read and dropped, so that the application can finish
+    if (remaining_ >= 0) {
+        if (static_cast<long long>(bytes.size()) > remaining_) {
+            core::log(core::LogLevel::warn, "fastcgi: {} wrote more than its Content-Length",
+                      script_);
+            bytes = bytes.substr(0, static_cast<std::size_t>(remaining_));
+        }
+        remaining_ -= static_cast<long long>(bytes.size());
+    }
+    if (!bytes.empty()) pending_.write(bytes);
+    std::uint64_t limit = handler_.options().buffer_bytes;
+    if (!output_paused_ && pending_.queued_bytes() > limit && pending_.notify_drained(limit / 4)) {
+        // The client reads slower than the application writes: the connection is not read,
+        // its socket buffer fills, and the application waits in its write.
+        output_paused_ = true;
+        update_watch();
+    }
+}
+
+void Exchange::on_pending_drained() {
+    output_paused_ = false;
+    if (!update_watch()) fail(500, "the loop cannot watch the FastCGI connection");
+}
+
+void Exchange::request_ended(ProtocolStatus status, bool leftover) {
+    if (!stderr_line_.empty()) take_stderr("\n");
+    if (status != ProtocolStatus::request_complete) {
+        fail(status == ProtocolStatus::overloaded ? 503 : 502,
+             fmt::format("the application {}", refusal(status)));
+        return;
+    }
+    if (!head_done_) {
+        fail(502, "the application ended the request without writing a head");
+        return;
+    }
+    if (client_open_) {
+        if (remaining_ > 0) {
+            core::log(core::LogLevel::warn, "fastcgi: {} wrote less than its Content-Length",
+                      script_);
+            pending_.close();  // a short body must not pass for a whole one
+        } else {
+            pending_.finish();
+        }
+        client_open_ = false;
+    }
+    // Kept only when the request was all sent: STDIN records sent after the application ended
+    // the request would be read as the start of the next one.
+    end(stdin_ended_ && out_.empty() && !leftover);
+}
+
+void Exchange::connection_lost(std::string_view why) {
+    if (reused_ && !answered_ && !retried_ && replayable_) {
+        // A kept-alive connection the application had closed: the request did not run.
+        core::log(core::LogLevel::info,
+                  "fastcgi: {}: a kept-alive connection was closed ({}); "
+                  "sending the request again on a new one",
+                  script_, why);
+        watch_off();
+        connection_.fd.reset();
+        pool_.closed();
+        retried_ = true;
+        out_.insert(0, written_);
+        written_.clear();
+        acquire(true);
+        return;
+    }
+    if (!answered_) {
+        fail(502, fmt::format("the application at {} closed the connection before answering "
+                              "({})",
+                              pool_.address().text, why));
+    } else {
+        fail(502, fmt::format("the connection broke before the response ended ({})", why));
+    }
+}
+
+// ---- the end -------------------------------------------------------------------------------
+
+void Exchange::on_timer() {
+    if (step_ == Step::queued) {
+        pool_.cancel(*this);
+        fail(503, fmt::format("every connection to the FastCGI application at {} is busy "
+                              "(--fastcgi-max-connections {}); try again",
+                              pool_.address().text, handler_.options().max_connections));
+        return;
+    }
+    fail(504, fmt::format("the FastCGI application at {} did not answer within "
+                          "--fastcgi-timeout ({} ms)",
+                          pool_.address().text, handler_.options().timeout_ms));
+}
+
+void Exchange::fail(int status, std::string_view why) {
+    core::log(core::LogLevel::warn, "fastcgi: {}: {}", script_, why);
+    if (head_done_) {
+        // Part of the answer is out: a cut connection is the only honest end.
+        if (client_open_) pending_.close();
+    } else if (client_open_) {
+        http::Response response;
+        response.set_status(status);
+        response.add_header("Content-Type", "text/plain; charset=utf-8");
+        if (status == 503) response.add_header("Retry-After", "1");
+        response.set_body(
+            fmt::format("c10k fastcgi: {} {}: {}\n", status, http::reason_phrase(status), why));
+        pending_.respond(response);
+    }
+    client_open_ = false;
+    end(false);
+}
+
+void Exchange::on_pending_closed() {
+    // The client left (or the server stops). The connection is closed rather than sent an
+    // ABORT_REQUEST: php-fpm reads no records while a script runs, so it would not see one
+    // before the script ended anyway; the close makes the script's next write fail, and the
+    // worker is free again at once.
+    client_open_ = false;
+    pending_ = http::Pending();
+    end(false);
+}
+
+void Exchange::watch_off() {
+    if (connection_.fd && watched_ != 0 && handler_.context().descriptors() != nullptr) {
+        handler_.context().descriptors()->unwatch(connection_.fd.get());
+    }
+    watched_ = 0;
+}
+
+void Exchange::end(bool reusable) {
+    if (step_ == Step::queued) pool_.cancel(*this);
+    if (client_open_) pending_.close();
+    watch_off();
+    if (connection_.fd) {
+        if (reusable) {
+            pool_.give_back(std::move(connection_));  // may start a waiting exchange now
+        } else {
+            connection_.fd.reset();
+            pool_.closed();  // may start a waiting exchange now
+        }
+    }
+    delete this;
+}
+
+}  // namespace c10k::fastcgi

@@ -1,0 +1,148 @@
+#include "fastcgi/fastcgi_handler.hpp"
+
+#include <fcntl.h>
+
+#include <cerrno>
+#include <cstring>
+#include <stdexcept>
+
+#include <fmt/core.h>
+
+#include "cgi/environment.hpp"
+#include "cgi/script.hpp"
+#include "fastcgi/exchange.hpp"
+#include "http/response.hpp"
+#include "http/session.hpp"
+#include "serve/path.hpp"
+
+namespace c10k::fastcgi {
+
+namespace {
+
+void answer(http::Response& response, int status, std::string_view why) {
+    response.set_status(status);
+    response.add_header("Content-Type", "text/plain; charset=utf-8");
+    response.set_body(
+        fmt::format("c10k fastcgi: {} {}: {}\n", status, http::reason_phrase(status), why));
+}
+
+/// The port of the Host header ("example.org:8080" -> "8080"), or 80.
+std::string_view port_of(std::string_view host) {
+    std::size_t bracket = host.rfind(']');
+    std::size_t colon = host.rfind(':');
+    if (colon == std::string_view::npos || (bracket != std::string_view::npos && colon < bracket))
+        return "80";
+    return host.substr(colon + 1);
+}
+
+}  // namespace
+
+bool Handler::is_script(std::string_view name) const {
+    if (options_.extensions.empty()) return true;
+    for (const std::string& extension : options_.extensions) {
+        if (name.ends_with(extension)) return true;
+    }
+    return false;
+}
+
+Handler::Handler(Options options, std::unique_ptr<http::Handler> fallback)
+    : options_(std::move(options)), fallback_(std::move(fallback)), read_buffer_(64 * 1024) {
+    root_.reset(::open(options_.root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+    if (!root_) {
+        throw std::runtime_error(
+            fmt::format("--fastcgi: the root {}: {}", options_.root, std::strerror(errno)));
+    }
+    for (const Location& location : options_.locations) {
+        std::size_t index = 0;
+        while (index < pools_.size() && pools_[index]->address().text != location.address.text) {
+            ++index;
+        }
+        if (index == pools_.size()) {
+            pools_.push_back(std::make_unique<Pool>(location.address, options_.max_connections));
+        }
+        pool_of_.push_back(index);
+    }
+}
+
+Handler::~Handler() = default;
+
+std::uint64_t Handler::body_limit(std::uint8_t listener) const {
+    return fallback_ ? fallback_->body_limit(listener) : 0;
+}
+
+void Handler::on_loop_start(http::LoopContext& context) {
+    context_ = &context;
+    for (auto& pool : pools_) pool->attach(&context);
+    if (fallback_) fallback_->on_loop_start(context);
+}
+
+void Handler::on_loop_stop(http::LoopContext& context) {
+    // Every connection is gone, and with it every exchange: only idle connections are left.
+    for (auto& pool : pools_) {
+        pool->close_idle();
+        pool->attach(nullptr);
+    }
+    if (fallback_) fallback_->on_loop_stop(context);
+    context_ = nullptr;
+}
+
+void Handler::handle(const http::Request& request, http::Response& response) {
+    std::optional<std::string> path = serve::normalize_path(request.path());
+    std::size_t index = options_.locations.size();
+    if (path) {
+        for (std::size_t i = 0; i < options_.locations.size(); ++i) {
+            if (path->starts_with(options_.locations[i].prefix)) {
+                index = i;
+                break;
+            }
+        }
+    }
+    if (index == options_.locations.size()) {
+        if (fallback_) {
+            fallback_->handle(request, response);
+        } else {
+            answer(response, 404, "no such file");
+        }
+        return;
+    }
+    if (context_ == nullptr || context_->descriptors() == nullptr) {
+        answer(response, 500, "this engine cannot watch a FastCGI connection");
+        return;
+    }
+    // The script must exist beneath the root (as nginx's `try_files $uri =404`): a request
+    // for anything else never reaches the application. The same walk as CGI's, so the same
+    // containment: no "..", no dot files, no symbolic link out of the root. What is not a
+    // script (a directory, a missing file, a stylesheet) is the files' handler's to answer.
+    cgi::Script script;
+    if (cgi::resolve_script(root_.get(), "/", *path, script, false) != 0 ||
+        !is_script(script.relative)) {
+        if (fallback_) {
+            fallback_->handle(request, response);
+        } else {
+            answer(response, 404, "no such file");
+        }
+        return;
+    }
+    Pool& pool = *pools_[pool_of_[index]];
+    if (!pool.may_open() && pool.waiting() >= options_.max_queue) {
+        answer(response, 503, "every FastCGI connection is busy and the queue is full");
+        response.add_header("Retry-After", "1");
+        return;
+    }
+    std::string filename = options_.root + "/" + script.relative;
+    cgi::EnvironmentInfo info;
+    info.script_name = script.script_name;
+    info.path_info = script.path_info;
+    info.script_filename = filename;
+    info.document_root = options_.root;
+    info.server_port = port_of(request.header("Host"));
+    info.software = options_.software;
+    std::vector<std::string> environment = cgi::cgi_environment(request, info);
+    // php-cgi (force-cgi-redirect) refuses to run without it; php-fpm ignores it.
+    environment.emplace_back("REDIRECT_STATUS=200");
+    auto* exchange =
+        new Exchange(*this, pool, script.script_name, request.method, std::move(environment));
+    exchange->begin(response.defer(*exchange), request.body_streamed);
+}
+
+}  // namespace c10k::fastcgi
