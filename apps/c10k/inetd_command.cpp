@@ -9,6 +9,7 @@
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -183,6 +184,14 @@ std::vector<core::Endpoint> parse_listen(const std::vector<std::string>& texts) 
     return endpoints;
 }
 
+/// "50:10s" or "50:250ms", as --cps is written.
+std::string cps_text(const inetd::Options& options) {
+    if (options.cps_wait_ms % 1000 == 0) {
+        return fmt::format("{}:{}s", options.cps, options.cps_wait_ms / 1000);
+    }
+    return fmt::format("{}:{}ms", options.cps, options.cps_wait_ms);
+}
+
 int run_inetd(const InetdFlags& flags) {
     // Before anything else: SIGINT and SIGTERM are blocked and read through a descriptor that
     // the loop watches (engine/stop.hpp); the programs get them back unblocked.
@@ -213,8 +222,7 @@ int run_inetd(const InetdFlags& flags) {
     std::printf("c10k: inetd serving %s on %s (%s instances, %s per source, cps %s)\n",
                 options.program.path.c_str(), urls.c_str(), limit(options.max_instances).c_str(),
                 limit(options.per_source).c_str(),
-                options.cps == 0 ? "off"
-                                 : fmt::format("{}:{}ms", options.cps, options.cps_wait_ms).c_str());
+                options.cps == 0 ? "off" : cps_text(options).c_str());
     std::fflush(stdout);
     int status = inetd::serve(options, std::move(listeners), stop.fd());
     std::printf("c10k: stopped\n");
