@@ -71,8 +71,8 @@ void parse_cps(const std::string& text, inetd::Options& options) {
     if (colon == std::string::npos) return;  // the default wait
     options.cps_wait_ms = parse_ms("--cps", text.substr(colon + 1));
     if (options.cps_wait_ms < 1) {
-        throw UsageError(fmt::format("--cps '{}': the wait must be at least 1ms, e.g. 50:10s",
-                                     text));
+        throw UsageError(
+            fmt::format("--cps '{}': the wait must be at least 1ms, e.g. 50:10s", text));
     }
 }
 
@@ -88,7 +88,8 @@ std::string resolve_program(const std::string& name) {
         if (!runnable(name)) {
             throw UsageError(fmt::format(
                 "program '{}': no such executable file (give the path of a program that may be "
-                "executed)", name));
+                "executed)",
+                name));
         }
         return name;
     }

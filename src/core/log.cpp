@@ -16,9 +16,10 @@ void set_log_level(LogLevel level) {
     g_level.store(level, std::memory_order_relaxed);
 }
 bool parse_log_level(std::string_view text, LogLevel& out) {
-    static constexpr std::pair<std::string_view, LogLevel> names[] = {
-        {"debug", LogLevel::debug}, {"info", LogLevel::info},
-        {"warn", LogLevel::warn},   {"error", LogLevel::error}};
+    static constexpr std::pair<std::string_view, LogLevel> names[] = {{"debug", LogLevel::debug},
+                                                                      {"info", LogLevel::info},
+                                                                      {"warn", LogLevel::warn},
+                                                                      {"error", LogLevel::error}};
     for (const auto& [name, level] : names) {
         if (text == name) {
             out = level;

@@ -146,8 +146,8 @@ void Server::accept_from(int listener, std::int64_t now) {
         socklen_t length = sizeof address;
         // Blocking (the program reads and writes it as its standard input and output) and
         // close-on-exec (only the program it is meant for gets it, through dup2).
-        core::unique_fd socket(::accept4(listener, reinterpret_cast<sockaddr*>(&address),
-                                         &length, SOCK_CLOEXEC));
+        core::unique_fd socket(
+            ::accept4(listener, reinterpret_cast<sockaddr*>(&address), &length, SOCK_CLOEXEC));
         if (!socket) {
             if (errno == EAGAIN || errno == EWOULDBLOCK) return;
             if (errno == EINTR || errno == ECONNABORTED) continue;
@@ -185,14 +185,16 @@ void Server::admit(core::unique_fd socket, const std::string& from, const std::s
         return;
     }
     if (options_.max_instances != 0 && running_.size() >= options_.max_instances) {
-        core::log(LogLevel::warn, "FAIL: from={} instances limit ({} running, --max-instances): "
-                  "closed", from, running_.size());
+        core::log(LogLevel::warn,
+                  "FAIL: from={} instances limit ({} running, --max-instances): "
+                  "closed",
+                  from, running_.size());
         return;
     }
     if (!per_source_.try_add(source)) {
         core::log(LogLevel::warn,
-                  "FAIL: from={} per-source limit ({} running from {}, --per-source): closed",
-                  from, per_source_.count(source), source);
+                  "FAIL: from={} per-source limit ({} running from {}, --per-source): closed", from,
+                  per_source_.count(source), source);
         return;
     }
     Peers peers;
@@ -253,8 +255,8 @@ void Server::on_deadlines(std::int64_t now) {
     for (auto& [pidfd, entry] : running_) {
         if (entry.timed_out || now < entry.deadline_ms) continue;
         entry.timed_out = true;
-        core::log(LogLevel::warn, "inetd: pid={} from={} ran past --timeout {}: SIGKILL",
-                  entry.pid, entry.from, seconds(options_.timeout_ms));
+        core::log(LogLevel::warn, "inetd: pid={} from={} ran past --timeout {}: SIGKILL", entry.pid,
+                  entry.from, seconds(options_.timeout_ms));
         core::kill_group(entry.pid, SIGKILL);
     }
     if (now >= term_at_ms_) {
@@ -287,9 +289,9 @@ void Server::begin_stop(std::int64_t now) {
     listeners_.clear();
     resume_at_ms_ = INT64_MAX;  // nothing to resume
     ::epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, stop_fd_, nullptr);
-    core::log(LogLevel::info, "inetd: stopping: not accepting; {} program{} running, given {} to end",
-              running_.size(), running_.size() == 1 ? "" : "s",
-              seconds(options_.shutdown_grace_ms));
+    core::log(
+        LogLevel::info, "inetd: stopping: not accepting; {} program{} running, given {} to end",
+        running_.size(), running_.size() == 1 ? "" : "s", seconds(options_.shutdown_grace_ms));
     term_at_ms_ = now + options_.shutdown_grace_ms;
 }
 

