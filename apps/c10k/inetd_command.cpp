@@ -108,41 +108,6 @@ std::string resolve_program(const std::string& name) {
         "program '{}': not found in PATH (give its path, e.g. /usr/bin/{})", name, name));
 }
 
-/// The names the server sets for each connection: --env may not take them over.
-bool set_per_connection(const std::string& name) {
-    for (const char* own : {"REMOTE_ADDR", "REMOTE_PORT", "SERVER_ADDR", "SERVER_PORT", "PROTO",
-                            "TCPREMOTEIP", "TCPREMOTEPORT", "TCPLOCALIP", "TCPLOCALPORT"}) {
-        if (name == own) return true;
-    }
-    return false;
-}
-
-/// A fixed PATH (as CGI programs get), then --env: NAME=VALUE sets (xinetd `env`), a bare
-/// NAME passes the server's own value on when it has one (xinetd `passenv`).
-std::vector<std::string> program_environment(const std::vector<std::string>& entries) {
-    std::vector<std::string> out;
-    bool path_given = false;
-    for (const std::string& entry : entries) {
-        std::size_t equals = entry.find('=');
-        std::string name = entry.substr(0, equals);
-        if (name.empty() || name.find_first_of(" \t\n") != std::string::npos) {
-            throw UsageError(fmt::format("--env '{}': expected NAME=VALUE or NAME", entry));
-        }
-        if (set_per_connection(name)) {
-            throw UsageError(fmt::format(
-                "--env '{}': {} is set by c10k inetd for each connection; drop it", entry, name));
-        }
-        path_given = path_given || name == "PATH";
-        if (equals != std::string::npos) {
-            out.push_back(entry);
-        } else if (const char* value = std::getenv(name.c_str()); value != nullptr) {
-            out.push_back(name + "=" + value);
-        }
-    }
-    if (!path_given) out.insert(out.begin(), "PATH=/usr/local/bin:/usr/bin:/bin");
-    return out;
-}
-
 inetd::Options make_options(const InetdFlags& flags) {
     if (flags.command.empty()) {
         throw UsageError(
@@ -152,7 +117,10 @@ inetd::Options make_options(const InetdFlags& flags) {
     inetd::Options options;
     options.program.path = resolve_program(flags.command.front());
     options.program.argv = flags.command;
-    options.program.environment = program_environment(flags.env);
+    std::string error;
+    if (!inetd::fixed_environment(flags.env, std::getenv, options.program.environment, error)) {
+        throw UsageError("--env " + error);
+    }
     options.max_instances = parse_count("--max-instances", flags.max_instances,
                                         "the number of programs that may run at once");
     options.per_source = parse_count("--per-source", flags.per_source,

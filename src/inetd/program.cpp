@@ -16,6 +16,11 @@ namespace c10k::inetd {
 
 namespace {
 
+/// What environment() sets for each connection; --env may not take these names over.
+constexpr const char* per_connection_names[] = {"REMOTE_ADDR",   "REMOTE_PORT", "SERVER_ADDR",
+                                                "SERVER_PORT",   "PROTO",       "TCPREMOTEIP",
+                                                "TCPREMOTEPORT", "TCPLOCALIP",  "TCPLOCALPORT"};
+
 /// "127.0.0.1" or "::1" and the port of a socket address.
 void split(const sockaddr_storage& address, std::string& host, int& port) {
     core::Endpoint endpoint;
@@ -50,6 +55,36 @@ void split(const sockaddr_storage& address, std::string& host, int& port) {
 }
 
 }  // namespace
+
+bool fixed_environment(const std::vector<std::string>& entries,
+                       const std::function<const char*(const char*)>& lookup,
+                       std::vector<std::string>& out, std::string& error) {
+    out.clear();
+    bool path_given = false;
+    for (const std::string& entry : entries) {
+        std::size_t equals = entry.find('=');
+        std::string name = entry.substr(0, equals);
+        if (name.empty() || name.find_first_of(" \t\n") != std::string::npos) {
+            error = "'" + entry + "': expected NAME=VALUE or NAME";
+            return false;
+        }
+        for (const char* own : per_connection_names) {
+            if (name == own) {
+                error = "'" + entry + "': " + name +
+                        " is set by c10k inetd for each connection; drop it";
+                return false;
+            }
+        }
+        path_given = path_given || name == "PATH";
+        if (equals != std::string::npos) {
+            out.push_back(entry);
+        } else if (const char* value = lookup(name.c_str()); value != nullptr) {
+            out.push_back(name + "=" + value);
+        }
+    }
+    if (!path_given) out.insert(out.begin(), default_path);
+    return true;
+}
 
 bool read_peers(int socket, Peers& out) {
     sockaddr_storage address{};

@@ -6,6 +6,7 @@
 
 #include <sys/types.h>
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -24,6 +25,18 @@ struct Program {
     /// "NAME=value" entries every program gets; the connection's own are added (environment()).
     std::vector<std::string> environment;
 };
+
+/// The PATH every program gets unless --env sets or passes one (the one CGI programs get).
+inline constexpr const char* default_path = "PATH=/usr/local/bin:/usr/bin:/bin";
+
+/// The part of the environment that is the same for every connection (Program::environment):
+/// default_path unless `entries` name PATH, then `entries` (the --env flags): "NAME=VALUE"
+/// sets (xinetd `env`), a bare "NAME" passes `lookup(NAME)` on when it is not null (xinetd
+/// `passenv`). False, with a sentence in `error`, for an entry that is no NAME, or that names
+/// a variable set for each connection (environment()).
+bool fixed_environment(const std::vector<std::string>& entries,
+                       const std::function<const char*(const char*)>& lookup,
+                       std::vector<std::string>& out, std::string& error);
 
 /// The connection's addresses, as the program's environment shows them.
 struct Peers {
