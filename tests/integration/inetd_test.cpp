@@ -129,14 +129,19 @@ std::size_t occurrences(const std::string& haystack, const std::string& text) {
     return count;
 }
 
-/// A shell program in `dir`: says its pid on the first line, then echoes lines.
-std::string echo_program(const TempDir& dir) {
-    std::string path = dir.write("echo.sh",
-                                 "#!/bin/sh\n"
-                                 "echo \"pid $$\"\n"
-                                 "while read -r line; do echo \"$line\"; done\n");
+/// Writes an executable script `name` into `dir`; returns its path.
+std::string write_program(const TempDir& dir, const std::string& name, const std::string& text) {
+    std::string path = dir.write(name, text);
     ::chmod(path.c_str(), 0755);
     return path;
+}
+
+/// A shell program in `dir`: says its pid on the first line, then echoes lines.
+std::string echo_program(const TempDir& dir) {
+    return write_program(dir, "echo.sh",
+                         "#!/bin/sh\n"
+                         "echo \"pid $$\"\n"
+                         "while read -r line; do echo \"$line\"; done\n");
 }
 
 /// `c10k inetd` on a free port of 127.0.0.1 with `flags`, running `program`. Unless the test
@@ -244,14 +249,13 @@ TEST(Inetd, CpsStopsAcceptingAfterNConnectionsInASecondThenResumes) {
 
 TEST(Inetd, LogsEachExitWithItsStatusOrSignal) {
     TempDir dir;
-    std::string program = dir.write("ends.sh",
-                                    "#!/bin/sh\n"
-                                    "read -r how\n"
-                                    "case \"$how\" in\n"
-                                    "  status) exit 3 ;;\n"
-                                    "  signal) kill -KILL $$ ;;\n"
-                                    "esac\n");
-    ::chmod(program.c_str(), 0755);
+    std::string program = write_program(dir, "ends.sh",
+                                        "#!/bin/sh\n"
+                                        "read -r how\n"
+                                        "case \"$how\" in\n"
+                                        "  status) exit 3 ;;\n"
+                                        "  signal) kill -KILL $$ ;;\n"
+                                        "esac\n");
     ServerProcess server(inetd({}, {program}));
     {
         Client client(server.port());
@@ -289,15 +293,14 @@ TEST(Inetd, ProgramStartsWithNoSignalBlockedOrIgnored) {
 
 TEST(Inetd, ProgramGetsTheSocketACleanEnvironmentAndItsOwnGroup) {
     TempDir dir;
-    std::string program = dir.write("inspect.sh",
-                                    "#!/bin/sh\n"
-                                    "env | sort\n"
-                                    "read -r pid comm state ppid pgrp rest < /proc/$$/stat\n"
-                                    "echo \"group $pgrp of $$\"\n"
-                                    "ls /proc/self/fd | tr '\\n' ' '\n"
-                                    "echo\n"
-                                    "echo to-stderr >&2\n");
-    ::chmod(program.c_str(), 0755);
+    std::string program = write_program(dir, "inspect.sh",
+                                        "#!/bin/sh\n"
+                                        "env | sort\n"
+                                        "read -r pid comm state ppid pgrp rest < /proc/$$/stat\n"
+                                        "echo \"group $pgrp of $$\"\n"
+                                        "ls /proc/self/fd | tr '\\n' ' '\n"
+                                        "echo\n"
+                                        "echo to-stderr >&2\n");
     ServerProcess server(inetd({"--env", "GREETING=hi"}, {program}));
     Client client(server.port());
     std::vector<std::string> lines;
@@ -343,16 +346,15 @@ TEST(Inetd, SigtermEndsEveryProgramAndLeavesNoChild) {
     TempDir dir;
     std::string pids = dir.path() + "/pids";
     // One program that leaves at SIGTERM, one that ignores it and must be killed.
-    std::string program = dir.write("stays.sh",
-                                    "#!/bin/sh\n"
-                                    "read -r how\n"
-                                    "if [ \"$how\" = stubborn ]; then trap '' TERM; fi\n"
-                                    "echo $$ >> " +
-                                        pids +
-                                        "\n"
-                                        "echo ready\n"
-                                        "while true; do read -r line || sleep 1; done\n");
-    ::chmod(program.c_str(), 0755);
+    std::string program = write_program(dir, "stays.sh",
+                                        "#!/bin/sh\n"
+                                        "read -r how\n"
+                                        "if [ \"$how\" = stubborn ]; then trap '' TERM; fi\n"
+                                        "echo $$ >> " +
+                                            pids +
+                                            "\n"
+                                            "echo ready\n"
+                                            "while true; do read -r line || sleep 1; done\n");
     ServerProcess server(inetd({"--shutdown-grace", "100ms"}, {program}));
     Client polite(server.port());
     Client stubborn(server.port());
