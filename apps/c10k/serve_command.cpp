@@ -119,10 +119,8 @@ struct PreparedServe {
 constexpr int kDefaultPreforkWorkers = 16;
 
 core::LogLevel parse_log_level(const std::string& text) {
-    if (text == "debug") return core::LogLevel::debug;
-    if (text == "info") return core::LogLevel::info;
-    if (text == "warn") return core::LogLevel::warn;
-    if (text == "error") return core::LogLevel::error;
+    core::LogLevel level;
+    if (core::parse_log_level(text, level)) return level;
     throw std::runtime_error(
         fmt::format("--log-level: unknown level '{}' (known: debug, info, warn, error)", text));
 }

@@ -2,11 +2,8 @@
 
 #include <fcntl.h>
 #include <signal.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-#include <csignal>
 
 namespace c10k::cgi {
 
@@ -26,15 +23,8 @@ bool make_pipe(int ends[2], int nonblocking_end) {
                                  char* const* argv, char* const* envp) {
     ::setpgid(0, 0);
     // The server ignores SIGPIPE and blocks signals for its own handling; a program must
-    // start with the defaults (a shell script writing to a closed pipe should die of it).
-    struct sigaction defaults {};
-    defaults.sa_handler = SIG_DFL;
-    for (int signal = 1; signal < NSIG; ++signal) {
-        if (signal != SIGKILL && signal != SIGSTOP) ::sigaction(signal, &defaults, nullptr);
-    }
-    sigset_t none;
-    sigemptyset(&none);
-    ::sigprocmask(SIG_SETMASK, &none, nullptr);
+    // start with the defaults.
+    core::reset_signals_for_exec();
     if (::dup2(in, 0) < 0 || ::dup2(out, 1) < 0 || ::dup2(err, 2) < 0) ::_exit(127);
     if (::fchdir(script.directory.get()) != 0) ::_exit(127);
     // A "#!" script is run by its interpreter through /dev/fd/N: the descriptor must survive
@@ -78,26 +68,17 @@ core::Result<Child> spawn(const Script& script, const std::vector<std::string>& 
     ::setpgid(pid, pid);
     Child child;
     child.pid = pid;
-    child.pidfd.reset(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
-    if (!child.pidfd) {
-        int error = errno;
+    core::Result<core::unique_fd> pidfd = core::open_pidfd(pid);
+    if (!pidfd) {
         kill_group(pid);
         ::waitpid(pid, nullptr, 0);
-        return core::Errno{error};
+        return core::Errno{pidfd.error()};
     }
+    child.pidfd = std::move(pidfd.value());
     child.to_stdin = std::move(in_write);
     child.from_stdout = std::move(out_read);
     child.from_stderr = std::move(err_read);
     return child;
-}
-
-void kill_group(pid_t pid) {
-    if (pid > 0) ::kill(-pid, SIGKILL);
-}
-
-int reap(pid_t pid) {
-    int status = 0;
-    return ::waitpid(pid, &status, WNOHANG) == pid ? status : -1;
 }
 
 }  // namespace c10k::cgi

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "cgi/script.hpp"
+#include "core/process.hpp"
 #include "core/result.hpp"
 #include "core/unique_fd.hpp"
 
@@ -28,11 +29,9 @@ struct Child {
 /// disposition for every signal. Returns an errno when a pipe, fork or pidfd_open failed.
 core::Result<Child> spawn(const Script& script, const std::vector<std::string>& environment);
 
-/// SIGKILL to the program's whole process group.
-void kill_group(pid_t pid);
-
-/// Reaps the exited child `pid` without blocking: its wait status, or -1 when it has not
-/// exited (or was reaped already).
-int reap(pid_t pid);
+// SIGKILL to the program's whole process group, and the non-blocking reap: shared with
+// every layer that runs programs (core/process.hpp).
+using core::kill_group;
+using core::reap;
 
 }  // namespace c10k::cgi

@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <string>
+#include <utility>
 
 namespace c10k::core {
 
@@ -14,6 +15,20 @@ std::atomic<LogLevel> g_level{LogLevel::info};
 void set_log_level(LogLevel level) {
     g_level.store(level, std::memory_order_relaxed);
 }
+bool parse_log_level(std::string_view text, LogLevel& out) {
+    static constexpr std::pair<std::string_view, LogLevel> names[] = {{"debug", LogLevel::debug},
+                                                                      {"info", LogLevel::info},
+                                                                      {"warn", LogLevel::warn},
+                                                                      {"error", LogLevel::error}};
+    for (const auto& [name, level] : names) {
+        if (text == name) {
+            out = level;
+            return true;
+        }
+    }
+    return false;
+}
+
 LogLevel log_level() {
     return g_level.load(std::memory_order_relaxed);
 }

@@ -12,6 +12,8 @@ namespace c10k::core {
 enum class LogLevel { debug, info, warn, error };
 
 void set_log_level(LogLevel level);
+/// "debug", "info", "warn" or "error" (as --log-level takes them); false for anything else.
+bool parse_log_level(std::string_view text, LogLevel& out);
 LogLevel log_level();
 void log_line(LogLevel level, std::string_view text);
 
