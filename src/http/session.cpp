@@ -696,6 +696,17 @@ void Session::consume(std::size_t bytes) {
     }
 }
 
+void Session::resume_held_requests() {
+    // Pipelined requests held back while an answer was deferred resume when its output is
+    // taken (consume). An answer that ended with nothing left to send (a sized stream whose
+    // last byte went out before the handler knew it was the last: a CGI program's exit comes
+    // after its output) gets no such write; the engine's ready pass, outside any handler, is
+    // where they resume instead.
+    if (paused_ && !suspended() && !has_output() && scratch_ && !scratch_->pending_input.empty()) {
+        consume(0);
+    }
+}
+
 Phase Session::phase() const {
     if (has_output()) return Phase::writing;
     // A streamed body being read: the client owes the next bytes (once the hold is full, the
@@ -1042,6 +1053,7 @@ void LoopContext::mark_ready(Session& session) {
 bool LoopContext::take_ready(Session& session) {
     if (!session.ready_marked_) return false;
     session.ready_marked_ = false;
+    session.resume_held_requests();
     return true;
 }
 

@@ -158,6 +158,7 @@ private:
     BodySink* body_sink() const { return deferred_ ? deferred_->body_sink : nullptr; }
 
     bool holds_little_input() const;
+    void resume_held_requests();
     /// Bytes of a streamed body received and not yet taken by its sink (paused, or not yet
     /// reading) beyond which the client is not read: one engine read's worth, about.
     static constexpr std::size_t kBodyHoldBytes = 64 * 1024;

@@ -214,6 +214,30 @@ TEST(Cgi, AProgramInCReadsStreamsAndCrashes) {
     EXPECT_NE(r.body.find("killed by signal 6"), std::string::npos) << r.body;
 }
 
+TEST(Cgi, NextRequestIsServedWhileTheProgramStillHoldsItsOutputOpen) {
+    // The program's body is whole (Content-Length) before its output closes: the client sends
+    // its next request on the connection at once, and it must be served once the program ends,
+    // though nothing is left to write then (no write to resume parsing after).
+    Cgi cgi;
+    cgi.program("linger.sh",
+                "#!/bin/sh\nprintf 'Content-Type: text/plain\\nContent-Length: 3\\n\\nhi\\n'\n"
+                "sleep 0.3\n");
+    cgi.start();
+    HttpClient client(cgi.port());
+    HttpResponse r;
+    for (int i = 0; i < 3; ++i) {
+        client.send("GET /cgi-bin/linger.sh HTTP/1.1\r\nHost: t\r\n\r\n");
+        ASSERT_TRUE(client.read_response(r, 10000)) << i << ": " << client.error();
+        EXPECT_EQ(r.body, "hi\n");
+    }
+    client.send("GET /cgi-bin/linger.sh HTTP/1.1\r\nHost: t\r\n\r\n"
+                "GET /index.html HTTP/1.1\r\nHost: t\r\n\r\n");
+    ASSERT_TRUE(client.read_response(r, 10000)) << client.error();
+    EXPECT_EQ(r.body, "hi\n");
+    ASSERT_TRUE(client.read_response(r, 10000)) << "pipelined: " << client.error();
+    EXPECT_EQ(r.body, "files\n");
+}
+
 TEST(Cgi, BrokenProgramsGet502) {
     Cgi cgi;
     cgi.program("crash.sh", "#!/bin/sh\nkill -SEGV $$\n");
