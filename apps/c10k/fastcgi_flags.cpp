@@ -2,11 +2,14 @@
 
 #include <climits>
 #include <cstdlib>
+#include <cstring>
 #include <stdexcept>
 
 #include <fmt/core.h>
 
 #include "core/duration.hpp"
+#include "core/unique_fd.hpp"
+#include "fastcgi/body_buffer.hpp"
 #include "fastcgi/fastcgi_handler.hpp"
 
 namespace c10k::app {
@@ -42,6 +45,12 @@ void add_fastcgi_flags(CLI::App& command, FastcgiFlags& flags) {
                     "The largest head (Status, Content-Type, ...) a FastCGI application may "
                     "write before its body; beyond, 502")
         ->capture_default_str();
+    command
+        .add_option("--fastcgi-temp-dir", flags.temp_dir,
+                    "Where a chunked request body larger than 64 KiB is held, in an unnamed "
+                    "file, until it is whole and its length can be sent to the FastCGI "
+                    "application (default: $TMPDIR, else /tmp)")
+        ->type_name("TEXT");
 }
 
 engine::HandlerFactory with_fastcgi(const FastcgiFlags& flags, const std::string& root,
@@ -94,6 +103,23 @@ engine::HandlerFactory with_fastcgi(const FastcgiFlags& flags, const std::string
     }
     options.max_connections = flags.max_connections;
     options.max_head_bytes = flags.max_head_bytes;
+    if (!flags.temp_dir.empty()) {
+        if (flags.temp_dir.front() != '/') {
+            throw std::runtime_error(fmt::format(
+                "--fastcgi-temp-dir '{}': give an absolute path, e.g. /var/tmp", flags.temp_dir));
+        }
+        // Tried now, so that a wrong directory is a start-up error rather than a 500 on the
+        // first chunked upload.
+        int fd = fastcgi::open_anonymous_file(flags.temp_dir);
+        core::unique_fd probe(fd < 0 ? -1 : fd);
+        if (fd < 0) {
+            throw std::runtime_error(
+                fmt::format("--fastcgi-temp-dir '{}': no temporary file can be made there ({}); "
+                            "give an existing directory the server may write to",
+                            flags.temp_dir, std::strerror(-fd)));
+        }
+        options.temp_directory = flags.temp_dir;
+    }
     options.software = "c10k/" C10K_VERSION;
     return [options, inner] { return std::make_unique<fastcgi::Handler>(options, inner()); };
 }

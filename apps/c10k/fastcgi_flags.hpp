@@ -18,6 +18,7 @@ struct FastcgiFlags {
     std::string timeout = "60s";
     std::size_t max_connections = 64;
     std::size_t max_head_bytes = 16 * 1024;
+    std::string temp_dir;  ///< empty: $TMPDIR, else /tmp
 };
 
 void add_fastcgi_flags(CLI::App& command, FastcgiFlags& flags);

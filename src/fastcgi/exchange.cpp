@@ -32,6 +32,10 @@ std::string_view refusal(ProtocolStatus status) {
     }
 }
 
+/// A held body is framed into out_ while less than this is waiting to be sent: one record's
+/// worth, enough to keep the socket's buffer full without holding the body in memory.
+constexpr std::size_t kHeldMark = 64 * 1024;
+
 }  // namespace
 
 Exchange::Exchange(Handler& handler, Pool& pool, std::string script, http::Method method,
@@ -40,7 +44,7 @@ Exchange::Exchange(Handler& handler, Pool& pool, std::string script, http::Metho
       pool_(pool),
       script_(std::move(script)),
       method_(method),
-      out_(encode_request_head(kRequestId, true, environment)),
+      environment_(std::move(environment)),
       parser_(kRequestId),
       head_(handler.options().max_head_bytes) {}
 
@@ -48,8 +52,17 @@ Exchange::~Exchange() {
     if (scheduled()) handler_.context().timers().cancel(*this);
 }
 
-void Exchange::begin(http::Pending pending, bool body_follows) {
+void Exchange::begin(http::Pending pending, bool body_follows, bool hold_body) {
     pending_ = pending;
+    if (body_follows && hold_body) {
+        // Nothing goes to the application until the body is whole (body_held); meanwhile the
+        // Session's body timeout, not --fastcgi-timeout, bounds a client that stalls.
+        held_ = std::make_unique<BodyBuffer>(handler_.options().temp_directory);
+        pending_.read_body(*this);  // may hold it all, and go on, from inside
+        return;
+    }
+    out_ = encode_request_head(kRequestId, true, environment_);
+    environment_ = {};
     deadline_ms_ = handler_.context().now_ms() + handler_.options().timeout_ms;
     if (body_follows) {
         pending_.read_body(*this);  // what arrived with the head is queued in out_ from inside
@@ -59,6 +72,49 @@ void Exchange::begin(http::Pending pending, bool body_follows) {
         stdin_ended_ = true;
     }
     acquire(false);
+}
+
+void Exchange::body_held() {
+    // The length PHP reads php://input and $_POST up to: without it, it reads nothing.
+    environment_.push_back("CONTENT_LENGTH=" + std::to_string(held_->size()));
+    request_head_ = encode_request_head(kRequestId, true, environment_);
+    environment_ = {};
+    out_ = request_head_;
+    deadline_ms_ = handler_.context().now_ms() + handler_.options().timeout_ms;
+    Connection idle;
+    if (pool_.take_idle(idle)) {
+        use(std::move(idle), true);
+        return;
+    }
+    // The queue was looked at when the request came; the body may have taken long since.
+    if (!pool_.may_open() && pool_.waiting() >= handler_.options().max_queue) {
+        fail(503, "every FastCGI connection is busy and the queue is full");
+        return;
+    }
+    acquire(true);  // no idle connection: opens one, or waits
+}
+
+bool Exchange::refill() {
+    // Framed a record at a time as the connection takes them, so that only about kHeldMark of
+    // the body is in memory however large its file.
+    std::vector<char>& stage = handler_.stage_buffer();
+    while (out_.size() < kHeldMark && held_sent_ < held_->size()) {
+        long long n = held_->read(held_sent_, stage.data(), stage.size());
+        if (n <= 0) {
+            fail(500, fmt::format("the request body could not be read back from its temporary "
+                                  "file in {}: {}",
+                                  held_->directory(), std::strerror(n < 0 ? -n : EIO)));
+            return false;
+        }
+        append_records(out_, RecordType::stdin_data, kRequestId,
+                       std::string_view(stage.data(), static_cast<std::size_t>(n)));
+        held_sent_ += static_cast<std::uint64_t>(n);
+    }
+    if (held_sent_ == held_->size() && !stdin_ended_) {
+        append_records(out_, RecordType::stdin_data, kRequestId, {});  // the end of STDIN
+        stdin_ended_ = true;
+    }
+    return true;
 }
 
 // ---- a connection --------------------------------------------------------------------------
@@ -159,6 +215,14 @@ void Exchange::on_ready(std::uint32_t events) {
 // ---- the request, to the application -------------------------------------------------------
 
 void Exchange::on_request_body(const char* data, std::size_t size) {
+    if (held_) {
+        if (int error = held_->append(data, size); error != 0) {
+            fail(500, fmt::format("the chunked request body could not be held in a temporary "
+                                  "file in {} (--fastcgi-temp-dir): {}",
+                                  held_->directory(), std::strerror(error)));
+        }
+        return;
+    }
     if (stdin_ended_) return;
     append_records(out_, RecordType::stdin_data, kRequestId, std::string_view(data, size));
     if (!body_paused_ && out_.size() >= handler_.options().buffer_bytes) {
@@ -170,6 +234,10 @@ void Exchange::on_request_body(const char* data, std::size_t size) {
 
 void Exchange::on_request_body_end() {
     body_done_ = true;
+    if (held_) {
+        body_held();
+        return;
+    }
     if (!stdin_ended_) {
         append_records(out_, RecordType::stdin_data, kRequestId, {});  // the end of STDIN
         stdin_ended_ = true;
@@ -181,11 +249,13 @@ bool Exchange::write_out() {
     if (step_ != Step::exchanging) return true;
     in_write_ = true;
     for (;;) {
+        if (held_ && !refill()) return false;
+        bool blocked = false;
         while (!out_.empty()) {
             ssize_t n = ::send(connection_.fd.get(), out_.data(), out_.size(), MSG_NOSIGNAL);
             if (n > 0) {
                 auto sent = static_cast<std::size_t>(n);
-                if (reused_ && !answered_ && replayable_) {
+                if (reused_ && !answered_ && replayable_ && !held_) {
                     written_.append(out_, 0, sent);
                     if (written_.size() > handler_.options().buffer_bytes) {
                         replayable_ = false;  // too much to keep: no retry for this one
@@ -194,14 +264,19 @@ bool Exchange::write_out() {
                     }
                 }
                 out_.erase(0, sent);
+                if (held_ && !stdin_ended_ && out_.size() < kHeldMark) break;  // refill first
                 continue;
             }
             if (n < 0 && errno == EINTR) continue;
-            if (n < 0 && errno == EAGAIN) break;
+            if (n < 0 && errno == EAGAIN) {
+                blocked = true;
+                break;
+            }
             in_write_ = false;
             connection_lost(std::strerror(errno));
             return false;
         }
+        if (held_ && !stdin_ended_ && !blocked) continue;
         if (body_paused_ && out_.size() < handler_.options().buffer_bytes / 2) {
             body_paused_ = false;
             pending_.resume_body();  // may hand over what it held: queued, this loop sends it
@@ -363,7 +438,7 @@ void Exchange::request_ended(ProtocolStatus status, bool leftover) {
 }
 
 void Exchange::connection_lost(std::string_view why) {
-    if (reused_ && !answered_ && !retried_ && replayable_) {
+    if (reused_ && !answered_ && !retried_ && (replayable_ || held_)) {
         // A kept-alive connection the application had closed: the request did not run.
         core::log(core::LogLevel::info,
                   "fastcgi: {}: a kept-alive connection was closed ({}); "
@@ -373,7 +448,14 @@ void Exchange::connection_lost(std::string_view why) {
         connection_.fd.reset();
         pool_.closed();
         retried_ = true;
-        out_.insert(0, written_);
+        if (held_) {
+            // The whole request is at hand: sent again from its start, however large.
+            out_ = request_head_;
+            held_sent_ = 0;
+            stdin_ended_ = false;
+        } else {
+            out_.insert(0, written_);
+        }
         written_.clear();
         acquire(true);
         return;

@@ -14,12 +14,21 @@
 // a connection ends before the application sent a byte, the request never ran: it is sent again,
 // once, on a new connection. What was written is kept for that (up to buffer_bytes; a larger
 // body written before the failure is not replayed, and the request fails with 502).
+//
+// A chunked body is held whole (BodyBuffer) before the request begins, so that CONTENT_LENGTH
+// can be sent; only then is a connection taken from the pool, so a slow uploader ties up no
+// worker of the application. Such a body is read again from its buffer for the retry, whatever
+// its size. The Session's body limit and body timeout still apply while it is held: past them
+// the client is answered (413) or dropped, and the exchange ends before the application hears
+// of the request.
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "cgi/output_head.hpp"
+#include "fastcgi/body_buffer.hpp"
 #include "fastcgi/pool.hpp"
 #include "fastcgi/record_parser.hpp"
 #include "http/context.hpp"
@@ -42,9 +51,10 @@ public:
     Exchange(const Exchange&) = delete;
     Exchange& operator=(const Exchange&) = delete;
 
-    /// Starts: a connection, the request, the body when `body_follows`. May end (and delete)
-    /// the exchange before it returns.
-    void begin(http::Pending pending, bool body_follows);
+    /// Starts: a connection, the request, the body when `body_follows`; with `hold_body` (a
+    /// chunked body) the body is read whole first. May end (and delete) the exchange before
+    /// it returns.
+    void begin(http::Pending pending, bool body_follows, bool hold_body);
 
     // http::PendingOwner
     void on_pending_closed() override;
@@ -62,6 +72,11 @@ public:
 private:
     enum class Step { queued, connecting, exchanging };
 
+    /// The held body is whole: the request, with its CONTENT_LENGTH, goes to a connection.
+    void body_held();
+    /// Tops out_ up with STDIN records from the held body (and its end). False when the body
+    /// could not be read back (the exchange ended).
+    bool refill();
     void acquire(bool fresh_only);
     void open_connection();
     void use(Connection connection, bool reused);
@@ -87,6 +102,7 @@ private:
     Pool& pool_;
     std::string script_;  ///< SCRIPT_NAME, for the log
     http::Method method_;
+    std::vector<std::string> environment_;  ///< until the request head is encoded
     http::Pending pending_;
     Step step_ = Step::queued;
     Connection connection_;
@@ -97,6 +113,9 @@ private:
     std::string out_;      ///< records not written yet
     std::string written_;  ///< records written on a reused connection, for the retry
     bool replayable_ = true;
+    std::unique_ptr<BodyBuffer> held_;  ///< a chunked body, held whole before the request
+    std::uint64_t held_sent_ = 0;       ///< of held_: bytes framed into out_ so far
+    std::string request_head_;          ///< with held_: BEGIN_REQUEST and PARAMS, for the retry
     RecordParser parser_;
     cgi::OutputHead head_;
     std::string stderr_line_;

@@ -10,7 +10,9 @@
 
 #include "cgi/environment.hpp"
 #include "cgi/script.hpp"
+#include "fastcgi/body_buffer.hpp"
 #include "fastcgi/exchange.hpp"
+#include "fastcgi/protocol.hpp"
 #include "http/response.hpp"
 #include "http/session.hpp"
 #include "serve/path.hpp"
@@ -46,7 +48,11 @@ bool Handler::is_script(std::string_view name) const {
 }
 
 Handler::Handler(Options options, std::unique_ptr<http::Handler> fallback)
-    : options_(std::move(options)), fallback_(std::move(fallback)), read_buffer_(64 * 1024) {
+    : options_(std::move(options)),
+      fallback_(std::move(fallback)),
+      read_buffer_(64 * 1024),
+      stage_buffer_(kMaxContent) {
+    if (options_.temp_directory.empty()) options_.temp_directory = default_temp_directory();
     root_.reset(::open(options_.root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
     if (!root_) {
         throw std::runtime_error(
@@ -142,7 +148,8 @@ void Handler::handle(const http::Request& request, http::Response& response) {
     environment.emplace_back("REDIRECT_STATUS=200");
     auto* exchange =
         new Exchange(*this, pool, script.script_name, request.method, std::move(environment));
-    exchange->begin(response.defer(*exchange), request.body_streamed);
+    exchange->begin(response.defer(*exchange), request.body_streamed,
+                    request.body_length == http::Request::kChunkedBody);
 }
 
 }  // namespace c10k::fastcgi

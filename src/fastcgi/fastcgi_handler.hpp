@@ -6,7 +6,8 @@
 // parsed for a head (cgi/output_head.hpp) and streamed to the client. Everything else goes to
 // the handler it wraps. Each request is a fastcgi::Exchange on a connection from the loop's
 // pool for the location's address; the connection is watched through the loop's
-// DescriptorWatcher, so every engine serves FastCGI.
+// DescriptorWatcher, so every engine serves FastCGI. A chunked body is held whole first
+// (body_buffer.hpp), so that the application is told its CONTENT_LENGTH.
 
 #include <cstdint>
 #include <memory>
@@ -47,6 +48,9 @@ struct Options {
     /// Bytes held each way per request: body the application has not read, output the client
     /// has not taken (then the connection is not read, and the application waits).
     std::size_t buffer_bytes = 256 * 1024;
+    /// Where a chunked request body larger than BodyBuffer::kMemoryBytes is held, in an
+    /// unnamed file, until it is whole (body_buffer.hpp). Empty: $TMPDIR, else /tmp.
+    std::string temp_directory;
     std::string software = "c10k";
 };
 
@@ -65,6 +69,9 @@ public:
     const Options& options() const { return options_; }
     http::LoopContext& context() { return *context_; }
     std::vector<char>& read_buffer() { return read_buffer_; }
+    /// For a held body on its way out: read from its file and framed as STDIN at once, so it
+    /// is never in use by two exchanges (unlike read_buffer, which an exchange parses from).
+    std::vector<char>& stage_buffer() { return stage_buffer_; }
 
 private:
     bool is_script(std::string_view name) const;
@@ -76,6 +83,7 @@ private:
     std::vector<std::size_t> pool_of_;          ///< per location: its pool's index
     http::LoopContext* context_ = nullptr;
     std::vector<char> read_buffer_;
+    std::vector<char> stage_buffer_;
 };
 
 }  // namespace c10k::fastcgi

@@ -1,8 +1,9 @@
 // FastCGI (`c10k serve --fastcgi PREFIX=ADDRESS`) with the real binary and a real php-fpm the
-// test starts on a Unix socket: PHP pages, request bodies, status and headers set by PHP, the
-// application going down and coming back, timeouts, httpoxy, paths that must never reach the
-// application, large output; and a mock application for what php-fpm cannot do on demand
-// (malformed records, a close mid-output, a kept-alive connection closed under a request).
+// test starts on a Unix socket: PHP pages, status and headers set by PHP, the application
+// going down and coming back, timeouts, httpoxy, paths that must never reach the application,
+// large output; and a mock application for what php-fpm cannot do on demand (malformed
+// records, a close mid-output, a kept-alive connection closed under a request). Request bodies
+// are fastcgi_body_test.cpp's.
 
 #include <gtest/gtest.h>
 
@@ -27,30 +28,7 @@
 namespace c10k::test {
 namespace {
 
-/// A document root with PHP pages, php-fpm, and a server sending *.php to it.
-class Site {
-public:
-    explicit Site(std::vector<std::string> extra = {}) {
-        root.write("index.html", "files\n");
-        root.write(
-            "page.php",
-            "<?php header('X-Page: yes'); header('Content-Type: text/plain');\n"
-            "echo 'hello ', $_GET['x'] ?? '', ' ', $_SERVER['SCRIPT_NAME'], ' ',\n"
-            "     $_SERVER['PATH_INFO'] ?? '', ' ', $_SERVER['SCRIPT_FILENAME'], \"\\n\";\n");
-        fpm.start();
-        std::vector<std::string> args{
-            "serve",     "--root", root.path(), "--listen",           "127.0.0.1:0",
-            "--threads", "1",      "--fastcgi", "/=" + fpm.address(), "--fastcgi-max-connections",
-            "2"};
-        args.insert(args.end(), extra.begin(), extra.end());
-        server = std::make_unique<ServerProcess>(args);
-    }
-    int port() const { return server->port(); }
-
-    TempDir root;
-    PhpFpm fpm;
-    std::unique_ptr<ServerProcess> server;
-};
+using Site = PhpSite;
 
 HttpResponse get(int port, const std::string& target, const std::string& extra = {},
                  int timeout_ms = 20000) {
@@ -58,17 +36,6 @@ HttpResponse get(int port, const std::string& target, const std::string& extra =
     client.send("GET " + target + " HTTP/1.1\r\nHost: test:8080\r\n" + extra + "\r\n");
     HttpResponse response;
     EXPECT_TRUE(client.read_response(response, timeout_ms)) << client.error();
-    return response;
-}
-
-HttpResponse post(int port, const std::string& target, const std::string& type,
-                  const std::string& body) {
-    HttpClient client(port);
-    client.send("POST " + target + " HTTP/1.1\r\nHost: t\r\nContent-Type: " + type +
-                "\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n");
-    client.send(body);
-    HttpResponse response;
-    EXPECT_TRUE(client.read_response(response, 20000)) << client.error();
     return response;
 }
 
@@ -101,28 +68,6 @@ std::vector<std::string> engines_here() {
 
 INSTANTIATE_TEST_SUITE_P(Engines, FastcgiOnEveryEngine, ::testing::ValuesIn(engines_here()),
                          engine_param_name);
-
-TEST(Fastcgi, PostBodyReachesPhp) {
-    Site site({"--max-body-bytes", "8388608"});
-    site.root.write(
-        "form.php",
-        "<?php echo 'b=', $_POST['b'] ?? '-', ' input=', file_get_contents('php://input'),"
-        " \"\\n\";\n");
-    site.root.write("size.php",
-                    "<?php echo strlen(file_get_contents('php://input')), ' ', "
-                    "md5(file_get_contents('php://input')), \"\\n\";\n");
-    HttpResponse r =
-        post(site.port(), "/form.php", "application/x-www-form-urlencoded", "a=1&b=two");
-    EXPECT_EQ(r.status, 200);
-    EXPECT_EQ(r.body, "b=two input=a=1&b=two\n");
-    // Larger than the server's buffer: streamed as STDIN with backpressure.
-    std::string body(3 << 20, 'q');
-    r = post(site.port(), "/size.php", "application/octet-stream", body);
-    EXPECT_EQ(r.status, 200) << r.body;
-    EXPECT_EQ(r.body.substr(0, r.body.find(' ')), std::to_string(body.size())) << r.body;
-    // The connection to php-fpm served both, and serves on.
-    EXPECT_EQ(get(site.port(), "/page.php?x=after").body.substr(0, 12), "hello after ");
-}
 
 TEST(Fastcgi, StatusAndHeadersSetByPhp) {
     Site site;

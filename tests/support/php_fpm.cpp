@@ -45,7 +45,9 @@ PhpFpm::PhpFpm() : socket_(dir_.path() + "/fpm.sock") {
                    "pm = static\n"
                    "pm.max_children = 2\n"
                    // The workers' stderr (error_log() in a script) goes to fpm.log.
-                   "catch_workers_output = yes\n");
+                   "catch_workers_output = yes\n"
+                   // PHP's default of 8 MiB would cut the bodies of the upload tests short.
+                   "php_admin_value[post_max_size] = 64M\n");
 }
 
 PhpFpm::~PhpFpm() {
@@ -97,6 +99,21 @@ void PhpFpm::stop() {
     ::kill(pid_, SIGKILL);
     ::waitpid(pid_, nullptr, 0);
     pid_ = -1;
+}
+
+PhpSite::PhpSite(std::vector<std::string> extra) {
+    root.write("index.html", "files\n");
+    root.write("page.php",
+               "<?php header('X-Page: yes'); header('Content-Type: text/plain');\n"
+               "echo 'hello ', $_GET['x'] ?? '', ' ', $_SERVER['SCRIPT_NAME'], ' ',\n"
+               "     $_SERVER['PATH_INFO'] ?? '', ' ', $_SERVER['SCRIPT_FILENAME'], \"\\n\";\n");
+    fpm.start();
+    std::vector<std::string> args{
+        "serve",     "--root", root.path(), "--listen",           "127.0.0.1:0",
+        "--threads", "1",      "--fastcgi", "/=" + fpm.address(), "--fastcgi-max-connections",
+        "2"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    server = std::make_unique<ServerProcess>(args);
 }
 
 std::string PhpFpm::log() const {

@@ -5,7 +5,9 @@
 
 #include <sys/types.h>
 
+#include <memory>
 #include <string>
+#include <vector>
 
 #include "support/server_process.hpp"
 
@@ -36,6 +38,19 @@ private:
     TempDir dir_;
     std::string socket_;
     pid_t pid_ = -1;
+};
+
+/// A document root with a PHP page (page.php echoes its query's x, SCRIPT_NAME, PATH_INFO and
+/// SCRIPT_FILENAME), php-fpm, and a server (one thread, two connections to php-fpm) sending
+/// *.php to it, with `extra` flags.
+class PhpSite {
+public:
+    explicit PhpSite(std::vector<std::string> extra = {});
+    int port() const { return server->port(); }
+
+    TempDir root;
+    PhpFpm fpm;
+    std::unique_ptr<ServerProcess> server;
 };
 
 }  // namespace c10k::test
