@@ -3,9 +3,9 @@
 # --cgi and lighttpd's mod_cgi in turn run the same program per request: a small C program
 # (built here) that prints a head and 128 bytes, so that the figure is the server's fork, exec
 # and pipes rather than an interpreter's start-up. The server is pinned to CPU 0; wrk (closed
-# loop, keep-alive) runs on CPU 1. Reported: requests/s, and CPU per request of the server and
-# of the programs it ran (reaped children's time is added to their parent's, /proc/PID/stat
-# fields 16 and 17), from tree_ticks.
+# loop, keep-alive) runs on CPU 1. Reported: requests/s, and CPU per request of the server
+# itself and of the server with the programs it ran (reaped children's time is added to their
+# parent's, /proc/PID/stat fields 16 and 17).
 #
 # usage: bench/cgi.sh [--rounds N] [--duration S] [--connections C] [SERVER...]
 # SERVER is one of: c10k[:ENGINE[:EXTRA-FLAGS]] lighttpd (default: c10k lighttpd)
@@ -30,6 +30,7 @@ done
 # shellcheck source=bench/servers.sh
 source bench/servers.sh  # $root, $work (removed at exit), $port, tree_ticks, wait_ready, stop_server
 tick=$(getconf CLK_TCK)
+self_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 
 mkdir -p "$work/cgi-bin"
 cat > "$work/hello.c" <<'C'
@@ -74,7 +75,7 @@ CONF
   esac
 }
 
-printf '%-20s %5s %9s %9s %14s %12s\n' server round requests req/s cpu_us/req non-2xx
+printf '%-20s %5s %9s %9s %14s %14s %9s\n' server round requests req/s server_us/req total_us/req non-2xx
 for round in $(seq 1 "$rounds"); do
   for spec in "$@"; do
     pid=$(start "$spec")
@@ -82,14 +83,15 @@ for round in $(seq 1 "$rounds"); do
     wait_ready
     curl -sf "$url" > /dev/null || { echo "bench/cgi.sh: $spec does not run the program" >&2; exit 1; }
     taskset -c 1 wrk -t1 -c"$connections" -d1s "$url" > /dev/null
-    before=$(tree_ticks "$pid")
+    before=$(tree_ticks "$pid") self_before=$(self_ticks "$pid")
     out=$(taskset -c 1 wrk -t1 -c"$connections" -d"${duration}s" "$url")
-    after=$(tree_ticks "$pid")
+    after=$(tree_ticks "$pid") self_after=$(self_ticks "$pid")
     requests=$(echo "$out" | awk '/requests in/ {print $1}')
     rps=$(echo "$out" | awk '/Requests\/sec/ {print $2}')
     bad=$(echo "$out" | awk '/Non-2xx/ {print $4}')
-    cpu=$(awk -v t=$((after - before)) -v r="$requests" -v hz="$tick" 'BEGIN {printf "%.1f", t / hz * 1e6 / r}')
-    printf '%-20s %5s %9s %9s %14s %12s\n' "$spec" "$round" "$requests" "$rps" "$cpu" "${bad:-0}"
+    per() { awk -v t="$1" -v r="$requests" -v hz="$tick" 'BEGIN {printf "%.1f", t / hz * 1e6 / r}'; }
+    printf '%-20s %5s %9s %9s %14s %14s %9s\n' "$spec" "$round" "$requests" "$rps" \
+      "$(per $((self_after - self_before)))" "$(per $((after - before)))" "${bad:-0}"
     stop_server "$pid"
     sleep 0.3
   done

@@ -35,6 +35,7 @@ done
 source bench/servers.sh  # $root, $work (removed at exit), $port, tree_ticks, wait_ready, stop_server
 tick=$(getconf CLK_TCK)
 
+chmod 755 "$work"  # nginx's worker (nobody, when started as root) reads the site here
 site=$work/site
 mkdir -p "$site/bench" "$site/php" "$work/cgi-bin"
 cp "$root/bench/128.txt" "$site/bench/128.txt"  # wait_ready asks for it
@@ -52,21 +53,19 @@ echo str_repeat('x', 127), "\n";
 SH
 chmod 755 "$work/cgi-bin/hello.php"
 
-user_line=""
-[ "$(id -u)" = 0 ] && user_line="user = nobody"
 cat > "$work/fpm.conf" <<CONF
 [global]
 error_log = $work/fpm.log
 daemonize = no
 [bench]
-$user_line
 listen = $work/fpm.sock
 listen.mode = 0666
 pm = static
 pm.max_children = 2
 pm.max_requests = 0
 CONF
-taskset -c 1 "$fpm" -R -F -y "$work/fpm.conf" > "$work/fpm.out" 2>&1 &
+# -R: as root the workers run as root too (no user line), which a throwaway bench may do.
+taskset -c 1 "$fpm" -n -R -F -y "$work/fpm.conf" > "$work/fpm.out" 2>&1 &
 fpm_pid=$!
 echo "$fpm_pid" >> "$work/pids"
 for _ in $(seq 1 50); do [ -S "$work/fpm.sock" ] && break; sleep 0.1; done
@@ -105,7 +104,7 @@ for round in $(seq 1 "$rounds"); do
   for way in "$@"; do
     pid=$(start "$way")
     echo "$pid" >> "$work/pids"
-    wait_ready
+    wait_ready || { cat "$work"/*.log "$work"/nginx/error.log 2> /dev/null | tail -5 >&2; exit 1; }
     curl -sf "$url" | grep -q xxxx || { echo "bench/fastcgi.sh: $way does not serve the page" >&2; exit 1; }
     taskset -c 1 wrk -t1 -c"$connections" -d1s "$url" > /dev/null
     front_before=$(tree_ticks "$pid") fpm_before=$(tree_ticks "$fpm_pid")

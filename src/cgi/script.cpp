@@ -8,12 +8,46 @@
 
 namespace c10k::cgi {
 
+namespace {
+
+/// Fills `out` for the regular file `file` at `relative`, followed by `path_info`.
+int found(int root_fd, std::string_view prefix, std::string relative, std::string_view path_info,
+          core::unique_fd file, const struct stat& info, ScriptUse use, Script& out) {
+    if (use == ScriptUse::execute) {
+        if ((info.st_mode & 0111) == 0) return 403;
+        std::string parent = relative.find('/') == std::string::npos
+                                 ? std::string(".")
+                                 : relative.substr(0, relative.rfind('/'));
+        auto directory = serve::open_beneath(root_fd, parent, false, O_PATH | O_DIRECTORY);
+        if (!directory) return 404;
+        out.directory = std::move(*directory);
+        out.file = std::move(file);
+    }
+    out.script_name = std::string(prefix) + relative;
+    out.path_info = std::string(path_info);
+    out.relative = std::move(relative);
+    return 0;
+}
+
+}  // namespace
+
 int resolve_script(int root_fd, std::string_view prefix, std::string_view normalized,
-                   Script& out, bool require_executable) {
+                   Script& out, ScriptUse use) {
     if (!normalized.starts_with(prefix) || serve::has_dot_segment(normalized)) {
         return 404;
     }
     std::string_view rest = normalized.substr(prefix.size());
+    // Most requests name the script itself (no PATH_INFO): one open of the whole path, and the
+    // walk below only when that path is not a file.
+    if (!rest.empty() && rest.find("//") == std::string_view::npos && !rest.ends_with('/')) {
+        auto whole = serve::open_beneath(root_fd, std::string(rest), false, O_PATH);
+        struct stat info {};
+        if (whole && ::fstat(whole->get(), &info) == 0) {
+            if (S_ISDIR(info.st_mode)) return 404;  // a directory: no script named
+            if (!S_ISREG(info.st_mode)) return 404;
+            return found(root_fd, prefix, std::string(rest), {}, std::move(*whole), info, use, out);
+        }
+    }
     std::string relative;
     while (!rest.empty()) {
         std::size_t slash = rest.find('/');
@@ -34,19 +68,7 @@ int resolve_script(int root_fd, std::string_view prefix, std::string_view normal
             continue;
         }
         if (!S_ISREG(info.st_mode)) return 404;
-        if (require_executable && (info.st_mode & 0111) == 0) return 403;
-        Script& script = out;
-        script.file = std::move(*opened);
-        std::string parent = relative.find('/') == std::string::npos
-                                 ? std::string(".")
-                                 : relative.substr(0, relative.rfind('/'));
-        auto directory = serve::open_beneath(root_fd, parent, false, O_PATH | O_DIRECTORY);
-        if (!directory) return 404;
-        script.directory = std::move(*directory);
-        script.script_name = std::string(prefix) + relative;
-        script.path_info = std::string(rest);
-        script.relative = std::move(relative);
-        return 0;
+        return found(root_fd, prefix, std::move(relative), rest, std::move(*opened), info, use, out);
     }
     return 404;  // the prefix itself, or a directory: no script named
 }

@@ -21,12 +21,16 @@ struct Script {
     std::string relative;      ///< the script beneath the CGI directory: "tool.sh", "sub/x.py"
 };
 
+/// What the script is for. `execute` (CGI): it must have an execute bit, and `file` and
+/// `directory` are kept for the exec. `name` (FastCGI): only its name is sent (the application
+/// reads it), so no execute bit is asked for and no descriptor is kept.
+enum class ScriptUse { execute, name };
+
 /// Resolves `normalized` (a normalised request path, serve::normalize_path) that starts with
 /// `prefix` (ending in '/') beneath the directory `root_fd`, into `out`. Returns 0, or the HTTP
 /// status to answer: 404 when no script is there (or the path would leave the directory, or a
-/// segment is hidden: a dot file), 403 when the file is not executable and
-/// `require_executable` (FastCGI's scripts are read by the application, not executed).
+/// segment is hidden: a dot file), 403 when a script to execute has no execute bit.
 int resolve_script(int root_fd, std::string_view prefix, std::string_view normalized,
-                   Script& out, bool require_executable = true);
+                   Script& out, ScriptUse use = ScriptUse::execute);
 
 }  // namespace c10k::cgi

@@ -241,6 +241,10 @@ bool ReadinessLoop::watch(int fd, std::uint32_t events, http::DescriptorTask& ta
     auto& slot = externals_[index];
     if (slot) {
         slot->task = &task;
+        // Another task taking over a descriptor (a pooled connection handed from its idle
+        // watch to a request) with the same events: no system call. The watch is
+        // level-triggered, so nothing is missed by not re-arming it.
+        if (slot->events == events) return true;
         if (!poller_->modify(fd, interest, static_cast<Watched*>(slot.get()))) return false;
         slot->events = events;
         return true;

@@ -160,6 +160,9 @@ void Exchange::open_connection() {
 
 void Exchange::use(Connection connection, bool reused) {
     connection_ = std::move(connection);
+    // A connection still watched for its last holder: the first update_watch re-points it here,
+    // whatever the events (kForeign never equals the events wanted).
+    watched_ = connection_.watched ? kForeign : 0;
     reused_ = reused;
     step_ = Step::exchanging;
     handler_.context().timers().schedule(*this, deadline_ms_);
@@ -192,6 +195,11 @@ bool Exchange::update_watch() {
     if (!connection_.fd || events == watched_) return true;
     http::DescriptorWatcher* watcher = handler_.context().descriptors();
     if (watcher == nullptr) return false;
+    if (events == 0 && watched_ == kForeign) {
+        watcher->unwatch(connection_.fd.get());  // not yet re-pointed: nobody may hear of it
+        watched_ = 0;
+        return true;
+    }
     if (events == 0) {
         watcher->unwatch(connection_.fd.get());
     } else if (!watcher->watch(connection_.fd.get(), events, *this)) {
@@ -522,9 +530,13 @@ void Exchange::watch_off() {
 void Exchange::end(bool reusable) {
     if (step_ == Step::queued) pool_.cancel(*this);
     if (client_open_) pending_.close();
-    watch_off();
+    if (!reusable || !connection_.fd) watch_off();
     if (connection_.fd) {
         if (reusable) {
+            // Still watched, and re-pointed at its next holder before this returns (a waiting
+            // exchange, or the pool's idle watch): no event can reach this deleted exchange.
+            connection_.watched = watched_ != 0;
+            watched_ = 0;
             pool_.give_back(std::move(connection_));  // may start a waiting exchange now
         } else {
             connection_.fd.reset();

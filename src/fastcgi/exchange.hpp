@@ -108,7 +108,10 @@ private:
     Connection connection_;
     bool reused_ = false;   ///< the connection served an earlier request
     bool retried_ = false;  ///< this is the one retry
+    /// The events the loop watches the connection for on this exchange's behalf; kForeign while
+    /// it is still watched for its previous holder.
     std::uint32_t watched_ = 0;
+    static constexpr std::uint32_t kForeign = UINT32_MAX;
     std::int64_t deadline_ms_ = 0;
     std::string out_;      ///< records not written yet
     std::string written_;  ///< records written on a reused connection, for the retry

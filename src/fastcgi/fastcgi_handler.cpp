@@ -47,6 +47,20 @@ bool Handler::is_script(std::string_view name) const {
     return false;
 }
 
+bool Handler::may_name_script(std::string_view path) const {
+    // Before any system call: a path in which no segment ends in a script's extension (a
+    // stylesheet under a "/" prefix) goes to the files at once.
+    if (options_.extensions.empty()) return true;
+    for (const std::string& extension : options_.extensions) {
+        for (std::size_t at = path.find(extension); at != std::string_view::npos;
+             at = path.find(extension, at + 1)) {
+            std::size_t end = at + extension.size();
+            if (end == path.size() || path[end] == '/') return true;
+        }
+    }
+    return false;
+}
+
 Handler::Handler(Options options, std::unique_ptr<http::Handler> fallback)
     : options_(std::move(options)),
       fallback_(std::move(fallback)),
@@ -120,7 +134,8 @@ void Handler::handle(const http::Request& request, http::Response& response) {
     // containment: no "..", no dot files, no symbolic link out of the root. What is not a
     // script (a directory, a missing file, a stylesheet) is the files' handler's to answer.
     cgi::Script script;
-    if (cgi::resolve_script(root_.get(), "/", *path, script, false) != 0 ||
+    if (!may_name_script(*path) ||
+        cgi::resolve_script(root_.get(), "/", *path, script, cgi::ScriptUse::name) != 0 ||
         !is_script(script.relative)) {
         if (fallback_) {
             fallback_->handle(request, response);

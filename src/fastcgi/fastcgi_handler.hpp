@@ -74,6 +74,7 @@ public:
     std::vector<char>& stage_buffer() { return stage_buffer_; }
 
 private:
+    bool may_name_script(std::string_view path) const;
     bool is_script(std::string_view name) const;
 
     Options options_;

@@ -28,10 +28,10 @@ bool Pool::take_idle(Connection& out) {
     // The most recently used: the likeliest to be alive, and the others may be dropped later.
     std::unique_ptr<Idle> idle = std::move(idle_.back());
     idle_.pop_back();
-    if (context_ != nullptr && context_->descriptors() != nullptr) {
-        context_->descriptors()->unwatch(idle->connection().fd.get());
-    }
+    // Left watched, pointing at the Idle until the taker re-points it (before this returns
+    // to the loop): a hand-over costs no system call.
     out = std::move(idle->connection());
+    out.watched = true;
     return true;
 }
 
@@ -44,11 +44,14 @@ void Pool::give_back(Connection connection) {
     }
     auto idle = std::make_unique<Idle>(*this, std::move(connection));
     http::DescriptorWatcher* watcher = context_ != nullptr ? context_->descriptors() : nullptr;
-    if (watcher == nullptr ||
-        !watcher->watch(idle->connection().fd.get(), http::DescriptorTask::readable, *idle)) {
-        closed();  // cannot be watched: not kept (it would go stale unseen)
+    int fd = idle->connection().fd.get();
+    if (watcher == nullptr || !watcher->watch(fd, http::DescriptorTask::readable, *idle)) {
+        // Cannot be watched: not kept (it would go stale unseen).
+        if (watcher != nullptr && idle->connection().watched) watcher->unwatch(fd);
+        closed();
         return;
     }
+    idle->connection().watched = true;
     idle_.push_back(std::move(idle));
 }
 

@@ -25,6 +25,10 @@ namespace c10k::fastcgi {
 /// per connection at a time, every request is request 1 (as nginx does).
 struct Connection {
     core::unique_fd fd;
+    /// Still registered with the loop's watcher by its last holder: the next one re-points the
+    /// watch at itself (no epoll_ctl when the events stay the same) instead of a remove and an
+    /// add on every hand-over, and must unwatch it before closing it.
+    bool watched = false;
 };
 constexpr std::uint16_t kRequestId = 1;
 

@@ -99,11 +99,18 @@ TEST_F(FastcgiPool, IdleConnectionsAreReusedAndDroppedWhenTheApplicationCloses) 
     pool.give_back(std::move(b));
     EXPECT_EQ(watcher.watched.size(), 2u);
     EXPECT_FALSE(pool.may_open());
-    // The most recent first, and it is no longer watched as idle.
+    // The most recent first. It stays registered and says so: the taker re-points the watch
+    // at itself, so a hand-over costs no system call.
     Connection taken;
     ASSERT_TRUE(pool.take_idle(taken));
     EXPECT_EQ(taken.fd.get(), fd_b);
-    EXPECT_EQ(watcher.watched.count(fd_b), 0u);
+    EXPECT_TRUE(taken.watched);
+    EXPECT_EQ(watcher.watched.count(fd_b), 1u);
+    // Given back still watched: the idle watch takes it over again.
+    pool.give_back(std::move(taken));
+    ASSERT_EQ(watcher.watched.count(fd_b), 1u);
+    ASSERT_TRUE(pool.take_idle(taken));
+    watcher.unwatch(fd_b);  // what a request that closes it does
     // The application closes the idle one: dropped, and its place is free.
     ASSERT_EQ(watcher.watched.size(), 1u);
     peer_a.reset();
