@@ -60,7 +60,7 @@ test: deps-test configure
 # hold (and ProxyBodyMemory's gigabytes would take minutes there).
 ASAN_ENV := ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 TSAN_ENV := TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1
-SANITIZE_EXCLUDE := HostileMemory|PushMemory|ProxyBodyMemory|CgiMemory
+SANITIZE_EXCLUDE := HostileMemory|PushMemory|ProxyBodyMemory|CgiMemory|FastcgiMemory
 asan-build: deps-test
 	cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DC10K_SANITIZE=address,undefined
 	cmake --build build-asan -j $(JOBS)

@@ -151,7 +151,7 @@ bool holds_file_in(pid_t pid, const std::string& directory) {
     return false;
 }
 
-TEST(FastcgiBody, LargeChunkedBodyIsHeldInAFileBeforePhpRuns) {
+TEST(FastcgiMemory, LargeChunkedBodyIsHeldInAFileBeforePhpRuns) {
     TempDir spool;
     TempDir marks;
     PhpSite site({"--max-body-bytes", "67108864", "--fastcgi-temp-dir", spool.path()});

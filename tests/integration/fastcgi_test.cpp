@@ -148,7 +148,7 @@ TEST(Fastcgi, SlowScriptPastTheTimeoutIs504) {
     EXPECT_EQ(get(site.port(), "/page.php").status, 200);
 }
 
-TEST(Fastcgi, LargeOutputIsStreamed) {
+TEST(FastcgiMemory, LargeOutputIsStreamed) {
     Site site;
     site.root.write("big.php",
                     "<?php $chunk = str_repeat('z', 65536);\n"
