@@ -9,10 +9,16 @@
 namespace c10k::core {
 
 void reset_signals_for_exec() {
-    struct sigaction defaults {};
-    defaults.sa_handler = SIG_DFL;
-    for (int signal = 1; signal < NSIG; ++signal) {
-        if (signal != SIGKILL && signal != SIGSTOP) ::sigaction(signal, &defaults, nullptr);
+    // The system call, not glibc's sigaction: glibc refuses the two realtime signals it keeps
+    // for itself (32 and 33), and one ignored by whatever started the server would stay
+    // ignored in every program (seen once in CI). An all-zero kernel sigaction is SIG_DFL with
+    // no flags and an empty mask, whatever the architecture's layout of the struct.
+    const unsigned long defaults[4] = {};
+    constexpr unsigned long kSigsetBytes = 8;  // the kernel's sigset: 64 signals
+    for (int signal = 1; signal <= 64; ++signal) {
+        if (signal != SIGKILL && signal != SIGSTOP) {
+            ::syscall(SYS_rt_sigaction, signal, defaults, nullptr, kSigsetBytes);
+        }
     }
     sigset_t none;
     sigemptyset(&none);
