@@ -77,7 +77,7 @@ TEST(FastcgiMultiplex, ConcurrentRequestsShareOneConnection) {
     std::sort(ids.begin(), ids.end());
     EXPECT_EQ(ids, (std::vector<int>{1, 2, 3, 4}));
     // The ids are reused once ended: the next request goes on the same connection.
-    EXPECT_EQ(fetch(server->port(), "/a.php").body, body_for("/a.php", 50000));
+    EXPECT_TRUE(fetch(server->port(), "/a.php").body == body_for("/a.php", 50000));
     EXPECT_EQ(app.connections(), 1);
     EXPECT_TRUE(server->running());
 }
@@ -108,13 +108,13 @@ TEST(FastcgiMultiplex, ClientThatLeavesAbortsOnlyItsRequest) {
     }  // closed mid-response
     HttpResponse r;
     ASSERT_TRUE(a.read_response(r, 20000)) << a.error();
-    EXPECT_EQ(r.body, body_for("/a.php", 30000));
+    EXPECT_TRUE(r.body == body_for("/a.php", 30000));
     ASSERT_TRUE(b.read_response(r, 20000)) << b.error();
-    EXPECT_EQ(r.body, body_for("/b.php", 30000));
+    EXPECT_TRUE(r.body == body_for("/b.php", 30000));
     EXPECT_TRUE(eventually([&] { return !app.aborted().empty(); }));
     EXPECT_EQ(app.aborted(), std::vector<std::string>{"/leave.php"});
     // The connection stayed open for the others, and serves on.
-    EXPECT_EQ(fetch(server->port(), "/c.php").body, body_for("/c.php", 30000));
+    EXPECT_TRUE(fetch(server->port(), "/c.php").body == body_for("/c.php", 30000));
     EXPECT_EQ(app.connections(), 1);
 }
 
@@ -125,7 +125,8 @@ TEST(FastcgiMultiplex, ConnectionClosingFailsEveryRequestOnIt) {
     mode.behave = [](const std::string& uri) {
         if (uri == "/a.php") return MultiplexReply{page(body_for(uri, 5000))};
         if (uri == "/none.php") return MultiplexReply{"Content-Type: text/plain\r\n\r\nx", 0};
-        return MultiplexReply{page(body_for(uri, 20000)), 3000};  // a head, part of the body
+        if (uri == "/b.php") return MultiplexReply{page(body_for(uri, 20000)), 3000};  // cut
+        return MultiplexReply{page(body_for(uri, 20000))};
     };
     MockFastcgi app(mode);
     TempDir root;
@@ -138,13 +139,13 @@ TEST(FastcgiMultiplex, ConnectionClosingFailsEveryRequestOnIt) {
     none.send("GET /none.php HTTP/1.1\r\nHost: t\r\n\r\n");
     HttpResponse r;
     ASSERT_TRUE(whole.read_response(r, 20000)) << whole.error();
-    EXPECT_EQ(r.body, body_for("/a.php", 5000));
+    EXPECT_TRUE(r.body == body_for("/a.php", 5000));
     EXPECT_FALSE(cut.read_response(r, 20000));  // the head went out: cut, never short
     EXPECT_TRUE(cut.wait_closed(20000));
     ASSERT_TRUE(none.read_response(r, 20000)) << none.error();
     EXPECT_EQ(r.status, 502) << r.body;
     // A new connection serves the next request.
-    EXPECT_EQ(fetch(server->port(), "/c.php").body, body_for("/c.php", 20000));
+    EXPECT_TRUE(fetch(server->port(), "/c.php").body == body_for("/c.php", 20000));
     EXPECT_EQ(app.connections(), 2);
     EXPECT_TRUE(server->running());
 }
