@@ -150,5 +150,52 @@ TEST(FastcgiMultiplex, ConnectionClosingFailsEveryRequestOnIt) {
     EXPECT_TRUE(server->running());
 }
 
+TEST(FastcgiMultiplex, SlowClientIsAbortedPastTheBoundAndOthersGoOn) {
+    // The connection is read for everyone, so output a client does not take is held only up to
+    // a bound (4 x 256 KiB); past it the request is aborted. 24 MiB outruns that bound and
+    // whatever the loopback's socket buffers absorb.
+    const std::size_t large = 24 * 1024 * 1024;
+    Multiplexing mode;
+    mode.gather = 2;
+    mode.record_bytes = 60000;
+    mode.behave = [&](const std::string& uri) {
+        if (uri == "/leave.php") return MultiplexReply{page(std::string(large, 's'))};
+        return MultiplexReply{page(body_for(uri, 30000))};
+    };
+    MockFastcgi app(mode);
+    TempDir root;
+    auto server = serve_to(root, app);
+    HttpClient slow(server->port());  // never reads until the end
+    HttpClient other(server->port());
+    slow.send("GET /leave.php HTTP/1.1\r\nHost: t\r\n\r\n");
+    other.send("GET /a.php HTTP/1.1\r\nHost: t\r\n\r\n");
+    HttpResponse r;
+    ASSERT_TRUE(other.read_response(r, 20000)) << other.error();
+    EXPECT_TRUE(r.body == body_for("/a.php", 30000));
+    EXPECT_TRUE(eventually([&] { return !app.aborted().empty(); }));
+    EXPECT_EQ(app.aborted(), std::vector<std::string>{"/leave.php"});
+    EXPECT_FALSE(slow.read_response(r, 20000));  // cut: never passes for the whole body
+    EXPECT_TRUE(fetch(server->port(), "/b.php").body == body_for("/b.php", 30000));
+    EXPECT_EQ(app.connections(), 1);
+    server->stop();
+    EXPECT_NE(server->output().find("takes the response too slowly"), std::string::npos);
+}
+
+TEST(FastcgiMultiplex, ApplicationSayingNoIsAskedOnceAndServedOneAtATime) {
+    // As php-fpm: GET_VALUES answered with FCGI_MPXS_CONNS=0 and the connection closed. The
+    // answer is kept for the pool: asked once, then one kept-alive connection, request id 1.
+    MockFastcgi app([](int connection, int) {
+        return FastcgiReply{
+            fastcgi_response("Content-Type: text/plain\r\n\r\non " + std::to_string(connection)),
+            false};
+    });
+    TempDir root;
+    auto server = serve_to(root, app);
+    for (int i = 0; i < 3; ++i) EXPECT_EQ(fetch(server->port(), "/a.php").body, "on 1");
+    EXPECT_EQ(app.queries(), 1);
+    EXPECT_EQ(app.connections(), 1);
+    EXPECT_EQ(app.requests(), 3);
+}
+
 }  // namespace
 }  // namespace c10k::test

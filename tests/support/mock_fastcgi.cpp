@@ -171,6 +171,7 @@ void MockFastcgi::serve_multiplexed(int fd, int connection, std::string input) {
         bool answered = false;
     };
     std::map<int, Request> requests;  // by request id: begun and not ended
+    std::map<int, std::string> uris;   // by request id: the last REQUEST_URI it carried
     bool first_round = connection == 1;
     while (!stop_) {
         // Every whole record: BEGIN_REQUEST, PARAMS, STDIN, ABORT_REQUEST.
@@ -190,15 +191,19 @@ void MockFastcgi::serve_multiplexed(int fd, int connection, std::string input) {
                 }
             } else if (type == 4 && requests.count(id) > 0) {
                 requests[id].params.append(content);
+                if (content.empty()) uris[id] = param(requests[id].params, "REQUEST_URI");
             } else if (type == 5 && content.empty() && requests.count(id) > 0) {
                 requests[id].stdin_ended = true;
-            } else if (type == 2 && requests.count(id) > 0) {
+            } else if (type == 2) {
+                // Also for a request answered whole already (its END_REQUEST may be on its way):
+                // the server aborted it before it read that far.
                 {
                     std::lock_guard lock(mutex_);
-                    aborted_.push_back(param(requests[id].params, "REQUEST_URI"));
+                    aborted_.push_back(uris[id]);
                 }
-                requests.erase(id);
-                out += fastcgi_record(3, std::string(8, '\0'), id);  // the answer to the abort
+                if (requests.erase(id) > 0) {
+                    out += fastcgi_record(3, std::string(8, '\0'), id);  // the abort's answer
+                }
             }
             input.erase(0, size);
         }
