@@ -133,8 +133,8 @@ private:
     MuxConnection* multiplexed_ = nullptr;  ///< the shared connection, when multiplexed
     std::uint16_t request_id_ = kRequestId;
     bool ended_by_application_ = false;  ///< its END_REQUEST came
-    bool reused_ = false;   ///< the connection served an earlier request
-    bool retried_ = false;  ///< this is the one retry
+    bool reused_ = false;                ///< the connection served an earlier request
+    bool retried_ = false;               ///< this is the one retry
     /// The events the loop watches the connection for on this exchange's behalf; kForeign while
     /// it is still watched for its previous holder.
     std::uint32_t watched_ = 0;

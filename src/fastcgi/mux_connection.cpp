@@ -24,7 +24,8 @@ MuxConnection::MuxConnection(Pool& pool, http::LoopContext& context, core::uniqu
 }
 
 MuxConnection::~MuxConnection() {
-    if (watched_ != 0 && context_.descriptors() != nullptr) context_.descriptors()->unwatch(fd_.get());
+    if (watched_ != 0 && context_.descriptors() != nullptr)
+        context_.descriptors()->unwatch(fd_.get());
 }
 
 bool MuxConnection::start() {
@@ -194,7 +195,8 @@ void MuxConnection::dispatch(const Piece& piece) {
 
 void MuxConnection::lost(std::string_view why) {
     std::string reason(why);  // `why` may point into what is about to go
-    if (watched_ != 0 && context_.descriptors() != nullptr) context_.descriptors()->unwatch(fd_.get());
+    if (watched_ != 0 && context_.descriptors() != nullptr)
+        context_.descriptors()->unwatch(fd_.get());
     watched_ = 0;
     for (Slot& slot : slots_) {
         Request* request = slot.request;
@@ -206,7 +208,8 @@ void MuxConnection::lost(std::string_view why) {
 }
 
 void MuxConnection::close() {
-    if (watched_ != 0 && context_.descriptors() != nullptr) context_.descriptors()->unwatch(fd_.get());
+    if (watched_ != 0 && context_.descriptors() != nullptr)
+        context_.descriptors()->unwatch(fd_.get());
     watched_ = 0;
     fd_.reset();
 }

@@ -23,7 +23,7 @@ namespace c10k::fastcgi {
 class Pool;
 
 struct Capabilities {
-    bool multiplexes = false;     ///< FCGI_MPXS_CONNS=1
+    bool multiplexes = false;         ///< FCGI_MPXS_CONNS=1
     std::size_t max_connections = 0;  ///< FCGI_MAX_CONNS; 0: not said
     std::size_t max_requests = 0;     ///< FCGI_MAX_REQS; 0: not said
 };

@@ -64,9 +64,9 @@ Piece RecordParser::next(std::string_view& input) {
                     case RecordType::end_request:
                         if (any_ ? id == 0 : (id != request_id_ || request_id_ == 0)) {
                             return fail(any_ ? std::string("a response record for request 0")
-                                                 : fmt::format("a record for request {} "
-                                                               "(expected {})",
-                                                               id, request_id_));
+                                             : fmt::format("a record for request {} "
+                                                           "(expected {})",
+                                                           id, request_id_));
                         }
                         if (type_ == RecordType::end_request && content_left_ != 8) {
                             return fail(fmt::format("an END_REQUEST of {} bytes (expected 8)",

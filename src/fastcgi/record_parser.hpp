@@ -28,7 +28,7 @@ struct Piece {
         error,          ///< the application broke the protocol: RecordParser::error() says how
     };
     Kind kind = Kind::need_more;
-    std::string_view bytes;  ///< into the caller's input, or the parser's own buffer
+    std::string_view bytes;        ///< into the caller's input, or the parser's own buffer
     std::uint16_t request_id = 0;  ///< whose piece (0 for management records)
     std::uint32_t app_status = 0;
     ProtocolStatus protocol_status = ProtocolStatus::request_complete;

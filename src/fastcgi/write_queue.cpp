@@ -31,8 +31,8 @@ std::string_view WriteQueue::next() {
         auto byte = [&](std::size_t i) {
             return static_cast<unsigned char>(from.bytes[from.offset + i]);
         };
-        current_left_ = kHeaderBytes + ((static_cast<std::size_t>(byte(4)) << 8) | byte(5)) +
-                        byte(6);
+        current_left_ =
+            kHeaderBytes + ((static_cast<std::size_t>(byte(4)) << 8) | byte(5)) + byte(6);
     }
     const Lane& from = lanes_[current_];
     return std::string_view(from.bytes).substr(from.offset, current_left_);

@@ -41,10 +41,10 @@ private:
     };
     Lane& lane(std::uint16_t id);
 
-    std::vector<Lane> lanes_;           ///< by request id
-    std::deque<std::uint16_t> turns_;   ///< lanes with a record waiting, in turn
-    std::uint16_t current_ = 0;         ///< the lane whose record is in progress
-    std::size_t current_left_ = 0;      ///< bytes of that record not sent yet
+    std::vector<Lane> lanes_;          ///< by request id
+    std::deque<std::uint16_t> turns_;  ///< lanes with a record waiting, in turn
+    std::uint16_t current_ = 0;        ///< the lane whose record is in progress
+    std::size_t current_left_ = 0;     ///< bytes of that record not sent yet
 };
 
 }  // namespace c10k::fastcgi

@@ -26,8 +26,8 @@ std::unique_ptr<ServerProcess> serve_to(const TempDir& root, const MockFastcgi& 
         root.write(name, "never read by the mock");
     }
     return std::make_unique<ServerProcess>(std::vector<std::string>{
-        "serve", "--root", root.path(), "--listen", "127.0.0.1:0", "--threads", "1",
-        "--fastcgi", "/=" + app.address(), "--fastcgi-timeout", "30s"});
+        "serve", "--root", root.path(), "--listen", "127.0.0.1:0", "--threads", "1", "--fastcgi",
+        "/=" + app.address(), "--fastcgi-timeout", "30s"});
 }
 
 /// A body of `size` bytes that names its request in every line, so that a mix-up shows.

@@ -54,8 +54,8 @@ std::string param(std::string_view content, std::string_view wanted) {
         auto byte = [&](std::size_t i) { return static_cast<unsigned char>(content[i]); };
         if (at >= content.size()) return 0;
         if (byte(at) < 128) return byte(at++);
-        std::size_t n = (byte(at) & 0x7f) << 24 | byte(at + 1) << 16 | byte(at + 2) << 8 |
-                        byte(at + 3);
+        std::size_t n =
+            (byte(at) & 0x7f) << 24 | byte(at + 1) << 16 | byte(at + 2) << 8 | byte(at + 3);
         at += 4;
         return n;
     };
@@ -64,7 +64,8 @@ std::string param(std::string_view content, std::string_view wanted) {
         std::size_t name = length(at);
         std::size_t value = length(at);
         if (at + name + value > content.size()) break;
-        if (content.substr(at, name) == wanted) return std::string(content.substr(at + name, value));
+        if (content.substr(at, name) == wanted)
+            return std::string(content.substr(at + name, value));
         at += name + value;
     }
     return {};
@@ -171,7 +172,7 @@ void MockFastcgi::serve_multiplexed(int fd, int connection, std::string input) {
         bool answered = false;
     };
     std::map<int, Request> requests;  // by request id: begun and not ended
-    std::map<int, std::string> uris;   // by request id: the last REQUEST_URI it carried
+    std::map<int, std::string> uris;  // by request id: the last REQUEST_URI it carried
     bool first_round = connection == 1;
     while (!stop_) {
         // Every whole record: BEGIN_REQUEST, PARAMS, STDIN, ABORT_REQUEST.
@@ -184,7 +185,8 @@ void MockFastcgi::serve_multiplexed(int fd, int connection, std::string input) {
             if (type == 1) {
                 requests[id] = Request{};
                 ++requests_;
-                most_in_flight_ = std::max(most_in_flight_.load(), static_cast<int>(requests.size()));
+                most_in_flight_ =
+                    std::max(most_in_flight_.load(), static_cast<int>(requests.size()));
                 std::lock_guard lock(mutex_);
                 if (std::find(request_ids_.begin(), request_ids_.end(), id) == request_ids_.end()) {
                     request_ids_.push_back(id);
@@ -218,14 +220,13 @@ void MockFastcgi::serve_multiplexed(int fd, int connection, std::string input) {
             for (std::size_t i = 0; i < ready.size(); ++i) {
                 Request& request = requests[ready[i]];
                 request.answered = true;
-                MultiplexReply reply =
-                    multiplexing_.behave(param(request.params, "REQUEST_URI"));
+                MultiplexReply reply = multiplexing_.behave(param(request.params, "REQUEST_URI"));
                 std::string_view output = reply.output;
                 bool whole = reply.send_bytes >= output.size();
                 if (!whole) output = output.substr(0, reply.send_bytes);
                 for (std::size_t at = 0; at < output.size(); at += multiplexing_.record_bytes) {
-                    records[i].push_back(fastcgi_record(
-                        6, output.substr(at, multiplexing_.record_bytes), ready[i]));
+                    records[i].push_back(
+                        fastcgi_record(6, output.substr(at, multiplexing_.record_bytes), ready[i]));
                 }
                 if (whole) {
                     records[i].push_back(fastcgi_record(6, {}, ready[i]) +

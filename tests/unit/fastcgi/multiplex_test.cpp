@@ -27,10 +27,9 @@ std::uint16_t id_of(std::string_view record) {
 }
 
 TEST(FastcgiDemultiplex, PiecesSayWhoseTheyAre) {
-    std::string wire = records(RecordType::stdout_data, 2, "two") +
-                       records(RecordType::stdout_data, 1, "one") +
-                       records(RecordType::stderr_data, 3, "err") +
-                       records(RecordType::stdout_data, 2, {});
+    std::string wire =
+        records(RecordType::stdout_data, 2, "two") + records(RecordType::stdout_data, 1, "one") +
+        records(RecordType::stderr_data, 3, "err") + records(RecordType::stdout_data, 2, {});
     std::string end(8, '\0');
     wire += records(RecordType::end_request, 1, end);
     RecordParser parser;
@@ -55,9 +54,13 @@ TEST(FastcgiDemultiplex, PiecesSayWhoseTheyAre) {
             }
         }
     }
-    EXPECT_EQ(seen, (std::vector<std::pair<int, std::string>>{
-                        {2, "out:two"}, {1, "out:one"}, {3, "err:e"}, {3, "err:r"},
-                        {3, "err:r"}, {2, "out:"}, {1, "end"}}));
+    EXPECT_EQ(seen, (std::vector<std::pair<int, std::string>>{{2, "out:two"},
+                                                              {1, "out:one"},
+                                                              {3, "err:e"},
+                                                              {3, "err:r"},
+                                                              {3, "err:r"},
+                                                              {2, "out:"},
+                                                              {1, "end"}}));
 }
 
 TEST(FastcgiDemultiplex, RequestZeroIsAnError) {
