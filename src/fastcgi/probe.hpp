@@ -3,9 +3,11 @@
 // FCGI_GET_VALUES for FCGI_MPXS_CONNS, FCGI_MAX_CONNS and FCGI_MAX_REQS, on a connection of
 // its own. Once, not per connection: the answer belongs to the application, and caching it
 // keeps the per-request path of a non-multiplexing application (php-fpm) free of it. A
-// connection of its own, because php-fpm closes the connection after answering GET_VALUES
-// (its fcgi_read_request treats the query as a failed request), so no request could follow
-// the query on it.
+// connection of its own, closed after the answer unless the application multiplexes: an
+// application that does not know the query may never answer it or may drop the connection,
+// and no request should ride on that. php-fpm (8.2) answers FCGI_MPXS_CONNS=0 at once, and
+// nothing else (it does not say FCGI_MAX_CONNS or FCGI_MAX_REQS); the worker that took the
+// connection is free again at the close.
 //
 // An application that does not answer within kWaitMs, answers something unreadable, or closes
 // the connection unanswered, is taken not to multiplex.

@@ -197,5 +197,23 @@ TEST(FastcgiMultiplex, ApplicationSayingNoIsAskedOnceAndServedOneAtATime) {
     EXPECT_EQ(app.requests(), 3);
 }
 
+TEST(FastcgiMultiplex, ApplicationThatNeverAnswersTheQueryIsServedOneAtATime) {
+    // The query goes unanswered: the server stops waiting for it, closes its connection, and
+    // serves as for php-fpm.
+    MockFastcgi app(
+        [](int connection, int) {
+            return FastcgiReply{fastcgi_response("Content-Type: text/plain\r\n\r\non " +
+                                                 std::to_string(connection)),
+                                false};
+        },
+        false);
+    TempDir root;
+    auto server = serve_to(root, app);
+    for (int i = 0; i < 3; ++i) EXPECT_EQ(fetch(server->port(), "/a.php").body, "on 1");
+    EXPECT_EQ(app.queries(), 1);
+    EXPECT_EQ(app.connections(), 1);
+    EXPECT_EQ(app.requests(), 3);
+}
+
 }  // namespace
 }  // namespace c10k::test

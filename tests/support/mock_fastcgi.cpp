@@ -73,7 +73,8 @@ std::string param(std::string_view content, std::string_view wanted) {
 
 }  // namespace
 
-MockFastcgi::MockFastcgi(Behave behave) : behave_(std::move(behave)) {
+MockFastcgi::MockFastcgi(Behave behave, bool answer_queries)
+    : behave_(std::move(behave)), answer_queries_(answer_queries) {
     start();
 }
 
@@ -122,6 +123,17 @@ void MockFastcgi::run() {
         std::size_t first = record_size(input);
         if (first > 0 && input[1] == 9) {
             ++queries_;
+            if (!answer_queries_) {
+                // Silent until the server gives up on the query and closes the connection.
+                char buffer[4096];
+                while (!stop_) {
+                    pollfd p{fd, POLLIN, 0};
+                    if (::poll(&p, 1, 50) <= 0) continue;
+                    if (::recv(fd, buffer, sizeof buffer, 0) <= 0) break;
+                }
+                ::close(fd);
+                continue;
+            }
             std::string pairs;
             append_pair(pairs, "FCGI_MPXS_CONNS", multiplexes_ ? "1" : "0");
             if (multiplexing_.max_requests > 0) {
@@ -130,7 +142,7 @@ void MockFastcgi::run() {
             send_all(fd, fastcgi_record(10, pairs, 0));
             input.erase(0, first);
             if (!multiplexes_) {
-                ::close(fd);  // as php-fpm does
+                ::close(fd);  // the server does not use it for a request either
                 continue;
             }
         }

@@ -4,12 +4,13 @@
 // request arrives. It listens on 127.0.0.1 (an ephemeral port) on a thread of its own, reads
 // each request up to its empty STDIN record, and answers as the test's `behave` says.
 //
-// FCGI_GET_VALUES is answered as php-fpm answers it: FCGI_MPXS_CONNS=0, then the connection is
-// closed (php-fpm treats the query as a failed request); such a connection is not counted in
-// connections(). Built with Multiplexing instead, it answers FCGI_MPXS_CONNS=1, keeps the
-// connection, and serves several requests on it at once, their STDOUT records interleaved.
-// That mode exists because no application Debian ships multiplexes (php-fpm does not), so the
-// server's multiplexed path could not be tested otherwise.
+// FCGI_GET_VALUES is answered as php-fpm answers it, FCGI_MPXS_CONNS=0 (or, with
+// `answer_queries` false, not at all), and the connection then ends (the server closes it after
+// the answer anyway); such a connection is not counted in connections(), so that the tests
+// count the connections that carry requests. Built with Multiplexing instead, it answers
+// FCGI_MPXS_CONNS=1, keeps the connection, and serves several requests on it at once, their STDOUT
+// records interleaved. That mode exists because no application Debian ships multiplexes (php-fpm
+// does not), so the server's multiplexed path could not be tested otherwise.
 
 #include <atomic>
 #include <functional>
@@ -49,7 +50,9 @@ public:
     /// `behave(connection, request)`: connection and request numbers start at 1; the request
     /// number counts across connections.
     using Behave = std::function<FastcgiReply(int connection, int request)>;
-    explicit MockFastcgi(Behave behave);
+    /// `answer_queries` false: GET_VALUES is read and never answered (an application that does
+    /// not know it).
+    explicit MockFastcgi(Behave behave, bool answer_queries = true);
     explicit MockFastcgi(Multiplexing multiplexing);
     ~MockFastcgi();
 
@@ -74,6 +77,7 @@ private:
 
     Multiplexing multiplexing_;
     bool multiplexes_ = false;
+    bool answer_queries_ = true;
     std::atomic<int> queries_{0};
     std::atomic<int> most_in_flight_{0};
     mutable std::mutex mutex_;
