@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <memory>
 #include <string>
 #include <thread>
@@ -54,7 +55,9 @@ bool eventually(Done done) {
 TEST(FastcgiMultiplex, ConcurrentRequestsShareOneConnection) {
     Multiplexing mode;
     mode.gather = 4;  // nothing is answered until all four are in flight on the connection
-    mode.behave = [](const std::string& uri) { return MultiplexReply{page(body_for(uri, 50000))}; };
+    mode.behave = [](const std::string& uri, const std::string&) {
+        return MultiplexReply{page(body_for(uri, 50000))};
+    };
     MockFastcgi app(mode);
     TempDir root;
     auto server = serve_to(root, app);
@@ -85,7 +88,7 @@ TEST(FastcgiMultiplex, ConcurrentRequestsShareOneConnection) {
 TEST(FastcgiMultiplex, ClientThatLeavesAbortsOnlyItsRequest) {
     Multiplexing mode;
     mode.gather = 3;
-    mode.behave = [](const std::string& uri) {
+    mode.behave = [](const std::string& uri, const std::string&) {
         if (uri == "/leave.php") {
             // A head and part of a body; the rest never comes unless aborted.
             return MultiplexReply{"Content-Type: text/plain\r\n\r\n" + std::string(20000, 'l'),
@@ -122,7 +125,7 @@ TEST(FastcgiMultiplex, ConnectionClosingFailsEveryRequestOnIt) {
     Multiplexing mode;
     mode.gather = 3;
     mode.close_after_round = true;
-    mode.behave = [](const std::string& uri) {
+    mode.behave = [](const std::string& uri, const std::string&) {
         if (uri == "/a.php") return MultiplexReply{page(body_for(uri, 5000))};
         if (uri == "/none.php") return MultiplexReply{"Content-Type: text/plain\r\n\r\nx", 0};
         if (uri == "/b.php") return MultiplexReply{page(body_for(uri, 20000)), 3000};  // cut
@@ -158,7 +161,7 @@ TEST(FastcgiMultiplex, SlowClientIsAbortedPastTheBoundAndOthersGoOn) {
     Multiplexing mode;
     mode.gather = 2;
     mode.record_bytes = 60000;
-    mode.behave = [&](const std::string& uri) {
+    mode.behave = [&](const std::string& uri, const std::string&) {
         if (uri == "/leave.php") return MultiplexReply{page(std::string(large, 's'))};
         return MultiplexReply{page(body_for(uri, 30000))};
     };
@@ -213,6 +216,44 @@ TEST(FastcgiMultiplex, ApplicationThatNeverAnswersTheQueryIsServedOneAtATime) {
     EXPECT_EQ(app.queries(), 1);
     EXPECT_EQ(app.connections(), 1);
     EXPECT_EQ(app.requests(), 3);
+}
+
+TEST(FastcgiMultiplex, BodiesWithALengthAndInChunksGoUpWhole) {
+    // Larger than the 256 KiB held for a request: the client's body pauses and resumes as the
+    // shared connection takes the request's records. The chunked one is held whole first.
+    Multiplexing mode;
+    mode.gather = 2;
+    mode.behave = [](const std::string& uri, const std::string& body) {
+        return MultiplexReply{page(uri + " got " + std::to_string(body.size()) + " " +
+                                   (body == body_for(uri, body.size()) ? "intact" : "mixed"))};
+    };
+    MockFastcgi app(mode);
+    TempDir root;
+    auto server = serve_to(root, app);
+    const std::size_t size = 700 * 1000;
+    std::string a = body_for("/a.php", size);
+    std::string b = body_for("/b.php", size);
+    HttpClient sized(server->port());
+    HttpClient chunked(server->port());
+    sized.send("POST /a.php HTTP/1.1\r\nHost: t\r\nContent-Length: " + std::to_string(a.size()) +
+               "\r\n\r\n");
+    chunked.send("POST /b.php HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n");
+    for (std::size_t at = 0; at < std::max(a.size(), b.size()); at += 100 * 1000) {
+        if (at < a.size()) sized.send(std::string_view(a).substr(at, 100 * 1000));
+        if (at >= b.size()) continue;
+        std::string_view piece = std::string_view(b).substr(at, 100 * 1000);
+        char length[16];
+        std::snprintf(length, sizeof length, "%zx\r\n", piece.size());
+        chunked.send(std::string(length) + std::string(piece) + "\r\n");
+    }
+    chunked.send("0\r\n\r\n");
+    HttpResponse r;
+    ASSERT_TRUE(sized.read_response(r, 20000)) << sized.error();
+    EXPECT_EQ(r.body, "/a.php got " + std::to_string(a.size()) + " intact");
+    ASSERT_TRUE(chunked.read_response(r, 20000)) << chunked.error();
+    EXPECT_EQ(r.body, "/b.php got " + std::to_string(b.size()) + " intact");
+    EXPECT_EQ(app.connections(), 1);
+    EXPECT_EQ(app.most_in_flight(), 2);
 }
 
 }  // namespace

@@ -180,6 +180,7 @@ std::vector<std::string> MockFastcgi::aborted() const {
 void MockFastcgi::serve_multiplexed(int fd, int connection, std::string input) {
     struct Request {
         std::string params;
+        std::string stdin;
         bool stdin_ended = false;
         bool answered = false;
     };
@@ -206,8 +207,9 @@ void MockFastcgi::serve_multiplexed(int fd, int connection, std::string input) {
             } else if (type == 4 && requests.count(id) > 0) {
                 requests[id].params.append(content);
                 if (content.empty()) uris[id] = param(requests[id].params, "REQUEST_URI");
-            } else if (type == 5 && content.empty() && requests.count(id) > 0) {
-                requests[id].stdin_ended = true;
+            } else if (type == 5 && requests.count(id) > 0) {
+                requests[id].stdin.append(content);
+                if (content.empty()) requests[id].stdin_ended = true;
             } else if (type == 2) {
                 // Also for a request answered whole already (its END_REQUEST may be on its way):
                 // the server aborted it before it read that far.
@@ -232,7 +234,8 @@ void MockFastcgi::serve_multiplexed(int fd, int connection, std::string input) {
             for (std::size_t i = 0; i < ready.size(); ++i) {
                 Request& request = requests[ready[i]];
                 request.answered = true;
-                MultiplexReply reply = multiplexing_.behave(param(request.params, "REQUEST_URI"));
+                MultiplexReply reply =
+                    multiplexing_.behave(param(request.params, "REQUEST_URI"), request.stdin);
                 std::string_view output = reply.output;
                 bool whole = reply.send_bytes >= output.size();
                 if (!whole) output = output.substr(0, reply.send_bytes);

@@ -35,8 +35,8 @@ struct MultiplexReply {
 };
 
 struct Multiplexing {
-    /// By the request's REQUEST_URI.
-    std::function<MultiplexReply(const std::string& request_uri)> behave;
+    /// By the request's REQUEST_URI and body (its STDIN).
+    std::function<MultiplexReply(const std::string& request_uri, const std::string& body)> behave;
     /// On the first connection, nothing is answered until this many requests are in flight.
     int gather = 1;
     /// On the first connection, after the first round of answers, the connection is closed.
