@@ -2,10 +2,27 @@
 
 #include <charconv>
 
+#include "core/log.hpp"
 #include "core/text.hpp"
 #include "http/request.hpp"
 
 namespace c10k::cgi {
+
+void log_error_lines(std::string& partial, std::string_view bytes, std::string_view who,
+                     bool flush) {
+    for (char c : bytes) {
+        if (c == '\n' || partial.size() >= 4096) {
+            core::log(core::LogLevel::warn, "{}: {}", who, partial);
+            partial.clear();
+            if (c == '\n') continue;
+        }
+        partial.push_back(c);
+    }
+    if (flush && !partial.empty()) {
+        core::log(core::LogLevel::warn, "{}: {}", who, partial);
+        partial.clear();
+    }
+}
 
 namespace {
 

@@ -12,6 +12,13 @@
 
 namespace c10k::cgi {
 
+/// A program's standard error to the error log, line by line, each line naming `who`
+/// ("cgi: /cgi-bin/x.sh", "fastcgi: /index.php"; nginx's "FastCGI sent in stderr"). `partial`
+/// keeps a line not yet ended between calls; a line that never ends is cut at 4 KiB.
+/// `flush`: the stream ended, and what is left of the last line goes too.
+void log_error_lines(std::string& partial, std::string_view bytes, std::string_view who,
+                     bool flush = false);
+
 class OutputHead {
 public:
     explicit OutputHead(std::size_t max_bytes = 16 * 1024) : max_bytes_(max_bytes) {}

@@ -345,26 +345,14 @@ void Run::read_stderr(bool until_empty) {
     for (int round = 0; round < (until_empty ? 64 : 4); ++round) {
         ssize_t n = ::read(child_.from_stderr.get(), buffer, sizeof buffer);
         if (n > 0) {
-            // Line by line to the error log, each line naming its program (as nginx's
-            // "FastCGI sent in stderr"); a line that never ends is cut at 4 KiB.
-            for (ssize_t i = 0; i < n; ++i) {
-                char c = buffer[i];
-                if (c == '\n' || stderr_line_.size() >= 4096) {
-                    core::log(core::LogLevel::warn, "cgi: {}: {}", name_, stderr_line_);
-                    stderr_line_.clear();
-                    if (c == '\n') continue;
-                }
-                stderr_line_.push_back(c);
-            }
+            log_error_lines(stderr_line_, std::string_view(buffer, static_cast<std::size_t>(n)),
+                            "cgi: " + name_);
             continue;
         }
         if (n < 0 && errno == EINTR) continue;
         if (n < 0 && errno == EAGAIN) return;
         // EOF (or an error): what is left of the last line, then the pipe goes.
-        if (!stderr_line_.empty()) {
-            core::log(core::LogLevel::warn, "cgi: {}: {}", name_, stderr_line_);
-            stderr_line_.clear();
-        }
+        log_error_lines(stderr_line_, {}, "cgi: " + name_, true);
         close_pipe(kStderr);
         return;
     }

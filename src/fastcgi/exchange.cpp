@@ -368,16 +368,7 @@ bool Exchange::take_stdout(std::string_view bytes) {
 }
 
 void Exchange::take_stderr(std::string_view bytes) {
-    // Line by line to the error log, each naming its script (nginx's "FastCGI sent in
-    // stderr"); a line that never ends is cut at 4 KiB.
-    for (char c : bytes) {
-        if (c == '\n' || stderr_line_.size() >= 4096) {
-            core::log(core::LogLevel::warn, "fastcgi: {}: {}", script_, stderr_line_);
-            stderr_line_.clear();
-            if (c == '\n') continue;
-        }
-        stderr_line_.push_back(c);
-    }
+    cgi::log_error_lines(stderr_line_, bytes, "fastcgi: " + script_);
 }
 
 void Exchange::start_response() {
