@@ -317,6 +317,10 @@ bool Exchange::write_multiplexed() {
             in_write_ = false;
             if (!out_.empty()) continue;
         }
+        // The connection may have taken all of it at once, before want_writable below could
+        // ask to hear of it: a held body is framed on here, or it would wait for a call that
+        // never comes.
+        if (held_ && !stdin_ended_ && unsent() < kHeldMark) continue;
         break;
     }
     // Told when its queue goes down: to frame more of a held body, or to resume the client's.
