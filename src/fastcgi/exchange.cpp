@@ -82,7 +82,7 @@ void Exchange::body_held() {
     out_ = request_head_;
     deadline_ms_ = handler_.context().now_ms() + handler_.options().timeout_ms;
     Connection idle;
-    if (pool_.take_idle(idle)) {
+    if (pool_.mode() == Pool::Mode::single && pool_.take_idle(idle)) {
         use(std::move(idle), true);
         return;
     }
@@ -98,7 +98,7 @@ bool Exchange::refill() {
     // Framed a record at a time as the connection takes them, so that only about kHeldMark of
     // the body is in memory however large its file.
     std::vector<char>& stage = handler_.stage_buffer();
-    while (out_.size() < kHeldMark && held_sent_ < held_->size()) {
+    while (unsent() < kHeldMark && held_sent_ < held_->size()) {
         long long n = held_->read(held_sent_, stage.data(), stage.size());
         if (n <= 0) {
             fail(500, fmt::format("the request body could not be read back from its temporary "
@@ -106,12 +106,12 @@ bool Exchange::refill() {
                                   held_->directory(), std::strerror(n < 0 ? -n : EIO)));
             return false;
         }
-        append_records(out_, RecordType::stdin_data, kRequestId,
+        append_records(out_, RecordType::stdin_data, request_id_,
                        std::string_view(stage.data(), static_cast<std::size_t>(n)));
         held_sent_ += static_cast<std::uint64_t>(n);
     }
     if (held_sent_ == held_->size() && !stdin_ended_) {
-        append_records(out_, RecordType::stdin_data, kRequestId, {});  // the end of STDIN
+        append_records(out_, RecordType::stdin_data, request_id_, {});  // the end of STDIN
         stdin_ended_ = true;
     }
     return true;
@@ -120,6 +120,15 @@ bool Exchange::refill() {
 // ---- a connection --------------------------------------------------------------------------
 
 void Exchange::acquire(bool fresh_only) {
+    if (pool_.mode() == Pool::Mode::unknown) pool_.probe();  // may answer at once
+    if (pool_.mode() == Pool::Mode::probing) {
+        wait_in_queue(deadline_ms_);  // the answer comes within Probe::kWaitMs
+        return;
+    }
+    if (pool_.mode() == Pool::Mode::multiplexed) {
+        acquire_multiplexed();
+        return;
+    }
     Connection connection;
     if (!fresh_only && pool_.take_idle(connection)) {
         use(std::move(connection), true);
@@ -129,18 +138,53 @@ void Exchange::acquire(bool fresh_only) {
         open_connection();
         return;
     }
+    wait_in_queue(handler_.context().now_ms() + handler_.options().queue_wait_ms);
+}
+
+void Exchange::wait_in_queue(std::int64_t until_ms) {
     step_ = Step::queued;
     pool_.wait(*this);
-    std::int64_t until = handler_.context().now_ms() + handler_.options().queue_wait_ms;
-    handler_.context().timers().schedule(*this, std::min(until, deadline_ms_));
+    handler_.context().timers().schedule(*this, std::min(until_ms, deadline_ms_));
+}
+
+void Exchange::acquire_multiplexed() {
+    MuxConnection* connection = pool_.multiplexed_with_room();
+    if (connection == nullptr && pool_.may_open()) {
+        connection = pool_.open_multiplexed();
+        if (connection == nullptr) {
+            fail(502, fmt::format("the FastCGI application at {} is not reachable: {}",
+                                  pool_.address().text, std::strerror(errno)));
+            return;
+        }
+    }
+    if (connection == nullptr) {
+        wait_in_queue(handler_.context().now_ms() + handler_.options().queue_wait_ms);
+        return;
+    }
+    multiplexed_ = connection;
+    request_id_ = connection->attach(*this);
+    // Framed before the id was known (as request 1): the records take theirs now.
+    set_request_id(out_, request_id_);
+    if (!request_head_.empty()) set_request_id(request_head_, request_id_);
+    replayable_ = false;  // no retry on a shared connection
+    step_ = Step::exchanging;
+    handler_.context().timers().schedule(*this, deadline_ms_);
+    write_out();
 }
 
 void Exchange::on_connection_free(Connection connection) {
     if (connection.fd) {
         use(std::move(connection), true);
-    } else {
+    } else if (pool_.mode() == Pool::Mode::single) {
         open_connection();
+    } else {
+        acquire(false);
     }
+}
+
+void Exchange::on_pool_ready() {
+    if (scheduled()) handler_.context().timers().cancel(*this);
+    acquire(false);
 }
 
 void Exchange::open_connection() {
@@ -232,8 +276,8 @@ void Exchange::on_request_body(const char* data, std::size_t size) {
         return;
     }
     if (stdin_ended_) return;
-    append_records(out_, RecordType::stdin_data, kRequestId, std::string_view(data, size));
-    if (!body_paused_ && out_.size() >= handler_.options().buffer_bytes) {
+    append_records(out_, RecordType::stdin_data, request_id_, std::string_view(data, size));
+    if (!body_paused_ && unsent() >= handler_.options().buffer_bytes) {
         body_paused_ = true;
         pending_.pause_body();
     }
@@ -247,14 +291,50 @@ void Exchange::on_request_body_end() {
         return;
     }
     if (!stdin_ended_) {
-        append_records(out_, RecordType::stdin_data, kRequestId, {});  // the end of STDIN
+        append_records(out_, RecordType::stdin_data, request_id_, {});  // the end of STDIN
         stdin_ended_ = true;
     }
     if (!in_write_) write_out();
 }
 
+std::size_t Exchange::unsent() const {
+    return out_.size() + (multiplexed_ != nullptr ? multiplexed_->queued(request_id_) : 0);
+}
+
+bool Exchange::write_multiplexed() {
+    for (;;) {
+        if (held_ && !refill()) return false;
+        if (!out_.empty()) {
+            // Whole records (as out_ always holds): the connection never splits them.
+            std::string records = std::move(out_);
+            out_.clear();
+            multiplexed_->send(request_id_, records);  // a failure is reported later, by it
+        }
+        if (body_paused_ && unsent() < handler_.options().buffer_bytes / 2) {
+            body_paused_ = false;
+            in_write_ = true;
+            pending_.resume_body();  // may hand over what it held: queued, sent just below
+            in_write_ = false;
+            if (!out_.empty()) continue;
+        }
+        // The connection may have taken all of it at once, before want_writable below could
+        // ask to hear of it: a held body is framed on here, or it would wait for a call that
+        // never comes.
+        if (held_ && !stdin_ended_ && unsent() < kHeldMark) continue;
+        break;
+    }
+    // Told when its queue goes down: to frame more of a held body, or to resume the client's.
+    multiplexed_->want_writable(request_id_, (held_ && !stdin_ended_) || body_paused_);
+    return true;
+}
+
+void Exchange::on_multiplexed_writable() {
+    write_out();
+}
+
 bool Exchange::write_out() {
     if (step_ != Step::exchanging) return true;
+    if (multiplexed_ != nullptr) return write_multiplexed();
     in_write_ = true;
     for (;;) {
         if (held_ && !refill()) return false;
@@ -329,24 +409,37 @@ bool Exchange::take_input(std::string_view input) {
     }
     for (;;) {
         Piece piece = parser_.next(input);
-        switch (piece.kind) {
-            case Piece::Kind::need_more:
-                return true;
-            case Piece::Kind::error:
-                fail(502, "the application broke the FastCGI protocol: " + parser_.error());
-                return false;
-            case Piece::Kind::stdout_data:
-                if (!piece.bytes.empty() && !take_stdout(piece.bytes)) return false;
-                break;
-            case Piece::Kind::stderr_data:
-                take_stderr(piece.bytes);
-                break;
-            case Piece::Kind::end_request:
-                request_ended(piece.protocol_status, !input.empty());
-                return false;
-            case Piece::Kind::values_result:
-                break;  // never asked for (see pool.hpp): ignored
+        if (piece.kind == Piece::Kind::need_more) return true;
+        if (piece.kind == Piece::Kind::error) {
+            fail(502, "the application broke the FastCGI protocol: " + parser_.error());
+            return false;
         }
+        if (piece.kind == Piece::Kind::end_request) {
+            request_ended(piece.protocol_status, !input.empty());
+            return false;
+        }
+        if (!take_piece(piece)) return false;
+    }
+}
+
+bool Exchange::on_multiplexed_piece(const Piece& piece) {
+    answered_ = true;
+    if (piece.kind == Piece::Kind::end_request) {
+        request_ended(piece.protocol_status, false);
+        return false;
+    }
+    return take_piece(piece);
+}
+
+bool Exchange::take_piece(const Piece& piece) {
+    switch (piece.kind) {
+        case Piece::Kind::stdout_data:
+            return piece.bytes.empty() || take_stdout(piece.bytes);
+        case Piece::Kind::stderr_data:
+            take_stderr(piece.bytes);
+            return true;
+        default:
+            return true;  // GET_VALUES_RESULT: asked by the probe only (probe.hpp), ignored
     }
 }
 
@@ -363,8 +456,7 @@ bool Exchange::take_stdout(std::string_view bytes) {
         start_response();
         bytes.remove_prefix(used);
     }
-    if (!bytes.empty()) write_body(bytes);
-    return true;
+    return bytes.empty() || write_body(bytes);
 }
 
 void Exchange::take_stderr(std::string_view bytes) {
@@ -385,8 +477,8 @@ void Exchange::start_response() {
     }
 }
 
-void Exchange::write_body(std::string_view bytes) {
-    if (!client_open_) return;  // read and dropped, so that the application can finish
+bool Exchange::write_body(std::string_view bytes) {
+    if (!client_open_) return true;  // read and dropped, so that the application can finish
     if (remaining_ >= 0) {
         if (static_cast<long long>(bytes.size()) > remaining_) {
             core::log(core::LogLevel::warn, "fastcgi: {} wrote more than its Content-Length",
@@ -397,12 +489,23 @@ void Exchange::write_body(std::string_view bytes) {
     }
     if (!bytes.empty()) pending_.write(bytes);
     std::uint64_t limit = handler_.options().buffer_bytes;
+    if (multiplexed_ != nullptr) {
+        // The connection is read for every request on it, so this one's output cannot be
+        // paused: held up to a bound, then the request is aborted (its id answers the abort
+        // with END_REQUEST, read and dropped) and its client cut.
+        if (pending_.queued_bytes() <= kMultiplexedHold * limit) return true;
+        fail(502, fmt::format("the client takes the response too slowly (over {} bytes held) "
+                              "on a multiplexed connection: the request is aborted",
+                              kMultiplexedHold * limit));
+        return false;
+    }
     if (!output_paused_ && pending_.queued_bytes() > limit && pending_.notify_drained(limit / 4)) {
         // The client reads slower than the application writes: the connection is not read,
         // its socket buffer fills, and the application waits in its write.
         output_paused_ = true;
         update_watch();
     }
+    return true;
 }
 
 void Exchange::on_pending_drained() {
@@ -411,6 +514,7 @@ void Exchange::on_pending_drained() {
 }
 
 void Exchange::request_ended(ProtocolStatus status, bool leftover) {
+    ended_by_application_ = true;
     if (!stderr_line_.empty()) take_stderr("\n");
     if (status != ProtocolStatus::request_complete) {
         fail(status == ProtocolStatus::overloaded ? 503 : 502,
@@ -501,11 +605,17 @@ void Exchange::fail(int status, std::string_view why) {
     end(false);
 }
 
+void Exchange::on_multiplexed_lost(std::string_view why) {
+    multiplexed_ = nullptr;  // holds no id any more
+    connection_lost(why);
+}
+
 void Exchange::on_pending_closed() {
     // The client left (or the server stops). The connection is closed rather than sent an
     // ABORT_REQUEST: php-fpm reads no records while a script runs, so it would not see one
     // before the script ended anyway; the close makes the script's next write fail, and the
-    // worker is free again at once.
+    // worker is free again at once. On a multiplexed connection, which others share, the
+    // request is aborted instead (end() gives back its id with ABORT_REQUEST).
     client_open_ = false;
     pending_ = http::Pending();
     end(false);
@@ -521,6 +631,13 @@ void Exchange::watch_off() {
 void Exchange::end(bool reusable) {
     if (step_ == Step::queued) pool_.cancel(*this);
     if (client_open_) pending_.close();
+    if (multiplexed_ != nullptr) {
+        MuxConnection* connection = multiplexed_;
+        multiplexed_ = nullptr;
+        connection->release(request_id_, ended_by_application_);  // may start a waiter now
+        delete this;
+        return;
+    }
     if (!reusable || !connection_.fd) watch_off();
     if (connection_.fd) {
         if (reusable) {

@@ -15,6 +15,13 @@
 // once, on a new connection. What was written is kept for that (up to buffer_bytes; a larger
 // body written before the failure is not replayed, and the request fails with 502).
 //
+// On a multiplexed connection (pool.hpp, mux_connection.hpp) the connection is shared: the
+// exchange holds a request id on it, queues its records there and is handed its pieces. The
+// application cannot be made to wait for one request, so output a slow client does not take
+// is held up to kMultiplexedHold times buffer_bytes; past that the request is aborted
+// (FCGI_ABORT_REQUEST) and the client cut, and the others on the connection go on. There is no
+// retry there: a broken multiplexed connection fails every request on it.
+//
 // A chunked body is held whole (BodyBuffer) before the request begins, so that CONTENT_LENGTH
 // can be sent; only then is a connection taken from the pool, so a slow uploader ties up no
 // worker of the application. Such a body is read again from its buffer for the retry, whatever
@@ -43,7 +50,8 @@ class Exchange final : public http::PendingOwner,
                        public http::BodySink,
                        public http::TimerTask,
                        public http::DescriptorTask,
-                       public Pool::Waiter {
+                       public Pool::Waiter,
+                       public MuxConnection::Request {
 public:
     Exchange(Handler& handler, Pool& pool, std::string script, http::Method method,
              std::vector<std::string> environment);
@@ -68,6 +76,15 @@ public:
     void on_ready(std::uint32_t events) override;
     // Pool::Waiter
     void on_connection_free(Connection connection) override;
+    void on_pool_ready() override;
+    // MuxConnection::Request
+    bool on_multiplexed_piece(const Piece& piece) override;
+    void on_multiplexed_writable() override;
+    void on_multiplexed_lost(std::string_view why) override;
+
+    /// Output held for a slow client on a multiplexed connection, in buffer_bytes, before the
+    /// request is aborted.
+    static constexpr std::size_t kMultiplexedHold = 4;
 
 private:
     enum class Step { queued, connecting, exchanging };
@@ -78,6 +95,12 @@ private:
     /// could not be read back (the exchange ended).
     bool refill();
     void acquire(bool fresh_only);
+    void acquire_multiplexed();
+    void wait_in_queue(std::int64_t until_ms);
+    /// Queues out_ (and a held body's next records) on the multiplexed connection.
+    bool write_multiplexed();
+    /// Bytes framed and not yet sent: out_, and on a multiplexed connection its queue.
+    std::size_t unsent() const;
     void open_connection();
     void use(Connection connection, bool reused);
     void connected();
@@ -87,13 +110,14 @@ private:
     bool write_out();
     void read_in();
     bool take_input(std::string_view input);
+    bool take_piece(const Piece& piece);
     bool take_stdout(std::string_view bytes);
     void take_stderr(std::string_view bytes);
     void request_ended(ProtocolStatus status, bool leftover);
     /// The connection broke (EOF, reset): retried, failed, or cut.
     void connection_lost(std::string_view why);
     void start_response();
-    void write_body(std::string_view bytes);
+    bool write_body(std::string_view bytes);
     void fail(int status, std::string_view why);
     /// Deletes the exchange; `reusable`: the connection goes back to the pool, else it closes.
     void end(bool reusable);
@@ -106,8 +130,11 @@ private:
     http::Pending pending_;
     Step step_ = Step::queued;
     Connection connection_;
-    bool reused_ = false;   ///< the connection served an earlier request
-    bool retried_ = false;  ///< this is the one retry
+    MuxConnection* multiplexed_ = nullptr;  ///< the shared connection, when multiplexed
+    std::uint16_t request_id_ = kRequestId;
+    bool ended_by_application_ = false;  ///< its END_REQUEST came
+    bool reused_ = false;                ///< the connection served an earlier request
+    bool retried_ = false;               ///< this is the one retry
     /// The events the loop watches the connection for on this exchange's behalf; kForeign while
     /// it is still watched for its previous holder.
     std::uint32_t watched_ = 0;

@@ -1,6 +1,7 @@
 #include "fastcgi/pool.hpp"
 
 #include <algorithm>
+#include <cerrno>
 
 namespace c10k::fastcgi {
 
@@ -82,7 +83,92 @@ void Pool::drop(Idle& idle) {
     closed();
 }
 
+void Pool::probe() {
+    if (mode_ != Mode::unknown) return;
+    if (context_ == nullptr) {
+        mode_ = Mode::single;
+        return;
+    }
+    mode_ = Mode::probing;
+    probe_ = std::make_unique<Probe>(*this, *context_);
+    probe_->start();  // may answer (and reset probe_) at once
+}
+
+void Pool::probed(const Capabilities& capabilities, core::unique_fd fd) {
+    // Kept until this returns: the probe is still on the stack.
+    std::unique_ptr<Probe> done = std::move(probe_);
+    mode_ = capabilities.multiplexes ? Mode::multiplexed : Mode::single;
+    if (mode_ == Mode::multiplexed) {
+        if (capabilities.max_requests > 0) {
+            max_requests_ = std::min<std::size_t>(capabilities.max_requests, 65535);
+        }
+        if (capabilities.max_connections > 0) {
+            max_connections_ = std::min(max_connections_, capabilities.max_connections);
+        }
+        if (mux_buffer_.empty()) mux_buffer_.resize(64 * 1024);
+        if (fd && may_open()) {
+            // The probe's connection is the first one: the application keeps it open.
+            auto connection = std::make_unique<MuxConnection>(*this, *context_, std::move(fd),
+                                                              false, max_requests_, mux_buffer_);
+            if (connection->start()) {
+                ++open_;
+                multiplexed_.push_back(std::move(connection));
+            }
+        }
+    }
+    release_waiters();
+}
+
+void Pool::release_waiters() {
+    // Each asks again, and may queue again: the queue is taken first.
+    std::deque<Waiter*> waiting;
+    waiting.swap(waiters_);
+    for (Waiter* waiter : waiting) waiter->on_pool_ready();
+}
+
+MuxConnection* Pool::multiplexed_with_room() {
+    for (auto& connection : multiplexed_) {
+        if (connection->has_room()) return connection.get();
+    }
+    return nullptr;
+}
+
+MuxConnection* Pool::open_multiplexed() {
+    auto fd = connect_to(address_);
+    if (!fd) {
+        errno = fd.error();
+        return nullptr;
+    }
+    auto connection = std::make_unique<MuxConnection>(*this, *context_, std::move(*fd), true,
+                                                      max_requests_, mux_buffer_);
+    if (!connection->start()) return nullptr;
+    ++open_;
+    multiplexed_.push_back(std::move(connection));
+    return multiplexed_.back().get();
+}
+
+void Pool::multiplexed_lost(MuxConnection& connection) {
+    auto it = std::find_if(multiplexed_.begin(), multiplexed_.end(),
+                           [&](const auto& entry) { return entry.get() == &connection; });
+    if (it == multiplexed_.end()) return;
+    multiplexed_.erase(it);
+    closed();  // may open a new connection for a waiter
+}
+
+void Pool::slot_free() {
+    if (waiters_.empty()) return;
+    Waiter* waiter = waiters_.front();
+    waiters_.pop_front();
+    waiter->on_pool_ready();
+}
+
 void Pool::close_idle() {
+    probe_.reset();
+    for (auto& connection : multiplexed_) {
+        connection->close();
+        if (open_ > 0) --open_;
+    }
+    multiplexed_.clear();
     for (auto& idle : idle_) {
         if (context_ != nullptr && context_->descriptors() != nullptr) {
             context_->descriptors()->unwatch(idle->connection().fd.get());

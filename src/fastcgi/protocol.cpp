@@ -117,4 +117,22 @@ bool parse_pairs(std::string_view content, std::vector<std::pair<std::string, st
     return true;
 }
 
+void append_get_values(std::string& out) {
+    std::string pairs;
+    for (std::string_view name : {"FCGI_MPXS_CONNS", "FCGI_MAX_CONNS", "FCGI_MAX_REQS"}) {
+        append_pair(pairs, name, {});
+    }
+    append_records(out, RecordType::get_values, 0, pairs);
+}
+
+void set_request_id(std::string& records, std::uint16_t request_id) {
+    std::size_t at = 0;
+    while (at + kHeaderBytes <= records.size()) {
+        records[at + 2] = static_cast<char>(request_id >> 8);
+        records[at + 3] = static_cast<char>(request_id & 0xff);
+        auto byte = [&](std::size_t i) { return static_cast<unsigned char>(records[at + i]); };
+        at += kHeaderBytes + ((static_cast<std::size_t>(byte(4)) << 8) | byte(5)) + byte(6);
+    }
+}
+
 }  // namespace c10k::fastcgi

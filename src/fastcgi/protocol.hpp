@@ -56,6 +56,13 @@ void append_begin_request(std::string& out, std::uint16_t request_id, bool keep_
 /// ABORT_REQUEST for `request_id`.
 void append_abort_request(std::string& out, std::uint16_t request_id);
 
+/// GET_VALUES (request id 0) asking for FCGI_MPXS_CONNS, FCGI_MAX_CONNS and FCGI_MAX_REQS.
+void append_get_values(std::string& out);
+
+/// Sets the request id of every record in `records` (whole records only): a request's records
+/// are framed before it is given an id on a multiplexed connection.
+void set_request_id(std::string& records, std::uint16_t request_id);
+
 /// One name-value pair: lengths below 128 in one byte, longer in four (high bit set).
 void append_pair(std::string& out, std::string_view name, std::string_view value);
 

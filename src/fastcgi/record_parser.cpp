@@ -16,6 +16,7 @@ Piece RecordParser::fail(std::string why) {
 
 Piece RecordParser::finish_gathered() {
     Piece piece;
+    piece.request_id = record_id_;
     if (type_ == RecordType::end_request) {
         auto byte = [&](std::size_t i) { return static_cast<unsigned char>(gathered_[i]); };
         piece.kind = Piece::Kind::end_request;
@@ -53,6 +54,7 @@ Piece RecordParser::next(std::string_view& input) {
                 }
                 type_ = static_cast<RecordType>(byte(1));
                 std::uint16_t id = static_cast<std::uint16_t>((byte(2) << 8) | byte(3));
+                record_id_ = id;
                 content_left_ = (static_cast<std::size_t>(byte(4)) << 8) | byte(5);
                 padding_left_ = byte(6);
                 gathered_.clear();
@@ -60,9 +62,11 @@ Piece RecordParser::next(std::string_view& input) {
                     case RecordType::stdout_data:
                     case RecordType::stderr_data:
                     case RecordType::end_request:
-                        if (id != request_id_ || request_id_ == 0) {
-                            return fail(fmt::format("a record for request {} (expected {})", id,
-                                                    request_id_));
+                        if (any_ ? id == 0 : (id != request_id_ || request_id_ == 0)) {
+                            return fail(any_ ? std::string("a response record for request 0")
+                                             : fmt::format("a record for request {} "
+                                                           "(expected {})",
+                                                           id, request_id_));
                         }
                         if (type_ == RecordType::end_request && content_left_ != 8) {
                             return fail(fmt::format("an END_REQUEST of {} bytes (expected 8)",
@@ -84,6 +88,7 @@ Piece RecordParser::next(std::string_view& input) {
                     step_ = Step::padding;
                     Piece piece;
                     piece.kind = Piece::Kind::stdout_data;  // empty: the stream's end
+                    piece.request_id = record_id_;
                     return piece;
                 }
                 continue;
@@ -107,6 +112,7 @@ Piece RecordParser::next(std::string_view& input) {
                     piece.kind = type_ == RecordType::stdout_data ? Piece::Kind::stdout_data
                                                                   : Piece::Kind::stderr_data;
                     piece.bytes = bytes;
+                    piece.request_id = record_id_;
                     return piece;
                 }
                 // END_REQUEST (8 bytes), or a management record: at most one record's content.

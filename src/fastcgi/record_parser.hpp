@@ -6,6 +6,8 @@
 // whose contents are needed whole, are gathered within a bound. Anything that breaks the
 // protocol (a bad version, a record for another request, a type only a web server sends, an
 // END_REQUEST of the wrong size) is an error: the caller answers 502 and drops the connection.
+// On a multiplexed connection (expect_any) records of every request id are taken, and each
+// piece says whose it is, so that the connection can hand it to that request's exchange.
 
 #include <cstddef>
 #include <cstdint>
@@ -26,7 +28,8 @@ struct Piece {
         error,          ///< the application broke the protocol: RecordParser::error() says how
     };
     Kind kind = Kind::need_more;
-    std::string_view bytes;  ///< into the caller's input, or the parser's own buffer
+    std::string_view bytes;        ///< into the caller's input, or the parser's own buffer
+    std::uint16_t request_id = 0;  ///< whose piece (0 for management records)
     std::uint32_t app_status = 0;
     ProtocolStatus protocol_status = ProtocolStatus::request_complete;
 };
@@ -37,6 +40,8 @@ public:
     explicit RecordParser(std::uint16_t request_id = 0) : request_id_(request_id) {}
 
     void expect(std::uint16_t request_id) { request_id_ = request_id; }
+    /// Demultiplexing: STDOUT, STDERR and END_REQUEST of any request id but 0 are taken.
+    void expect_any() { any_ = true; }
 
     /// The next piece from `input`, whose used bytes are removed from its front. Call again
     /// until need_more; after an error every call returns the error.
@@ -51,6 +56,8 @@ private:
     enum class Step { header, content, padding, failed };
     Step step_ = Step::header;
     std::uint16_t request_id_;
+    bool any_ = false;
+    std::uint16_t record_id_ = 0;  ///< the current record's request id
     char header_[kHeaderBytes] = {};
     std::size_t header_have_ = 0;
     RecordType type_ = RecordType::stdout_data;
