@@ -9,6 +9,7 @@
 
 #include <fmt/core.h>
 
+#include "cgi/answers.hpp"
 #include "cgi/child.hpp"
 #include "cgi/environment.hpp"
 #include "cgi/run.hpp"
@@ -40,19 +41,7 @@ private:
 namespace {
 
 void answer(http::Response& response, int status, std::string_view why) {
-    response.set_status(status);
-    response.add_header("Content-Type", "text/plain; charset=utf-8");
-    if (status == 503) response.add_header("Retry-After", "1");
-    response.set_body(fmt::format("c10k cgi: {} {}: {}\n", status, http::reason_phrase(status), why));
-}
-
-/// The port of the Host header ("example.org:8080" -> "8080"), or 80.
-std::string_view port_of(std::string_view host) {
-    std::size_t bracket = host.rfind(']');
-    std::size_t colon = host.rfind(':');
-    if (colon == std::string_view::npos || (bracket != std::string_view::npos && colon < bracket))
-        return "80";
-    return host.substr(colon + 1);
+    answer_error(response, "cgi", status, why);
 }
 
 }  // namespace
@@ -96,30 +85,19 @@ void Handler::on_loop_stop(http::LoopContext& context) {
 
 void Handler::handle(const http::Request& request, http::Response& response) {
     std::optional<std::string> path = serve::normalize_path(request.path());
-    std::size_t index = options_.locations.size();
-    if (path) {
-        for (std::size_t i = 0; i < options_.locations.size(); ++i) {
-            if (path->starts_with(options_.locations[i].prefix)) {
-                index = i;
-                break;
-            }
-        }
-    }
-    if (index == options_.locations.size()) {
-        if (fallback_) {
-            fallback_->handle(request, response);
-        } else {
-            answer(response, 404, "no such file");
-        }
+    std::optional<std::size_t> index;
+    if (path) index = match_location(*path, options_.locations);
+    if (!index) {
+        pass_on(fallback_.get(), request, response, "cgi");
         return;
     }
-    const Location& location = options_.locations[index];
+    const Location& location = options_.locations[*index];
     if (context_ == nullptr || context_->descriptors() == nullptr) {
         answer(response, 500, "this engine cannot watch a program's pipes");
         return;
     }
     Script script;
-    if (int status = resolve_script(directories_[index].get(), location.prefix, *path, script);
+    if (int status = resolve_script(directories_[*index].get(), location.prefix, *path, script);
         status != 0) {
         answer(response, status, status == 403 ? "the program is not executable" : "no such program");
         return;

@@ -9,6 +9,7 @@
 
 #include <fmt/core.h>
 
+#include "cgi/answers.hpp"
 #include "cgi/cgi_handler.hpp"
 #include "core/log.hpp"
 #include "http/response.hpp"
@@ -389,10 +390,7 @@ void Run::fail(int status, std::string_view why) {
         if (client_open_) pending_.close();
     } else if (client_open_) {
         http::Response response;
-        response.set_status(status);
-        response.add_header("Content-Type", "text/plain; charset=utf-8");
-        response.set_body(
-            fmt::format("c10k cgi: {} {}: {}\n", status, http::reason_phrase(status), why));
+        answer_error(response, "cgi", status, why);
         pending_.respond(response);
     }
     client_open_ = false;

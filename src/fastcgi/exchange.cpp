@@ -9,6 +9,7 @@
 
 #include <fmt/core.h>
 
+#include "cgi/answers.hpp"
 #include "core/log.hpp"
 #include "fastcgi/fastcgi_handler.hpp"
 #include "fastcgi/protocol.hpp"
@@ -594,11 +595,7 @@ void Exchange::fail(int status, std::string_view why) {
         if (client_open_) pending_.close();
     } else if (client_open_) {
         http::Response response;
-        response.set_status(status);
-        response.add_header("Content-Type", "text/plain; charset=utf-8");
-        if (status == 503) response.add_header("Retry-After", "1");
-        response.set_body(
-            fmt::format("c10k fastcgi: {} {}: {}\n", status, http::reason_phrase(status), why));
+        cgi::answer_error(response, "fastcgi", status, why);
         pending_.respond(response);
     }
     client_open_ = false;

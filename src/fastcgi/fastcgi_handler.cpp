@@ -8,6 +8,7 @@
 
 #include <fmt/core.h>
 
+#include "cgi/answers.hpp"
 #include "cgi/environment.hpp"
 #include "cgi/script.hpp"
 #include "fastcgi/body_buffer.hpp"
@@ -22,19 +23,7 @@ namespace c10k::fastcgi {
 namespace {
 
 void answer(http::Response& response, int status, std::string_view why) {
-    response.set_status(status);
-    response.add_header("Content-Type", "text/plain; charset=utf-8");
-    response.set_body(
-        fmt::format("c10k fastcgi: {} {}: {}\n", status, http::reason_phrase(status), why));
-}
-
-/// The port of the Host header ("example.org:8080" -> "8080"), or 80.
-std::string_view port_of(std::string_view host) {
-    std::size_t bracket = host.rfind(']');
-    std::size_t colon = host.rfind(':');
-    if (colon == std::string_view::npos || (bracket != std::string_view::npos && colon < bracket))
-        return "80";
-    return host.substr(colon + 1);
+    cgi::answer_error(response, "fastcgi", status, why);
 }
 
 }  // namespace
@@ -108,21 +97,10 @@ void Handler::on_loop_stop(http::LoopContext& context) {
 
 void Handler::handle(const http::Request& request, http::Response& response) {
     std::optional<std::string> path = serve::normalize_path(request.path());
-    std::size_t index = options_.locations.size();
-    if (path) {
-        for (std::size_t i = 0; i < options_.locations.size(); ++i) {
-            if (path->starts_with(options_.locations[i].prefix)) {
-                index = i;
-                break;
-            }
-        }
-    }
-    if (index == options_.locations.size()) {
-        if (fallback_) {
-            fallback_->handle(request, response);
-        } else {
-            answer(response, 404, "no such file");
-        }
+    std::optional<std::size_t> index;
+    if (path) index = cgi::match_location(*path, options_.locations);
+    if (!index) {
+        cgi::pass_on(fallback_.get(), request, response, "fastcgi");
         return;
     }
     if (context_ == nullptr || context_->descriptors() == nullptr) {
@@ -137,17 +115,12 @@ void Handler::handle(const http::Request& request, http::Response& response) {
     if (!may_name_script(*path) ||
         cgi::resolve_script(root_.get(), "/", *path, script, cgi::ScriptUse::name) != 0 ||
         !is_script(script.relative)) {
-        if (fallback_) {
-            fallback_->handle(request, response);
-        } else {
-            answer(response, 404, "no such file");
-        }
+        cgi::pass_on(fallback_.get(), request, response, "fastcgi");
         return;
     }
-    Pool& pool = *pools_[pool_of_[index]];
+    Pool& pool = *pools_[pool_of_[*index]];
     if (!pool.may_open() && pool.waiting() >= options_.max_queue) {
         answer(response, 503, "every FastCGI connection is busy and the queue is full");
-        response.add_header("Retry-After", "1");
         return;
     }
     std::string filename = options_.root + "/" + script.relative;
@@ -156,7 +129,7 @@ void Handler::handle(const http::Request& request, http::Response& response) {
     info.path_info = script.path_info;
     info.script_filename = filename;
     info.document_root = options_.root;
-    info.server_port = port_of(request.header("Host"));
+    info.server_port = cgi::port_of(request.header("Host"));
     info.software = options_.software;
     std::vector<std::string> environment = cgi::cgi_environment(request, info);
     // php-cgi (force-cgi-redirect) refuses to run without it; php-fpm ignores it.
