@@ -59,13 +59,15 @@ void run_evict(const std::vector<std::string>& paths, bool quiet) {
                 static_cast<unsigned long long>(totals.before),
                 static_cast<unsigned long long>(totals.after));
     if (totals.memory_backed > 0) {
-        std::printf("note: %llu of the files are on tmpfs, where the page cache is the file's only "
-                    "copy: nothing can be evicted there, so a cold-cache run needs the files on "
-                    "a disk filesystem\n",
-                    static_cast<unsigned long long>(totals.memory_backed));
+        std::printf(
+            "note: %llu of the files are on tmpfs, where the page cache is the file's only "
+            "copy: nothing can be evicted there, so a cold-cache run needs the files on "
+            "a disk filesystem\n",
+            static_cast<unsigned long long>(totals.memory_backed));
     } else if (totals.after > 0) {
-        std::printf("note: the kernel keeps dirty pages and pages mapped by a running process; "
-                    "run `sync`, stop the server, and evict again for a colder cache\n");
+        std::printf(
+            "note: the kernel keeps dirty pages and pages mapped by a running process; "
+            "run `sync`, stop the server, and evict again for a colder cache\n");
     }
     std::fflush(stdout);
     if (totals.failed > 0) {
@@ -82,8 +84,9 @@ void run_evict(const std::vector<std::string>& paths, bool quiet) {
 
 static const CommandRegistrar registrar{[](CLI::App& app) {
     CLI::App* cmd = app.add_subcommand(
-        "evict", "Drop files' pages from the page cache (for cold-cache measurements) and count "
-                 "the pages resident before and after");
+        "evict",
+        "Drop files' pages from the page cache (for cold-cache measurements) and count "
+        "the pages resident before and after");
     auto paths = std::make_shared<std::vector<std::string>>();
     auto quiet = std::make_shared<bool>(false);
     cmd->add_option("paths", *paths, "Files or directories (recursively) to evict");
@@ -94,8 +97,9 @@ static const CommandRegistrar registrar{[](CLI::App& app) {
         "when a path is missing or unreadable, 2 when none is given.");
     cmd->callback([paths, quiet] {
         if (paths->empty()) {
-            std::fprintf(stderr, "c10k evict: give the files or directories to evict, e.g. "
-                                 "c10k evict examples/site\n");
+            std::fprintf(stderr,
+                         "c10k evict: give the files or directories to evict, e.g. "
+                         "c10k evict examples/site\n");
             throw CLI::RuntimeError(2);
         }
         run_evict(*paths, *quiet);

@@ -20,7 +20,9 @@ std::string mode_name(LoadMode mode) {
 }
 
 /// A figure shown as a whole number (microseconds, kilobytes).
-std::int64_t whole(double value) { return std::isfinite(value) ? std::llround(value) : 0; }
+std::int64_t whole(double value) {
+    return std::isfinite(value) ? std::llround(value) : 0;
+}
 
 Json cell_json(const CellResult& r) {
     Json cell;
@@ -40,8 +42,8 @@ Json cell_json(const CellResult& r) {
     cell["duration_s"] = rounded(r.duration_s, 3);
     cell["connections_open"] = r.connections_open;
     cell["connections_failed"] = r.connections_failed;
-    cell["latency_us"] = {{"p50", whole(r.p50_us)}, {"p99", whole(r.p99_us)},
-                          {"p999", whole(r.p999_us)}};
+    cell["latency_us"] = {
+        {"p50", whole(r.p50_us)}, {"p99", whole(r.p99_us)}, {"p999", whole(r.p999_us)}};
     cell["server_cpu_s"] = rounded(r.cpu_s, 4);
     cell["cpu_us_per_request"] = rounded(r.cpu_us_per_request, 3);
     cell["cpu_utilisation"] = rounded(r.cpu_utilisation(), 5);
@@ -58,7 +60,7 @@ Json cell_json(const CellResult& r) {
 std::map<std::string, std::uint64_t> counts_of(const Json& object) {
     std::map<std::string, std::uint64_t> counts;
     if (!object.is_object()) return counts;
-    for (const auto& [key, value] : object.items()) counts[key] = count_at(object, key);
+    for (const auto& item : object.items()) counts[item.key()] = count_at(object, item.key());
     return counts;
 }
 
@@ -86,15 +88,16 @@ std::string format_results_json(const Results& results) {
     doc["pinned"] = info.pinned;
     doc["wall_s"] = rounded(info.wall_s, 1);
     doc["versions"] = Json(info.versions);
-    doc["plan"] = {{"quick", plan.quick},
-                   {"servers", servers},
-                   {"connections", plan.connections},
-                   {"sizes", plan.sizes},
-                   {"rate", plan.rate == std::floor(plan.rate) ? Json(whole(plan.rate)) : Json(plan.rate)},
-                   {"warmup_ms", plan.warmup_ms},
-                   {"duration_ms", plan.duration_ms},
-                   {"max_throughput_connections", plan.max_throughput_connections},
-                   {"notes", plan.notes}};
+    doc["plan"] = {
+        {"quick", plan.quick},
+        {"servers", servers},
+        {"connections", plan.connections},
+        {"sizes", plan.sizes},
+        {"rate", plan.rate == std::floor(plan.rate) ? Json(whole(plan.rate)) : Json(plan.rate)},
+        {"warmup_ms", plan.warmup_ms},
+        {"duration_ms", plan.duration_ms},
+        {"max_throughput_connections", plan.max_throughput_connections},
+        {"notes", plan.notes}};
     Json cells = Json::array();
     for (const auto& cell : results.cells) cells.push_back(cell_json(cell));
     doc["cells"] = std::move(cells);
@@ -107,7 +110,8 @@ Results parse_results_json(const std::string& text) {
     std::string schema = string_at(doc, "schema");
     if (!schema.empty() && schema != kSchema) {
         throw std::runtime_error("results.json: schema is \"" + schema + "\", expected \"" +
-                                 std::string(kSchema) + "\" (is this the results.json of `c10k compare`?)");
+                                 std::string(kSchema) +
+                                 "\" (is this the results.json of `c10k compare`?)");
     }
     Results results;
     auto& info = results.info;
@@ -120,7 +124,9 @@ Results parse_results_json(const std::string& text) {
     info.wall_s = number_at(doc, "wall_s");
     const Json& versions = member(doc, "versions");
     if (versions.is_object()) {
-        for (const auto& [name, version] : versions.items()) info.versions[name] = string_at(versions, name);
+        for (const auto& item : versions.items()) {
+            info.versions[item.key()] = string_at(versions, item.key());
+        }
     }
     const Json& plan = member(doc, "plan");
     results.plan.quick = boolean_at(plan, "quick");
@@ -135,14 +141,17 @@ Results parse_results_json(const std::string& text) {
     results.plan.duration_ms = static_cast<std::int64_t>(number_at(plan, "duration_ms"));
     results.plan.max_throughput_connections =
         static_cast<std::uint32_t>(number_at(plan, "max_throughput_connections", 50));
-    for (const auto& note : array_at(plan, "notes")) results.plan.notes.push_back(note.get<std::string>());
+    for (const auto& note : array_at(plan, "notes")) {
+        results.plan.notes.push_back(note.get<std::string>());
+    }
     for (const auto& c : array_at(doc, "cells")) {
         CellResult r;
         r.cell.server.name = string_at(c, "server");
-        r.cell.server.kind = string_at(c, "kind") == "anchor" ? ServerKind::anchor : ServerKind::engine;
+        r.cell.server.kind =
+            string_at(c, "kind") == "anchor" ? ServerKind::anchor : ServerKind::engine;
         r.cell.server.architecture = string_at(c, "architecture");
         r.cell.mode = string_at(c, "mode") == "max_throughput" ? LoadMode::max_throughput
-                                                                : LoadMode::open_loop;
+                                                               : LoadMode::open_loop;
         r.cell.size = count_at(c, "size");
         r.cell.connections = static_cast<std::uint32_t>(count_at(c, "connections"));
         r.held = boolean_at(c, "held");

@@ -228,12 +228,15 @@ CellResult cell_from_bench_json(const Cell& cell, const std::string& text) {
     const Json& errors = member(report, "errors");
     const Json& by_kind = member(errors, "by_kind");
     if (by_kind.is_object()) {
-        for (const auto& [kind, count] : by_kind.items()) r.errors_by_kind[kind] = count_at(by_kind, kind);
+        for (const auto& item : by_kind.items()) {
+            r.errors_by_kind[item.key()] = count_at(by_kind, item.key());
+        }
     }
     r.errors = count_at(errors, "total");
     const Json& status = member(report, "status");
     if (status.is_object()) {
-        for (const auto& [code, count] : status.items()) {
+        for (const auto& item : status.items()) {
+            const std::string& code = item.key();
             r.status[code] = count_at(status, code);
             // A 503 from a capped engine is an answer but not the page asked for.
             if (code != "200") {

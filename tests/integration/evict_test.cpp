@@ -124,8 +124,7 @@ TEST(Evict, MissingPathsAreErrorsThatNameThePath) {
     write_and_read(dir.path() + "/here", 4096);
     CommandResult run = run_command({"evict", dir.path() + "/here", dir.path() + "/absent"});
     EXPECT_EQ(run.status, 1) << run.output;
-    EXPECT_NE(run.output.find(dir.path() + "/absent: No such file or directory"),
-              std::string::npos)
+    EXPECT_NE(run.output.find(dir.path() + "/absent: No such file or directory"), std::string::npos)
         << run.output;
     EXPECT_NE(run.output.find("1 path could not be evicted"), std::string::npos) << run.output;
     // The path that exists was still handled.
@@ -133,8 +132,7 @@ TEST(Evict, MissingPathsAreErrorsThatNameThePath) {
 
     CommandResult device = run_command({"evict", "/dev/null"});
     EXPECT_EQ(device.status, 1) << device.output;
-    EXPECT_NE(device.output.find("/dev/null: not a regular file or a directory"),
-              std::string::npos)
+    EXPECT_NE(device.output.find("/dev/null: not a regular file or a directory"), std::string::npos)
         << device.output;
 
     CommandResult none = run_command({"evict"});

@@ -198,7 +198,8 @@ TEST(ResultsJson, WritesTheCommittedLayoutOfFigures) {
 }
 
 TEST(ResultsJson, LoadsTheCommittedResults) {
-    for (const char* name : {"/docs/results/results.json", "/docs/results/prefork-rerun/results.json"}) {
+    for (const char* name :
+         {"/docs/results/results.json", "/docs/results/prefork-rerun/results.json"}) {
         SCOPED_TRACE(name);
         std::string text = slurp(std::string(C10K_SOURCE_DIR) + name);
         ASSERT_FALSE(text.empty());
