@@ -48,8 +48,10 @@ test_packages=(
   libbenchmark-dev
   # fuzzing and sanitizers
   clang libclang-rt-14-dev
-  # anchors measured beside c10k, and charts
-  nginx h2o lighttpd wrk nghttp2-client gnuplot-nox
+  # anchors measured beside c10k (compare draws its own SVG charts)
+  nginx h2o lighttpd wrk nghttp2-client
+  # bench/redis_fanout.sh's chart of Redis CPU per message (the script skips it without gnuplot)
+  gnuplot-nox
   # the live scoreboard demo's test in a real browser (headless), with a font to render text
   chromium fonts-dejavu-core
   # WebSocket clients the project did not write, for interoperability tests

@@ -1,57 +1,46 @@
 #pragma once
-// A small JSON reader, enough to read back what `c10k bench --json` and `c10k compare` write.
-// compare runs the load generator as a separate process (see runner.cpp for why) and takes its
-// figures from the c10k-bench/1 report; the smoke test reads results.json the same way.
+// JSON for compare, through nlohmann-json: reading the load generator's c10k-bench/1 report
+// (compare runs `c10k bench` as a separate process, see runner.cpp for why) and an earlier
+// results.json, and writing results.json.
+//
+// The readers are lenient about what is missing and strict about what is wrong: a report from an
+// older or newer c10k may lack a figure, which then reads as its default (a chain of lookups on a
+// missing part yields defaults rather than an exception), but a figure of the wrong type is an
+// error that names its key, since a report with a string where a count belongs cannot be trusted.
 
 #include <cstdint>
-#include <map>
-#include <memory>
 #include <string>
 #include <string_view>
-#include <vector>
 
-#include "core/json.hpp"
+#include <nlohmann/json.hpp>
 
 namespace c10k::compare {
 
-/// One JSON value. Objects keep their keys sorted (std::map); numbers are doubles, which holds
-/// every count and microsecond figure the reports carry exactly up to 2^53.
-class JsonValue {
-public:
-    enum class Type { null, boolean, number, string, array, object };
+/// Objects keep the order their members were written in, so results.json reads in the order a
+/// person expects (server, size, connections, then the figures), not alphabetically.
+using Json = nlohmann::ordered_json;
 
-    Type type() const { return type_; }
-    bool is_null() const { return type_ == Type::null; }
-    bool is_object() const { return type_ == Type::object; }
-    bool is_array() const { return type_ == Type::array; }
+/// Parses `text`; throws std::runtime_error ("JSON: ..." with the byte offset) when it is not JSON.
+Json parse_json(std::string_view text);
 
-    /// The member `key`, or a null value when absent or when this is not an object, so that
-    /// a chain of lookups on a report with a missing part yields defaults rather than crashes.
-    const JsonValue& operator[](std::string_view key) const;
-    /// Element `index` of an array, or null.
-    const JsonValue& at(std::size_t index) const;
-    std::size_t size() const;
+/// `document` as text, indented by two spaces. Bytes that are not UTF-8 (a server's log tail
+/// quoted in a warning may hold any) are replaced with U+FFFD rather than failing the report.
+std::string dump_json(const Json& document);
 
-    double number(double fallback = 0) const { return type_ == Type::number ? number_ : fallback; }
-    bool boolean(bool fallback = false) const { return type_ == Type::boolean ? bool_ : fallback; }
-    const std::string& string() const { return string_; }
-    const std::vector<JsonValue>& items() const { return array_; }
-    const std::map<std::string, JsonValue, std::less<>>& members() const { return object_; }
+/// The member `key` of `object`, or null when absent or when `object` is not an object.
+const Json& member(const Json& object, std::string_view key);
 
-    /// Parses `text`; throws std::runtime_error with the offset of the first problem.
-    static JsonValue parse(std::string_view text);
+/// The number at `key`, or `fallback` when absent or null; throws when it is not a number.
+double number_at(const Json& object, std::string_view key, double fallback = 0);
+/// The number at `key` as a count: rounded, and 0 when absent, null or negative.
+std::uint64_t count_at(const Json& object, std::string_view key);
+/// The string at `key`, or "" when absent or null; throws when it is not a string.
+std::string string_at(const Json& object, std::string_view key);
+/// The boolean at `key`, or `fallback` when absent or null; throws when it is not a boolean.
+bool boolean_at(const Json& object, std::string_view key, bool fallback = false);
 
-private:
-    friend class JsonParser;
-    Type type_ = Type::null;
-    bool bool_ = false;
-    double number_ = 0;
-    std::string string_;
-    std::vector<JsonValue> array_;
-    std::map<std::string, JsonValue, std::less<>> object_;
-};
-
-/// `text` as a JSON string literal, quotes included.
-using core::json_quote;  // one quoting rule for every report c10k writes
+/// `value` rounded to `decimals` places, for figures whose precision beyond that is noise
+/// (a p99 to the nanosecond, an RSS to the byte).
+double rounded(double value, int decimals);
 
 }  // namespace c10k::compare

@@ -1,8 +1,10 @@
 // results.json, schema "c10k-compare/1": the plan, the machine, and every cell with its
-// figures or its failure. Written by hand (no JSON library in the build) and read back by
-// parse_results_json so that the format is tested both ways.
+// figures or its failure. Built and read back with nlohmann-json (compare/json.hpp), so that the
+// format is tested both ways; the figures are rounded as the reports show them, so a file that
+// is committed does not change in its tenth decimal from one run to the next.
 
-#include <fmt/core.h>
+#include <cmath>
+#include <stdexcept>
 
 #include "compare/json.hpp"
 #include "compare/results.hpp"
@@ -11,53 +13,62 @@ namespace c10k::compare {
 
 namespace {
 
+constexpr std::string_view kSchema = "c10k-compare/1";
+
 std::string mode_name(LoadMode mode) {
     return mode == LoadMode::open_loop ? "open_loop" : "max_throughput";
 }
 
-std::string counts_json(const std::map<std::string, std::uint64_t>& counts) {
-    std::string out = "{";
-    for (const auto& [key, count] : counts) {
-        out += fmt::format("{}{}: {}", out.size() > 1 ? ", " : "", json_quote(key), count);
-    }
-    return out + "}";
+/// A figure shown as a whole number (microseconds, kilobytes).
+std::int64_t whole(double value) {
+    return std::isfinite(value) ? std::llround(value) : 0;
 }
 
-template <typename T>
-std::string list_json(const std::vector<T>& items) {
-    std::string out = "[";
-    for (const auto& item : items) {
-        if (out.size() > 1) out += ", ";
-        if constexpr (std::is_same_v<T, std::string>) {
-            out += json_quote(item);
-        } else {
-            out += fmt::format("{}", item);
-        }
-    }
-    return out + "]";
+Json cell_json(const CellResult& r) {
+    Json cell;
+    cell["server"] = r.cell.server.name;
+    cell["kind"] = r.cell.server.kind == ServerKind::engine ? "engine" : "anchor";
+    cell["architecture"] = r.cell.server.architecture;
+    cell["mode"] = mode_name(r.cell.mode);
+    cell["size"] = r.cell.size;
+    cell["connections"] = r.cell.connections;
+    cell["held"] = r.held;
+    cell["failure"] = r.failure;
+    cell["requests"] = r.requests;
+    cell["errors"] = r.errors;
+    cell["errors_by_kind"] = Json(r.errors_by_kind);
+    cell["status"] = Json(r.status);
+    cell["rps"] = rounded(r.rps, 1);
+    cell["duration_s"] = rounded(r.duration_s, 3);
+    cell["connections_open"] = r.connections_open;
+    cell["connections_failed"] = r.connections_failed;
+    cell["latency_us"] = {
+        {"p50", whole(r.p50_us)}, {"p99", whole(r.p99_us)}, {"p999", whole(r.p999_us)}};
+    cell["server_cpu_s"] = rounded(r.cpu_s, 4);
+    cell["cpu_us_per_request"] = rounded(r.cpu_us_per_request, 3);
+    cell["cpu_utilisation"] = rounded(r.cpu_utilisation(), 5);
+    cell["rss_kb"] = whole(r.rss_kb);
+    cell["rss_kb_before"] = whole(r.rss_kb_before);
+    cell["rss_bytes_per_connection"] = rounded(r.rss_bytes_per_connection, 1);
+    cell["server_processes"] = r.server_processes;
+    cell["wall_s"] = rounded(r.wall_s, 1);
+    cell["warnings"] = r.warnings;
+    return cell;
 }
 
-std::string cell_json(const CellResult& r) {
-    return fmt::format(
-        "    {{\"server\": {}, \"kind\": {}, \"architecture\": {}, \"mode\": {}, "
-        "\"size\": {}, \"connections\": {},\n"
-        "     \"held\": {}, \"failure\": {}, \"requests\": {}, \"errors\": {}, "
-        "\"errors_by_kind\": {}, \"status\": {},\n"
-        "     \"rps\": {:.1f}, \"duration_s\": {:.3f}, \"connections_open\": {}, "
-        "\"connections_failed\": {},\n"
-        "     \"latency_us\": {{\"p50\": {:.0f}, \"p99\": {:.0f}, \"p999\": {:.0f}}},\n"
-        "     \"server_cpu_s\": {:.4f}, \"cpu_us_per_request\": {:.3f}, "
-        "\"cpu_utilisation\": {:.5f},\n"
-        "     \"rss_kb\": {:.0f}, \"rss_kb_before\": {:.0f}, \"rss_bytes_per_connection\": {:.1f}, "
-        "\"server_processes\": {}, \"wall_s\": {:.1f}, \"warnings\": {}}}",
-        json_quote(r.cell.server.name),
-        json_quote(r.cell.server.kind == ServerKind::engine ? "engine" : "anchor"),
-        json_quote(r.cell.server.architecture), json_quote(mode_name(r.cell.mode)), r.cell.size,
-        r.cell.connections, r.held ? "true" : "false", json_quote(r.failure), r.requests,
-        r.errors, counts_json(r.errors_by_kind), counts_json(r.status), r.rps, r.duration_s,
-        r.connections_open, r.connections_failed, r.p50_us, r.p99_us, r.p999_us, r.cpu_s,
-        r.cpu_us_per_request, r.cpu_utilisation(), r.rss_kb, r.rss_kb_before,
-        r.rss_bytes_per_connection, r.server_processes, r.wall_s, list_json(r.warnings));
+/// The counts of an object such as {"200": 12000}; none when absent.
+std::map<std::string, std::uint64_t> counts_of(const Json& object) {
+    std::map<std::string, std::uint64_t> counts;
+    if (!object.is_object()) return counts;
+    for (const auto& item : object.items()) counts[item.key()] = count_at(object, item.key());
+    return counts;
+}
+
+/// The elements of the array at `key`; none when absent.
+const Json& array_at(const Json& object, std::string_view key) {
+    static const Json kEmpty = Json::array();
+    const Json& value = member(object, key);
+    return value.is_array() ? value : kEmpty;
 }
 
 }  // namespace
@@ -65,92 +76,106 @@ std::string cell_json(const CellResult& r) {
 std::string format_results_json(const Results& results) {
     const auto& info = results.info;
     const auto& plan = results.plan;
-    std::string versions = "{";
-    for (const auto& [name, version] : info.versions) {
-        versions += fmt::format("{}{}: {}", versions.size() > 1 ? ", " : "", json_quote(name),
-                                json_quote(version));
-    }
-    versions += "}";
     std::vector<std::string> servers;
     for (const auto& server : plan.servers) servers.push_back(server.name);
-    std::string out = fmt::format(
-        "{{\n  \"schema\": \"c10k-compare/1\",\n"
-        "  \"machine\": {}, \"kernel\": {}, \"commit\": {}, \"started\": {}, \"cpus\": {},\n"
-        "  \"pinned\": {}, \"wall_s\": {:.1f}, \"versions\": {},\n"
-        "  \"plan\": {{\"quick\": {}, \"servers\": {}, \"connections\": {}, \"sizes\": {}, "
-        "\"rate\": {}, \"warmup_ms\": {}, \"duration_ms\": {}, "
-        "\"max_throughput_connections\": {}, \"notes\": {}}},\n"
-        "  \"cells\": [\n",
-        json_quote(info.machine), json_quote(info.kernel), json_quote(info.commit),
-        json_quote(info.started), info.cpus, info.pinned ? "true" : "false", info.wall_s,
-        versions, plan.quick ? "true" : "false", list_json(servers), list_json(plan.connections),
-        list_json(plan.sizes), plan.rate, plan.warmup_ms, plan.duration_ms,
-        plan.max_throughput_connections, list_json(plan.notes));
-    for (std::size_t i = 0; i < results.cells.size(); ++i) {
-        out += cell_json(results.cells[i]);
-        out += i + 1 < results.cells.size() ? ",\n" : "\n";
-    }
-    return out + "  ]\n}\n";
+    Json doc;
+    doc["schema"] = kSchema;
+    doc["machine"] = info.machine;
+    doc["kernel"] = info.kernel;
+    doc["commit"] = info.commit;
+    doc["started"] = info.started;
+    doc["cpus"] = info.cpus;
+    doc["pinned"] = info.pinned;
+    doc["wall_s"] = rounded(info.wall_s, 1);
+    doc["versions"] = Json(info.versions);
+    doc["plan"] = {
+        {"quick", plan.quick},
+        {"servers", servers},
+        {"connections", plan.connections},
+        {"sizes", plan.sizes},
+        {"rate", plan.rate == std::floor(plan.rate) ? Json(whole(plan.rate)) : Json(plan.rate)},
+        {"warmup_ms", plan.warmup_ms},
+        {"duration_ms", plan.duration_ms},
+        {"max_throughput_connections", plan.max_throughput_connections},
+        {"notes", plan.notes}};
+    Json cells = Json::array();
+    for (const auto& cell : results.cells) cells.push_back(cell_json(cell));
+    doc["cells"] = std::move(cells);
+    return dump_json(doc);
 }
 
 Results parse_results_json(const std::string& text) {
-    JsonValue doc = JsonValue::parse(text);
+    Json doc = parse_json(text);
+    if (!doc.is_object()) throw std::runtime_error("results.json: not a JSON object");
+    std::string schema = string_at(doc, "schema");
+    if (!schema.empty() && schema != kSchema) {
+        throw std::runtime_error("results.json: schema is \"" + schema + "\", expected \"" +
+                                 std::string(kSchema) +
+                                 "\" (is this the results.json of `c10k compare`?)");
+    }
     Results results;
     auto& info = results.info;
-    info.machine = doc["machine"].string();
-    info.kernel = doc["kernel"].string();
-    info.commit = doc["commit"].string();
-    info.started = doc["started"].string();
-    info.cpus = static_cast<unsigned>(doc["cpus"].number());
-    info.pinned = doc["pinned"].boolean();
-    info.wall_s = doc["wall_s"].number();
-    for (const auto& [name, version] : doc["versions"].members()) info.versions[name] = version.string();
-    const JsonValue& plan = doc["plan"];
-    results.plan.quick = plan["quick"].boolean();
-    for (const auto& n : plan["connections"].items()) {
-        results.plan.connections.push_back(static_cast<std::uint32_t>(n.number()));
-    }
-    for (const auto& s : plan["sizes"].items()) {
-        results.plan.sizes.push_back(static_cast<std::uint64_t>(s.number()));
-    }
-    results.plan.rate = plan["rate"].number();
-    results.plan.warmup_ms = static_cast<std::int64_t>(plan["warmup_ms"].number());
-    results.plan.duration_ms = static_cast<std::int64_t>(plan["duration_ms"].number());
-    results.plan.max_throughput_connections =
-        static_cast<std::uint32_t>(plan["max_throughput_connections"].number(50));
-    for (const auto& note : plan["notes"].items()) results.plan.notes.push_back(note.string());
-    for (const auto& c : doc["cells"].items()) {
-        CellResult r;
-        r.cell.server.name = c["server"].string();
-        r.cell.server.kind = c["kind"].string() == "anchor" ? ServerKind::anchor : ServerKind::engine;
-        r.cell.server.architecture = c["architecture"].string();
-        r.cell.mode = c["mode"].string() == "max_throughput" ? LoadMode::max_throughput
-                                                             : LoadMode::open_loop;
-        r.cell.size = static_cast<std::uint64_t>(c["size"].number());
-        r.cell.connections = static_cast<std::uint32_t>(c["connections"].number());
-        r.held = c["held"].boolean();
-        r.failure = c["failure"].string();
-        r.requests = static_cast<std::uint64_t>(c["requests"].number());
-        r.errors = static_cast<std::uint64_t>(c["errors"].number());
-        for (const auto& [k, v] : c["errors_by_kind"].members()) {
-            r.errors_by_kind[k] = static_cast<std::uint64_t>(v.number());
+    info.machine = string_at(doc, "machine");
+    info.kernel = string_at(doc, "kernel");
+    info.commit = string_at(doc, "commit");
+    info.started = string_at(doc, "started");
+    info.cpus = static_cast<unsigned>(count_at(doc, "cpus"));
+    info.pinned = boolean_at(doc, "pinned");
+    info.wall_s = number_at(doc, "wall_s");
+    const Json& versions = member(doc, "versions");
+    if (versions.is_object()) {
+        for (const auto& item : versions.items()) {
+            info.versions[item.key()] = string_at(versions, item.key());
         }
-        for (const auto& [k, v] : c["status"].members()) r.status[k] = static_cast<std::uint64_t>(v.number());
-        r.rps = c["rps"].number();
-        r.duration_s = c["duration_s"].number();
-        r.connections_open = static_cast<std::uint64_t>(c["connections_open"].number());
-        r.connections_failed = static_cast<std::uint64_t>(c["connections_failed"].number());
-        r.p50_us = c["latency_us"]["p50"].number();
-        r.p99_us = c["latency_us"]["p99"].number();
-        r.p999_us = c["latency_us"]["p999"].number();
-        r.cpu_s = c["server_cpu_s"].number();
-        r.cpu_us_per_request = c["cpu_us_per_request"].number();
-        r.rss_kb = c["rss_kb"].number();
-        r.rss_kb_before = c["rss_kb_before"].number();
-        r.rss_bytes_per_connection = c["rss_bytes_per_connection"].number();
-        r.server_processes = static_cast<std::uint32_t>(c["server_processes"].number());
-        r.wall_s = c["wall_s"].number();
-        for (const auto& w : c["warnings"].items()) r.warnings.push_back(w.string());
+    }
+    const Json& plan = member(doc, "plan");
+    results.plan.quick = boolean_at(plan, "quick");
+    for (const auto& n : array_at(plan, "connections")) {
+        results.plan.connections.push_back(static_cast<std::uint32_t>(n.get<double>()));
+    }
+    for (const auto& size : array_at(plan, "sizes")) {
+        results.plan.sizes.push_back(static_cast<std::uint64_t>(size.get<double>()));
+    }
+    results.plan.rate = number_at(plan, "rate");
+    results.plan.warmup_ms = static_cast<std::int64_t>(number_at(plan, "warmup_ms"));
+    results.plan.duration_ms = static_cast<std::int64_t>(number_at(plan, "duration_ms"));
+    results.plan.max_throughput_connections =
+        static_cast<std::uint32_t>(number_at(plan, "max_throughput_connections", 50));
+    for (const auto& note : array_at(plan, "notes")) {
+        results.plan.notes.push_back(note.get<std::string>());
+    }
+    for (const auto& c : array_at(doc, "cells")) {
+        CellResult r;
+        r.cell.server.name = string_at(c, "server");
+        r.cell.server.kind =
+            string_at(c, "kind") == "anchor" ? ServerKind::anchor : ServerKind::engine;
+        r.cell.server.architecture = string_at(c, "architecture");
+        r.cell.mode = string_at(c, "mode") == "max_throughput" ? LoadMode::max_throughput
+                                                               : LoadMode::open_loop;
+        r.cell.size = count_at(c, "size");
+        r.cell.connections = static_cast<std::uint32_t>(count_at(c, "connections"));
+        r.held = boolean_at(c, "held");
+        r.failure = string_at(c, "failure");
+        r.requests = count_at(c, "requests");
+        r.errors = count_at(c, "errors");
+        r.errors_by_kind = counts_of(member(c, "errors_by_kind"));
+        r.status = counts_of(member(c, "status"));
+        r.rps = number_at(c, "rps");
+        r.duration_s = number_at(c, "duration_s");
+        r.connections_open = count_at(c, "connections_open");
+        r.connections_failed = count_at(c, "connections_failed");
+        const Json& latency = member(c, "latency_us");
+        r.p50_us = number_at(latency, "p50");
+        r.p99_us = number_at(latency, "p99");
+        r.p999_us = number_at(latency, "p999");
+        r.cpu_s = number_at(c, "server_cpu_s");
+        r.cpu_us_per_request = number_at(c, "cpu_us_per_request");
+        r.rss_kb = number_at(c, "rss_kb");
+        r.rss_kb_before = number_at(c, "rss_kb_before");
+        r.rss_bytes_per_connection = number_at(c, "rss_bytes_per_connection");
+        r.server_processes = static_cast<std::uint32_t>(count_at(c, "server_processes"));
+        r.wall_s = number_at(c, "wall_s");
+        for (const auto& w : array_at(c, "warnings")) r.warnings.push_back(w.get<std::string>());
         results.cells.push_back(std::move(r));
     }
     // Servers in the order of first appearance, as the plan had them.

@@ -213,41 +213,54 @@ CellResult run_cell(const Plan& plan, const Cell& cell, const RunnerOptions& opt
 }  // namespace
 
 CellResult cell_from_bench_json(const Cell& cell, const std::string& text) {
-    JsonValue report = JsonValue::parse(text);
-    if (report["schema"].string() != "c10k-bench/1") {
+    Json report = parse_json(text);
+    if (string_at(report, "schema") != "c10k-bench/1") {
         throw std::runtime_error("not a c10k-bench/1 report");
     }
     CellResult r;
     r.cell = cell;
-    r.requests = static_cast<std::uint64_t>(report["requests"].number());
-    r.rps = report["rps"].number();
-    r.duration_s = report["duration_s"].number();
-    r.connections_open = static_cast<std::uint64_t>(report["connections"]["open"].number());
-    r.connections_failed = static_cast<std::uint64_t>(report["connections"]["failed"].number());
-    for (const auto& [kind, count] : report["errors"]["by_kind"].members()) {
-        r.errors_by_kind[kind] = static_cast<std::uint64_t>(count.number());
-    }
-    r.errors = static_cast<std::uint64_t>(report["errors"]["total"].number());
-    for (const auto& [code, count] : report["status"].members()) {
-        r.status[code] = static_cast<std::uint64_t>(count.number());
-        // A 503 from a capped engine is an answer but not the page asked for.
-        if (code != "200") {
-            r.errors += r.status[code];
-            if (r.requests >= r.status[code]) r.requests -= r.status[code];
+    r.requests = count_at(report, "requests");
+    r.rps = number_at(report, "rps");
+    r.duration_s = number_at(report, "duration_s");
+    const Json& connections = member(report, "connections");
+    r.connections_open = count_at(connections, "open");
+    r.connections_failed = count_at(connections, "failed");
+    const Json& errors = member(report, "errors");
+    const Json& by_kind = member(errors, "by_kind");
+    if (by_kind.is_object()) {
+        for (const auto& item : by_kind.items()) {
+            r.errors_by_kind[item.key()] = count_at(by_kind, item.key());
         }
     }
-    const JsonValue& latency = report["latency_us"]["corrected"];
-    r.p50_us = latency["p50"].number();
-    r.p99_us = latency["p99"].number();
-    r.p999_us = latency["p999"].number();
-    const JsonValue& server = report["server"];
-    r.cpu_s = server["cpu_s"].number();
+    r.errors = count_at(errors, "total");
+    const Json& status = member(report, "status");
+    if (status.is_object()) {
+        for (const auto& item : status.items()) {
+            const std::string& code = item.key();
+            r.status[code] = count_at(status, code);
+            // A 503 from a capped engine is an answer but not the page asked for.
+            if (code != "200") {
+                r.errors += r.status[code];
+                if (r.requests >= r.status[code]) r.requests -= r.status[code];
+            }
+        }
+    }
+    const Json& latency = member(member(report, "latency_us"), "corrected");
+    r.p50_us = number_at(latency, "p50");
+    r.p99_us = number_at(latency, "p99");
+    r.p999_us = number_at(latency, "p999");
+    // "server" is null when the load generator was not told which process to watch.
+    const Json& server = member(report, "server");
+    r.cpu_s = number_at(server, "cpu_s");
     r.cpu_us_per_request = r.requests > 0 ? r.cpu_s * 1e6 / static_cast<double>(r.requests) : 0;
-    r.rss_kb = server["rss_kb"].number();
-    r.rss_kb_before = server["rss_kb_before"].number();
-    r.rss_bytes_per_connection = server["rss_bytes_per_conn"].number();
-    r.server_processes = static_cast<std::uint32_t>(server["processes"].number());
-    for (const auto& warning : report["warnings"].items()) r.warnings.push_back(warning.string());
+    r.rss_kb = number_at(server, "rss_kb");
+    r.rss_kb_before = number_at(server, "rss_kb_before");
+    r.rss_bytes_per_connection = number_at(server, "rss_bytes_per_conn");
+    r.server_processes = static_cast<std::uint32_t>(count_at(server, "processes"));
+    const Json& warnings = member(report, "warnings");
+    if (warnings.is_array()) {
+        for (const auto& warning : warnings) r.warnings.push_back(warning.get<std::string>());
+    }
     return r;
 }
 

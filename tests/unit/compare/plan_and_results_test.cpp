@@ -1,7 +1,10 @@
 // The plan (defaults, --quick, unknown names, anchors missing), judging a cell from a bench
-// report, and results.json read back as written.
+// report, and results.json read back as written (and as committed under docs/results/).
 
 #include <gtest/gtest.h>
+
+#include <fstream>
+#include <sstream>
 
 #include "compare/json.hpp"
 #include "compare/matrix.hpp"
@@ -161,6 +164,110 @@ TEST(ResultsJson, ReadsBackWhatItWrites) {
     EXPECT_FALSE(back.cells[1].held);
     EXPECT_EQ(back.cells[1].failure, "server did not answer");
     EXPECT_NE(format_results_csv(back).find(",server did not answer\n"), std::string::npos);
+}
+
+std::string slurp(const std::string& path) {
+    std::ifstream in(path);
+    std::stringstream text;
+    text << in.rdbuf();
+    return text.str();
+}
+
+TEST(ResultsJson, WritesTheCommittedLayoutOfFigures) {
+    Results results;
+    results.plan.servers = {{"epoll", ServerKind::engine, "event-driven"}};
+    CellResult r;
+    r.cell = {results.plan.servers[0], 128, 100, LoadMode::open_loop};
+    r.rps = 1999.96;
+    r.p99_us = 395.6;
+    r.rss_kb = 4836.4;
+    r.warnings = {std::string("bad byte \xff in a log tail")};
+    results.cells.push_back(r);
+    std::string text = format_results_json(results);
+    // "key": value with one space, as the compare smoke test and people with grep read it.
+    EXPECT_NE(text.find("\"schema\": \"c10k-compare/1\""), std::string::npos) << text;
+    EXPECT_NE(text.find("\"rps\": 2000.0"), std::string::npos) << text;
+    EXPECT_NE(text.find("\"p99\": 396,"), std::string::npos) << text;
+    EXPECT_NE(text.find("\"rss_kb\": 4836,"), std::string::npos) << text;
+    EXPECT_NE(text.find("\"rate\": 2000,"), std::string::npos) << text;
+    // Members in the order written, not sorted: the cell begins with what it measured.
+    EXPECT_LT(text.find("\"server\""), text.find("\"architecture\""));
+    // A byte that is not UTF-8 becomes U+FFFD instead of failing the whole report.
+    EXPECT_NE(text.find("bad byte \xef\xbf\xbd in"), std::string::npos) << text;
+    EXPECT_EQ(parse_results_json(text).cells.at(0).p99_us, 396);
+}
+
+TEST(ResultsJson, LoadsTheCommittedResults) {
+    for (const char* name :
+         {"/docs/results/results.json", "/docs/results/prefork-rerun/results.json"}) {
+        SCOPED_TRACE(name);
+        std::string text = slurp(std::string(C10K_SOURCE_DIR) + name);
+        ASSERT_FALSE(text.empty());
+        Results results = parse_results_json(text);
+        EXPECT_EQ(results.info.cpus, 2u);
+        EXPECT_TRUE(results.info.pinned);
+        EXPECT_FALSE(results.info.commit.empty());
+        EXPECT_FALSE(results.plan.connections.empty());
+        EXPECT_FALSE(results.plan.sizes.empty());
+        EXPECT_FALSE(results.plan.servers.empty());
+        ASSERT_FALSE(results.cells.empty());
+        std::size_t held = 0;
+        for (const auto& cell : results.cells) {
+            EXPECT_FALSE(cell.cell.server.name.empty());
+            EXPECT_GT(cell.cell.connections, 0u);
+            if (cell.held) {
+                ++held;
+                EXPECT_GT(cell.requests, 0u) << cell.cell.server.name;
+                EXPECT_GT(cell.p99_us, 0) << cell.cell.server.name;
+            } else {
+                EXPECT_FALSE(cell.failure.empty()) << cell.cell.server.name;
+            }
+        }
+        EXPECT_GT(held, 0u);
+        // Written again and read back, the committed results keep every cell and figure.
+        Results again = parse_results_json(format_results_json(results));
+        ASSERT_EQ(again.cells.size(), results.cells.size());
+        for (std::size_t i = 0; i < results.cells.size(); ++i) {
+            EXPECT_EQ(again.cells[i].requests, results.cells[i].requests);
+            EXPECT_EQ(again.cells[i].p99_us, results.cells[i].p99_us);
+            EXPECT_EQ(again.cells[i].cpu_us_per_request, results.cells[i].cpu_us_per_request);
+            EXPECT_EQ(again.cells[i].failure, results.cells[i].failure);
+            EXPECT_EQ(again.cells[i].status, results.cells[i].status);
+        }
+    }
+}
+
+TEST(ResultsJson, BadFilesSayWhatIsWrong) {
+    auto message_of = [](const std::string& text) {
+        try {
+            parse_results_json(text);
+        } catch (const std::exception& e) {
+            return std::string(e.what());
+        }
+        return std::string("no error");
+    };
+    EXPECT_NE(message_of("{\"cells\": [").find("JSON: "), std::string::npos);
+    EXPECT_NE(message_of(R"({"schema": "c10k-bench/1"})").find("expected \"c10k-compare/1\""),
+              std::string::npos);
+    EXPECT_NE(message_of(R"({"cells": [{"requests": "many"}]})")
+                  .find("\"requests\" is a string, expected a number"),
+              std::string::npos)
+        << message_of(R"({"cells": [{"requests": "many"}]})");
+    // What is missing reads as its default: an older file without a figure still loads.
+    Results sparse = parse_results_json(R"({"cells": [{"server": "epoll"}], "server": null})");
+    ASSERT_EQ(sparse.cells.size(), 1u);
+    EXPECT_EQ(sparse.cells[0].requests, 0u);
+    EXPECT_EQ(sparse.plan.max_throughput_connections, 50u);
+}
+
+TEST(BenchReport, AServerOfNullReadsAsNotMeasured) {
+    Cell cell{{"epoll", ServerKind::engine, "event-driven"}, 128, 10, LoadMode::open_loop};
+    CellResult r = cell_from_bench_json(
+        cell, R"({"schema": "c10k-bench/1", "requests": 50, "server": null, "warnings": ["w"]})");
+    EXPECT_EQ(r.requests, 50u);
+    EXPECT_EQ(r.cpu_s, 0);
+    EXPECT_EQ(r.warnings, std::vector<std::string>{"w"});
+    EXPECT_THROW(cell_from_bench_json(cell, R"({"schema": "c10k-compare/1"})"), std::runtime_error);
 }
 
 }  // namespace
