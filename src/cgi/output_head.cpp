@@ -5,6 +5,8 @@
 #include "core/log.hpp"
 #include "core/text.hpp"
 #include "http/request.hpp"
+#include "http/response.hpp"
+#include "http/session.hpp"  // Pending's inline members
 
 namespace c10k::cgi {
 
@@ -115,6 +117,20 @@ OutputHead::State OutputHead::line(std::string_view text) {
     if (http::iequals(name, "content-type")) has_content_type_ = true;
     fields_.emplace_back(std::string(name), std::string(value));
     return State::more;
+}
+
+bool start_answer(const OutputHead& head, http::Method method, http::Pending& pending,
+                  long long& remaining) {
+    http::Response response;
+    response.set_status(head.status());
+    for (const auto& [name, value] : head.fields()) response.add_header(name, value);
+    if (head.content_length() >= 0) {
+        remaining = head.content_length();
+        return pending.start_stream(response, static_cast<std::uint64_t>(remaining));
+    }
+    remaining = -1;
+    pending.start_stream(response);
+    return method != http::Method::head;
 }
 
 }  // namespace c10k::cgi

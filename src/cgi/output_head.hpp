@@ -5,10 +5,16 @@
 // except those the server writes itself (framing and connection fields).
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
+
+namespace c10k::http {
+class Pending;
+enum class Method : std::uint8_t;
+}  // namespace c10k::http
 
 namespace c10k::cgi {
 
@@ -56,5 +62,12 @@ private:
     std::string error_;
     State state_ = State::more;
 };
+
+/// Starts the client's answer from a program's parsed head: with its Content-Length when it
+/// gave one (`remaining` then counts the body still owed, else it is -1), otherwise chunked to
+/// an HTTP/1.1 client and ended by the close for HTTP/1.0. Returns whether body bytes go on to
+/// the client (not after a HEAD, nor when the client left).
+bool start_answer(const OutputHead& head, http::Method method, http::Pending& pending,
+                  long long& remaining);
 
 }  // namespace c10k::cgi

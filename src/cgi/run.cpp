@@ -254,17 +254,7 @@ void Run::take_output(const char* data, std::size_t size) {
 }
 
 void Run::start_response() {
-    http::Response head;
-    head.set_status(head_.status());
-    for (const auto& [name, value] : head_.fields()) head.add_header(name, value);
-    if (head_.content_length() >= 0) {
-        remaining_ = head_.content_length();
-        client_open_ = pending_.start_stream(head, static_cast<std::uint64_t>(remaining_));
-    } else {
-        // No length given: chunked to an HTTP/1.1 client, ended by the close for HTTP/1.0.
-        pending_.start_stream(head);
-        client_open_ = method_ != http::Method::head;
-    }
+    client_open_ = cgi::start_answer(head_, method_, pending_, remaining_);
 }
 
 void Run::redirect() {
