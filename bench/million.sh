@@ -223,7 +223,10 @@ server_open() {  # connections open in all server processes, the metrics request
 now() { date +%s.%N; }
 elapsed() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.1f", b - a}'; }
 
+# Which slab caches the Slab growth is made of, where /proc/slabinfo is readable (root).
+slab_caches() { awk 'NR > 2 {print $1, $3 * $4}' /proc/slabinfo 2>/dev/null || true; }
 slab0=$(slab_kb) pages0=$(tcp_pages) inuse0=$(tcp_inuse)
+slab_caches > "$work/slabinfo0"
 push_flags=()
 [ $sse -eq 0 ] || push_flags=(--push /live/ --publish-listen "127.0.0.1:$publish_port")
 # Idle connections must outlive the ramp and the hold: the keep-alive timeout is an hour more.
@@ -241,7 +244,7 @@ for i in $(seq 1 300); do
   sleep 0.1
 done
 server_rss0=$(rss_kb $server_pid)
-server_children=$(pgrep -P $server_pid | tr '\n' ' ')  # stopped by pid should the parent not
+server_children=$(pgrep -P $server_pid | tr "\n" " " || true)  # stopped by pid should the parent not
 
 # --- ramp ------------------------------------------------------------------------------------
 url="http://127.0.0.1:$port/bench/128.txt"
@@ -290,6 +293,7 @@ if [ -n "$ramp_done" ]; then
   server_ticks2=$(tree_ticks $server_pid) bench_ticks2=$(tree_ticks $bench_pid)
   server_rss=$(rss_kb $server_pid) client_rss=$(rss_kb $bench_pid) bench_procs=$(tree_count $bench_pid)
   slab1=$(slab_kb) pages1=$(tcp_pages) inuse1=$(tcp_inuse) held_now=$(server_open)
+  slab_caches > "$work/slabinfo1"
   span=$(elapsed "$ramp_done" "$t2")
   say "holding: $held_now open after $span s; CPU while holding: server" \
     "$(awk -v t=$((server_ticks2 - server_ticks1)) -v hz="$tick" -v s="$span" 'BEGIN {printf "%.1f", 100 * t / hz / s}')% of a core," \
@@ -351,6 +355,12 @@ awk -v n="$connections" -v s0="$server_rss0" -v s1="$server_rss" -v c="$client_r
     row("kernel TCP buffers (sockstat mem growth)", (p1 - p0) * page / n)
     printf "  %-44s %10.0f %12.2f GB\n", "total", total, total * 1e6 / 1e9
   }' | tee -a "$out/summary.txt"
+if [ -s "$work/slabinfo1" ]; then
+  say "kernel slab growth by cache, bytes per connection: $(awk -v n="$connections" '
+    NR == FNR {before[$1] = $2; next}
+    {d = ($2 - before[$1]) / n; if (d >= 16) printf "%d %s\n", d, $1}' \
+    "$work/slabinfo0" "$work/slabinfo1" | sort -rn | head -n 10 | awk '{printf "%s%s %s", sep, $2, $1; sep = ", "}')"
+fi
 say "raw files: $out"
 say "$held connections held for $seconds s, $errors errors"
 [ "$held" -eq "$connections" ] && [ "$errors" -eq 0 ]
