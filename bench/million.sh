@@ -35,6 +35,7 @@
 #   --out DIR        where the raw files go (default a new temporary directory, kept)
 #   --limits-only    check (as root: raise, then restore) the limits for N, and stop there
 set -euo pipefail
+caller=$PWD
 cd "$(dirname "$0")/.."
 
 connections=1000000 hold=60 processes="" rate="" sse=0 port=18080 binary=build/c10k out=""
@@ -50,8 +51,8 @@ while [ $# -gt 0 ]; do
     --sse) sse=1; shift ;;
     --limits-only) limits_only=1; shift ;;
     --port) port=$2; shift 2 ;;
-    --binary) binary=$2; shift 2 ;;
-    --out) out=$2; shift 2 ;;
+    --binary) binary=$2; [[ $binary = /* ]] || binary=$caller/$binary; shift 2 ;;
+    --out) out=$2; [[ $out = /* ]] || out=$caller/$out; shift 2 ;;
     -h|--help) sed -n '2,/^set -e/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
     *) echo "unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
@@ -79,6 +80,13 @@ for tool in jq curl ss awk; do
   command -v $tool > /dev/null || { echo "bench/million.sh needs $tool" >&2; exit 2; }
 done
 [ -x "$binary" ] || { echo "no c10k binary at $binary (build it, or pass --binary)" >&2; exit 2; }
+# serve listens with SO_REUSEPORT: a server already on the port would share the connections.
+for p in $port $((port + 1)) $((port + 2)); do
+  if [ -n "$(ss -Hltn "sport = :$p")" ]; then
+    echo "port $p is in use; pass --port PORT with PORT, PORT+1 and PORT+2 free" >&2
+    exit 2
+  fi
+done
 out=${out:-$(mktemp -d -t c10k-million.XXXXXX)}
 mkdir -p "$out"
 rm -f "$out/summary.txt"
