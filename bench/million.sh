@@ -109,6 +109,7 @@ cleanup() {
     echo "${restore[i]#*=}" > "$(sysctl_path "${restore[i]%%=*}")" &&
       echo "limit ${restore[i]%%=*} restored to ${restore[i]#*=}" >&2
   done
+  restore=() bench_pid="" server_pid="" server_children=""
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -370,5 +371,6 @@ if [ -s "$work/slabinfo1" ]; then
     "$work/slabinfo0" "$work/slabinfo1" | sort -rn | head -n 10 | awk '{printf "%s%s %s", sep, $2, $1; sep = ", "}')"
 fi
 say "raw files: $out"
+cleanup  # the limits are back before the last line
 say "$held connections held for $seconds s, $errors errors"
 [ "$held" -eq "$connections" ] && [ "$errors" -eq 0 ]
