@@ -301,7 +301,7 @@ if [ -n "$ramp_done" ]; then
   t2=$(now)
   server_ticks2=$(tree_ticks $server_pid) bench_ticks2=$(tree_ticks $bench_pid)
   server_rss=$(rss_kb $server_pid) client_rss=$(rss_kb $bench_pid) bench_procs=$(tree_count $bench_pid)
-  slab1=$(slab_kb) pages1=$(tcp_pages) inuse1=$(tcp_inuse) held_now=$(server_open)
+  slab1=$(slab_kb) pages1=$(tcp_pages) inuse1=$(tcp_inuse) held_now=$(($(server_open) - sse))  # less the publisher
   slab_caches > "$work/slabinfo1"
   span=$(elapsed "$ramp_done" "$t2")
   say "holding: $held_now open after $span s; CPU while holding: server" \
