@@ -199,7 +199,6 @@ if [ "$mem_available" -lt $((connections * 10)) ]; then
   say "warning: $((mem_available / 1024)) MB available; $connections connections want about $((connections * 10 / 1024)) MB"
 fi
 
-
 if [ $limits_only -eq 1 ]; then
   say "the limits suffice for $connections connections$([ ${#restore[@]} -eq 0 ] || echo " (as raised)")"
   exit 0
