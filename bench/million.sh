@@ -87,7 +87,11 @@ for p in $port $((port + 1)) $((port + 2)); do
     exit 2
   fi
 done
-out=${out:-$(mktemp -d -t c10k-million.XXXXXX)}
+drop_out=0  # --limits-only without --out leaves nothing behind
+if [ -z "$out" ]; then
+  out=$(mktemp -d -t c10k-million.XXXXXX)
+  drop_out=$limits_only
+fi
 mkdir -p "$out"
 rm -f "$out/summary.txt"
 # shellcheck source=bench/servers.sh
@@ -111,6 +115,7 @@ cleanup() {
   done
   restore=() bench_pid="" server_pid="" server_children=""
   rm -rf "$work"
+  [ "$drop_out" -eq 0 ] || rm -rf "$out"
 }
 trap cleanup EXIT
 trap 'exit 143' TERM
