@@ -172,9 +172,14 @@ std::string ServerProcess::output() {
 }
 
 CommandResult run_command(std::vector<std::string> args, int timeout_ms) {
+    return run_program(binary_path(), std::move(args), timeout_ms);
+}
+
+CommandResult run_program(const std::string& program, std::vector<std::string> args,
+                          int timeout_ms) {
     CommandResult result;
     int output_fd = -1;
-    pid_t pid = spawn(args, output_fd, -1, binary_path());
+    pid_t pid = spawn(args, output_fd, -1, program);
     auto deadline = Clock::now() + std::chrono::milliseconds(timeout_ms);
     bool exited = false;
     while (Clock::now() < deadline) {
@@ -193,8 +198,19 @@ CommandResult run_command(std::vector<std::string> args, int timeout_ms) {
         }
     }
     if (!exited) {
-        ::kill(pid, SIGKILL);
-        ::waitpid(pid, nullptr, 0);
+        // SIGTERM first, so that a script's exit trap stops the processes it started.
+        ::kill(pid, SIGTERM);
+        auto grace = Clock::now() + std::chrono::seconds(10);
+        int status = 0;
+        bool reaped = false;
+        while (!reaped && Clock::now() < grace) {
+            reaped = ::waitpid(pid, &status, WNOHANG) == pid;
+            if (!reaped) ::poll(nullptr, 0, 50);
+        }
+        if (!reaped) {
+            ::kill(pid, SIGKILL);
+            ::waitpid(pid, nullptr, 0);
+        }
         result.status = -1;
     }
     char buffer[4096];

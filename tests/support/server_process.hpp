@@ -58,6 +58,11 @@ struct CommandResult {
 };
 CommandResult run_command(std::vector<std::string> args, int timeout_ms = 15000);
 
+/// As run_command, for another program (a script run by /bin/bash, say): argv[0] is `program`.
+/// Past timeout_ms it gets SIGTERM, and SIGKILL 10 s later.
+CommandResult run_program(const std::string& program, std::vector<std::string> args,
+                          int timeout_ms);
+
 /// The peak resident set of `pid` (VmHWM), in KiB; a test failure when there is none.
 std::uint64_t peak_rss_kib(pid_t pid);
 
