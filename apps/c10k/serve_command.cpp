@@ -675,7 +675,8 @@ void add_serve_options(CLI::App& cmd, ServeFlags& flags, ServeMode& mode, bool s
                      "caching experiment; default: small files are cached per event loop)");
         cmd.add_flag("--no-sendfile", flags.no_sendfile,
                      "Send file bodies by read and write through a buffer instead of sendfile "
-                     "(for the zero-copy experiment; the uring engine splices regardless)");
+                     "(uring: IORING_OP_READ and send instead of splice), for the zero-copy "
+                     "experiment");
         cmd.add_flag("--no-helpers", flags.no_helpers,
                      "Event engines: read files that are not in the page cache on the event loop "
                      "itself (it blocks) instead of handing them to disk helper threads "
