@@ -43,9 +43,8 @@ std::uint64_t resident_prefix(int fd, std::uint64_t offset, std::uint64_t length
     return resident;
 }
 
-DiskHelpers::DiskHelpers(int threads, core::Mailbox& mailbox) : mailbox_(mailbox) {
-    for (int i = 0; i < threads; ++i) threads_.emplace_back([this] { work(); });
-}
+DiskHelpers::DiskHelpers(int threads, core::Mailbox& mailbox)
+    : mailbox_(mailbox), max_threads_(static_cast<std::size_t>(std::max(threads, 1))) {}
 
 DiskHelpers::~DiskHelpers() {
     {
@@ -61,6 +60,9 @@ void DiskHelpers::read(int fd, std::uint64_t offset, std::uint64_t length, Done 
         std::lock_guard<std::mutex> lock(mutex_);
         jobs_.push_back(Job{fd, offset, length, std::move(done)});
     }
+    // Threads start with the first reads, so a loop whose files are all cached has none. Only
+    // the loop's thread calls read(), so threads_ needs no lock.
+    if (threads_.size() < max_threads_) threads_.emplace_back([this] { work(); });
     wake_.notify_one();
 }
 

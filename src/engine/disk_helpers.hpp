@@ -38,7 +38,8 @@ class DiskHelpers {
 public:
     using Done = std::function<void(DiskReadResult)>;
 
-    /// Starts `threads` helpers; completions are posted to `mailbox` (the loop's).
+    /// Up to `threads` helpers, started as reads come; completions are posted to `mailbox`
+    /// (the loop's).
     DiskHelpers(int threads, core::Mailbox& mailbox);
     /// Waits for every queued and running read; their completions are posted, not run.
     ~DiskHelpers();
@@ -62,11 +63,12 @@ private:
                                      std::vector<char>& buffer);
 
     core::Mailbox& mailbox_;
+    std::size_t max_threads_;
     std::mutex mutex_;
     std::condition_variable wake_;
     std::deque<Job> jobs_;   // guarded by mutex_
     bool stopping_ = false;  // guarded by mutex_
-    std::vector<std::thread> threads_;
+    std::vector<std::thread> threads_;  // the loop's thread only
 };
 
 }  // namespace c10k::engine
