@@ -69,6 +69,9 @@ struct ServeFlags {
     std::uint64_t max_body_bytes = 1024 * 1024;
     bool follow_symlinks = false;
     bool serve_dotfiles = false;
+    bool no_cache = false;
+    bool no_sendfile = false;
+    bool no_helpers = false;
     std::string batch = "0";
     std::uint32_t thread_stack_kb = 64;
     int processes = 0;  ///< 0: one process (prefork: its default number of workers)
@@ -219,6 +222,8 @@ PreparedServe prepare_serve(const ServeFlags& flags) {
     parse_log_level(flags.log_level);
     if (!flags.error_log.empty()) open_error_log(flags.error_log);  // closed again: a check
     config.thread_stack_kb = flags.thread_stack_kb;
+    config.use_sendfile = !flags.no_sendfile;
+    if (flags.no_helpers) config.disk_helpers = 0;
     if (!flags.proxy_protocol_from.empty()) {
         auto trusted = std::make_shared<core::AddressSet>();
         for (const auto& entry : flags.proxy_protocol_from) {
@@ -284,6 +289,7 @@ PreparedServe prepare_serve(const ServeFlags& flags) {
     options.root = prepared.root;
     options.follow_symlinks = flags.follow_symlinks;
     options.serve_dotfiles = flags.serve_dotfiles;
+    options.cache = !flags.no_cache;
     // Constructed once here so that a bad root fails at start with a clear message. It stays
     // alive for the handlers' sake: they all borrow its root descriptor instead of opening one
     // each (a handler per connection would otherwise cost a second descriptor per client).
@@ -664,6 +670,17 @@ void add_serve_options(CLI::App& cmd, ServeFlags& flags, ServeMode& mode, bool s
             "Follow symbolic links, as long as they resolve inside the root (default: off)");
         cmd.add_flag("--serve-dotfiles", flags.serve_dotfiles,
                      "Serve files and directories whose name starts with '.' (default: off)");
+        cmd.add_flag("--no-cache", flags.no_cache,
+                     "Hold no file in memory: every response is read from its file (for the "
+                     "caching experiment; default: small files are cached per event loop)");
+        cmd.add_flag("--no-sendfile", flags.no_sendfile,
+                     "Send file bodies by read and write through a buffer instead of sendfile "
+                     "(uring: IORING_OP_READ and send instead of splice), for the zero-copy "
+                     "experiment");
+        cmd.add_flag("--no-helpers", flags.no_helpers,
+                     "Event engines: read files that are not in the page cache on the event loop "
+                     "itself (it blocks) instead of handing them to disk helper threads "
+                     "(docs/AMPED.md)");
     }
     cmd.add_option("--proxy-protocol-from", flags.proxy_protocol_from,
                    "Peers (ADDRESS or NETWORK/PREFIX; repeat for several) that put a PROXY "

@@ -86,6 +86,13 @@ void http_metrics(std::string& out, const http::MetricsTotals& t, const MetricsC
         fmt::format("c10k_errors_total{{kind=\"send_timeout\"}} {}\n", timeouts(TimeoutKind::send));
     one(out, "c10k_keepalive_timeouts_total", "counter",
         "Idle keep-alive connections closed at --keepalive-timeout.", timeouts(TimeoutKind::idle));
+    one(out, "c10k_disk_helper_reads_total", "counter",
+        "File ranges not in the page cache that a disk helper read for an event loop.",
+        t.disk_helper_reads);
+    one(out, "c10k_disk_helper_failures_total", "counter",
+        "Disk helper reads that came back short or failed (the file shrank under a response, or "
+        "an I/O error): the connection was closed.",
+        t.disk_helper_failures);
     one(out, "c10k_loops", "gauge",
         "Event loops, threads or processes serving connections now (each writes its own "
         "counters).",

@@ -164,7 +164,10 @@ BlockingEnd BlockingWorker::drive(int fd, std::uint8_t listener) {
 }
 
 bool BlockingWorker::write_pending(int fd, http::Session& session, bool& blocked) {
-    return write_output(fd, session, blocked);
+    // No disk helpers: a blocking engine's thread may wait for the disk, as it waits for all.
+    FileOutput how;
+    how.use_sendfile = config_.use_sendfile;
+    return write_output(fd, session, blocked, how);
 }
 
 void BlockingWorker::linger(int fd) {

@@ -70,6 +70,13 @@ struct ServerConfig {
     /// the next one so that later events are handled together. 0 turns it off.
     std::int64_t batch_us = 0;
     std::uint32_t thread_stack_kb = 64;  ///< thread-per-connection engines
+    /// File bodies go out with sendfile(2); false reads them into a buffer and sends that
+    /// (--no-sendfile, for the zero-copy experiment).
+    bool use_sendfile = true;
+    /// Disk helper threads per readiness loop (docs/AMPED.md): a file range that is not in the
+    /// page cache is read by one of them while the loop serves others. 0 (--no-helpers): the
+    /// loop reads from disk itself and blocks. The thread engines block their own thread anyway.
+    int disk_helpers = 2;
     /// Where every loop counts for /metrics (made before any fork, so children count into it
     /// too); null: nothing is counted. Not owned.
     http::MetricsBoard* metrics = nullptr;

@@ -1,5 +1,6 @@
 #include "engine/readiness_loop.hpp"
 
+#include <fcntl.h>
 #include <sys/socket.h>
 #include <time.h>
 
@@ -54,6 +55,8 @@ struct ReadinessLoop::Connection : Watched, core::TimerNode {
     bool may_read = false;       // readiness seen and not yet read to EAGAIN / a short read
     bool hangup_seen = false;    // the poller reported the peer's close: read until EOF
     bool write_blocked = false;  // the socket buffer was full at the last write
+    bool disk_wait = false;      // a helper reads the next file range: send nothing until then
+    bool skip_cache_check = false;  // a helper just read it: send it, even if evicted again
     bool lingering = false;
     bool closed = false;  // closed during this batch; freed after it
     std::uint32_t interest = 0;
@@ -77,6 +80,11 @@ ReadinessLoop::ReadinessLoop(std::unique_ptr<Poller> poller, std::vector<core::u
     context_.set_metrics(metrics_.get());
     if (shared_.loop_index == 0) heartbeat_ = shared_.config.heartbeat;
     context_.set_descriptors(this);
+    file_output_.use_sendfile = shared.config.use_sendfile;
+    if (shared.config.disk_helpers > 0) {
+        file_output_.check_cache = true;
+        helpers_ = std::make_unique<DiskHelpers>(shared.config.disk_helpers, context_.mailbox());
+    }
     if (shared_.access_log_fd >= 0) {
         access_log_ = std::make_unique<http::AccessLog>(shared_.access_log_fd,
                                                         shared_.config.access_log_format);
@@ -92,6 +100,10 @@ ReadinessLoop::ReadinessLoop(std::unique_ptr<Poller> poller, std::vector<core::u
 
 ReadinessLoop::~ReadinessLoop() {
     while (connections_ != nullptr) close(*connections_);
+    // Waits for reads still running; their completions stay in the mailbox, never run.
+    helpers_.reset();
+    for (Connection* conn : disk_orphans_) delete conn;
+    reap();
 }
 
 int ReadinessLoop::wait_timeout_ms() const {
@@ -192,7 +204,8 @@ int ReadinessLoop::run() {
         }
         reap();
         if (stopping_) {
-            if (connection_count_ == 0) break;
+            // A closed connection's helper read still names it: wait for that too.
+            if (connection_count_ == 0 && disk_reads_in_flight_ == 0) break;
             if (context_.now_ms() >= shutdown_deadline_ms_) {
                 while (connections_ != nullptr) close(*connections_);
                 reap();
@@ -373,7 +386,7 @@ void ReadinessLoop::drive(Connection& conn) {
             close(conn);  // a dropped deferred response: nothing more is owed to this client
             return;
         }
-        if (session.has_output() && !conn.write_blocked) {
+        if (session.has_output() && !conn.write_blocked && !conn.disk_wait) {
             if (!flush(conn)) {
                 close(conn);
                 return;
@@ -420,7 +433,55 @@ void ReadinessLoop::drive(Connection& conn) {
 }
 
 bool ReadinessLoop::flush(Connection& conn) {
-    return write_output(conn.fd, conn.session, conn.write_blocked);
+    if (!helpers_) return write_output(conn.fd, conn.session, conn.write_blocked, file_output_);
+    FileOutput how = file_output_;
+    how.check_cache = !conn.skip_cache_check;
+    conn.skip_cache_check = false;
+    http::FileRange uncached;
+    if (!write_output(conn.fd, conn.session, conn.write_blocked, how, &uncached)) return false;
+    if (uncached.length == 0 || read_on_helper(conn, uncached)) return true;
+    // No helper could take it (out of descriptors): read on the loop, as without helpers.
+    return write_output(conn.fd, conn.session, conn.write_blocked, file_output_);
+}
+
+bool ReadinessLoop::read_on_helper(Connection& conn, const http::FileRange& range) {
+    // The helper gets its own descriptor: the response's OpenFile is counted without atomics,
+    // and may go (the client leaves) while the helper still reads.
+    int fd = ::fcntl(range.fd, F_DUPFD_CLOEXEC, 0);
+    if (fd < 0) return false;
+    conn.disk_wait = true;
+    ++disk_reads_in_flight_;
+    helpers_->read(fd, range.offset, range.length,
+                   [this, &conn, wanted = range.length](DiskReadResult result) {
+                       on_disk_read(conn, wanted, result);
+                   });
+    return true;
+}
+
+void ReadinessLoop::on_disk_read(Connection& conn, std::uint64_t wanted, DiskReadResult result) {
+    --disk_reads_in_flight_;
+    conn.disk_wait = false;
+    bool complete = result.complete(wanted);
+    context_.count(complete ? &http::LoopMetrics::disk_helper_reads
+                            : &http::LoopMetrics::disk_helper_failures);
+    if (conn.closed) {
+        std::erase(disk_orphans_, &conn);
+        graveyard_.push_back(&conn);
+        return;
+    }
+    if (!complete) {
+        // The head went out with a length the file no longer has (truncated under us), or the
+        // disk failed: sending anything else would be wrong bytes. Close instead.
+        if (fd_log_.allow(context_.now_ms())) {
+            core::log(core::LogLevel::warn, "closing a connection: a file read {} of {} bytes ({})",
+                      result.bytes, wanted,
+                      result.error != 0 ? std::strerror(result.error) : "file shrank");
+        }
+        close(conn);
+        return;
+    }
+    conn.skip_cache_check = true;
+    drive(conn);
 }
 
 void ReadinessLoop::update_interest(Connection& conn) {
@@ -486,7 +547,11 @@ void ReadinessLoop::close(Connection& conn) {
     if (connections_ == &conn) connections_ = conn.next;
     --connection_count_;
     shared_.budget.release();
-    graveyard_.push_back(&conn);
+    if (conn.disk_wait) {
+        disk_orphans_.push_back(&conn);  // the helper's completion frees it
+    } else {
+        graveyard_.push_back(&conn);
+    }
 }
 
 void ReadinessLoop::pause_accepting(std::int64_t for_ms) {

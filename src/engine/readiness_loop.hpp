@@ -11,7 +11,9 @@
 #include "core/timer_wheel.hpp"
 #include "core/unique_fd.hpp"
 #include "engine/admission.hpp"
+#include "engine/disk_helpers.hpp"
 #include "engine/engine.hpp"
+#include "engine/output.hpp"
 #include "engine/poller.hpp"
 #include "http/access_log.hpp"
 #include "http/session.hpp"
@@ -65,6 +67,10 @@ private:
     void on_connection(Connection& conn, std::uint32_t events);
     void drive(Connection& conn);
     bool flush(Connection& conn);
+    /// Hands a file range that is not in memory to a helper; the connection sends nothing
+    /// until the helper is done (on_disk_read). False when no helper could take it.
+    bool read_on_helper(Connection& conn, const http::FileRange& range);
+    void on_disk_read(Connection& conn, std::uint64_t wanted, DiskReadResult result);
     void update_interest(Connection& conn);
     void update_timer(Connection& conn);
     void on_timer(core::TimerNode& node);
@@ -93,6 +99,13 @@ private:
     std::vector<std::unique_ptr<External>> externals_;  ///< indexed by descriptor
     std::vector<std::unique_ptr<External>> external_graveyard_;
     std::uint64_t connection_count_ = 0;
+    FileOutput file_output_;
+    /// Null with --no-helpers. After context_, whose mailbox its completions are posted to.
+    std::unique_ptr<DiskHelpers> helpers_;
+    std::uint64_t disk_reads_in_flight_ = 0;  ///< a stop waits for these too
+    /// Closed while a helper read for them: freed when the read comes back (its completion
+    /// names them), or at destruction once the helpers are joined.
+    std::vector<Connection*> disk_orphans_;
     std::vector<char> receive_buffer_;  ///< one per loop: idle connections hold none
     SpareDescriptor spare_;
     core::RateLimitedLog fd_log_;

@@ -168,6 +168,10 @@ void UringLoop::start_send(Connection& conn) {
     }
     http::FileRange range;
     if (!session.front_file(range)) return;
+    if (!shared_.config.use_sendfile) {
+        read_file(conn, range);
+        return;
+    }
     if (!conn.pipe.read_end && !take_pipe(conn.pipe)) {
         close(conn);
         return;
@@ -205,6 +209,35 @@ void UringLoop::on_spliced_in(Connection& conn, int result) {
     }
     conn.pipe_bytes = static_cast<std::uint32_t>(result);
     splice_out(conn);
+}
+
+void UringLoop::read_file(Connection& conn, const http::FileRange& range) {
+    if (!conn.file_buffer) conn.file_buffer = std::make_unique<char[]>(kFileBufferBytes);
+    auto length = static_cast<unsigned>(std::min<std::uint64_t>(range.length, kFileBufferBytes));
+    // A buffered read the kernel completes asynchronously when the pages are not cached (its
+    // own workers wait for the disk, not this thread).
+    io_uring_prep_read(sqe(), range.fd, conn.file_buffer.get(), length, range.offset);
+    io_uring_sqe_set_data64(last_sqe_, tag(&conn, op_file_read));
+    conn.sending = true;
+    ++conn.in_flight;
+}
+
+void UringLoop::on_file_read(Connection& conn, int result) {
+    --conn.in_flight;
+    if (conn.closed) {
+        conn.sending = false;
+        return;
+    }
+    if (result <= 0) {  // 0: the file shrank under us, and the framing with it
+        conn.sending = false;
+        close(conn);
+        return;
+    }
+    // on_sent consumes what the socket took; a short send reads the rest again next time.
+    conn.send_bytes = static_cast<std::size_t>(result);
+    io_uring_prep_send(sqe(), conn.fd, conn.file_buffer.get(), conn.send_bytes, MSG_NOSIGNAL);
+    io_uring_sqe_set_data64(last_sqe_, tag(&conn, op_send));
+    ++conn.in_flight;
 }
 
 void UringLoop::splice_out(Connection& conn) {

@@ -208,6 +208,9 @@ void UringLoop::complete(const io_uring_cqe& cqe) {
         case op_splice_out:
             on_spliced_out(*static_cast<Connection*>(object), cqe.res);
             break;
+        case op_file_read:
+            on_file_read(*static_cast<Connection*>(object), cqe.res);
+            break;
         case op_writable:
             on_writable(*static_cast<Connection*>(object));
             break;

@@ -51,6 +51,7 @@ private:
     static constexpr unsigned kBufferBytes = 8 * 1024;
     static constexpr unsigned kBufferGroup = 0;
     static constexpr std::uint32_t kPipeBytes = 256 * 1024;  // splice chunk; pipes resized to it
+    static constexpr std::uint32_t kFileBufferBytes = 64 * 1024;  // --no-sendfile read chunk
     static constexpr std::int64_t kLingerMs = 2000;
     static constexpr std::int64_t kAcceptPauseMs = 100;
     static constexpr std::size_t kMaxIovecs = 16;
@@ -72,6 +73,7 @@ private:
         op_writable,
         op_mailbox,
         op_watch,
+        op_file_read,
     };
     static constexpr std::uint64_t kOpMask = 15;
     static_assert(__STDCPP_DEFAULT_NEW_ALIGNMENT__ >= 16);
@@ -113,6 +115,9 @@ private:
         /// files keep their bytes where they are.
         char staging[kStagingBytes];
         Pipe pipe;  // while splicing a file range
+        /// --no-sendfile: a file range is read into this (IORING_OP_READ) and sent from it.
+        /// Made at the first such range; a connection that sends no file holds none.
+        std::unique_ptr<char[]> file_buffer;
         std::uint32_t pipe_bytes = 0;
         std::vector<HeldInput> held;  // received while sending, fed after
         Connection* prev = nullptr;
@@ -167,6 +172,10 @@ private:
     void start_send(Connection& conn);
     void on_sent(Connection& conn, int result);
     void on_spliced_in(Connection& conn, int result);
+    /// --no-sendfile: reads the front file range into the connection's buffer; the send of
+    /// what was read follows (on_file_read), and bytes the socket did not take are read again.
+    void read_file(Connection& conn, const http::FileRange& range);
+    void on_file_read(Connection& conn, int result);
     void splice_out(Connection& conn);
     void on_spliced_out(Connection& conn, int result);
     void on_writable(Connection& conn);

@@ -37,6 +37,8 @@ MetricsTotals MetricsBoard::totals() const {
         sum.push_unsubscribed += slot.push_unsubscribed.get();
         sum.push_delivered += slot.push_delivered.get();
         sum.push_closed_slow += slot.push_closed_slow.get();
+        sum.disk_helper_reads += slot.disk_helper_reads.get();
+        sum.disk_helper_failures += slot.disk_helper_failures.get();
         sum.writers += slots_.holders(i);
     }
     return sum;

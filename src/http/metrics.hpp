@@ -69,6 +69,10 @@ struct LoopMetrics {
     Counter push_unsubscribed;
     Counter push_delivered;
     Counter push_closed_slow;
+    /// File ranges a disk helper read into the page cache for an event loop (docs/AMPED.md).
+    Counter disk_helper_reads;
+    /// Helper reads that came back short or failed: the connection was closed.
+    Counter disk_helper_failures;
 };
 
 /// The sums of every slot: what a scrape reports.
@@ -88,6 +92,8 @@ struct MetricsTotals {
     std::uint64_t push_unsubscribed = 0;
     std::uint64_t push_delivered = 0;
     std::uint64_t push_closed_slow = 0;
+    std::uint64_t disk_helper_reads = 0;
+    std::uint64_t disk_helper_failures = 0;
     std::uint32_t writers = 0;  ///< slots held now
 };
 

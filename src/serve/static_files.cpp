@@ -73,7 +73,7 @@ void StaticFiles::handle(const http::Request& request, http::Response& response)
     // normal form (and not hidden), so a cached file is found without building a string.
     std::string_view raw = request.path();
     if (is_plain_path(raw)) {
-        if (const FileCache::Entry* entry = cache_.find(raw, now_ms)) {
+        if (const FileCache::Entry* entry = options_.cache ? cache_.find(raw, now_ms) : nullptr) {
             respond_with_file(request, response, entry->headers, FileBody{entry->contents, {}});
             return;
         }
@@ -90,7 +90,8 @@ void StaticFiles::handle(const http::Request& request, http::Response& response)
         set_error_page(response, 404);
         return;
     }
-    if (const FileCache::Entry* entry = cache_.find(*normalized, now_ms)) {
+    if (const FileCache::Entry* entry =
+            options_.cache ? cache_.find(*normalized, now_ms) : nullptr) {
         respond_with_file(request, response, entry->headers, FileBody{entry->contents, {}});
         return;
     }
@@ -148,8 +149,9 @@ void StaticFiles::serve_regular_file(const http::Request& request, http::Respons
                                      const std::string& normalized, std::string relative,
                                      core::unique_fd fd, const FileStamp& stamp,
                                      std::int64_t now_ms) {
-    if (!cache_.admits(stamp.size)) {
-        // Large files are never read into memory: the engine sends them with sendfile.
+    if (!options_.cache || !cache_.admits(stamp.size)) {
+        // Large files (every file with --no-cache) are never read into memory: the engine
+        // sends them with sendfile, or reads and writes them (--no-sendfile).
         // O_NONBLOCK was only for the open (a fifo must not stall the loop); left on a regular
         // file it makes sendfile/splice use non-blocking page-cache reads, which return short
         // whenever a page is not cached yet. The engine would read that short count as a full

@@ -24,6 +24,9 @@ struct StaticOptions {
     bool follow_symlinks = false;
     /// When false, any path segment starting with '.' (".git", ".env") gives 404.
     bool serve_dotfiles = false;
+    /// False (--no-cache): no file is held in memory; every response is read from its file
+    /// (sendfile, or read and write), for the caching experiment.
+    bool cache = true;
     /// Files up to this size are held in memory.
     std::uint64_t cache_max_file_bytes = 64 * 1024;
     /// Memory for cached files, per handler (one handler per event loop).

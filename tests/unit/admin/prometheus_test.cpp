@@ -70,6 +70,9 @@ TEST(Prometheus, RendersTheBoardsSums) {
     b->protocol_errors.add();
     b->timeouts[static_cast<std::size_t>(http::TimeoutKind::header)].add(4);
     b->timeouts[static_cast<std::size_t>(http::TimeoutKind::idle)].add(9);
+    a->disk_helper_reads.add(6);
+    b->disk_helper_reads.add(1);
+    b->disk_helper_failures.add();
 
     MetricsContext context;
     context.engine = "epoll";
@@ -90,6 +93,8 @@ TEST(Prometheus, RendersTheBoardsSums) {
     EXPECT_EQ(s["c10k_errors_total{kind=\"protocol\"}"], 1);
     EXPECT_EQ(s["c10k_errors_total{kind=\"header_timeout\"}"], 4);
     EXPECT_EQ(s["c10k_keepalive_timeouts_total"], 9);
+    EXPECT_EQ(s["c10k_disk_helper_reads_total"], 7);  // summed over the loops
+    EXPECT_EQ(s["c10k_disk_helper_failures_total"], 1);
     EXPECT_EQ(s["c10k_loops"], 2);
     EXPECT_EQ(s["c10k_build_info{version=\"test\",engine=\"epoll\"}"], 1);
     EXPECT_EQ(s.count("c10k_push_subscribers"), 0u);  // no hub, no push metrics

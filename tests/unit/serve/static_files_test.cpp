@@ -43,6 +43,22 @@ TEST_F(StaticFilesTest, ServesFileWithHeaders) {
     }
 }
 
+TEST_F(StaticFilesTest, NoCacheSendsSmallFilesFromTheFileEveryTime) {
+    tree_.write("hello.txt", "hello, world\n");
+    StaticOptions options = options_for(tree_);
+    options.cache = false;  // --no-cache
+    StaticFiles handler(options);
+    for (int i = 0; i < 2; ++i) {
+        http::Response response = get(handler, "/hello.txt");
+        EXPECT_EQ(response.status(), 200);
+        // An open file, not bytes in memory; the engine sends it (sendfile or read and write).
+        ASSERT_EQ(response.body_kind(), http::Response::BodyKind::file);
+        EXPECT_EQ(response.body_length(), 13u);
+    }
+    EXPECT_EQ(handler.cache_stats().hits, 0u);
+    EXPECT_EQ(handler.cache_stats().entries, 0u);
+}
+
 TEST_F(StaticFilesTest, QueryStringIsNotPartOfThePath) {
     tree_.write("a.css", "body{}");
     StaticFiles handler(options_for(tree_));
