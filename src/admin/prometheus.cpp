@@ -35,10 +35,8 @@ std::uint64_t minus(std::uint64_t a, std::uint64_t b) {
 void http_metrics(std::string& out, const http::MetricsTotals& t, const MetricsContext& c) {
     family(out, "c10k_requests_total", "counter",
            "Responses sent (their head queued), by status code and engine.");
-    std::uint64_t responses = 0;
     for (int i = 0; i < http::LoopMetrics::kStatuses; ++i) {
         if (t.responses[i] == 0) continue;
-        responses += t.responses[i];
         out += fmt::format("c10k_requests_total{{engine=\"{}\",status=\"{}\"}} {}\n", c.engine,
                            i + http::LoopMetrics::kFirstStatus, t.responses[i]);
     }

@@ -136,7 +136,7 @@ void Publisher::append(std::uint64_t sequence) {
     pending_.push_back(Pending{sequence, due, appended_});
     std::size_t before = out_.size();
     out_ += target_.head;
-    fmt::format_to(std::back_inserter(out_), "{}\r\n\r\n", body.size());
+    out_ += fmt::format("{}\r\n\r\n", body.size());
     out_ += body;
     appended_ += out_.size() - before;
     if (in_window(due)) stats_.sent++;

@@ -114,10 +114,10 @@ void PushLoop::send_request(Subscriber& sub) {
         // What an EventSource sends: its last event ID buffer, whatever the id looked like.
         const std::string& last = sub.sse.last_event_id();
         if (!last.empty())
-            fmt::format_to(std::back_inserter(scratch_), "Last-Event-ID: {}\r\n", last);
+            scratch_ += fmt::format("Last-Event-ID: {}\r\n", last);
     } else if (sub.have_resume || sub.have_id) {
-        fmt::format_to(std::back_inserter(scratch_), "Last-Event-ID: {}\r\n",
-                       sub.have_resume ? sub.resume_id : sub.last_id);
+        scratch_ += fmt::format("Last-Event-ID: {}\r\n",
+                                sub.have_resume ? sub.resume_id : sub.last_id);
     }
     if (!websocket()) scratch_ += "\r\n";
     sub.poll_due_ns = 0;

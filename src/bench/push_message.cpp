@@ -21,7 +21,7 @@ std::string_view trim(std::string_view text) {
 void append_publish_body(std::string& out, std::int64_t unix_ns, std::uint64_t sequence,
                          std::size_t size) {
     std::size_t before = out.size();
-    fmt::format_to(std::back_inserter(out), "t={} seq={} ", unix_ns, sequence);
+    out += fmt::format("t={} seq={} ", unix_ns, sequence);
     std::size_t written = out.size() - before;
     if (written < size) out.append(size - written, 'x');
 }

@@ -51,7 +51,7 @@ void append_ws_request(std::string& out, const WsRequest& request, std::string_v
     out += request.path;
     if (last_event_id) {
         char separator = request.path.find('?') == std::string::npos ? '?' : '&';
-        fmt::format_to(std::back_inserter(out), "{}last_event_id={}", separator, *last_event_id);
+        out += fmt::format("{}last_event_id={}", separator, *last_event_id);
     }
     out += " HTTP/1.1\r\n";
     out += request.headers;

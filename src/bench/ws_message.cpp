@@ -262,8 +262,8 @@ bool parse_ws_envelope(std::string_view text, WsEnvelope& out, std::string& scra
 
 void append_echo_payload(std::string& out, const EchoStamp& stamp, std::size_t size) {
     std::size_t start = out.size();
-    fmt::format_to(std::back_inserter(out), "{}{} {} {} ", echo_magic, stamp.sequence,
-                   stamp.intended_ns, stamp.sent_ns);
+    out += fmt::format("{}{} {} {} ", echo_magic, stamp.sequence, stamp.intended_ns,
+                       stamp.sent_ns);
     std::size_t written = out.size() - start;
     if (written < size) out.append(size - written, 'x');
 }
