@@ -52,6 +52,8 @@ public:
 
 private:
     void run() {
+        // The first pools are in /metrics from the start, not from the first tick on.
+        publish(false);
         std::unique_lock<std::mutex> lock(mutex_);
         for (int tick = 1;; ++tick) {
             if (wake_.wait_for(lock, kTick, [this] { return stopping_; })) return;

@@ -45,7 +45,12 @@ TEST(StagedEngine, HandlerThreadsGrowUnderSlowRequestsAndShrinkBack) {
                           "127.0.0.1:0", "--threads", "1", "--stage-threads", "handler=1..4",
                           "--admin-listen", "127.0.0.1:0"});
     int admin = admin_port(server);
+    // The ready line comes before the engine starts its pools: wait (bounded) for them.
     auto before = scrape(admin);
+    for (int i = 0; i < 100 && before.count(kHandlerThreads) == 0; ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        before = scrape(admin);
+    }
     EXPECT_EQ(before[kHandlerThreads], 1) << server.output();
     EXPECT_EQ(before["c10k_stage_threads{stage=\"file\"}"], 1);
 
