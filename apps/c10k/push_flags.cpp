@@ -18,11 +18,12 @@ namespace c10k::app {
 
 namespace {
 
-// The engines that drive deferred responses today: the readiness loop's, io_uring's and the
-// thread engine's (each connection thread a loop of its own).
+// The engines that drive deferred responses today: the readiness loop's (staged's loops are
+// that loop too, and subscriptions stay on them), io_uring's and the thread engine's (each
+// connection thread a loop of its own).
 bool engine_drives_push(const std::string& engine) {
     return engine == "epoll" || engine == "epoll-lt" || engine == "poll" || engine == "select" ||
-           engine == "sigio" || engine == "uring" || engine == "thread";
+           engine == "sigio" || engine == "uring" || engine == "thread" || engine == "staged";
 }
 
 std::size_t parse_first(const std::string& text) {

@@ -74,6 +74,7 @@ struct ServeFlags {
     bool no_helpers = false;
     std::string batch = "0";
     std::uint32_t thread_stack_kb = 64;
+    std::vector<std::string> stage_threads;  ///< --stage-threads STAGE=MIN..MAX (staged engine)
     int processes = 0;  ///< 0: one process (prefork: its default number of workers)
     std::vector<std::string> proxy_protocol_from;  ///< peers that send a PROXY header
     std::string config_path;  ///< --config, for its [[host]] tables (vhost_flags.hpp)
@@ -224,6 +225,12 @@ PreparedServe prepare_serve(const ServeFlags& flags) {
     config.thread_stack_kb = flags.thread_stack_kb;
     config.use_sendfile = !flags.no_sendfile;
     if (flags.no_helpers) config.disk_helpers = 0;
+    for (const auto& spec : flags.stage_threads) {
+        std::string error;
+        if (!engine::parse_stage_threads(spec, config.staged, error)) {
+            throw std::runtime_error(error);
+        }
+    }
     if (!flags.proxy_protocol_from.empty()) {
         auto trusted = std::make_shared<core::AddressSet>();
         for (const auto& entry : flags.proxy_protocol_from) {
@@ -696,6 +703,13 @@ void add_serve_options(CLI::App& cmd, ServeFlags& flags, ServeMode& mode, bool s
     cmd.add_option("--thread-stack", flags.thread_stack_kb,
                    "Stack size in KB for the thread-per-connection engine")
         ->capture_default_str();
+    cmd.add_option("--stage-threads", flags.stage_threads,
+                   "The staged engine's pools: STAGE=MIN..MAX threads (or STAGE=N), STAGE one of "
+                   "handler (runs handlers off the loops; default 1..8) and file (reads files "
+                   "the page cache lacks; default 1..4); repeat for each stage. Each pool's "
+                   "controller grows it while its queue stays long and shrinks it when threads "
+                   "stay idle (docs/STAGED.md)")
+        ->type_name("TEXT");
     cmd.add_option("--processes", flags.processes,
                    "Event engines: run N server processes, each with its own SO_REUSEPORT "
                    "listeners and --threads loops (how to go past the per-process descriptor "

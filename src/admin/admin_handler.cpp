@@ -58,6 +58,10 @@ public:
     void on_loop_start(http::LoopContext& context) override { inner_->on_loop_start(context); }
     void on_loop_stop(http::LoopContext& context) override { inner_->on_loop_stop(context); }
     bool wants_peer() const override { return inner_->wants_peer(); }
+    /// The admin pages stay on the loop (they read loop-owned state); the rest is inner's call.
+    bool answers_off_loop(const http::Request& request) const override {
+        return request.listener != admin_listener_ && inner_->answers_off_loop(request);
+    }
     std::uint64_t body_limit(std::uint8_t listener) const override {
         return listener == admin_listener_ ? 0 : inner_->body_limit(listener);
     }

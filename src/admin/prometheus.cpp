@@ -136,6 +136,39 @@ void push_metrics(std::string& out, const http::MetricsTotals& t, push::Hub& hub
         s.connection_losses.load());
 }
 
+/// The staged engine's stages (docs/STAGED.md); nothing for engines that have none.
+void stage_metrics(std::string& out, const http::MetricsTotals& t) {
+    bool any = false;
+    for (std::size_t k = 0; k < http::kStages; ++k) any = any || t.stage_threads_started[k] != 0;
+    if (!any) return;
+    auto each = [&](std::string_view name, auto value) {
+        for (std::size_t k = 0; k < http::kStages; ++k) {
+            out += fmt::format("{}{{stage=\"{}\"}} {}\n", name, http::kStageNames[k], value(k));
+        }
+    };
+    family(out, "c10k_stage_queue_depth", "gauge",
+           "Work waiting in each stage's queue now (staged engine).");
+    each("c10k_stage_queue_depth",
+         [&](std::size_t k) { return minus(t.stage_enqueued[k], t.stage_dequeued[k]); });
+    family(out, "c10k_stage_threads", "gauge",
+           "Threads in each stage's pool now, as its controller sized it (staged engine).");
+    each("c10k_stage_threads", [&](std::size_t k) {
+        return minus(t.stage_threads_started[k], t.stage_threads_stopped[k]);
+    });
+    family(out, "c10k_stage_threads_started_total", "counter",
+           "Threads each stage's controller started, the first ones included.");
+    each("c10k_stage_threads_started_total",
+         [&](std::size_t k) { return t.stage_threads_started[k]; });
+    family(out, "c10k_stage_dequeued_total", "counter",
+           "Work taken from each stage's queue by its threads.");
+    each("c10k_stage_dequeued_total", [&](std::size_t k) { return t.stage_dequeued[k]; });
+    family(out, "c10k_stage_queue_wait_seconds_total", "counter",
+           "Time work waited in each stage's queue, summed; divided by c10k_stage_dequeued_total "
+           "it is the mean queueing delay.");
+    each("c10k_stage_queue_wait_seconds_total",
+         [&](std::size_t k) { return static_cast<double>(t.stage_wait_us[k]) / 1e6; });
+}
+
 }  // namespace
 
 std::string render_prometheus(const http::MetricsTotals& totals, const MetricsContext& context) {
@@ -156,6 +189,7 @@ std::string render_prometheus(const http::MetricsTotals& totals, const MetricsCo
         "New processes that exited before taking over (an invalid config, a broken binary).",
         handovers.failed);
     http_metrics(out, totals, context);
+    stage_metrics(out, totals);
     if (context.hub != nullptr) push_metrics(out, totals, *context.hub);
     proxy_prometheus(out, context);
     tcp_prometheus(out, context);

@@ -57,6 +57,9 @@ public:
     bool streams_body(std::uint8_t listener) const override { return true; }
     std::uint64_t body_limit(std::uint8_t listener) const override;
     bool wants_peer() const override { return true; }
+    /// Requests outside every location are the fallback's to say; the program's own stay
+    /// on the loop (they wait on its descriptors).
+    bool answers_off_loop(const http::Request& request) const override;
 
     const Options& options() const { return options_; }
     http::LoopContext& context() { return *context_; }

@@ -57,6 +57,22 @@ private:
     bool stop_told_ = false;
 };
 
+/// How many threads one stage of the staged engine may run (docs/STAGED.md).
+struct StageBounds {
+    std::uint32_t min_threads = 1;
+    std::uint32_t max_threads = 8;
+};
+
+/// The staged engine's pools (--stage-threads STAGE=MIN..MAX).
+struct StagedConfig {
+    StageBounds handler{1, 8};  ///< runs handlers off the loops
+    StageBounds file{1, 4};     ///< reads files the page cache lacks before the loop sends them
+};
+
+/// Parses one --stage-threads value ("handler=2..16", "file=1..4", or "handler=4" for a fixed
+/// pool) into `config`. False with a sentence in `error` saying what is wrong and how to fix it.
+bool parse_stage_threads(std::string_view spec, StagedConfig& config, std::string& error);
+
 /// Everything an engine needs to serve, independent of how it waits.
 struct ServerConfig {
     int threads = 1;                    ///< event loops (or worker processes for prefork)
@@ -77,6 +93,7 @@ struct ServerConfig {
     /// page cache is read by one of them while the loop serves others. 0 (--no-helpers): the
     /// loop reads from disk itself and blocks. The thread engines block their own thread anyway.
     int disk_helpers = 2;
+    StagedConfig staged;                 ///< the staged engine's pools
     /// Where every loop counts for /metrics (made before any fork, so children count into it
     /// too); null: nothing is counted. Not owned.
     http::MetricsBoard* metrics = nullptr;

@@ -17,6 +17,7 @@ std::unique_ptr<Engine> make_uring_engine();
 std::unique_ptr<Engine> make_thread_engine();
 std::unique_ptr<Engine> make_fork_engine();
 std::unique_ptr<Engine> make_prefork_engine();
+std::unique_ptr<Engine> make_staged_engine();
 
 /// How many loops the thread engine numbers (LoopContext::loop_index) under `config`: its
 /// acceptor's loop 0 and one per connection thread up to its cap. Handlers that keep per-loop

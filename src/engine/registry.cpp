@@ -36,6 +36,10 @@ const std::vector<Entry>& entries() {
          make_sigio_engine, always_works},
         {"uring", "io_uring: multishot accept and recv, provided buffers, splice for files",
          make_uring_engine, uring_unavailable_reason},
+        {"staged",
+         "SEDA stages: epoll loops read and write, handler and file-read thread pools sized by "
+         "controllers",
+         make_staged_engine, always_works},
         {"thread", "one thread per connection, blocking I/O, small stacks, capped",
          make_thread_engine, always_works},
         {"fork", "one process per connection (fork per client), capped", make_fork_engine,

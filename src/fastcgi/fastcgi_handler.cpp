@@ -75,6 +75,15 @@ Handler::Handler(Options options, std::unique_ptr<http::Handler> fallback)
 
 Handler::~Handler() = default;
 
+bool Handler::answers_off_loop(const http::Request& request) const {
+    std::optional<std::string> path = serve::normalize_path(request.path());
+    if (!path || !fallback_) return false;
+    for (const auto& location : options_.locations) {
+        if (path->starts_with(location.prefix)) return false;
+    }
+    return fallback_->answers_off_loop(request);
+}
+
 std::uint64_t Handler::body_limit(std::uint8_t listener) const {
     return fallback_ ? fallback_->body_limit(listener) : 0;
 }

@@ -38,6 +38,13 @@ public:
     /// Whether requests need Request::peer (the client's address), as a proxy's
     /// X-Forwarded-For does. Off by default: formatting it costs every connection a little.
     virtual bool wants_peer() const { return false; }
+
+    /// Whether handle() may be given `request` on another thread than the loop's (the staged
+    /// engine's handler stage runs it on a pool thread, with an instance of its own that only
+    /// that thread uses). True promises that, for this request, handle() answers at once (never
+    /// defers) and uses no service of the loop (LoopContext's timers, mailbox, descriptors).
+    /// False (the default) keeps the request on its loop, as every other engine does.
+    virtual bool answers_off_loop(const Request& request) const { return false; }
 };
 
 }  // namespace c10k::http

@@ -39,6 +39,13 @@ MetricsTotals MetricsBoard::totals() const {
         sum.push_closed_slow += slot.push_closed_slow.get();
         sum.disk_helper_reads += slot.disk_helper_reads.get();
         sum.disk_helper_failures += slot.disk_helper_failures.get();
+        for (std::size_t k = 0; k < kStages; ++k) {
+            sum.stage_enqueued[k] += slot.stage_enqueued[k].get();
+            sum.stage_dequeued[k] += slot.stage_dequeued[k].get();
+            sum.stage_wait_us[k] += slot.stage_wait_us[k].get();
+            sum.stage_threads_started[k] += slot.stage_threads_started[k].get();
+            sum.stage_threads_stopped[k] += slot.stage_threads_stopped[k].get();
+        }
         sum.writers += slots_.holders(i);
     }
     return sum;

@@ -24,6 +24,10 @@ inline constexpr std::int64_t kLatencyBucketsMs[] = {1,   2,   5,    10,   25,  
                                                      250, 500, 1000, 2500, 5000, 10000};
 inline constexpr std::size_t kLatencyBuckets = std::size(kLatencyBucketsMs) + 1;
 
+/// The staged engine's stages (engine/staged_engine.cpp), as /metrics labels them.
+inline constexpr const char* kStageNames[] = {"handler", "file"};
+inline constexpr std::size_t kStages = std::size(kStageNames);
+
 /// A counter with one writer at a time. add() is a relaxed load and store (no lock prefix);
 /// readers in other threads or processes see a recent value, never a torn one.
 class Counter {
@@ -73,6 +77,13 @@ struct LoopMetrics {
     Counter disk_helper_reads;
     /// Helper reads that came back short or failed: the connection was closed.
     Counter disk_helper_failures;
+    /// The staged engine's stages; written by its controller thread, which holds a slot of
+    /// its own (so a staged server counts one more writer in c10k_loops).
+    Counter stage_enqueued[kStages];
+    Counter stage_dequeued[kStages];
+    Counter stage_wait_us[kStages];  ///< summed queueing delay of what was dequeued
+    Counter stage_threads_started[kStages];
+    Counter stage_threads_stopped[kStages];
 };
 
 /// The sums of every slot: what a scrape reports.
@@ -94,6 +105,11 @@ struct MetricsTotals {
     std::uint64_t push_closed_slow = 0;
     std::uint64_t disk_helper_reads = 0;
     std::uint64_t disk_helper_failures = 0;
+    std::uint64_t stage_enqueued[kStages] = {};
+    std::uint64_t stage_dequeued[kStages] = {};
+    std::uint64_t stage_wait_us[kStages] = {};
+    std::uint64_t stage_threads_started[kStages] = {};
+    std::uint64_t stage_threads_stopped[kStages] = {};
     std::uint32_t writers = 0;  ///< slots held now
 };
 

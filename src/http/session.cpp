@@ -783,6 +783,8 @@ void Session::pending_begin(PendingOwner& owner) {
     if (context_.access_log() != nullptr) {
         deferred_->method_text = request.method_text;
         deferred_->target = request.target;
+        deferred_->logged_values[0] = request.header("Referer");
+        deferred_->logged_values[1] = request.header("User-Agent");
     }
     owner_ = &owner;
     suspend_ = Suspend::waiting;
@@ -807,6 +809,10 @@ Request Session::deferred_request() const {
     request.method_text = deferred_->method_text;
     request.target = deferred_->target;
     request.listener = listener_;
+    // Views into deferred_, which outlives every use of the returned request.
+    deferred_->logged_headers[0] = {"Referer", deferred_->logged_values[0]};
+    deferred_->logged_headers[1] = {"User-Agent", deferred_->logged_values[1]};
+    request.headers = deferred_->logged_headers;
     return request;
 }
 

@@ -151,6 +151,10 @@ private:
         int version_minor = 1;
         std::string method_text;  ///< only when an access log is written
         std::string target;       ///< likewise
+        /// Referer and User-Agent, likewise: the log's combined format names them, and the
+        /// request's own header storage is gone by the time a deferred answer is logged.
+        std::string logged_values[2];
+        Header logged_headers[2];
         /// Takes a streamed body (Pending::read_body); null until then, and once the body's
         /// end was handed over. Kept here, not in the Session: an idle connection stays small.
         BodySink* body_sink = nullptr;

@@ -230,6 +230,17 @@ std::uint64_t PushHandler::body_limit(std::uint8_t listener) const {
     return fallback_ ? fallback_->body_limit(listener) : 0;
 }
 
+bool PushHandler::answers_off_loop(const http::Request& request) const {
+    if (options_.publish_listener >= 0 && request.listener == options_.publish_listener) {
+        return false;
+    }
+    std::string_view path = request.path();
+    for (const auto& prefix : options_.prefixes) {
+        if (path.size() >= prefix.size() && path.substr(0, prefix.size()) == prefix) return false;
+    }
+    return fallback_ && fallback_->answers_off_loop(request);
+}
+
 void PushHandler::handle(const http::Request& request, http::Response& response) {
     if (options_.publish_listener >= 0 && request.listener == options_.publish_listener) {
         serve_publish_api(request, response);

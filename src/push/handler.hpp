@@ -58,6 +58,9 @@ public:
     void on_loop_stop(http::LoopContext& context) override;
     std::uint64_t body_limit(std::uint8_t listener) const override;
     bool streams_body(std::uint8_t listener) const override;
+    /// Subscriptions and the publish API stay on the loop (channels are per loop); the rest
+    /// is the fallback's call.
+    bool answers_off_loop(const http::Request& request) const override;
 
     /// On this loop's thread (posted by the Hub): gives `message` to the channel's subscribers.
     void deliver(const std::string& channel, const MessagePtr& message);

@@ -104,6 +104,10 @@ void HostRouter::handle(const http::Request& request, http::Response& response) 
     targets_[table_->route(request)]->handle(request, response);
 }
 
+bool HostRouter::answers_off_loop(const http::Request& request) const {
+    return targets_[table_->route(request)]->answers_off_loop(request);
+}
+
 void HostRouter::on_loop_start(http::LoopContext& context) {
     for (auto& target : targets_) target->on_loop_start(context);
 }

@@ -91,6 +91,8 @@ public:
     void on_loop_stop(http::LoopContext& context) override;
     /// The largest any target asks for: the body arrives before its request is routed.
     std::uint64_t body_limit(std::uint8_t listener) const override;
+    /// As the target the request is routed to says (the table is immutable and shared).
+    bool answers_off_loop(const http::Request& request) const override;
 
 private:
     std::shared_ptr<const RouteTable> table_;

@@ -50,6 +50,9 @@ public:
     explicit StaticFiles(StaticOptions options);
 
     void handle(const http::Request& request, http::Response& response) override;
+    /// Every answer is immediate and uses only this instance (its cache, the shared root's
+    /// descriptor): the staged engine may run it on a handler-stage thread.
+    bool answers_off_loop(const http::Request&) const override { return true; }
 
     const StaticOptions& options() const { return options_; }
     /// The O_PATH descriptor of the root this handler resolves paths beneath.

@@ -8,6 +8,13 @@ EchoHandler::EchoHandler(std::vector<std::string> paths, std::shared_ptr<const S
                          std::unique_ptr<http::Handler> fallback)
     : paths_(std::move(paths)), config_(std::move(config)), fallback_(std::move(fallback)) {}
 
+bool EchoHandler::answers_off_loop(const http::Request& request) const {
+    for (const auto& echo : paths_) {
+        if (request.path() == echo) return false;
+    }
+    return fallback_ && fallback_->answers_off_loop(request);
+}
+
 void EchoHandler::handle(const http::Request& request, http::Response& response) {
     std::string_view path = request.path();
     for (const auto& echo : paths_) {

@@ -22,6 +22,8 @@ public:
     void on_loop_start(http::LoopContext& context) override;
     void on_loop_stop(http::LoopContext& context) override;
     std::uint64_t body_limit(std::uint8_t listener) const override;
+    /// Echo paths stay on the loop (a WebSocket lives there); the rest is the fallback's call.
+    bool answers_off_loop(const http::Request& request) const override;
     bool streams_body(std::uint8_t listener) const override {
         return fallback_ && fallback_->streams_body(listener);
     }

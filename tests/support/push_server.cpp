@@ -7,8 +7,8 @@
 
 namespace c10k::test {
 
-const std::vector<std::string> kPushEngines = {"epoll",  "epoll-lt", "poll", "thread",
-                                               "select", "sigio",    "uring"};
+const std::vector<std::string> kPushEngines = {"epoll",  "epoll-lt", "poll",  "thread",
+                                               "select", "sigio",    "uring", "staged"};
 
 std::string engine_param_name(const ::testing::TestParamInfo<std::string>& info) {
     std::string name = info.param;

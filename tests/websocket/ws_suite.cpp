@@ -8,8 +8,8 @@
 
 namespace c10k::test {
 
-const std::vector<std::string> kWsEngines = {"epoll", "epoll-lt", "poll",  "select",
-                                             "sigio", "uring",    "thread"};
+const std::vector<std::string> kWsEngines = {"epoll", "epoll-lt", "poll",   "select",
+                                             "sigio", "uring",    "thread", "staged"};
 
 std::string ws_engine_name(const ::testing::TestParamInfo<std::string>& info) {
     std::string name = info.param;

@@ -1,0 +1,146 @@
+#include "engine/stage.hpp"
+
+#include <time.h>
+
+#include <algorithm>
+#include <iterator>
+
+namespace c10k::engine {
+
+namespace {
+std::int64_t now_us() {
+    timespec ts{};
+    ::clock_gettime(CLOCK_MONOTONIC, &ts);
+    return static_cast<std::int64_t>(ts.tv_sec) * 1'000'000 + ts.tv_nsec / 1000;
+}
+}  // namespace
+
+Stage::Stage(std::string name, ControllerRule rule, HandlerFactory handlers)
+    : name_(std::move(name)), handlers_(std::move(handlers)), controller_(rule) {}
+
+Stage::~Stage() {
+    stop();
+}
+
+void Stage::start() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    while (stats_.threads < controller_.rule().bounds.min_threads) start_thread();
+}
+
+void Stage::start_thread() {
+    workers_.emplace_back();
+    Worker* worker = &workers_.back();
+    ++stats_.threads;
+    ++stats_.threads_started;
+    worker->thread = std::thread([this, worker] { worker_main(worker); });
+}
+
+bool Stage::push(std::unique_ptr<StageWork>& work) {
+    work->enqueued_us_ = now_us();
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        if (stopping_) return false;
+        queue_.push_back(std::move(work));
+        ++stats_.enqueued;
+    }
+    wake_.notify_one();
+    return true;
+}
+
+void Stage::worker_main(Worker* self) {
+    std::unique_ptr<http::Handler> handler;
+    std::unique_lock<std::mutex> lock(mutex_);
+    if (handlers_) {
+        if (!spare_handlers_.empty()) {
+            handler = std::move(spare_handlers_.back());
+            spare_handlers_.pop_back();
+        } else {
+            // Made outside the lock: a handler's constructor may do I/O (a cache, a root).
+            lock.unlock();
+            handler = handlers_();
+            lock.lock();
+        }
+    }
+    for (;;) {
+        ++stats_.idle_threads;
+        wake_.wait(lock, [this] { return stopping_ || !queue_.empty() || retire_ > 0; });
+        --stats_.idle_threads;
+        if (stopping_) break;
+        if (queue_.empty()) {
+            --retire_;  // an idle thread answers the controller's call to shrink
+            break;
+        }
+        std::unique_ptr<StageWork> work = std::move(queue_.front());
+        queue_.pop_front();
+        ++stats_.dequeued;
+        stats_.wait_us +=
+            static_cast<std::uint64_t>(std::max<std::int64_t>(now_us() - work->enqueued_us_, 0));
+        lock.unlock();
+        StageWork* raw = work.get();
+        raw->run(handler.get(), work);  // may move `work` on to another stage
+        work.reset();
+        lock.lock();
+        ++stats_.completed;
+    }
+    if (handler) spare_handlers_.push_back(std::move(handler));
+    --stats_.threads;
+    ++stats_.threads_stopped;
+    self->finished = true;
+}
+
+StageDecision Stage::control() {
+    std::list<Worker> done;
+    StageDecision decision = StageDecision::hold;
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        for (auto it = workers_.begin(); it != workers_.end();) {
+            auto next = std::next(it);
+            if (it->finished) done.splice(done.end(), workers_, it);
+            it = next;
+        }
+        if (stopping_) return decision;
+        StageSample sample;
+        sample.queue_depth = queue_.size();
+        // Threads already asked to retire are no longer counted: the rule sees the pool it made.
+        sample.threads = stats_.threads - retire_;
+        sample.idle_threads = stats_.idle_threads - std::min(stats_.idle_threads, retire_);
+        sample.completed = stats_.completed;
+        decision = controller_.tick(sample);
+        if (decision == StageDecision::grow) {
+            start_thread();
+        } else if (decision == StageDecision::shrink && sample.idle_threads > 0) {
+            ++retire_;
+        } else {
+            decision = StageDecision::hold;
+        }
+    }
+    if (decision == StageDecision::shrink) wake_.notify_all();
+    for (auto& worker : done) worker.thread.join();  // it has left worker_main's loop
+    return decision;
+}
+
+StageStats Stage::stats() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    StageStats copy = stats_;
+    copy.queue_depth = queue_.size();
+    return copy;
+}
+
+void Stage::stop() {
+    std::list<Worker> all;
+    std::deque<std::unique_ptr<StageWork>> dropped;
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        stopping_ = true;
+        dropped.swap(queue_);
+        stats_.dequeued += dropped.size();
+        all.swap(workers_);
+    }
+    wake_.notify_all();
+    for (auto& worker : all) worker.thread.join();
+    dropped.clear();  // outside the lock: dropping work may post to a loop
+    std::lock_guard<std::mutex> lock(mutex_);
+    spare_handlers_.clear();
+}
+
+}  // namespace c10k::engine

@@ -1,0 +1,88 @@
+#pragma once
+// One stage of the staged engine: an input queue and a pool of threads that take work from it,
+// sized by a StageController (SEDA's stage: event queue + thread pool + controller). Loops push
+// work from their threads; the engine's controller thread calls control() at each tick.
+
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <list>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "engine/engine.hpp"
+#include "engine/stage_controller.hpp"
+
+namespace c10k::engine {
+
+/// A piece of work queued to a stage. run() is called on one of the stage's threads with that
+/// thread's own handler instance (null for stages made without a HandlerFactory) and the
+/// pointer that owns the work, so that the work may pass itself on to its next stage.
+class StageWork {
+public:
+    virtual ~StageWork() = default;
+    virtual void run(http::Handler* handler, std::unique_ptr<StageWork>& self) = 0;
+
+private:
+    friend class Stage;
+    std::int64_t enqueued_us_ = 0;
+};
+
+/// What a stage looks like now, for the controller, the log and /metrics.
+struct StageStats {
+    std::size_t queue_depth = 0;
+    std::uint32_t threads = 0;
+    std::uint32_t idle_threads = 0;
+    std::uint64_t enqueued = 0;
+    std::uint64_t dequeued = 0;
+    std::uint64_t completed = 0;
+    std::uint64_t wait_us = 0;  ///< summed queueing delay of what was dequeued
+    std::uint64_t threads_started = 0;
+    std::uint64_t threads_stopped = 0;
+};
+
+class Stage {
+public:
+    /// `handlers`, when given, makes one handler per thread; a thread that retires leaves its
+    /// handler (and its warm cache) to the next thread started.
+    Stage(std::string name, ControllerRule rule, HandlerFactory handlers = {});
+    ~Stage();
+    Stage(const Stage&) = delete;
+    Stage& operator=(const Stage&) = delete;
+
+    const std::string& name() const { return name_; }
+    /// Starts the minimum number of threads.
+    void start();
+    /// Queues work from any thread; false (and `work` is kept by the caller) once stopped.
+    bool push(std::unique_ptr<StageWork>& work);
+    /// One controller tick: samples, decides, adds or retires a thread, joins retired ones.
+    StageDecision control();
+    StageStats stats() const;
+    /// Stops every thread after the work it is running; queued work is dropped. Idempotent.
+    void stop();
+
+private:
+    struct Worker {
+        std::thread thread;
+        bool finished = false;  ///< guarded by mutex_: ready to be joined
+    };
+    void start_thread();  // mutex_ held
+    void worker_main(Worker* self);
+
+    std::string name_;
+    HandlerFactory handlers_;
+    StageController controller_;  // the controller thread only
+    mutable std::mutex mutex_;
+    std::condition_variable wake_;
+    std::deque<std::unique_ptr<StageWork>> queue_;                // guarded by mutex_
+    std::list<Worker> workers_;                                   // guarded by mutex_
+    std::vector<std::unique_ptr<http::Handler>> spare_handlers_;  // guarded by mutex_
+    StageStats stats_;                                            // guarded by mutex_
+    std::uint32_t retire_ = 0;  ///< idle threads asked to exit; guarded by mutex_
+    bool stopping_ = false;     // guarded by mutex_
+};
+
+}  // namespace c10k::engine
