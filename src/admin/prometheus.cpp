@@ -86,6 +86,15 @@ void http_metrics(std::string& out, const http::MetricsTotals& t, const MetricsC
         fmt::format("c10k_errors_total{{kind=\"send_timeout\"}} {}\n", timeouts(TimeoutKind::send));
     one(out, "c10k_keepalive_timeouts_total", "counter",
         "Idle keep-alive connections closed at --keepalive-timeout.", timeouts(TimeoutKind::idle));
+    family(out, "c10k_overload_shed_total", "counter",
+           "Work shed by overload control (--overload-target): requests answered 503, new "
+           "connections refused, idle keep-alive connections closed.");
+    out += fmt::format("c10k_overload_shed_total{{what=\"request\"}} {}\n",
+                       t.overload_shed_requests);
+    out += fmt::format("c10k_overload_shed_total{{what=\"connection\"}} {}\n",
+                       t.overload_shed_connections);
+    out += fmt::format("c10k_overload_shed_total{{what=\"idle_connection\"}} {}\n",
+                       t.overload_closed_idle);
     one(out, "c10k_loops", "gauge",
         "Event loops, threads or processes serving connections now (each writes its own "
         "counters).",

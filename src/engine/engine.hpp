@@ -70,6 +70,9 @@ struct ServerConfig {
     /// the next one so that later events are handled together. 0 turns it off.
     std::int64_t batch_us = 0;
     std::uint32_t thread_stack_kb = 64;  ///< thread-per-connection engines
+    /// Overload control (--overload-target): the queue delay above which, held for an
+    /// interval, new requests are shed (core/overload.hpp, docs/OVERLOAD.md). 0 turns it off.
+    std::int64_t overload_target_us = 0;
     /// Where every loop counts for /metrics (made before any fork, so children count into it
     /// too); null: nothing is counted. Not owned.
     http::MetricsBoard* metrics = nullptr;

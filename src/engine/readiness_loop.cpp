@@ -21,6 +21,10 @@ constexpr int kAcceptsPerEvent = 64;          // then let the connections run: f
 constexpr std::int64_t kLingerMs = 2000;      // as nginx's lingering_timeout: bounded
 constexpr std::int64_t kAcceptPauseMs = 100;  // after EMFILE: no spinning on a full table
 constexpr int kFewEvents = 16;                // below this a wait counts as "light load"
+// Severe overload: at most one sweep of idle keep-alive connections per CoDel interval, each
+// closing a quarter of them (oldest idle first), so that a burst cannot empty the table at once.
+constexpr std::int64_t kIdleSweepMs = 100;
+constexpr std::size_t kIdleSweepDivisor = 4;
 }  // namespace
 
 struct ReadinessLoop::Watched {
@@ -76,6 +80,10 @@ ReadinessLoop::ReadinessLoop(std::unique_ptr<Poller> poller, std::vector<core::u
     context_.set_loop_index(shared_.loop_index);
     context_.set_metrics(metrics_.get());
     if (shared_.loop_index == 0) heartbeat_ = shared_.config.heartbeat;
+    if (shared_.config.overload_target_us > 0) {
+        overload_ = std::make_unique<http::OverloadGate>(shared_.config.overload_target_us);
+        context_.set_overload(overload_.get());
+    }
     context_.set_descriptors(this);
     if (shared_.access_log_fd >= 0) {
         access_log_ = std::make_unique<http::AccessLog>(shared_.access_log_fd,
@@ -135,7 +143,12 @@ int ReadinessLoop::run() {
     for (;;) {
         context_.tick();
         heartbeat_.tick(context_.now_ms());
-        auto waited = poller_->wait(events.data(), kMaxEventsPerWait, wait_timeout_ms());
+        core::Result<int> waited = 0;
+        if (overload_) {
+            waited = wait_measuring_lag(events.data(), kMaxEventsPerWait);
+        } else {
+            waited = poller_->wait(events.data(), kMaxEventsPerWait, wait_timeout_ms());
+        }
         if (!waited) {
             core::log(core::LogLevel::error, "poller wait failed: {}",
                       std::strerror(waited.error()));
@@ -189,6 +202,11 @@ int ReadinessLoop::run() {
         if (access_log_ && context_.now_s() != last_flush_s_) {
             last_flush_s_ = context_.now_s();
             access_log_->flush();
+        }
+        if (overload_) {
+            close_idle_when_overloaded();
+            overload_->maybe_log(context_.now_ms(), "event loop");
+            previous_batch_us_ = core::monotonic_us() - batch_started_us_;
         }
         reap();
         if (stopping_) {
@@ -313,6 +331,7 @@ void ReadinessLoop::on_listener(Listener& listener) {
             reject_busy(std::move(owned));
             continue;
         }
+        if (overload_ && refuse_when_overloaded(owned)) continue;
         if (!shared_.budget.try_acquire()) {
             ++stats_.rejected_over_cap;
             reject_busy(std::move(owned));
@@ -525,6 +544,60 @@ void ReadinessLoop::begin_shutdown() {
         conn->session.request_close();
         drive(*conn);
         conn = next;
+    }
+}
+
+core::Result<int> ReadinessLoop::wait_measuring_lag(Poller::Event* events, int max) {
+    // The loop lag. The poller does not say when an event became ready, only that it is. So
+    // it is asked first without waiting: events ready at once had been ready while the last
+    // batch was handled, and are taken to have waited all of it (an upper bound: the oldest
+    // did). Nothing ready means the loop had caught up: what the blocking wait then returns
+    // is fresh (lag 0). Each request's delay runs from there to its dispatch, so that the
+    // tenth request of a batch has also waited for the nine before it. The probe costs a
+    // system call on the idle path only.
+    auto waited = poller_->wait(events, max, 0);
+    std::int64_t lag = previous_batch_us_;
+    if (waited && *waited == 0) {
+        waited = poller_->wait(events, max, wait_timeout_ms());
+        lag = 0;
+    }
+    batch_started_us_ = core::monotonic_us();
+    overload_->set_ready_at(batch_started_us_ - lag);
+    return waited;
+}
+
+bool ReadinessLoop::refuse_when_overloaded(core::unique_fd& owned) {
+    if (!overload_->refuse_connection()) return false;
+    // Closed before a byte is read: the cheapest refusal there is. Clients of a balancer go to
+    // another server; the others retry later.
+    ++stats_.shed_overloaded;
+    context_.count(&http::LoopMetrics::overload_shed_connections);
+    owned.reset();
+    return true;
+}
+
+void ReadinessLoop::close_idle_when_overloaded() {
+    if (!overload_->state().severe() || stopping_) return;
+    if (context_.now_ms() - idle_closed_ms_ < kIdleSweepMs) return;
+    idle_closed_ms_ = context_.now_ms();
+    // Idle keep-alive connections: between requests, after at least one. Their deadline is
+    // their last activity plus the keep-alive timeout, so the earliest deadline is the one idle
+    // longest: those go first (their clients are the least likely to be waiting on us).
+    std::vector<std::pair<std::int64_t, Connection*>> idle;
+    for (Connection* conn = connections_; conn != nullptr; conn = conn->next) {
+        if (conn->closed || conn->lingering) continue;
+        const http::Session& session = conn->session;
+        if (session.phase() != http::Phase::idle || session.requests() == 0) continue;
+        idle.emplace_back(session.deadline_ms(), conn);
+    }
+    if (idle.empty()) return;
+    std::size_t count = std::max<std::size_t>(1, idle.size() / kIdleSweepDivisor);
+    std::nth_element(idle.begin(), idle.begin() + static_cast<std::ptrdiff_t>(count - 1),
+                     idle.end());
+    for (std::size_t i = 0; i < count; ++i) {
+        context_.count(&http::LoopMetrics::overload_closed_idle);
+        overload_->report().count_idle_closed();
+        close(*idle[i].second);
     }
 }
 

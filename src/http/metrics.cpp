@@ -37,6 +37,9 @@ MetricsTotals MetricsBoard::totals() const {
         sum.push_unsubscribed += slot.push_unsubscribed.get();
         sum.push_delivered += slot.push_delivered.get();
         sum.push_closed_slow += slot.push_closed_slow.get();
+        sum.overload_shed_requests += slot.overload_shed_requests.get();
+        sum.overload_shed_connections += slot.overload_shed_connections.get();
+        sum.overload_closed_idle += slot.overload_closed_idle.get();
         sum.writers += slots_.holders(i);
     }
     return sum;

@@ -69,6 +69,9 @@ struct LoopMetrics {
     Counter push_unsubscribed;
     Counter push_delivered;
     Counter push_closed_slow;
+    Counter overload_shed_requests;     ///< answered 503 by overload control (--overload-target)
+    Counter overload_shed_connections;  ///< new connections refused while severely overloaded
+    Counter overload_closed_idle;       ///< idle keep-alive connections closed the same way
 };
 
 /// The sums of every slot: what a scrape reports.
@@ -88,6 +91,9 @@ struct MetricsTotals {
     std::uint64_t push_unsubscribed = 0;
     std::uint64_t push_delivered = 0;
     std::uint64_t push_closed_slow = 0;
+    std::uint64_t overload_shed_requests = 0;
+    std::uint64_t overload_shed_connections = 0;
+    std::uint64_t overload_closed_idle = 0;
     std::uint32_t writers = 0;  ///< slots held now
 };
 
