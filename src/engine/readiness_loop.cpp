@@ -39,6 +39,9 @@ struct ReadinessLoop::Listener : Watched {
     /// Edge-triggered pollers only: the last visit stopped at kAcceptsPerEvent, so connections
     /// may still be queued, and no new edge will announce them until another one arrives.
     bool more_queued = false;
+    /// Edge-triggered pollers only: accepting stopped at a connection refused for overload,
+    /// and the rest of the queue is looked at in the next batch (see on_listener).
+    bool refused_pending = false;
 };
 
 // A descriptor of a handler's own (a backend connection, a child's pipe).
@@ -116,7 +119,7 @@ int ReadinessLoop::wait_timeout_ms() const {
     if (access_log_) at_most(1000);
     if (std::int64_t beat = heartbeat_.until_next(now); beat >= 0) at_most(beat);
     for (const auto& listener : listeners_) {
-        if (listener->more_queued) at_most(0);
+        if (listener->more_queued || listener->refused_pending) at_most(0);
     }
     return static_cast<int>(std::min<std::int64_t>(timeout, 60'000));
 }
@@ -156,6 +159,9 @@ int ReadinessLoop::run() {
         }
         context_.tick();
         int count = *waited;
+        for (auto& listener : listeners_) {
+            if (listener->refused_pending && accepting_ && !stopping_) on_listener(*listener);
+        }
         for (int i = 0; i < count; ++i) {
             void* tag = events[i].tag;
             if (tag == &stop_tag_) {
@@ -285,6 +291,7 @@ void ReadinessLoop::unwatch(int fd) {
 
 void ReadinessLoop::on_listener(Listener& listener) {
     listener.more_queued = false;
+    listener.refused_pending = false;
     for (int i = 0; i < kAcceptsPerEvent && accepting_; ++i) {
         int fd = accept_nonblocking(listener.fd.get());
         if (fd < 0) {
@@ -331,7 +338,14 @@ void ReadinessLoop::on_listener(Listener& listener) {
             reject_busy(std::move(owned));
             continue;
         }
-        if (overload_ && refuse_when_overloaded(owned)) continue;
+        if (overload_ && refuse_when_overloaded(owned)) {
+            // No more accepts in this batch: a client told no at once comes straight back,
+            // and would be refused again on the same (now stale) estimate of the lag. The
+            // queue is looked at afresh in the next batch (level-triggered pollers report the
+            // listener again; edge-triggered ones are reminded).
+            listener.refused_pending = poller_->edge_triggered();
+            return;
+        }
         if (!shared_.budget.try_acquire()) {
             ++stats_.rejected_over_cap;
             reject_busy(std::move(owned));
