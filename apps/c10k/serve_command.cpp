@@ -175,13 +175,10 @@ engine::HandlerFactory with_synthetic_cost(const std::string& prefix,
     if (prefix.empty()) return inner;
     if (prefix.front() != '/' || prefix.find_first_of("?# ") != std::string::npos) {
         throw std::runtime_error(fmt::format(
-            "--synthetic-cost '{}': give a path prefix that starts with '/', e.g. /cost/",
-            prefix));
+            "--synthetic-cost '{}': give a path prefix that starts with '/', e.g. /cost/", prefix));
     }
     std::string location = prefix.back() == '/' ? prefix : prefix + '/';
-    return [location, inner] {
-        return std::make_unique<serve::SyntheticCost>(location, inner());
-    };
+    return [location, inner] { return std::make_unique<serve::SyntheticCost>(location, inner()); };
 }
 
 /// Validates the flags and builds what serving needs, without binding a listener, starting a

@@ -89,8 +89,8 @@ void http_metrics(std::string& out, const http::MetricsTotals& t, const MetricsC
     family(out, "c10k_overload_shed_total", "counter",
            "Work shed by overload control (--overload-target): requests answered 503, new "
            "connections refused, idle keep-alive connections closed.");
-    out += fmt::format("c10k_overload_shed_total{{what=\"request\"}} {}\n",
-                       t.overload_shed_requests);
+    out +=
+        fmt::format("c10k_overload_shed_total{{what=\"request\"}} {}\n", t.overload_shed_requests);
     out += fmt::format("c10k_overload_shed_total{{what=\"connection\"}} {}\n",
                        t.overload_shed_connections);
     out += fmt::format("c10k_overload_shed_total{{what=\"idle_connection\"}} {}\n",

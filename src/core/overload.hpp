@@ -47,8 +47,7 @@ public:
     static constexpr std::int64_t kSevereFactor = 4;
 
     /// `target_us` 0 turns detection off: the level stays normal.
-    explicit OverloadDetector(std::int64_t target_us,
-                              std::int64_t interval_us = kDefaultIntervalUs,
+    explicit OverloadDetector(std::int64_t target_us, std::int64_t interval_us = kDefaultIntervalUs,
                               std::int64_t severe_factor = kSevereFactor);
 
     /// One sample: at `now_us` (any monotonic clock), a piece of work had waited `delay_us`.
@@ -102,7 +101,8 @@ private:
     std::atomic<std::uint64_t> connections_{0};
     std::atomic<std::uint64_t> idle_closed_{0};
     std::atomic<std::int64_t> second_{0};
-    std::atomic<std::int64_t> least_us_{std::numeric_limits<std::int64_t>::max()};  ///< least delay of what was shed
+    std::atomic<std::int64_t> least_us_{
+        std::numeric_limits<std::int64_t>::max()};  ///< least delay of what was shed
 };
 
 }  // namespace c10k::core

@@ -47,8 +47,8 @@ BlockingWorker::BlockingWorker(const ServerConfig& config, const HandlerFactory&
     }
     context_.set_descriptors(&watched_);
     if (config.overload_target_us > 0) {
-        overload_ = std::make_unique<http::OverloadGate>(config.overload_target_us,
-                                                         &process_shed_report());
+        overload_ =
+            std::make_unique<http::OverloadGate>(config.overload_target_us, &process_shed_report());
         context_.set_overload(overload_.get());
     }
 }
@@ -233,8 +233,8 @@ ssize_t BlockingWorker::receive(int fd) {
             std::memcpy(&stamp, CMSG_DATA(c), sizeof stamp);
             // The stamp is wall-clock time: its age, taken from the wall clock, is moved onto
             // the monotonic clock the detector runs on.
-            std::int64_t age_ns = realtime_ns() -
-                                  (std::int64_t{stamp.tv_sec} * 1'000'000'000 + stamp.tv_nsec);
+            std::int64_t age_ns =
+                realtime_ns() - (std::int64_t{stamp.tv_sec} * 1'000'000'000 + stamp.tv_nsec);
             if (age_ns > 0) ready_at = now_us - age_ns / 1000;
         }
     }

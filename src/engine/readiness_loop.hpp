@@ -100,9 +100,9 @@ private:
     std::uint64_t connection_count_ = 0;
     std::vector<char> receive_buffer_;  ///< one per loop: idle connections hold none
     std::unique_ptr<http::OverloadGate> overload_;  ///< with --overload-target only
-    std::int64_t batch_started_us_ = 0;   ///< when the last wait returned
-    std::int64_t previous_batch_us_ = 0;  ///< how long the last batch's handling took
-    std::int64_t idle_closed_ms_ = 0;     ///< the last sweep of idle connections (severe)
+    std::int64_t batch_started_us_ = 0;             ///< when the last wait returned
+    std::int64_t previous_batch_us_ = 0;            ///< how long the last batch's handling took
+    std::int64_t idle_closed_ms_ = 0;               ///< the last sweep of idle connections (severe)
     SpareDescriptor spare_;
     core::RateLimitedLog fd_log_;
     LoopStats stats_;

@@ -210,8 +210,8 @@ private:
     core::RateLimitedLog fd_log_;
     std::int64_t accept_paused_until_ms_ = 0;
     std::unique_ptr<http::OverloadGate> overload_;  ///< with --overload-target only
-    std::int64_t batch_started_us_ = 0;   ///< when the last wait returned
-    std::int64_t previous_batch_us_ = 0;  ///< how long the last batch's handling took
+    std::int64_t batch_started_us_ = 0;             ///< when the last wait returned
+    std::int64_t previous_batch_us_ = 0;            ///< how long the last batch's handling took
     std::int64_t shutdown_deadline_ms_ = 0;
     std::int64_t last_flush_s_ = 0;
     bool stopping_ = false;

@@ -5,7 +5,6 @@
 #include <charconv>
 #include <utility>
 
-
 namespace c10k::serve {
 
 namespace {

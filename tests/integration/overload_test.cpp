@@ -19,8 +19,8 @@ namespace {
 TEST(SyntheticCost, AbsentWithoutTheFlag) {
     TempDir root;
     root.write("index.html", "<p>hello</p>\n");
-    ServerProcess server({"serve", "--root", root.path(), "--listen", "127.0.0.1:0",
-                          "--threads", "1"});
+    ServerProcess server(
+        {"serve", "--root", root.path(), "--listen", "127.0.0.1:0", "--threads", "1"});
     EXPECT_EQ(fetch(server.port(), "/cost/100").status, 404);
     EXPECT_EQ(fetch(server.port(), "/index.html").status, 200);
 }
@@ -28,8 +28,8 @@ TEST(SyntheticCost, AbsentWithoutTheFlag) {
 TEST(SyntheticCost, BurnsAndAnswersOrRefusesABadNumber) {
     TempDir root;
     root.write("index.html", "<p>hello</p>\n");
-    ServerProcess server({"serve", "--root", root.path(), "--listen", "127.0.0.1:0",
-                          "--threads", "1", "--synthetic-cost", "/cost"});
+    ServerProcess server({"serve", "--root", root.path(), "--listen", "127.0.0.1:0", "--threads",
+                          "1", "--synthetic-cost", "/cost"});
     HttpResponse ok = fetch(server.port(), "/cost/2000");
     EXPECT_EQ(ok.status, 200);
     EXPECT_EQ(ok.body, "burned 2000 us\n");
