@@ -40,6 +40,7 @@
 #include "proxy_flags.hpp"
 #include "push_flags.hpp"
 #include "serve/static_files.hpp"
+#include "serve/synthetic_cost.hpp"
 #include "vhost_flags.hpp"
 #include "ws_flags.hpp"
 
@@ -73,6 +74,8 @@ struct ServeFlags {
     bool no_sendfile = false;
     bool no_helpers = false;
     std::string batch = "0";
+    std::string overload_target = "0";  ///< --overload-target: 0 is off
+    std::string synthetic_cost;         ///< --synthetic-cost PREFIX: empty is off
     std::uint32_t thread_stack_kb = 64;
     std::vector<std::string> stage_threads;  ///< --stage-threads STAGE=MIN..MAX (staged engine)
     int processes = 0;  ///< 0: one process (prefork: its default number of workers)
@@ -170,6 +173,18 @@ std::vector<core::Endpoint> parse_listen(const std::vector<std::string>& texts) 
     return endpoints;
 }
 
+/// --synthetic-cost PREFIX: the benchmark aid in front of everything else of the site.
+engine::HandlerFactory with_synthetic_cost(const std::string& prefix,
+                                           engine::HandlerFactory inner) {
+    if (prefix.empty()) return inner;
+    if (prefix.front() != '/' || prefix.find_first_of("?# ") != std::string::npos) {
+        throw std::runtime_error(fmt::format(
+            "--synthetic-cost '{}': give a path prefix that starts with '/', e.g. /cost/", prefix));
+    }
+    std::string location = prefix.back() == '/' ? prefix : prefix + '/';
+    return [location, inner] { return std::make_unique<serve::SyntheticCost>(location, inner()); };
+}
+
 /// Validates the flags and builds what serving needs, without binding a listener, starting a
 /// thread or (unless --redis-require) connecting to Redis. Throws std::runtime_error with a
 /// message that starts with the flag at fault where there is one.
@@ -254,6 +269,19 @@ PreparedServe prepare_serve(const ServeFlags& flags) {
         }
         config.batch_us = us;
     }
+    {
+        std::int64_t us = 0;
+        std::string error;
+        if (!core::parse_duration_us(flags.overload_target, 1000, us, error)) {
+            throw std::runtime_error("--overload-target: " + error);
+        }
+        if (us < 0 || us > 10'000'000) {
+            throw std::runtime_error(fmt::format(
+                "--overload-target '{}': give a queue delay between 0 (off) and 10s, e.g. 5ms",
+                flags.overload_target));
+        }
+        config.overload_target_us = us;
+    }
 
     if (flags.proxy_mode && tcp_mode(flags.proxy)) {
         // The relay runs loops of its own (src/proxy/tcp): the engines' Session speaks HTTP.
@@ -314,6 +342,7 @@ PreparedServe prepare_serve(const ServeFlags& flags) {
     handlers = with_cgi(flags.cgi, handlers);
     // FastCGI scripts live among the files (beneath --root), so its prefixes come first.
     handlers = with_fastcgi(flags.fastcgi, prepared.root, handlers);
+    handlers = with_synthetic_cost(flags.synthetic_cost, handlers);
 
     std::vector<core::Endpoint>& endpoints = prepared.endpoints;
     endpoints = parse_listen(flags.listen);
@@ -700,6 +729,14 @@ void add_serve_options(CLI::App& cmd, ServeFlags& flags, ServeMode& mode, bool s
                    "(a bare number is microseconds)")
         ->capture_default_str()
         ->type_name("DURATION");
+    cmd.add_option("--overload-target", flags.overload_target,
+                   "Overload control: the queue delay (how long work waits before it is served) "
+                   "above which, when even the least delay stays above it for 100 ms, new "
+                   "requests get a fast 503 with Retry-After, and past 4x it new connections "
+                   "are closed unread and idle keep-alive ones closed, oldest first "
+                   "(docs/OVERLOAD.md); 0 is off (a bare number is milliseconds)")
+        ->capture_default_str()
+        ->type_name("DURATION");
     cmd.add_option("--thread-stack", flags.thread_stack_kb,
                    "Stack size in KB for the thread-per-connection engine")
         ->capture_default_str();
@@ -716,6 +753,11 @@ void add_serve_options(CLI::App& cmd, ServeFlags& flags, ServeMode& mode, bool s
                    "limit). prefork: the number of worker processes (default 16)")
         ->capture_default_str();
     if (serves_files) {
+        cmd.add_option("--synthetic-cost", flags.synthetic_cost,
+                       "Benchmark aid: GET PREFIX<us> (e.g. /cost/5000) burns that many "
+                       "microseconds of CPU in the handler, at most 1000000, and answers 200; a "
+                       "bad number gets 400. Lets anyone who reaches the server burn CPU: for "
+                       "benchmarks only (default: off)");
         add_push_flags(cmd, flags.push);
         add_ws_flags(cmd, flags.ws);
         add_cgi_flags(cmd, flags.cgi);

@@ -91,6 +91,15 @@ void http_metrics(std::string& out, const http::MetricsTotals& t, const MetricsC
         "Disk helper reads that came back short or failed (the file shrank under a response, or "
         "an I/O error): the connection was closed.",
         t.disk_helper_failures);
+    family(out, "c10k_overload_shed_total", "counter",
+           "Work shed by overload control (--overload-target): requests answered 503, new "
+           "connections refused, idle keep-alive connections closed.");
+    out +=
+        fmt::format("c10k_overload_shed_total{{what=\"request\"}} {}\n", t.overload_shed_requests);
+    out += fmt::format("c10k_overload_shed_total{{what=\"connection\"}} {}\n",
+                       t.overload_shed_connections);
+    out += fmt::format("c10k_overload_shed_total{{what=\"idle_connection\"}} {}\n",
+                       t.overload_closed_idle);
     one(out, "c10k_loops", "gauge",
         "Event loops, threads or processes serving connections now (each writes its own "
         "counters).",

@@ -2,8 +2,10 @@
 
 #include <poll.h>
 #include <sys/socket.h>
+#include <time.h>
 
 #include <algorithm>
+#include <cstring>
 
 #include "core/net.hpp"
 #include "engine/output.hpp"
@@ -15,6 +17,19 @@ namespace {
 // Small: a blocking worker exists per connection, and a pipelined burst simply takes more reads.
 constexpr std::size_t kReceiveBytes = 16 * 1024;
 constexpr std::int64_t kLingerMs = 2000;  // as the readiness loop: bounded lingering close
+
+/// One report for every blocking worker of the process, so that a thousand threads shedding
+/// log one line a second between them, not a thousand.
+core::ShedReport& process_shed_report() {
+    static core::ShedReport report;
+    return report;
+}
+
+std::int64_t realtime_ns() {
+    timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return std::int64_t{ts.tv_sec} * 1'000'000'000 + ts.tv_nsec;
+}
 }  // namespace
 
 BlockingWorker::BlockingWorker(const ServerConfig& config, const HandlerFactory& handlers,
@@ -31,6 +46,11 @@ BlockingWorker::BlockingWorker(const ServerConfig& config, const HandlerFactory&
         context_.set_access_log(access_log_.get());
     }
     context_.set_descriptors(&watched_);
+    if (config.overload_target_us > 0) {
+        overload_ =
+            std::make_unique<http::OverloadGate>(config.overload_target_us, &process_shed_report());
+        context_.set_overload(overload_.get());
+    }
 }
 
 BlockingWorker::~BlockingWorker() {
@@ -66,6 +86,13 @@ BlockingEnd BlockingWorker::drive(int fd, std::uint8_t listener) {
     // Non-blocking underneath, so that a wait is always a poll() bounded by the deadline.
     core::set_nonblocking(fd);
     core::set_no_delay(fd);
+    if (overload_) {
+        // The kernel stamps each segment as it arrives; reading the stamp with the bytes tells
+        // how long they sat in the socket before this thread got to them: the accept queue and
+        // the thread's start for a new connection, the CPU run queue always (docs/OVERLOAD.md).
+        int on = 1;
+        (void)::setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof on);
+    }
     http::Session session(context_);
     session.set_engine_data(this);
     session.set_listener(listener);
@@ -149,8 +176,9 @@ BlockingEnd BlockingWorker::drive(int fd, std::uint8_t listener) {
         }
         short got = waits[0].revents;
         if ((got & (POLLIN | POLLHUP | POLLERR)) && session.wants_read()) {
-            ssize_t n = ::recv(fd, buffer_.data(), buffer_.size(), 0);
+            ssize_t n = receive(fd);
             if (n > 0) {
+                if (overload_) overload_->maybe_log(context_.now_ms(), "blocking workers");
                 session.feed(buffer_.data(), static_cast<std::size_t>(n));
             } else if (n == 0) {
                 session.on_peer_closed();
@@ -185,6 +213,36 @@ void BlockingWorker::linger(int fd) {
         ssize_t n = ::recv(fd, buffer_.data(), buffer_.size(), 0);
         if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) return;
     }
+}
+
+ssize_t BlockingWorker::receive(int fd) {
+    if (!overload_) return ::recv(fd, buffer_.data(), buffer_.size(), 0);
+    iovec data{buffer_.data(), buffer_.size()};
+    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(timespec))];
+    msghdr message{};
+    message.msg_iov = &data;
+    message.msg_iovlen = 1;
+    message.msg_control = control;
+    message.msg_controllen = sizeof control;
+    ssize_t n = ::recvmsg(fd, &message, 0);
+    std::int64_t now_us = core::monotonic_us();
+    // Without a stamp (none came), the bytes count as ready now: only pipelined requests
+    // queued behind each other then show a delay.
+    std::int64_t ready_at = now_us;
+    if (n > 0) {
+        for (cmsghdr* c = CMSG_FIRSTHDR(&message); c != nullptr; c = CMSG_NXTHDR(&message, c)) {
+            if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_TIMESTAMPNS) continue;
+            timespec stamp;
+            std::memcpy(&stamp, CMSG_DATA(c), sizeof stamp);
+            // The stamp is wall-clock time: its age, taken from the wall clock, is moved onto
+            // the monotonic clock the detector runs on.
+            std::int64_t age_ns =
+                realtime_ns() - (std::int64_t{stamp.tv_sec} * 1'000'000'000 + stamp.tv_nsec);
+            if (age_ns > 0) ready_at = now_us - age_ns / 1000;
+        }
+    }
+    overload_->set_ready_at(ready_at);
+    return n;
 }
 
 }  // namespace c10k::engine

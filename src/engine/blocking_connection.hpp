@@ -55,6 +55,7 @@ private:
                         std::int64_t stop_deadline_ms) const;
     bool write_pending(int fd, http::Session& session, bool& blocked);
     void linger(int fd);
+    ssize_t receive(int fd);
 
     const ServerConfig& config_;
     StopSource& stop_;
@@ -63,6 +64,8 @@ private:
     http::LoopContext context_;
     std::unique_ptr<http::AccessLog> access_log_;
     std::vector<char> buffer_;
+    /// With --overload-target: this worker's detector, fed with the kernel's receive timestamps.
+    std::unique_ptr<http::OverloadGate> overload_;
     http::PollWatcher watched_;  ///< the handler's descriptors; few (a Redis connection or two)
     std::vector<pollfd> waits_;  ///< poll()'s set, kept to reuse its memory
 };

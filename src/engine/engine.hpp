@@ -94,6 +94,9 @@ struct ServerConfig {
     /// loop reads from disk itself and blocks. The thread engines block their own thread anyway.
     int disk_helpers = 2;
     StagedConfig staged;                 ///< the staged engine's pools
+    /// Overload control (--overload-target): the queue delay above which, held for an
+    /// interval, new requests are shed (core/overload.hpp, docs/OVERLOAD.md). 0 turns it off.
+    std::int64_t overload_target_us = 0;
     /// Where every loop counts for /metrics (made before any fork, so children count into it
     /// too); null: nothing is counted. Not owned.
     http::MetricsBoard* metrics = nullptr;

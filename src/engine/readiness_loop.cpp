@@ -22,6 +22,10 @@ constexpr int kAcceptsPerEvent = 64;          // then let the connections run: f
 constexpr std::int64_t kLingerMs = 2000;      // as nginx's lingering_timeout: bounded
 constexpr std::int64_t kAcceptPauseMs = 100;  // after EMFILE: no spinning on a full table
 constexpr int kFewEvents = 16;                // below this a wait counts as "light load"
+// Severe overload: at most one sweep of idle keep-alive connections per CoDel interval, each
+// closing a quarter of them (oldest idle first), so that a burst cannot empty the table at once.
+constexpr std::int64_t kIdleSweepMs = 100;
+constexpr std::size_t kIdleSweepDivisor = 4;
 }  // namespace
 
 struct ReadinessLoop::Watched {
@@ -36,6 +40,9 @@ struct ReadinessLoop::Listener : Watched {
     /// Edge-triggered pollers only: the last visit stopped at kAcceptsPerEvent, so connections
     /// may still be queued, and no new edge will announce them until another one arrives.
     bool more_queued = false;
+    /// Edge-triggered pollers only: accepting stopped at a connection refused for overload,
+    /// and the rest of the queue is looked at in the next batch (see on_listener).
+    bool refused_pending = false;
 };
 
 // A descriptor of a handler's own (a backend connection, a child's pipe).
@@ -79,6 +86,10 @@ ReadinessLoop::ReadinessLoop(std::unique_ptr<Poller> poller, std::vector<core::u
     context_.set_loop_index(shared_.loop_index);
     context_.set_metrics(metrics_.get());
     if (shared_.loop_index == 0) heartbeat_ = shared_.config.heartbeat;
+    if (shared_.config.overload_target_us > 0) {
+        overload_ = std::make_unique<http::OverloadGate>(shared_.config.overload_target_us);
+        context_.set_overload(overload_.get());
+    }
     context_.set_descriptors(this);
     file_output_.use_sendfile = shared.config.use_sendfile;
     if (shared.config.disk_helpers > 0) {
@@ -120,7 +131,7 @@ int ReadinessLoop::wait_timeout_ms() const {
     if (access_log_) at_most(1000);
     if (std::int64_t beat = heartbeat_.until_next(now); beat >= 0) at_most(beat);
     for (const auto& listener : listeners_) {
-        if (listener->more_queued) at_most(0);
+        if (listener->more_queued || listener->refused_pending) at_most(0);
     }
     return static_cast<int>(std::min<std::int64_t>(timeout, 60'000));
 }
@@ -147,7 +158,12 @@ int ReadinessLoop::run() {
     for (;;) {
         context_.tick();
         heartbeat_.tick(context_.now_ms());
-        auto waited = poller_->wait(events.data(), kMaxEventsPerWait, wait_timeout_ms());
+        core::Result<int> waited = 0;
+        if (overload_) {
+            waited = wait_measuring_lag(events.data(), kMaxEventsPerWait);
+        } else {
+            waited = poller_->wait(events.data(), kMaxEventsPerWait, wait_timeout_ms());
+        }
         if (!waited) {
             core::log(core::LogLevel::error, "poller wait failed: {}",
                       std::strerror(waited.error()));
@@ -155,6 +171,9 @@ int ReadinessLoop::run() {
         }
         context_.tick();
         int count = *waited;
+        for (auto& listener : listeners_) {
+            if (listener->refused_pending && accepting_ && !stopping_) on_listener(*listener);
+        }
         for (int i = 0; i < count; ++i) {
             void* tag = events[i].tag;
             if (tag == &stop_tag_) {
@@ -201,6 +220,11 @@ int ReadinessLoop::run() {
         if (access_log_ && context_.now_s() != last_flush_s_) {
             last_flush_s_ = context_.now_s();
             access_log_->flush();
+        }
+        if (overload_) {
+            close_idle_when_overloaded();
+            overload_->maybe_log(context_.now_ms(), "event loop");
+            previous_batch_us_ = core::monotonic_us() - batch_started_us_;
         }
         reap();
         if (stopping_) {
@@ -280,6 +304,7 @@ void ReadinessLoop::unwatch(int fd) {
 
 void ReadinessLoop::on_listener(Listener& listener) {
     listener.more_queued = false;
+    listener.refused_pending = false;
     for (int i = 0; i < kAcceptsPerEvent && accepting_; ++i) {
         int fd = accept_nonblocking(listener.fd.get());
         if (fd < 0) {
@@ -325,6 +350,14 @@ void ReadinessLoop::on_listener(Listener& listener) {
             }
             reject_busy(std::move(owned));
             continue;
+        }
+        if (overload_ && refuse_when_overloaded(owned)) {
+            // No more accepts in this batch: a client told no at once comes straight back,
+            // and would be refused again on the same (now stale) estimate of the lag. The
+            // queue is looked at afresh in the next batch (level-triggered pollers report the
+            // listener again; edge-triggered ones are reminded).
+            listener.refused_pending = poller_->edge_triggered();
+            return;
         }
         if (!shared_.budget.try_acquire()) {
             ++stats_.rejected_over_cap;
@@ -590,6 +623,60 @@ void ReadinessLoop::begin_shutdown() {
         conn->session.request_close();
         drive(*conn);
         conn = next;
+    }
+}
+
+core::Result<int> ReadinessLoop::wait_measuring_lag(Poller::Event* events, int max) {
+    // The loop lag. The poller does not say when an event became ready, only that it is. So
+    // it is asked first without waiting: events ready at once had been ready while the last
+    // batch was handled, and are taken to have waited all of it (an upper bound: the oldest
+    // did). Nothing ready means the loop had caught up: what the blocking wait then returns
+    // is fresh (lag 0). Each request's delay runs from there to its dispatch, so that the
+    // tenth request of a batch has also waited for the nine before it. The probe costs a
+    // system call on the idle path only.
+    auto waited = poller_->wait(events, max, 0);
+    std::int64_t lag = previous_batch_us_;
+    if (waited && *waited == 0) {
+        waited = poller_->wait(events, max, wait_timeout_ms());
+        lag = 0;
+    }
+    batch_started_us_ = core::monotonic_us();
+    overload_->set_ready_at(batch_started_us_ - lag);
+    return waited;
+}
+
+bool ReadinessLoop::refuse_when_overloaded(core::unique_fd& owned) {
+    if (!overload_->refuse_connection()) return false;
+    // Closed before a byte is read: the cheapest refusal there is. Clients of a balancer go to
+    // another server; the others retry later.
+    ++stats_.shed_overloaded;
+    context_.count(&http::LoopMetrics::overload_shed_connections);
+    owned.reset();
+    return true;
+}
+
+void ReadinessLoop::close_idle_when_overloaded() {
+    if (!overload_->state().severe() || stopping_) return;
+    if (context_.now_ms() - idle_closed_ms_ < kIdleSweepMs) return;
+    idle_closed_ms_ = context_.now_ms();
+    // Idle keep-alive connections: between requests, after at least one. Their deadline is
+    // their last activity plus the keep-alive timeout, so the earliest deadline is the one idle
+    // longest: those go first (their clients are the least likely to be waiting on us).
+    std::vector<std::pair<std::int64_t, Connection*>> idle;
+    for (Connection* conn = connections_; conn != nullptr; conn = conn->next) {
+        if (conn->closed || conn->lingering) continue;
+        const http::Session& session = conn->session;
+        if (session.phase() != http::Phase::idle || session.requests() == 0) continue;
+        idle.emplace_back(session.deadline_ms(), conn);
+    }
+    if (idle.empty()) return;
+    std::size_t count = std::max<std::size_t>(1, idle.size() / kIdleSweepDivisor);
+    std::nth_element(idle.begin(), idle.begin() + static_cast<std::ptrdiff_t>(count - 1),
+                     idle.end());
+    for (std::size_t i = 0; i < count; ++i) {
+        context_.count(&http::LoopMetrics::overload_closed_idle);
+        overload_->report().count_idle_closed();
+        close(*idle[i].second);
     }
 }
 

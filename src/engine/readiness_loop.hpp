@@ -36,6 +36,7 @@ struct LoopStats {
     std::uint64_t refused_fd_too_high = 0;  ///< descriptor beyond the poller's reach (select)
     std::uint64_t shed_out_of_fds = 0;      ///< closed at once: EMFILE/ENFILE
     std::uint64_t timed_out = 0;
+    std::uint64_t shed_overloaded = 0;  ///< new connections refused: severely overloaded
 };
 
 class ReadinessLoop : private http::DescriptorWatcher {
@@ -82,6 +83,10 @@ private:
     int wait_timeout_ms() const;
     Heartbeat heartbeat_;  ///< loop 0's copy of the server's; the others' never beat
     void reap();
+    // Overload control (--overload-target); all no-ops without it.
+    core::Result<int> wait_measuring_lag(Poller::Event* events, int max);
+    bool refuse_when_overloaded(core::unique_fd& owned);
+    void close_idle_when_overloaded();
 
     std::unique_ptr<Poller> poller_;
     std::unique_ptr<http::Handler> handler_;
@@ -107,6 +112,10 @@ private:
     /// names them), or at destruction once the helpers are joined.
     std::vector<Connection*> disk_orphans_;
     std::vector<char> receive_buffer_;  ///< one per loop: idle connections hold none
+    std::unique_ptr<http::OverloadGate> overload_;  ///< with --overload-target only
+    std::int64_t batch_started_us_ = 0;             ///< when the last wait returned
+    std::int64_t previous_batch_us_ = 0;            ///< how long the last batch's handling took
+    std::int64_t idle_closed_ms_ = 0;               ///< the last sweep of idle connections (severe)
     SpareDescriptor spare_;
     core::RateLimitedLog fd_log_;
     LoopStats stats_;

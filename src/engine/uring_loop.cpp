@@ -26,6 +26,10 @@ UringLoop::UringLoop(std::vector<core::unique_fd> listeners, std::unique_ptr<htt
     context_.set_loop_index(shared_.loop_index);
     context_.set_metrics(metrics_.get());
     if (shared_.loop_index == 0) heartbeat_ = shared_.config.heartbeat;
+    if (shared_.config.overload_target_us > 0) {
+        overload_ = std::make_unique<http::OverloadGate>(shared_.config.overload_target_us);
+        context_.set_overload(overload_.get());
+    }
     for (auto& fd : listeners) {
         auto listener = std::make_unique<Listener>();
         listener->fd = std::move(fd);
@@ -88,6 +92,9 @@ int UringLoop::serve() {
         int wait = wait_timeout_ms();
         __kernel_timespec timeout{wait / 1000, (wait % 1000) * 1'000'000LL};
         io_uring_cqe* cqe = nullptr;
+        // Completions already there before the wait had waited through the last batch (see
+        // ReadinessLoop::wait_measuring_lag); with none, what the wait brings is fresh.
+        bool behind = overload_ && io_uring_cq_ready(&ring_) > 0;
         int result = io_uring_submit_and_wait_timeout(&ring_, &cqe, 1,
                                                       wait < 0 ? nullptr : &timeout, nullptr);
         if (result < 0 && result != -ETIME && result != -EINTR && result != -EBUSY) {
@@ -96,6 +103,7 @@ int UringLoop::serve() {
             return 1;
         }
         context_.tick();
+        if (overload_) note_batch_ready(behind);
         unsigned head;
         unsigned seen = 0;
         io_uring_for_each_cqe(&ring_, head, cqe) {
@@ -117,6 +125,10 @@ int UringLoop::serve() {
         if (access_log_ && context_.now_s() != last_flush_s_) {
             last_flush_s_ = context_.now_s();
             access_log_->flush();
+        }
+        if (overload_) {
+            overload_->maybe_log(context_.now_ms(), "io_uring loop");
+            previous_batch_us_ = core::monotonic_us() - batch_started_us_;
         }
         reap();
         if (stopping_) {
@@ -306,6 +318,11 @@ void UringLoop::on_accept(Listener& listener, const io_uring_cqe& cqe) {
     }
     if (!listener.armed && !stopping_ && accept_paused_until_ms_ == 0) arm_accept(listener);
     core::unique_fd owned(cqe.res);
+    if (overload_ && overload_->refuse_connection()) {
+        // Severely overloaded: closed before a byte is read.
+        context_.count(&http::LoopMetrics::overload_shed_connections);
+        return;
+    }
     if (!shared_.budget.try_acquire()) {
         reject_busy(std::move(owned));
         return;
@@ -392,6 +409,15 @@ void UringLoop::reap() {
     graveyard_.resize(kept);
     std::erase_if(unwatched_,
                   [](const std::unique_ptr<Watch>& watched) { return !watched->armed; });
+}
+
+void UringLoop::note_batch_ready(bool behind) {
+    // Completions were waiting before the wait: taken to have waited the whole last batch (an
+    // upper bound). With deferred task running the kernel posts completions only when the
+    // loop enters it, so this can miss a backlog: then only the delays within the batch
+    // count, which errs on the side of serving.
+    batch_started_us_ = core::monotonic_us();
+    overload_->set_ready_at(batch_started_us_ - (behind ? previous_batch_us_ : 0));
 }
 
 }  // namespace c10k::engine

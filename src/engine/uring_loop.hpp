@@ -160,6 +160,8 @@ private:
     void begin_shutdown();
     void close_all();
     void reap();
+    /// Overload control (--overload-target), as the readiness loop's: the loop lag.
+    void note_batch_ready(bool behind);
 
     // uring_connection.cpp: one connection's I/O.
     std::size_t buffer_memory_bytes() const;
@@ -216,6 +218,9 @@ private:
     SpareDescriptor spare_;
     core::RateLimitedLog fd_log_;
     std::int64_t accept_paused_until_ms_ = 0;
+    std::unique_ptr<http::OverloadGate> overload_;  ///< with --overload-target only
+    std::int64_t batch_started_us_ = 0;             ///< when the last wait returned
+    std::int64_t previous_batch_us_ = 0;            ///< how long the last batch's handling took
     std::int64_t shutdown_deadline_ms_ = 0;
     std::int64_t last_flush_s_ = 0;
     bool stopping_ = false;

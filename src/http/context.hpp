@@ -18,6 +18,7 @@
 #include "http/date.hpp"
 #include "http/handler.hpp"
 #include "http/metrics.hpp"
+#include "http/overload_gate.hpp"
 
 namespace c10k::http {
 
@@ -190,6 +191,10 @@ public:
         if (metrics_ != nullptr) (metrics_->*counter).add(n);
     }
 
+    /// Overload control (--overload-target), owned by the engine; null when off.
+    OverloadGate* overload() const { return overload_; }
+    void set_overload(OverloadGate* gate) { overload_ = gate; }
+
     std::unique_ptr<Scratch> borrow_scratch() {
         if (scratch_pool_.empty()) return std::make_unique<Scratch>();
         auto scratch = std::move(scratch_pool_.back());
@@ -244,6 +249,7 @@ private:
     DateCache date_;
     AccessLog* access_log_ = nullptr;
     LoopMetrics* metrics_ = nullptr;
+    OverloadGate* overload_ = nullptr;
     std::vector<std::unique_ptr<Scratch>> scratch_pool_;
     std::vector<std::string> buffer_pool_;
     Response response_;

@@ -46,6 +46,9 @@ MetricsTotals MetricsBoard::totals() const {
             sum.stage_threads_started[k] += slot.stage_threads_started[k].get();
             sum.stage_threads_stopped[k] += slot.stage_threads_stopped[k].get();
         }
+        sum.overload_shed_requests += slot.overload_shed_requests.get();
+        sum.overload_shed_connections += slot.overload_shed_connections.get();
+        sum.overload_closed_idle += slot.overload_closed_idle.get();
         sum.writers += slots_.holders(i);
     }
     return sum;

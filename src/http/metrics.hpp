@@ -84,6 +84,9 @@ struct LoopMetrics {
     Counter stage_wait_us[kStages];  ///< summed queueing delay of what was dequeued
     Counter stage_threads_started[kStages];
     Counter stage_threads_stopped[kStages];
+    Counter overload_shed_requests;     ///< answered 503 by overload control (--overload-target)
+    Counter overload_shed_connections;  ///< new connections refused while severely overloaded
+    Counter overload_closed_idle;       ///< idle keep-alive connections closed the same way
 };
 
 /// The sums of every slot: what a scrape reports.
@@ -110,6 +113,9 @@ struct MetricsTotals {
     std::uint64_t stage_wait_us[kStages] = {};
     std::uint64_t stage_threads_started[kStages] = {};
     std::uint64_t stage_threads_stopped[kStages] = {};
+    std::uint64_t overload_shed_requests = 0;
+    std::uint64_t overload_shed_connections = 0;
+    std::uint64_t overload_closed_idle = 0;
     std::uint32_t writers = 0;  ///< slots held now
 };
 

@@ -53,6 +53,23 @@ std::map<std::string, double> parse(const std::string& text) {
     return samples;
 }
 
+TEST(Prometheus, CountsWhatOverloadControlShed) {
+    http::MetricsBoard board(4);
+    http::LoopMetrics* a = board.claim();
+    http::LoopMetrics* b = board.claim();
+    a->overload_shed_requests.add(7);
+    b->overload_shed_requests.add(3);
+    b->overload_shed_connections.add(2);
+    a->overload_closed_idle.add(5);
+    MetricsContext context;
+    context.engine = "epoll";
+    context.version = "test";
+    auto s = parse(render_prometheus(board.totals(), context));
+    EXPECT_EQ(s["c10k_overload_shed_total{what=\"request\"}"], 10);
+    EXPECT_EQ(s["c10k_overload_shed_total{what=\"connection\"}"], 2);
+    EXPECT_EQ(s["c10k_overload_shed_total{what=\"idle_connection\"}"], 5);
+}
+
 TEST(Prometheus, RendersTheBoardsSums) {
     http::MetricsBoard board(4);
     http::LoopMetrics* a = board.claim();
