@@ -62,12 +62,19 @@ test: deps-test configure
 ASAN_ENV := ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 TSAN_ENV := TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1
 SANITIZE_EXCLUDE := HostileMemory|PushMemory|ProxyBodyMemory|CgiMemory|FastcgiMemory|MillionScript
+# The sanitizer builds use clang at -O1 with line tables only (enough for symbolized stack
+# traces). GCC at -O2 -g took 2.5 times as long to compile the same files with ASan+UBSan
+# (serve_command.cpp: 179 s against 72 s on a loaded 2-core machine), and these builds were most
+# of CI's time.
+SAN_FLAGS := -O1 -gline-tables-only -DNDEBUG
+SAN_CMAKE := CC=clang CXX=clang++ cmake -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  "-DCMAKE_C_FLAGS_RELWITHDEBINFO=$(SAN_FLAGS)" "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=$(SAN_FLAGS)"
 asan-build: deps-test
-	cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DC10K_SANITIZE=address,undefined
+	$(SAN_CMAKE) -S . -B build-asan -DC10K_SANITIZE=address,undefined
 	cmake --build build-asan -j $(JOBS)
 
 tsan-build: deps-test
-	cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DC10K_SANITIZE=thread
+	$(SAN_CMAKE) -S . -B build-tsan -DC10K_SANITIZE=thread
 	cmake --build build-tsan --target c10k integration_tests conformance_tests websocket_tests -j $(JOBS)
 
 test-sanitize: asan-build tsan-build
@@ -139,7 +146,7 @@ fuzz-smoke: fuzz-build
 SMOKE_ASAN_TARGETS := c10k unit_core unit_serve unit_websocket integration_tests conformance_tests \
   websocket_tests
 sanitize-smoke: deps-test
-	cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DC10K_SANITIZE=address,undefined
+	$(SAN_CMAKE) -S . -B build-asan -DC10K_SANITIZE=address,undefined
 	cmake --build build-asan --target $(SMOKE_ASAN_TARGETS) -j $(JOBS)
 	$(MAKE) --no-print-directory tsan-build
 	cd build-asan && $(ASAN_ENV) ctest --output-on-failure --timeout 900 -j $(JOBS) \
