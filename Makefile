@@ -115,8 +115,9 @@ fuzz: fuzz-build
 # not the seed corpus), then the unit and integration suites (the hostile-client tests among them)
 # and the epoll conformance suites (HTTP, and the WebSocket suite's epoll cases) under ASan+UBSan,
 # and the integration suite (whose flood test runs two loops on one shared connection budget) and
-# the thread, epoll, fork and prefork conformance suites (and the WebSocket suite's thread cases)
-# under TSan (fork and prefork: no thread may exist when a process forks;
+# the thread, epoll, fork, prefork and staged conformance suites (and the WebSocket suite's
+# thread cases) under TSan (staged: requests cross from loops to pools and back; fork and
+# prefork: no thread may exist when a process forks;
 # 'fork' also matches prefork). Those two added about 85% to the TSan conformance run (145
 # tests instead of 87; 152 s instead of 82 s of wall time at -j2 on a loaded machine). Cost
 # before them, measured on 2 cores (docs/HARDENING.md): the runs take about 2 minutes
@@ -156,7 +157,7 @@ sanitize-smoke: deps-test
 	cd build-tsan && $(TSAN_ENV) ctest --output-on-failure --timeout 900 -j $(JOBS) \
 	  -L integration -E '$(SANITIZE_EXCLUDE)'
 	cd build-tsan && $(TSAN_ENV) ctest --output-on-failure --timeout 900 -j $(JOBS) \
-	  -L conformance -R 'AllEngines/.*(thread|epoll|fork|prefork)|^Engines/[^ ]*/thread '
+	  -L conformance -R 'AllEngines/.*(thread|epoll|fork|prefork|staged)|^Engines/[^ ]*/thread '
 
 micro: deps-test
 	cmake -S . -B build-micro -G Ninja -DCMAKE_BUILD_TYPE=Release -DC10K_BUILD_MICRO=ON
