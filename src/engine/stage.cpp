@@ -22,6 +22,22 @@ Stage::~Stage() {
     stop();
 }
 
+void Stage::enable_overload(std::int64_t target_us) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    overload_target_us_ = target_us;
+    detector_ = target_us > 0 ? std::make_unique<core::OverloadDetector>(target_us) : nullptr;
+}
+
+void Stage::sample_delay(std::int64_t now) {
+    if (!detector_) return;
+    // The oldest queued work's age, not the age of what is taken: under LIFO the work taken is
+    // the newest, and its short wait would end the overload while the queue still stands.
+    std::int64_t delay =
+        queue_.empty() ? 0 : std::max<std::int64_t>(now - queue_.front()->enqueued_us_, 0);
+    queue_delay_us_.store(delay, std::memory_order_relaxed);
+    overload_state_.set(detector_->observe(now, delay));
+}
+
 void Stage::start() {
     std::lock_guard<std::mutex> lock(mutex_);
     while (stats_.threads < controller_.rule().bounds.min_threads) start_thread();
@@ -70,11 +86,20 @@ void Stage::worker_main(Worker* self) {
             --retire_;  // an idle thread answers the controller's call to shrink
             break;
         }
-        std::unique_ptr<StageWork> work = std::move(queue_.front());
-        queue_.pop_front();
+        std::int64_t now = now_us();
+        sample_delay(now);
+        std::unique_ptr<StageWork> work;
+        if (overload_state_.overloaded()) {
+            work = std::move(queue_.back());
+            queue_.pop_back();
+            ++stats_.taken_newest_first;
+        } else {
+            work = std::move(queue_.front());
+            queue_.pop_front();
+        }
         ++stats_.dequeued;
         stats_.wait_us +=
-            static_cast<std::uint64_t>(std::max<std::int64_t>(now_us() - work->enqueued_us_, 0));
+            static_cast<std::uint64_t>(std::max<std::int64_t>(now - work->enqueued_us_, 0));
         lock.unlock();
         StageWork* raw = work.get();
         raw->run(handler.get(), work);  // may move `work` on to another stage
@@ -99,6 +124,9 @@ StageDecision Stage::control() {
             it = next;
         }
         if (stopping_) return decision;
+        // Also sampled here, so that a stage whose admission stopped while it was overloaded
+        // (nothing queued, nothing dequeued) sees its queue drained and lets work in again.
+        sample_delay(now_us());
         StageSample sample;
         sample.queue_depth = queue_.size();
         // Threads already asked to retire are no longer counted: the rule sees the pool it made.

@@ -3,6 +3,7 @@
 // sized by a StageController (SEDA's stage: event queue + thread pool + controller). Loops push
 // work from their threads; the engine's controller thread calls control() at each tick.
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -13,6 +14,7 @@
 #include <thread>
 #include <vector>
 
+#include "core/overload.hpp"
 #include "engine/engine.hpp"
 #include "engine/stage_controller.hpp"
 
@@ -42,6 +44,7 @@ struct StageStats {
     std::uint64_t wait_us = 0;  ///< summed queueing delay of what was dequeued
     std::uint64_t threads_started = 0;
     std::uint64_t threads_stopped = 0;
+    std::uint64_t taken_newest_first = 0;  ///< dequeued LIFO, while the stage was overloaded
 };
 
 class Stage {
@@ -54,6 +57,18 @@ public:
     Stage& operator=(const Stage&) = delete;
 
     const std::string& name() const { return name_; }
+    /// Overload control of this stage's queue (--overload-target; before start()). The delay
+    /// is the age of the oldest work still queued, sampled at each dequeue and each controller
+    /// tick, and fed to a core::OverloadDetector (CoDel's rule). While overloaded, threads take
+    /// the newest work first (Meta's adaptive LIFO: under a standing queue the newest request
+    /// is the one whose client still waits), and overload() says so to whoever admits work.
+    void enable_overload(std::int64_t target_us);
+    const core::OverloadState& overload() const { return overload_state_; }
+    /// Where the admitting side counts what it shed, logged by the controller once a second.
+    core::ShedReport& shed_report() { return shed_report_; }
+    std::int64_t overload_target_us() const { return overload_target_us_; }
+    /// The oldest queued work's age at the last sample (0 when off or empty).
+    std::int64_t queue_delay_us() const { return queue_delay_us_.load(std::memory_order_relaxed); }
     /// Starts the minimum number of threads.
     void start();
     /// Queues work from any thread; false (and `work` is kept by the caller) once stopped.
@@ -70,6 +85,7 @@ private:
         bool finished = false;  ///< guarded by mutex_: ready to be joined
     };
     void start_thread();  // mutex_ held
+    void sample_delay(std::int64_t now_us);  // mutex_ held
     void worker_main(Worker* self);
 
     std::string name_;
@@ -83,6 +99,11 @@ private:
     StageStats stats_;                                            // guarded by mutex_
     std::uint32_t retire_ = 0;  ///< idle threads asked to exit; guarded by mutex_
     bool stopping_ = false;     // guarded by mutex_
+    std::int64_t overload_target_us_ = 0;
+    std::unique_ptr<core::OverloadDetector> detector_;  // guarded by mutex_; null: off
+    core::OverloadState overload_state_;
+    std::atomic<std::int64_t> queue_delay_us_{0};
+    core::ShedReport shed_report_;
 };
 
 }  // namespace c10k::engine

@@ -164,6 +164,7 @@ StageDispatcher::~StageDispatcher() {
 }
 
 void StageDispatcher::on_loop_start(http::LoopContext& context) {
+    context_ = &context;
     inner_->on_loop_start(context);
     link_ = (*services_.links)[context.loop_index()].get();
     link_->open(context.mailbox(), *this);
@@ -171,12 +172,26 @@ void StageDispatcher::on_loop_start(http::LoopContext& context) {
 
 void StageDispatcher::on_loop_stop(http::LoopContext& context) {
     link_->close();
+    context_ = nullptr;
     inner_->on_loop_stop(context);
 }
 
 void StageDispatcher::handle(const http::Request& request, http::Response& response) {
     if (link_ == nullptr || request.body_streamed || !inner_->answers_off_loop(request)) {
         inner_->handle(request, response);
+        return;
+    }
+    Stage& stage = *services_.handler_stage;
+    if (stage.overload().overloaded()) {
+        // The handler stage's queue stands (Stage::enable_overload): a canned answer here, on
+        // the loop, as Session does for a loop that lags, so the work queued finishes sooner.
+        stage.shed_report().count_request(stage.queue_delay_us());
+        if (context_ != nullptr) context_->count(&http::LoopMetrics::overload_shed_requests);
+        response.set_status(503);
+        response.add_header("Retry-After", "1");
+        response.add_header("Content-Type", "text/plain; charset=utf-8");
+        response.set_body("server overloaded; retry later\n");
+        if (stage.overload().severe()) response.close_connection();
         return;
     }
     auto* ticket = new Ticket;

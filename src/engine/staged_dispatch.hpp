@@ -106,6 +106,7 @@ private:
     std::unique_ptr<http::Handler> inner_;  ///< the loop's own chain, for what stays here
     const StageServices& services_;
     LoopLink* link_ = nullptr;
+    http::LoopContext* context_ = nullptr;  ///< while the loop runs: for its metrics
     std::unordered_set<Ticket*> tickets_;  ///< in the stages now; freed when back or at the end
 };
 

@@ -16,6 +16,7 @@
 
 #include <fmt/core.h>
 
+#include "core/clock.hpp"
 #include "core/log.hpp"
 #include "engine/engines.hpp"
 #include "engine/loop_runner.hpp"
@@ -58,7 +59,14 @@ private:
         for (int tick = 1;; ++tick) {
             if (wake_.wait_for(lock, kTick, [this] { return stopping_; })) return;
             lock.unlock();
-            for (Stage* stage : stages_) stage->control();
+            for (Stage* stage : stages_) {
+                stage->control();
+                if (stage->overload_target_us() > 0) {
+                    std::string where = stage->name() + " stage";
+                    stage->shed_report().maybe_log(core::monotonic_us() / 1000, where.c_str(),
+                                                   stage->overload_target_us());
+                }
+            }
             publish(tick % kTicksPerLog == 0);
             lock.lock();
         }
@@ -132,6 +140,10 @@ public:
         services.file_stage = &file_stage;
         services.links = &links;
         services.handler_delay_ms = handler_delay_from_environment();
+        // Overload control by the handler stage's queue delay, besides the loops' own lag
+        // (docs/OVERLOAD.md): the loops hand requests off at once, so their lag stays small
+        // while the work waits here.
+        handler_stage.enable_overload(config.overload_target_us);
         handler_stage.start();
         file_stage.start();
         ControllerThread controller({&handler_stage, &file_stage}, config.metrics);

@@ -40,6 +40,10 @@ void burn_cpu_us(std::int64_t us) {
 SyntheticCost::SyntheticCost(std::string prefix, std::unique_ptr<http::Handler> inner)
     : prefix_(std::move(prefix)), inner_(std::move(inner)) {}
 
+bool SyntheticCost::answers_off_loop(const http::Request& request) const {
+    return request.path().substr(0, prefix_.size()) == prefix_ || inner_->answers_off_loop(request);
+}
+
 void SyntheticCost::handle(const http::Request& request, http::Response& response) {
     std::string_view path = request.path();
     if (path.substr(0, prefix_.size()) != prefix_) {

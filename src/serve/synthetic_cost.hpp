@@ -32,6 +32,8 @@ public:
         return inner_->streams_body(listener);
     }
     bool wants_peer() const override { return inner_->wants_peer(); }
+    /// The cost stands for an application, so the staged engine runs it on its handler stage.
+    bool answers_off_loop(const http::Request& request) const override;
 
 private:
     std::string prefix_;

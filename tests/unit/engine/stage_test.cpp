@@ -5,9 +5,11 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <mutex>
 #include <thread>
+#include <vector>
 
 #include "engine/stage.hpp"
 
@@ -94,6 +96,84 @@ TEST(Stage, RefusesWorkOnceStopped) {
     std::unique_ptr<StageWork> work = std::make_unique<GatedWork>(gate);
     EXPECT_FALSE(stage.push(work));
     EXPECT_NE(work, nullptr);  // still the caller's
+}
+
+/// Work that notes the order in which it ran.
+class NumberedWork final : public StageWork {
+public:
+    NumberedWork(int number, std::mutex& mutex, std::vector<int>& order)
+        : number_(number), mutex_(mutex), order_(order) {}
+    void run(http::Handler*, std::unique_ptr<StageWork>&) override {
+        std::lock_guard<std::mutex> lock(mutex_);
+        order_.push_back(number_);
+    }
+
+private:
+    int number_;
+    std::mutex& mutex_;
+    std::vector<int>& order_;
+};
+
+TEST(Stage, AStandingQueueIsOverloadAndIsServedNewestFirstUntilItDrains) {
+    Stage stage("test", quick_rule(1, 1));
+    stage.enable_overload(1000);  // 1 ms
+    stage.start();
+    Gate gate;
+    std::unique_ptr<StageWork> blocker = std::make_unique<GatedWork>(gate);
+    ASSERT_TRUE(stage.push(blocker));
+    std::mutex mutex;
+    std::vector<int> order;
+    constexpr int kQueued = 6;
+    for (int i = 1; i <= kQueued; ++i) {
+        std::unique_ptr<StageWork> work = std::make_unique<NumberedWork>(i, mutex, order);
+        ASSERT_TRUE(stage.push(work));
+    }
+    // The only thread is held: the queue stands, and the controller's ticks sample its oldest
+    // work growing older. Waits for the state (CoDel's 100 ms interval), bounded by a count.
+    for (int tick = 0; tick < 5000 && !stage.overload().overloaded(); ++tick) {
+        stage.control();
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    ASSERT_TRUE(stage.overload().overloaded());
+    EXPECT_GE(stage.queue_delay_us(), 1000);
+
+    gate.open();
+    while (stage.stats().completed < kQueued + 1) std::this_thread::yield();
+    // Each dequeue still found the oldest work waiting: all of it was taken newest first.
+    {
+        std::lock_guard<std::mutex> lock(mutex);
+        EXPECT_EQ(order, (std::vector<int>{6, 5, 4, 3, 2, 1}));
+    }
+    EXPECT_EQ(stage.stats().taken_newest_first, static_cast<std::uint64_t>(kQueued));
+    // Drained: the next tick samples an empty queue, and work is admitted again, in order.
+    stage.control();
+    EXPECT_FALSE(stage.overload().overloaded());
+    EXPECT_EQ(stage.queue_delay_us(), 0);
+    stage.stop();
+}
+
+TEST(Stage, WithoutATargetTheQueueStaysFirstInFirstOut) {
+    Stage stage("test", quick_rule(1, 1));
+    stage.start();
+    Gate gate;
+    std::unique_ptr<StageWork> blocker = std::make_unique<GatedWork>(gate);
+    ASSERT_TRUE(stage.push(blocker));
+    std::mutex mutex;
+    std::vector<int> order;
+    for (int i = 1; i <= 4; ++i) {
+        std::unique_ptr<StageWork> work = std::make_unique<NumberedWork>(i, mutex, order);
+        ASSERT_TRUE(stage.push(work));
+    }
+    for (int tick = 0; tick < 150; ++tick) {
+        stage.control();
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    EXPECT_FALSE(stage.overload().overloaded());
+    gate.open();
+    while (stage.stats().completed < 5) std::this_thread::yield();
+    std::lock_guard<std::mutex> lock(mutex);
+    EXPECT_EQ(order, (std::vector<int>{1, 2, 3, 4}));
+    EXPECT_EQ(stage.stats().taken_newest_first, 0u);
 }
 
 }  // namespace
