@@ -180,7 +180,7 @@ static const CommandRegistrar registrar{[](CLI::App& app) {
         "Run the server-architecture experiment (engines x sizes x connections, plus nginx, "
         "h2o, lighttpd) and write a report with charts");
     cmd->add_flag("--quick", flags->quick,
-                  "A small plan (epoll, poll, select, thread + anchors; 100 and 1000 "
+                  "A small plan (epoll, poll, select, thread, staged + anchors; 100 and 1000 "
                   "connections; 128 B) that finishes in a few minutes");
     cmd->add_option("--out", flags->out, "Folder for the report")->capture_default_str();
     cmd->add_option("--engines", flags->engines,

@@ -122,6 +122,14 @@ std::string format_html(const Results& results, const std::vector<Claim>& claims
            "figures are lower bounds and the claims do not compare them.</p>\n";
     for (const auto& note : plan.notes) out += "<p>Note: " + xml_escape(note) + "</p>\n";
     if (plan.experiment != Experiment::matrix) {
+        // The page's opening describes the matrix; say at once which experiment this is.
+        const std::string matrix_title =
+            "<h1>c10k compare: server architectures at 100 to 15,000 connections</h1>";
+        out.replace(out.find(matrix_title), matrix_title.size(),
+                    fmt::format("<h1>c10k compare: the {} experiment</h1>\n<p>See the "
+                                "Experiment section for what each row measures "
+                                "(docs/COMPARE.md).</p>",
+                                experiment_name(plan.experiment)));
         out += fmt::format("<h2>Experiment: {}</h2>\n<pre>{}</pre>\n",
                            experiment_name(plan.experiment),
                            xml_escape(experiment_summary(results)));
