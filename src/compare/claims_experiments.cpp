@@ -13,11 +13,14 @@ namespace c10k::compare {
 
 namespace {
 
-bool ok(const CellResult* r) { return r != nullptr && r->held; }
+bool ok(const CellResult* r) {
+    return r != nullptr && r->held;
+}
 
 /// Engine names that have both their plain variant and one named `variant` (or starting with
 /// it) among the cells of `experiment`, with the variant's label.
-std::vector<std::pair<std::string, std::string>> pairs(const Results& results, Experiment experiment,
+std::vector<std::pair<std::string, std::string>> pairs(const Results& results,
+                                                       Experiment experiment,
                                                        const std::string& variant) {
     std::vector<std::pair<std::string, std::string>> out;
     for (const auto& r : results.cells) {
@@ -27,8 +30,9 @@ std::vector<std::pair<std::string, std::string>> pairs(const Results& results, E
         if (std::find(out.begin(), out.end(), p) != out.end()) continue;
         bool plain = false;
         for (const auto& other : results.cells) {
-            plain = plain || (other.cell.experiment == experiment &&
-                              other.cell.server.name == s.name && other.cell.server.variant.empty());
+            plain =
+                plain || (other.cell.experiment == experiment && other.cell.server.name == s.name &&
+                          other.cell.server.variant.empty());
         }
         if (plain) out.push_back(p);
     }
@@ -42,7 +46,9 @@ Claim drop_early_goodput(const Results& results) {
             "Dropping requests early, by their queueing delay, keeps goodput near its peak "
             "under overload.",
             "Welsh's SEDA (adaptive overload control) and CoDel's queue-delay target",
-            {}, Verdict::not_measured, {}};
+            {},
+            Verdict::not_measured,
+            {}};
     std::size_t judged = 0, near_peak = 0, collapsed_without = 0;
     for (const auto& [name, controlled] : pairs(results, Experiment::overload, "overload")) {
         auto with = goodput_curve(results, controlled);
@@ -52,8 +58,8 @@ Claim drop_early_goodput(const Results& results) {
         double peak_with = peak_goodput(with);
         double peak_without = peak_goodput(without);
         if (!w2 || !o2 || peak_with <= 0 || peak_without <= 0) {
-            c.evidence.push_back(fmt::format("{}: no {}x point of both variants", name,
-                                             kOverloadFactor));
+            c.evidence.push_back(
+                fmt::format("{}: no {}x point of both variants", name, kOverloadFactor));
             continue;
         }
         double share_with = w2->good_rps / peak_with;
@@ -69,28 +75,31 @@ Claim drop_early_goodput(const Results& results) {
         if (share_without < kNearPeak) ++collapsed_without;
     }
     if (judged == 0) {
-        c.reason = fmt::format("needs the overload experiment (--experiment overload) with a {}x "
-                               "step, for a server with and without --overload-target",
-                               kOverloadFactor);
+        c.reason = fmt::format(
+            "needs the overload experiment (--experiment overload) with a {}x "
+            "step, for a server with and without --overload-target",
+            kOverloadFactor);
         return c;
     }
-    std::string rule = fmt::format("goodput at {}x at least {:.0f}% of peak", kOverloadFactor,
-                                   kNearPeak * 100);
+    std::string rule =
+        fmt::format("goodput at {}x at least {:.0f}% of peak", kOverloadFactor, kNearPeak * 100);
     if (near_peak == judged && collapsed_without == judged) {
         c.verdict = Verdict::reproduced;
-        c.reason = fmt::format("all {} engines with overload control kept {}, and all fell below "
-                               "it without",
-                               judged, rule);
+        c.reason = fmt::format(
+            "all {} engines with overload control kept {}, and all fell below "
+            "it without",
+            judged, rule);
     } else if (near_peak == judged) {
         c.verdict = Verdict::reproduced_with_caveat;
-        c.reason = fmt::format("all {} engines with overload control kept {}, but {} of them "
-                               "kept it without control too: this ramp did not show a collapse "
-                               "to prevent",
-                               judged, rule, judged - collapsed_without);
+        c.reason = fmt::format(
+            "all {} engines with overload control kept {}, but {} of them "
+            "kept it without control too: this ramp did not show a collapse "
+            "to prevent",
+            judged, rule, judged - collapsed_without);
     } else if (near_peak > 0) {
         c.verdict = Verdict::reproduced_with_caveat;
-        c.reason = fmt::format("{} of {} engines with overload control kept {}", near_peak,
-                               judged, rule);
+        c.reason =
+            fmt::format("{} of {} engines with overload control kept {}", near_peak, judged, rule);
     } else {
         c.verdict = Verdict::not_reproduced;
         c.reason = fmt::format("no engine with overload control kept {}", rule);
@@ -101,7 +110,10 @@ Claim drop_early_goodput(const Results& results) {
 Claim helpers_keep_cached_fast(const Results& results) {
     Claim c{"amped-helpers",
             "Helper threads for disk reads keep cached requests fast while the disk is busy.",
-            "Pai, Druschel and Zwaenepoel's Flash (AMPED) paper", {}, Verdict::not_measured, {}};
+            "Pai, Druschel and Zwaenepoel's Flash (AMPED) paper",
+            {},
+            Verdict::not_measured,
+            {}};
     std::size_t judged = 0, helped = 0, unhurt = 0;
     for (const auto& [name, without_label] : pairs(results, Experiment::disk, "no helpers")) {
         const CellResult* idle = find_experiment_cell(results, name, "idle");
@@ -127,9 +139,10 @@ Claim helpers_keep_cached_fast(const Results& results) {
         const CellResult* idle = find_experiment_cell(results, label, "idle");
         const CellResult* busy = find_experiment_cell(results, label, "busy");
         if (ok(idle) && ok(busy)) {
-            c.evidence.push_back(fmt::format("{}: cached p99 {:.2f} ms idle, {:.2f} ms with cold "
-                                             "reads",
-                                             label, idle->p99_us / 1000.0, busy->p99_us / 1000.0));
+            c.evidence.push_back(
+                fmt::format("{}: cached p99 {:.2f} ms idle, {:.2f} ms with cold "
+                            "reads",
+                            label, idle->p99_us / 1000.0, busy->p99_us / 1000.0));
         }
     }
     if (judged == 0) {
@@ -138,21 +151,24 @@ Claim helpers_keep_cached_fast(const Results& results) {
     }
     if (helped == judged && unhurt == judged) {
         c.verdict = Verdict::reproduced;
-        c.reason = fmt::format("without helpers the cached p99 under cold reads was at least "
-                               "{}x that with helpers, and with helpers it stayed within {}x of "
-                               "idle",
-                               kMattersRatio, kMattersRatio);
+        c.reason = fmt::format(
+            "without helpers the cached p99 under cold reads was at least "
+            "{}x that with helpers, and with helpers it stayed within {}x of "
+            "idle",
+            kMattersRatio, kMattersRatio);
     } else if (helped > 0) {
         c.verdict = Verdict::reproduced_with_caveat;
-        c.reason = fmt::format("helpers cut the cached p99 under cold reads by at least {}x for "
-                               "{} of {} engines, but {} of them still rose {}x or more over idle",
-                               kMattersRatio, helped, judged, judged - unhurt, kMattersRatio);
+        c.reason = fmt::format(
+            "helpers cut the cached p99 under cold reads by at least {}x for "
+            "{} of {} engines, but {} of them still rose {}x or more over idle",
+            kMattersRatio, helped, judged, judged - unhurt, kMattersRatio);
     } else {
         c.verdict = Verdict::not_reproduced;
-        c.reason = fmt::format("without helpers the cached p99 under cold reads was below {}x "
-                               "that with helpers (the cold reads did not stall the loop here: "
-                               "check that the data set was really evicted)",
-                               kMattersRatio);
+        c.reason = fmt::format(
+            "without helpers the cached p99 under cold reads was below {}x "
+            "that with helpers (the cold reads did not stall the loop here: "
+            "check that the data set was really evicted)",
+            kMattersRatio);
     }
     return c;
 }
@@ -160,7 +176,10 @@ Claim helpers_keep_cached_fast(const Results& results) {
 Claim caching_matters_at_low_concurrency(const Results& results) {
     Claim c{"caching-low-concurrency",
             "Caching and zero-copy (sendfile) matter more at low concurrency than at high.",
-            "the seeds' discussion of the micro-benchmark", {}, Verdict::not_measured, {}};
+            "the seeds' discussion of the micro-benchmark",
+            {},
+            Verdict::not_measured,
+            {}};
     std::uint32_t low = 0, high = 0;
     for (const auto& r : results.cells) {
         if (r.cell.experiment != Experiment::caching) continue;
@@ -180,10 +199,10 @@ Claim caching_matters_at_low_concurrency(const Results& results) {
                 const CellResult* on = find_experiment_cell(results, name, "caching", 0, n);
                 const CellResult* off = find_experiment_cell(results, label, "caching", 0, n);
                 if (ok(on) && ok(off) && on->cpu_us_per_request > 0) {
-                    c.evidence.push_back(fmt::format(
-                        "{}, {} conns: {:.1f} us/req vs {:.1f} with both ({:.2f}x)", label, n,
-                        off->cpu_us_per_request, on->cpu_us_per_request,
-                        off->cpu_us_per_request / on->cpu_us_per_request));
+                    c.evidence.push_back(
+                        fmt::format("{}, {} conns: {:.1f} us/req vs {:.1f} with both ({:.2f}x)",
+                                    label, n, off->cpu_us_per_request, on->cpu_us_per_request,
+                                    off->cpu_us_per_request / on->cpu_us_per_request));
                 }
             }
         }
@@ -201,17 +220,19 @@ Claim caching_matters_at_low_concurrency(const Results& results) {
     }
     double benefit_low = off_low->cpu_us_per_request / on_low->cpu_us_per_request;
     double benefit_high = off_high->cpu_us_per_request / on_high->cpu_us_per_request;
-    std::string figures = fmt::format("switching both off costs {:.2f}x the CPU per request at "
-                                      "{} connections and {:.2f}x at {}",
-                                      benefit_low, low, benefit_high, high);
+    std::string figures = fmt::format(
+        "switching both off costs {:.2f}x the CPU per request at "
+        "{} connections and {:.2f}x at {}",
+        benefit_low, low, benefit_high, high);
     if (benefit_low >= benefit_high * kSameRatio && benefit_low >= kSameRatio) {
         c.verdict = Verdict::reproduced;
         c.reason = figures + fmt::format(" (threshold: low at least {}x high)", kSameRatio);
     } else if (benefit_low >= benefit_high * kSameRatio) {
         c.verdict = Verdict::reproduced_with_caveat;
-        c.reason = figures + fmt::format(": more at low concurrency, but below {}x there too, "
-                                         "so they hardly matter at either",
-                                         kSameRatio);
+        c.reason = figures + fmt::format(
+                                 ": more at low concurrency, but below {}x there too, "
+                                 "so they hardly matter at either",
+                                 kSameRatio);
     } else {
         c.verdict = Verdict::not_reproduced;
         c.reason = figures + fmt::format(" (threshold: low at least {}x high)", kSameRatio);

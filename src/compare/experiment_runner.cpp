@@ -53,17 +53,18 @@ struct BenchRun {
 };
 
 BenchRun start_bench(const Context& ctx, const std::string& tag, std::vector<std::string> args,
-                     const ServerProcess& server, std::int64_t warmup_ms, std::int64_t duration_ms) {
+                     const ServerProcess& server, std::int64_t warmup_ms,
+                     std::int64_t duration_ms) {
     BenchRun run;
     run.json_path = fmt::format("{}/bench-{}.json", ctx.work, tag);
     run.log_path = fmt::format("{}/bench-{}.log", ctx.work, tag);
     std::filesystem::remove(run.json_path);
     std::vector<std::string> argv = {ctx.options.c10k_binary, "bench"};
     argv.insert(argv.end(), args.begin(), args.end());
-    argv.insert(argv.end(), {"--warmup", fmt::format("{}ms", warmup_ms), "-d",
-                             fmt::format("{}ms", duration_ms), "--server-pid",
-                             std::to_string(server.pid()), "--timeout", "5s", "--connect-timeout",
-                             "5s", "--json", run.json_path, "-q"});
+    argv.insert(argv.end(),
+                {"--warmup", fmt::format("{}ms", warmup_ms), "-d", fmt::format("{}ms", duration_ms),
+                 "--server-pid", std::to_string(server.pid()), "--timeout", "5s",
+                 "--connect-timeout", "5s", "--json", run.json_path, "-q"});
     run.limit = std::chrono::seconds((warmup_ms + duration_ms) / 1000 + 30);
     run.pid = spawn_process(argv, run.log_path, ctx.client_cpu);
     return run;
@@ -80,8 +81,8 @@ CellResult finish_bench(const Cell& cell, BenchRun& run, ServerProcess& server, 
     server.exited(server_exit);
     std::string json = slurp(run.json_path);
     if (status == -1) {
-        result.failure = fmt::format("load generator did not finish within {} s (killed)",
-                                     run.limit.count());
+        result.failure =
+            fmt::format("load generator did not finish within {} s (killed)", run.limit.count());
         return result;
     }
     if (json.empty()) {
@@ -103,9 +104,10 @@ CellResult finish_bench(const Cell& cell, BenchRun& run, ServerProcess& server, 
     } else {
         result.held = true;
         if (result.errors > 0) {
-            result.warnings.push_back(fmt::format("{} responses other than 200 or failed "
-                                                  "requests (what overload does)",
-                                                  result.errors));
+            result.warnings.push_back(
+                fmt::format("{} responses other than 200 or failed "
+                            "requests (what overload does)",
+                            result.errors));
         }
     }
     return result;
@@ -134,13 +136,13 @@ std::unique_ptr<ServerProcess> start_server(const Context& ctx, const ServerSpec
 void record(Context& ctx, CellResult result, Clock::time_point started) {
     result.wall_s = std::chrono::duration<double>(Clock::now() - started).count();
     if (ctx.options.progress) {
-        std::string what = result.held
-                               ? fmt::format("{:.0f} req/s, p99 {:.2f} ms{}", result.rps,
-                                             result.p99_us / 1000.0,
-                                             result.deadline_ms > 0
-                                                 ? fmt::format(", goodput {:.0f}/s", result.good_rps)
-                                                 : "")
-                               : "FAILED: " + result.failure;
+        std::string what =
+            result.held
+                ? fmt::format("{:.0f} req/s, p99 {:.2f} ms{}", result.rps, result.p99_us / 1000.0,
+                              result.deadline_ms > 0
+                                  ? fmt::format(", goodput {:.0f}/s", result.good_rps)
+                                  : "")
+                : "FAILED: " + result.failure;
         std::fprintf(stderr, "[%s] %s %s%s: %s\n", experiment_name(result.cell.experiment).c_str(),
                      result.cell.server.label().c_str(), result.cell.phase.c_str(),
                      result.cell.load_factor > 0
@@ -172,8 +174,9 @@ void run_overload(Context& ctx) {
         // Capacity: closed loop on the server without overload control; every variant of this
         // engine is then offered the same loads, so that their goodput compares.
         auto started = Clock::now();
-        Cell capacity_cell{base, 0, s.capacity_connections, LoadMode::max_throughput,
-                           Experiment::overload, "capacity"};
+        Cell capacity_cell{
+            base,      0, s.capacity_connections, LoadMode::max_throughput, Experiment::overload,
+            "capacity"};
         std::string error;
         double capacity = 0;
         if (auto server = start_server(ctx, base, root, s.capacity_connections, ready, error)) {
@@ -183,7 +186,8 @@ void run_overload(Context& ctx) {
                                    *server, plan.warmup_ms, plan.duration_ms);
             CellResult r = finish_bench(capacity_cell, run, *server, true);
             server->stop();
-            if (r.held && r.duration_s > 0) capacity = static_cast<double>(r.requests) / r.duration_s;
+            if (r.held && r.duration_s > 0)
+                capacity = static_cast<double>(r.requests) / r.duration_s;
             record(ctx, std::move(r), started);
         } else {
             record(ctx, failed(capacity_cell, error), started);
@@ -193,8 +197,14 @@ void run_overload(Context& ctx) {
             if (spec.name != base.name) continue;
             for (std::size_t i = 0; i < s.load_factors.size(); ++i) {
                 auto cell_started = Clock::now();
-                Cell cell{spec, 0, connections, LoadMode::open_loop, Experiment::overload, "ramp",
-                          rates.empty() ? 0 : rates[i], s.load_factors[i]};
+                Cell cell{spec,
+                          0,
+                          connections,
+                          LoadMode::open_loop,
+                          Experiment::overload,
+                          "ramp",
+                          rates.empty() ? 0 : rates[i],
+                          s.load_factors[i]};
                 if (rates.empty()) {
                     record(ctx, failed(cell, "not run: the capacity could not be measured"),
                            cell_started);
@@ -252,8 +262,8 @@ std::vector<std::string> write_cold_set(const std::string& dir, const Experiment
 std::string evict(const Context& ctx, const std::string& dir) {
     std::string log = ctx.work + "/evict.log";
     ::truncate(log.c_str(), 0);
-    pid_t pid = spawn_process({ctx.options.c10k_binary, "evict", "--quiet", dir}, log,
-                              ctx.client_cpu);
+    pid_t pid =
+        spawn_process({ctx.options.c10k_binary, "evict", "--quiet", dir}, log, ctx.client_cpu);
     wait_bounded(pid, std::chrono::seconds(30));
     return slurp(log);
 }
@@ -270,9 +280,10 @@ void run_disk(Context& ctx) {
         ::chmod((data + "/cold").c_str(), 0755);
     } catch (const std::exception& e) {
         for (const auto& spec : plan.servers) {
-            record(ctx, failed({spec, plan.sizes.front(), plan.connections.front(),
-                                LoadMode::open_loop, Experiment::disk, "idle"},
-                               e.what()),
+            record(ctx,
+                   failed({spec, plan.sizes.front(), plan.connections.front(), LoadMode::open_loop,
+                           Experiment::disk, "idle"},
+                          e.what()),
                    Clock::now());
         }
         return;
@@ -287,14 +298,17 @@ void run_disk(Context& ctx) {
     std::string cached = fmt::format("/{}.txt", size);
     for (const auto& spec : plan.servers) {
         auto started = Clock::now();
-        Cell idle{spec, size, connections, LoadMode::open_loop, Experiment::disk, "idle", plan.rate};
+        Cell idle{spec,   size,     connections, LoadMode::open_loop, Experiment::disk,
+                  "idle", plan.rate};
         Cell busy = idle;
         busy.phase = "busy";
-        Cell reader{spec, s.disk_file_size, s.cold_connections, LoadMode::max_throughput,
-                    Experiment::disk, "cold"};
+        Cell reader{
+            spec,  s.disk_file_size, s.cold_connections, LoadMode::max_throughput, Experiment::disk,
+            "cold"};
         evict(ctx, data + "/cold");
         std::string error;
-        auto server = start_server(ctx, spec, data, connections + s.cold_connections, cached, error);
+        auto server =
+            start_server(ctx, spec, data, connections + s.cold_connections, cached, error);
         if (!server) {
             for (const auto& cell : {idle, busy, reader}) record(ctx, failed(cell, error), started);
             continue;
@@ -312,10 +326,10 @@ void run_disk(Context& ctx) {
         std::vector<std::string> cold_args;
         for (const auto& path : cold) cold_args.push_back(base + path);
         cold_args.insert(cold_args.end(), {"-c", std::to_string(s.cold_connections)});
-        auto readers = start_bench(ctx, "cold", cold_args, *server, plan.warmup_ms,
-                                   plan.duration_ms + 1000);
-        auto cached_run = start_bench(ctx, "busy", cached_args, *server, plan.warmup_ms,
-                                      plan.duration_ms);
+        auto readers =
+            start_bench(ctx, "cold", cold_args, *server, plan.warmup_ms, plan.duration_ms + 1000);
+        auto cached_run =
+            start_bench(ctx, "busy", cached_args, *server, plan.warmup_ms, plan.duration_ms);
         auto end = Clock::now() + cached_run.limit;
         while (Clock::now() < end) {
             if (::waitpid(cached_run.pid, &cached_run.status, WNOHANG) == cached_run.pid) {
@@ -346,8 +360,8 @@ void run_caching(Context& ctx) {
         for (const auto& spec : plan.servers) {
             for (auto n : plan.connections) {
                 auto started = Clock::now();
-                Cell cell{spec, size, n, LoadMode::open_loop, Experiment::caching, "caching",
-                          plan.rate};
+                Cell cell{spec,      size,     n, LoadMode::open_loop, Experiment::caching,
+                          "caching", plan.rate};
                 std::string error;
                 std::string path = fmt::format("/{}.txt", size);
                 auto server = start_server(ctx, spec, root, n, path, error);
@@ -355,11 +369,11 @@ void run_caching(Context& ctx) {
                     record(ctx, failed(cell, error), started);
                     continue;
                 }
-                auto run = start_bench(ctx, "caching",
-                                       {fmt::format("http://127.0.0.1:{}{}", server->port(), path),
-                                        "-c", std::to_string(n), "--rate",
-                                        fmt::format("{:g}", plan.rate)},
-                                       *server, plan.warmup_ms, plan.duration_ms);
+                auto run =
+                    start_bench(ctx, "caching",
+                                {fmt::format("http://127.0.0.1:{}{}", server->port(), path), "-c",
+                                 std::to_string(n), "--rate", fmt::format("{:g}", plan.rate)},
+                                *server, plan.warmup_ms, plan.duration_ms);
                 CellResult r = finish_bench(cell, run, *server, true);
                 server->stop();
                 record(ctx, std::move(r), started);
@@ -397,10 +411,17 @@ Results run_experiment(const Plan& plan, const RunnerOptions& options) {
     }
     auto started = Clock::now();
     switch (plan.experiment) {
-        case Experiment::overload: run_overload(ctx); break;
-        case Experiment::disk: run_disk(ctx); break;
-        case Experiment::caching: run_caching(ctx); break;
-        default: break;
+        case Experiment::overload:
+            run_overload(ctx);
+            break;
+        case Experiment::disk:
+            run_disk(ctx);
+            break;
+        case Experiment::caching:
+            run_caching(ctx);
+            break;
+        default:
+            break;
     }
     results.info.wall_s = std::chrono::duration<double>(Clock::now() - started).count();
     std::error_code ignored;

@@ -74,10 +74,12 @@ Plan make_experiment_plan(const PlanOptions& options,
     auto anchors = anchors_of(options);
     switch (options.experiment) {
         case Experiment::overload: {
-            if (s.load_factors.empty()) throw std::invalid_argument("--load-factors: the list is empty");
+            if (s.load_factors.empty())
+                throw std::invalid_argument("--load-factors: the list is empty");
             std::string target = fmt::format("{}ms", s.overload_target_ms);
             std::vector<std::string> cost = {"--synthetic-cost", kCostPrefix};
-            for (const auto& name : engines_of(options, kOverloadEngines, available_engines, plan)) {
+            for (const auto& name :
+                 engines_of(options, kOverloadEngines, available_engines, plan)) {
                 plan.servers.push_back(engine(name, "", cost));
                 auto with = cost;
                 with.insert(with.end(), {"--overload-target", target});
@@ -107,7 +109,8 @@ Plan make_experiment_plan(const PlanOptions& options,
                 } else if (anchor_installed != nullptr && !anchor_installed(name)) {
                     plan.notes.push_back("anchor nginx skipped: not installed");
                 } else {
-                    ServerSpec base{name, ServerKind::anchor, architecture_of(name, ServerKind::anchor)};
+                    ServerSpec base{name, ServerKind::anchor,
+                                    architecture_of(name, ServerKind::anchor)};
                     plan.servers.push_back(base);
                     base.variant = "aio threads";
                     plan.servers.push_back(base);
@@ -126,13 +129,15 @@ Plan make_experiment_plan(const PlanOptions& options,
                     engine(name, "no cache, no sendfile", {"--no-cache", "--no-sendfile"}));
             }
             if (!anchors.empty()) {
-                plan.notes.push_back("anchors not run in the caching experiment: it switches "
-                                     "c10k's own cache and sendfile");
+                plan.notes.push_back(
+                    "anchors not run in the caching experiment: it switches "
+                    "c10k's own cache and sendfile");
             }
             plan.connections = kCachingConnections;
             break;
         }
-        default: throw std::invalid_argument("not an experiment beside the matrix");
+        default:
+            throw std::invalid_argument("not an experiment beside the matrix");
     }
     if (plan.servers.empty()) throw std::invalid_argument("no server to measure");
     if (!options.connections.empty()) {
@@ -154,10 +159,13 @@ double experiment_estimated_seconds(const Plan& plan) {
             // One capacity cell per engine (half the variants), then the ramp per variant.
             return servers / 2 * cell +
                    servers * static_cast<double>(plan.settings.load_factors.size()) * cell;
-        case Experiment::disk: return servers * 2 * cell + 10;  // idle, busy; writing the data set
+        case Experiment::disk:
+            return servers * 2 * cell + 10;  // idle, busy; writing the data set
         case Experiment::caching:
-            return servers * static_cast<double>(plan.connections.size() * plan.sizes.size()) * cell;
-        default: return 0;
+            return servers * static_cast<double>(plan.connections.size() * plan.sizes.size()) *
+                   cell;
+        default:
+            return 0;
     }
 }
 

@@ -39,8 +39,8 @@ std::vector<double> ramp_rates(double capacity, const std::vector<double>& facto
 struct GoodputPoint {
     double load_factor = 0;
     double offered_rps = 0;
-    double good_rps = 0;  ///< 200s within the deadline, per second
-    double ok_p99_us = 0; ///< p99 of the 200s (admitted requests)
+    double good_rps = 0;   ///< 200s within the deadline, per second
+    double ok_p99_us = 0;  ///< p99 of the 200s (admitted requests)
     bool measured = false;
 };
 

@@ -11,7 +11,9 @@ namespace c10k::compare {
 
 namespace {
 
-std::string ms(double us) { return fmt::format("{:.2f}", us / 1000.0); }
+std::string ms(double us) {
+    return fmt::format("{:.2f}", us / 1000.0);
+}
 
 std::string overload_text(const Results& results) {
     const auto& s = results.plan.settings;
@@ -21,11 +23,12 @@ std::string overload_text(const Results& results) {
         kCostPrefix, s.cost_us, s.cost_us, s.deadline_ms);
     for (const auto& r : results.cells) {
         if (r.cell.phase == "capacity") {
-            out += fmt::format("  capacity of {}: {}\n", r.cell.server.label(),
-                               r.held ? fmt::format("{:.0f} req/s (closed loop, {} conns)",
-                                                    r.duration_s > 0 ? r.requests / r.duration_s : 0,
-                                                    r.cell.connections)
-                                      : "FAILED: " + r.failure);
+            out +=
+                fmt::format("  capacity of {}: {}\n", r.cell.server.label(),
+                            r.held ? fmt::format("{:.0f} req/s (closed loop, {} conns)",
+                                                 r.duration_s > 0 ? r.requests / r.duration_s : 0,
+                                                 r.cell.connections)
+                                   : "FAILED: " + r.failure);
         }
     }
     out += fmt::format("  {:<28} {:>6} {:>10} {:>10} {:>10} {:>8}\n", "server", "load", "offered/s",
@@ -37,8 +40,8 @@ std::string overload_text(const Results& results) {
             out += r.held ? fmt::format("  {:<28} {:>5g}x {:>10.0f} {:>10.0f} {:>10} {:>8}\n",
                                         label, r.cell.load_factor, r.cell.rate, r.good_rps,
                                         ms(r.ok_p99_us), refused)
-                          : fmt::format("  {:<28} {:>5g}x FAILED: {}\n", label,
-                                        r.cell.load_factor, r.failure);
+                          : fmt::format("  {:<28} {:>5g}x FAILED: {}\n", label, r.cell.load_factor,
+                                        r.failure);
         }
     }
     return out;
@@ -70,16 +73,18 @@ std::string caching_text(const Results& results) {
     std::string out = "\ncaching: server CPU us per request / p99 ms, open loop at " +
                       fmt::format("{:g}", results.plan.rate) + " req/s\n";
     out += fmt::format("  {:<34}", "server");
-    for (auto n : results.plan.connections) out += fmt::format(" {:>14}", fmt::format("{} conns", n));
+    for (auto n : results.plan.connections)
+        out += fmt::format(" {:>14}", fmt::format("{} conns", n));
     out += "\n";
     for (const auto& label : cell_labels(results)) {
         out += fmt::format("  {:<34}", label);
         for (auto n : results.plan.connections) {
             const CellResult* r = find_experiment_cell(results, label, "caching", 0, n);
-            out += fmt::format(" {:>14}", r == nullptr ? "-"
-                                          : r->held    ? fmt::format("{:.1f}/{}", r->cpu_us_per_request,
-                                                                     ms(r->p99_us))
-                                                       : "FAIL");
+            out += fmt::format(" {:>14}",
+                               r == nullptr ? "-"
+                               : r->held
+                                   ? fmt::format("{:.1f}/{}", r->cpu_us_per_request, ms(r->p99_us))
+                                   : "FAIL");
         }
         out += "\n";
     }
@@ -90,10 +95,14 @@ std::string caching_text(const Results& results) {
 
 std::string experiment_summary(const Results& results) {
     switch (results.plan.experiment) {
-        case Experiment::overload: return overload_text(results);
-        case Experiment::disk: return disk_text(results);
-        case Experiment::caching: return caching_text(results);
-        default: return {};
+        case Experiment::overload:
+            return overload_text(results);
+        case Experiment::disk:
+            return disk_text(results);
+        case Experiment::caching:
+            return caching_text(results);
+        default:
+            return {};
     }
 }
 
@@ -102,9 +111,15 @@ std::vector<ChartFile> experiment_charts(const Results& results) {
     const auto labels = cell_labels(results);
     if (results.plan.experiment == Experiment::overload) {
         LineChart goodput{"Goodput against offered load (200s within the deadline per second)",
-                          "offered load (requests/s)", "goodput (requests/s)", false, {}};
+                          "offered load (requests/s)",
+                          "goodput (requests/s)",
+                          false,
+                          {}};
         LineChart p99{"p99 latency of admitted requests (200s) against offered load",
-                      "offered load (requests/s)", "p99 of 200s (ms)", true, {}};
+                      "offered load (requests/s)",
+                      "p99 of 200s (ms)",
+                      true,
+                      {}};
         for (const auto& label : labels) {
             Series g{label, {}, {}, label.find("overload") == std::string::npos};
             Series l = g;
@@ -127,7 +142,10 @@ std::vector<ChartFile> experiment_charts(const Results& results) {
         files.push_back({"overload_p99.svg", p99.title, render_line_chart(p99)});
     } else if (results.plan.experiment == Experiment::disk) {
         BarChart bars{"p99 of cached requests, idle and while cold reads are in flight",
-                      "p99 (ms)", {"idle", "cold reads in flight"}, {}, {}};
+                      "p99 (ms)",
+                      {"idle", "cold reads in flight"},
+                      {},
+                      {}};
         for (const auto& label : labels) {
             std::vector<double> row;
             for (const char* phase : {"idle", "busy"}) {
@@ -140,8 +158,12 @@ std::vector<ChartFile> experiment_charts(const Results& results) {
         files.push_back({"disk_p99.svg", bars.title, render_bar_chart(bars)});
     } else if (results.plan.experiment == Experiment::caching) {
         BarChart bars{"Server CPU per request with the cache and sendfile switched off",
-                      "CPU per request (us)", {}, {}, {}};
-        for (auto n : results.plan.connections) bars.series_names.push_back(fmt::format("{} conns", n));
+                      "CPU per request (us)",
+                      {},
+                      {},
+                      {}};
+        for (auto n : results.plan.connections)
+            bars.series_names.push_back(fmt::format("{} conns", n));
         for (const auto& label : labels) {
             std::vector<double> row;
             for (auto n : results.plan.connections) {

@@ -36,21 +36,22 @@ TEST(BenchDeadline, CountsOnlyTwoHundredsWithinTheDeadline) {
     std::string base = "http://127.0.0.1:" + std::to_string(server.port());
     TempDir out;
     // Each request burns 5 ms: none can complete within 1 ms of its send.
-    CommandResult slow = run_command({"bench", base + "/cost/5000", "-c", "1", "-d", "500ms",
-                                      "--deadline", "1ms", "--json", out.path() + "/slow.json",
-                                      "-q"});
+    CommandResult slow =
+        run_command({"bench", base + "/cost/5000", "-c", "1", "-d", "500ms", "--deadline", "1ms",
+                     "--json", out.path() + "/slow.json", "-q"});
     ASSERT_EQ(slow.status, 0) << slow.output;
     std::string json = slurp(out.path() + "/slow.json");
     EXPECT_GT(number(json, "requests"), 0) << json;
     EXPECT_EQ(number(json, "good"), 0) << json;
     EXPECT_EQ(number(json, "deadline_s"), 0.001) << json;
     EXPECT_GE(number(json, "count"), 1);  // the histograms, ok_latency_us among them
-    EXPECT_NE(slow.output.find("Goodput: 0 responses 200 within"), std::string::npos) << slow.output;
+    EXPECT_NE(slow.output.find("Goodput: 0 responses 200 within"), std::string::npos)
+        << slow.output;
 
     // A generous deadline: every 200 is good; the 404s of a missing page never are.
-    CommandResult fast = run_command({"bench", base + "/index.html", base + "/missing", "-c", "2",
-                                      "-d", "500ms", "--deadline", "30s", "--json",
-                                      out.path() + "/fast.json", "-q"});
+    CommandResult fast =
+        run_command({"bench", base + "/index.html", base + "/missing", "-c", "2", "-d", "500ms",
+                     "--deadline", "30s", "--json", out.path() + "/fast.json", "-q"});
     ASSERT_EQ(fast.status, 0) << fast.output;
     json = slurp(out.path() + "/fast.json");
     std::smatch ok;
@@ -64,10 +65,9 @@ TEST(BenchDeadline, WithoutTheFlagTheMemberIsNullAndABadValueIsRefused) {
     root.write("index.html", "<p>hello</p>\n");
     ServerProcess server({"serve", "--root", root.path(), "--listen", "127.0.0.1:0"});
     TempDir out;
-    CommandResult plain = run_command({"bench", "http://127.0.0.1:" + std::to_string(server.port()) +
-                                                    "/index.html",
-                                       "-c", "1", "-d", "500ms", "--json", out.path() + "/r.json",
-                                       "-q"});
+    CommandResult plain =
+        run_command({"bench", "http://127.0.0.1:" + std::to_string(server.port()) + "/index.html",
+                     "-c", "1", "-d", "500ms", "--json", out.path() + "/r.json", "-q"});
     ASSERT_EQ(plain.status, 0) << plain.output;
     EXPECT_NE(slurp(out.path() + "/r.json").find("\"deadline\": null"), std::string::npos);
     CommandResult bad = run_command({"bench", "http://127.0.0.1:1/", "--deadline", "soon"});

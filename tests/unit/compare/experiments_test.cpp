@@ -31,8 +31,13 @@ Results ramp(const std::vector<double>& without, const std::vector<double>& with
         const auto& goodput = v == 0 ? without : with;
         for (std::size_t i = 0; i < factors.size(); ++i) {
             CellResult r;
-            r.cell = {variant("epoll", v == 0 ? "" : "overload 20ms"), 0, 200,
-                      LoadMode::open_loop, Experiment::overload, "ramp", 1000 * factors[i],
+            r.cell = {variant("epoll", v == 0 ? "" : "overload 20ms"),
+                      0,
+                      200,
+                      LoadMode::open_loop,
+                      Experiment::overload,
+                      "ramp",
+                      1000 * factors[i],
                       factors[i]};
             r.held = true;
             r.good_rps = goodput[i];
@@ -114,8 +119,8 @@ Results caching(double on_low, double off_low, double on_high, double off_high) 
     results.plan.experiment = Experiment::caching;
     auto add = [&](const std::string& v, std::uint32_t n, double cpu) {
         CellResult r;
-        r.cell = {variant("epoll", v), 128, n, LoadMode::open_loop, Experiment::caching, "caching",
-                  2000};
+        r.cell = {variant("epoll", v), 128,       n,   LoadMode::open_loop,
+                  Experiment::caching, "caching", 2000};
         r.held = true;
         r.cpu_us_per_request = cpu;
         results.cells.push_back(r);
