@@ -193,6 +193,17 @@ void run_overload(Context& ctx) {
             record(ctx, failed(capacity_cell, error), started);
         }
         auto rates = ramp_rates(capacity, s.load_factors);
+        // Each connection has one request in flight, so at most `connections` requests wait at
+        // the server; beyond that the queue forms in the load generator, where no overload
+        // control can see it. Say so when the server's queue cannot reach the target.
+        double server_queue_ms = capacity > 0 ? connections * 1000.0 / capacity : 0;
+        if (capacity > 0 && server_queue_ms < 2.0 * static_cast<double>(s.overload_target_ms)) {
+            ctx.results.plan.notes.push_back(fmt::format(
+                "{}: {} connections queue at most {:.0f} ms of work at the server (capacity {:.0f} "
+                "req/s), under twice the {} ms overload target: the backlog forms in the load "
+                "generator instead; give more --connections",
+                base.name, connections, server_queue_ms, capacity, s.overload_target_ms));
+        }
         for (const auto& spec : plan.servers) {
             if (spec.name != base.name) continue;
             for (std::size_t i = 0; i < s.load_factors.size(); ++i) {
