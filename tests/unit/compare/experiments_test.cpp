@@ -159,6 +159,18 @@ TEST(ExperimentResults, JsonKeepsTheExperimentFields) {
     EXPECT_THROW(parse_experiment("latency"), std::invalid_argument);
 }
 
+TEST(MatrixPlan, StagedIsMeasuredWithItsOwnArchitecture) {
+    EXPECT_EQ(architecture_of("staged", ServerKind::engine), "staged");
+    PlanOptions options;
+    options.quick = true;
+    options.anchors = {"none"};
+    Plan plan = make_plan(options, {"epoll", "poll", "staged"}, {"epoll", "poll", "staged"},
+                          nullptr);
+    ASSERT_EQ(plan.servers.size(), 3u);
+    EXPECT_EQ(plan.servers[2].name, "staged");
+    EXPECT_FALSE(plan.cells().empty());
+}
+
 TEST(ExperimentPlan, VariantsPerExperimentAndAnchorsAsNotes) {
     auto installed = [](const std::string&) { return true; };
     PlanOptions options;
