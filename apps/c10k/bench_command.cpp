@@ -39,6 +39,7 @@ struct BenchFlags {
     std::string warmup = "0s";
     std::string timeout = "5s";
     std::string connect_timeout = "5s";
+    std::string deadline;
     std::string json_path;
     std::string csv_path;
     bool quiet = false;
@@ -63,6 +64,10 @@ void run(BenchFlags& flags) {
     to_ns(flags.warmup, o.warmup_ns);
     to_ns(flags.timeout, o.timeout_ns);
     to_ns(flags.connect_timeout, o.connect_timeout_ns);
+    if (!flags.deadline.empty()) {
+        to_ns(flags.deadline, o.deadline_ns);
+        if (o.deadline_ns <= 0) usage_error("--deadline must be above 0, e.g. --deadline 200ms");
+    }
     o.request.close_after = o.new_connection_per_request;
     bool publishing_flags = !o.push.publish_url.empty() || o.push.publish_rate != 0 ||
                             !o.push.publish_token.empty() || o.push.connect_rate != 0;
@@ -180,6 +185,10 @@ const c10k::app::CommandRegistrar registrar{[](CLI::App& app) {
     cmd->add_option("--timeout", flags->timeout,
                     "a response not complete this long after its request is a read timeout; also "
                     "bounds the final drain (default 5s)")
+        ->check(check_duration);
+    cmd->add_option("--deadline", flags->deadline,
+                    "count 200 responses completed within this long of their intended send time "
+                    "as good (goodput, and the p99 of 200s apart from the others)")
         ->check(check_duration);
     cmd->add_option("--connect-timeout", flags->connect_timeout, "bound on each connect (default 5s)")
         ->check(check_duration);

@@ -202,9 +202,14 @@ bool ClientLoop::on_response(Connection& conn, int status, bool keep_alive) {
     conn.in_flight--;
     if (in_window(request.intended_ns)) {
         stats_.requests++;
-        stats_.corrected.record((now_ns_ - request.intended_ns) / 1000);
+        std::int64_t waited_ns = now_ns_ - request.intended_ns;
+        stats_.corrected.record(waited_ns / 1000);
         stats_.uncorrected.record((now_ns_ - request.sent_ns) / 1000);
         stats_.status[std::clamp(status, 0, 999)]++;
+        if (status == 200) {
+            stats_.ok_corrected.record(waited_ns / 1000);
+            if (options_.deadline_ns > 0 && waited_ns <= options_.deadline_ns) stats_.good++;
+        }
     }
     if (!keep_alive || options_.new_connection_per_request) {
         conn.close_requested = true;

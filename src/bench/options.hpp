@@ -84,6 +84,9 @@ struct BenchOptions {
     std::int64_t warmup_ns = 0;
     /// A response not complete this long after its request was written is a read timeout.
     std::int64_t timeout_ns = 5'000'000'000;
+    /// When above 0, a 200 response completed within this long of its intended send time is
+    /// "good" and counted apart (goodput); slower ones still count as requests. 0: not counted.
+    std::int64_t deadline_ns = 0;
     /// A connect not complete after this long has timed out.
     std::int64_t connect_timeout_ns = 5'000'000'000;
     /// Connects in progress at once per thread while opening connections, so that opening

@@ -108,6 +108,12 @@ std::string format_summary(const BenchReport& report) {
     out += "\nStatus:";
     for (auto [code, count] : s.status) out += fmt::format("  {}: {}", code, count);
     if (s.status.empty()) out += " (no responses)";
+    if (report.options.deadline_ns > 0) {
+        out += fmt::format("\nGoodput: {} responses 200 within {} ({:.2f}/s); p99 of the 200s {}",
+                           s.good, human_us(report.options.deadline_ns / 1000),
+                           report.duration_s > 0 ? static_cast<double>(s.good) / report.duration_s : 0.0,
+                           human_us(s.ok_corrected.percentile(99)));
+    }
     out += "\n";
     if (report.server) {
         const auto& v = *report.server;
@@ -169,6 +175,15 @@ std::string format_json(const BenchReport& report) {
     out += "},\n";
     out += fmt::format("  \"latency_us\": {{\n    \"corrected\": {},\n    \"uncorrected\": {}\n  }},\n",
                        latency_json(s.corrected), latency_json(s.uncorrected));
+    if (o.deadline_ns > 0) {
+        out += fmt::format("  \"deadline\": {{\"deadline_s\": {:.6g}, \"good\": {}, \"good_rps\": {:.3f}, "
+                           "\"ok_latency_us\": {}}},\n",
+                           o.deadline_ns / 1e9, s.good,
+                           report.duration_s > 0 ? static_cast<double>(s.good) / report.duration_s : 0.0,
+                           latency_json(s.ok_corrected));
+    } else {
+        out += "  \"deadline\": null,\n";
+    }
     if (report.server) {
         const auto& v = *report.server;
         out += "  \"server\": {\"pids\": [";

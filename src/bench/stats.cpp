@@ -84,6 +84,8 @@ std::uint64_t RunStats::total_errors() const {
 void RunStats::merge(const RunStats& other) {
     corrected.merge(other.corrected);
     uncorrected.merge(other.uncorrected);
+    ok_corrected.merge(other.ok_corrected);
+    good += other.good;
     requests += other.requests;
     bytes_read += other.bytes_read;
     for (std::size_t i = 0; i < error_kind_count; ++i) errors[i] += other.errors[i];
@@ -100,7 +102,8 @@ std::vector<std::uint8_t> RunStats::serialize() const {
     std::vector<std::uint8_t> out;
     corrected.serialize(out);
     uncorrected.serialize(out);
-    for (auto value : {requests, bytes_read, connections_target, connections_idle, connections_open,
+    ok_corrected.serialize(out);
+    for (auto value : {good, requests, bytes_read, connections_target, connections_idle, connections_open,
                        connections_failed, reconnects}) {
         put(out, value);
     }
@@ -112,10 +115,11 @@ std::vector<std::uint8_t> RunStats::serialize() const {
 
 bool RunStats::deserialize(std::span<const std::uint8_t> bytes) {
     std::size_t offset = 0;
-    if (!corrected.deserialize(bytes, offset) || !uncorrected.deserialize(bytes, offset)) {
+    if (!corrected.deserialize(bytes, offset) || !uncorrected.deserialize(bytes, offset) ||
+        !ok_corrected.deserialize(bytes, offset)) {
         return false;
     }
-    for (auto* value : {&requests, &bytes_read, &connections_target, &connections_idle,
+    for (auto* value : {&good, &requests, &bytes_read, &connections_target, &connections_idle,
                         &connections_open, &connections_failed, &reconnects}) {
         if (!get(bytes, offset, *value)) return false;
     }

@@ -42,6 +42,11 @@ struct RunStats {
     core::Histogram corrected;
     /// From the moment the request was actually written. Microseconds.
     core::Histogram uncorrected;
+    /// Corrected latency of the 200 responses only: under overload control the fast 503s
+    /// would otherwise hide how long the admitted requests waited. Microseconds.
+    core::Histogram ok_corrected;
+    /// 200 responses within --deadline of their intended send time (0 without --deadline).
+    std::uint64_t good = 0;
     /// Responses completed for requests intended within the measured interval.
     std::uint64_t requests = 0;
     std::uint64_t bytes_read = 0;

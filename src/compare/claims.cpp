@@ -376,7 +376,9 @@ std::vector<Claim> evaluate_claims(const Results& results) {
     std::uint64_t size = results.plan.sizes.empty() ? 128 : results.plan.sizes.front();
     return {polling_slow(results, size),      per_connection_slow(results, size),
             event_driven_wins(results, size), fd_setsize(results, size),
-            koshien_idle(results, size),      low_concurrency(results, size)};
+            koshien_idle(results, size),      low_concurrency(results, size),
+            drop_early_goodput(results),      helpers_keep_cached_fast(results),
+            caching_matters_at_low_concurrency(results)};
 }
 
 std::string verdict_name(Verdict verdict) {

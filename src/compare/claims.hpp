@@ -35,6 +35,20 @@ inline constexpr std::uint32_t kKoshienConnections = 12000;
 /// The slide's "10,000 connections".
 inline constexpr std::uint32_t kTenThousand = 10000;
 
+/// Overload: goodput at this multiple of the capacity...
+inline constexpr double kOverloadFactor = 2.0;
+/// ...at least this share of the peak goodput counts as "near peak".
+inline constexpr double kNearPeak = 0.90;
+/// Disk and caching: a p99 or CPU ratio at least this large counts as "matters" (the same
+/// factor as "slower" in the matrix).
+inline constexpr double kMattersRatio = kSlowerRatio;
+
+/// The claims of the overload, disk and caching experiments (claims_experiments.cpp); each is
+/// not_measured when its experiment's cells are absent.
+Claim drop_early_goodput(const Results& results);
+Claim helpers_keep_cached_fast(const Results& results);
+Claim caching_matters_at_low_concurrency(const Results& results);
+
 /// Evaluates every claim on `results` (cells of the smallest response size unless a claim says
 /// otherwise). Claims whose servers were not measured get Verdict::not_measured.
 std::vector<Claim> evaluate_claims(const Results& results);

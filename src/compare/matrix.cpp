@@ -1,4 +1,5 @@
 #include "compare/matrix.hpp"
+#include "compare/experiments.hpp"
 
 #include <algorithm>
 #include <charconv>
@@ -12,7 +13,7 @@ namespace {
 
 /// --quick measures one engine of each architecture the seeds argue about, so that it
 /// answers the question in a few minutes rather than the whole grid.
-const std::vector<std::string> kQuickEngines{"epoll", "poll", "select", "thread"};
+const std::vector<std::string> kQuickEngines{"epoll", "poll", "select", "thread", "staged"};
 
 // Full run: 2 s of warm-up (after connecting, which is not timed) and 6 s measured. At 2,000
 // requests/s that is 12,000 requests per cell, enough for a p99.9 of 12 samples; with 12
@@ -37,11 +38,34 @@ std::string architecture_of(const std::string& name, ServerKind kind) {
     if (name == "epoll" || name == "epoll-lt" || name == "sigio" || name == "uring") {
         return "event-driven";
     }
+    // Event loops for the sockets, thread pools for the work (SEDA): its own kind, so that the
+    // claims about event-driven servers stay about the pure event loop.
+    if (name == "staged") return "staged";
     return "other";
+}
+
+std::string experiment_name(Experiment experiment) {
+    switch (experiment) {
+        case Experiment::overload: return "overload";
+        case Experiment::disk: return "disk";
+        case Experiment::caching: return "caching";
+        default: return "matrix";
+    }
+}
+
+Experiment parse_experiment(const std::string& text) {
+    for (auto e : {Experiment::matrix, Experiment::overload, Experiment::disk, Experiment::caching}) {
+        if (text == experiment_name(e)) return e;
+    }
+    throw std::invalid_argument(fmt::format(
+        "--experiment: unknown experiment '{}' (known: matrix, overload, disk, caching)", text));
 }
 
 std::vector<Cell> Plan::cells() const {
     std::vector<Cell> result;
+    // The other experiments decide their cells while running (the overload ramp needs the
+    // measured capacity first): see compare/experiments.hpp.
+    if (experiment != Experiment::matrix) return result;
     for (auto size : sizes) {
         for (const auto& server : servers) {
             for (auto n : connections) result.push_back({server, size, n, LoadMode::open_loop});
@@ -55,6 +79,7 @@ std::vector<Cell> Plan::cells() const {
 }
 
 double Plan::estimated_seconds() const {
+    if (experiment != Experiment::matrix) return experiment_estimated_seconds(*this);
     double total = 0;
     for (const auto& cell : cells()) {
         // Start, readiness, connect (about 5,000 connects a second here) and stop.
@@ -99,6 +124,9 @@ std::vector<std::string> parse_name_list(const std::string& text) {
 Plan make_plan(const PlanOptions& options, const std::vector<std::string>& available_engines,
                const std::vector<std::string>& known_engines,
                bool (*anchor_installed)(const std::string& name)) {
+    if (options.experiment != Experiment::matrix) {
+        return make_experiment_plan(options, available_engines, anchor_installed);
+    }
     Plan plan;
     plan.quick = options.quick;
     plan.rate = options.rate;

@@ -21,7 +21,24 @@ struct ServerSpec {
     std::string name;
     ServerKind kind = ServerKind::engine;
     std::string architecture;
+    /// A configuration of the same server that an experiment compares ("overload 20ms",
+    /// "no helpers", "aio threads"); empty for the server as the matrix runs it.
+    std::string variant;
+    /// Extra `c10k serve` flags of the variant (engines only; anchors read `variant`).
+    std::vector<std::string> flags;
+
+    /// The name a report shows: "epoll" or "epoll (overload 20ms)".
+    std::string label() const { return variant.empty() ? name : name + " (" + variant + ")"; }
 };
+
+/// Which experiment a run measures (docs/COMPARE.md): the architecture matrix of the seeds'
+/// slide, the overload ramp, cached requests while the disk is busy, or the cache and
+/// sendfile switches at low and high concurrency.
+enum class Experiment { matrix, overload, disk, caching };
+
+std::string experiment_name(Experiment experiment);
+/// Throws std::invalid_argument naming the known experiments.
+Experiment parse_experiment(const std::string& text);
 
 /// Open loop at the plan's rate over N connections (the slide's experiment), or closed loop over
 /// a few connections to find the most a server can do on one core.
@@ -33,6 +50,27 @@ struct Cell {
     std::uint64_t size = 0;
     std::uint32_t connections = 0;
     LoadMode mode = LoadMode::open_loop;
+    /// The experiments' own coordinates; the matrix leaves them empty.
+    Experiment experiment = Experiment::matrix;
+    /// What the cell's load was: "capacity" or "ramp" (overload), "idle", "busy" or "cold"
+    /// (disk), empty otherwise.
+    std::string phase;
+    double rate = 0;         ///< open-loop requests/s of this cell (0: the plan's rate)
+    double load_factor = 0;  ///< overload ramp: offered load / measured capacity
+};
+
+/// Parameters of the experiments other than the matrix (docs/COMPARE.md has the reasons for
+/// the defaults).
+struct ExperimentSettings {
+    std::uint32_t cost_us = 1000;              ///< overload: CPU burned per /cost/N request
+    std::int64_t overload_target_ms = 20;      ///< overload: --overload-target of the variant
+    std::int64_t deadline_ms = 200;            ///< overload: a 200 slower than this is not good
+    std::vector<double> load_factors{0.5, 1, 1.5, 2, 3};
+    std::uint32_t capacity_connections = 16;   ///< overload: closed loop finding the capacity
+    std::uint32_t disk_files = 64;             ///< disk: the cold data set's files...
+    std::uint64_t disk_file_size = 16u << 20;  ///< ...and their size (1 GiB in all)
+    std::uint32_t cold_connections = 8;        ///< disk: closed-loop readers of the cold set
+    std::string data_dir;                      ///< disk: where the cold set is written
 };
 
 /// What the flags asked for; empty lists mean "the default for this mode".
@@ -46,6 +84,8 @@ struct PlanOptions {
     std::int64_t warmup_ms = -1;        ///< -1: the mode's default
     std::int64_t duration_ms = -1;      ///< -1: the mode's default
     bool max_throughput = true;         ///< also the closed-loop cell per server and size
+    Experiment experiment = Experiment::matrix;
+    ExperimentSettings settings;
 };
 
 struct Plan {
@@ -59,6 +99,8 @@ struct Plan {
     bool max_throughput = true;
     /// Closed-loop connections of the maximum-throughput cells (wrk's usual figure).
     std::uint32_t max_throughput_connections = 50;
+    Experiment experiment = Experiment::matrix;
+    ExperimentSettings settings;
     /// Sentences about what was left out and why (an engine unavailable, an anchor missing).
     std::vector<std::string> notes;
 

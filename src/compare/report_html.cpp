@@ -61,7 +61,9 @@ std::string cells_html(const Results& results) {
             "<td>{}</td><td>{}</td><td>{}</td><td>{:.0f}</td><td>{:.1f}</td><td>{:.1f}</td>"
             "<td>{:.2f}</td><td>{:.2f}</td><td>{:.2f}</td><td>{:.0f}</td><td>{:.0f}</td>"
             "<td class=\"l\"><small>{}</small></td></tr>\n",
-            r.held ? "" : " class=\"fail\"", xml_escape(r.cell.server.name),
+            r.held ? "" : " class=\"fail\"",
+            xml_escape(r.cell.server.label() + (r.cell.phase.empty() ? "" : " " + r.cell.phase) +
+                       (r.cell.load_factor > 0 ? fmt::format(" {:g}x", r.cell.load_factor) : "")),
             xml_escape(r.cell.server.architecture), r.cell.size, connections,
             r.held ? "yes" : "no", r.requests, r.errors, r.rps, r.cpu_us_per_request,
             r.cpu_utilisation() * 100, r.p50_us / 1000.0, r.p99_us / 1000.0, r.p999_us / 1000.0,
@@ -119,6 +121,19 @@ std::string format_html(const Results& results, const std::vector<Claim>& claims
            "connection (fork, prefork) serves a few requests and stays under a tick, so its CPU "
            "figures are lower bounds and the claims do not compare them.</p>\n";
     for (const auto& note : plan.notes) out += "<p>Note: " + xml_escape(note) + "</p>\n";
+    if (plan.experiment != Experiment::matrix) {
+        // The page's opening describes the matrix; say at once which experiment this is.
+        const std::string matrix_title =
+            "<h1>c10k compare: server architectures at 100 to 15,000 connections</h1>";
+        out.replace(out.find(matrix_title), matrix_title.size(),
+                    fmt::format("<h1>c10k compare: the {} experiment</h1>\n<p>See the "
+                                "Experiment section for what each row measures "
+                                "(docs/COMPARE.md).</p>",
+                                experiment_name(plan.experiment)));
+        out += fmt::format("<h2>Experiment: {}</h2>\n<pre>{}</pre>\n",
+                           experiment_name(plan.experiment),
+                           xml_escape(experiment_summary(results)));
+    }
     out += claims_html(claims);
     out += "<h2>Charts</h2>\n<p>Solid lines: c10k's engines; dashed: anchors. A cross on the x "
            "axis marks a cell that failed (the reason is in the table below).</p>\n";

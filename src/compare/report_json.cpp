@@ -53,6 +53,18 @@ Json cell_json(const CellResult& r) {
     cell["server_processes"] = r.server_processes;
     cell["wall_s"] = rounded(r.wall_s, 1);
     cell["warnings"] = r.warnings;
+    if (r.cell.experiment != Experiment::matrix) {
+        cell["experiment"] = experiment_name(r.cell.experiment);
+        cell["variant"] = r.cell.server.variant;
+        cell["flags"] = r.cell.server.flags;
+        cell["phase"] = r.cell.phase;
+        cell["offered_rps"] = rounded(r.cell.rate, 1);
+        cell["load_factor"] = rounded(r.cell.load_factor, 3);
+        cell["deadline_ms"] = rounded(r.deadline_ms, 3);
+        cell["good"] = r.good;
+        cell["good_rps"] = rounded(r.good_rps, 1);
+        cell["ok_p99_us"] = whole(r.ok_p99_us);
+    }
     return cell;
 }
 
@@ -97,7 +109,17 @@ std::string format_results_json(const Results& results) {
         {"warmup_ms", plan.warmup_ms},
         {"duration_ms", plan.duration_ms},
         {"max_throughput_connections", plan.max_throughput_connections},
-        {"notes", plan.notes}};
+        {"notes", plan.notes},
+        {"experiment", experiment_name(plan.experiment)}};
+    if (plan.experiment != Experiment::matrix) {
+        const auto& s = plan.settings;
+        doc["plan"]["settings"] = {{"cost_us", s.cost_us},
+                                   {"overload_target_ms", s.overload_target_ms},
+                                   {"deadline_ms", s.deadline_ms},
+                                   {"load_factors", s.load_factors},
+                                   {"disk_files", s.disk_files},
+                                   {"disk_file_size", s.disk_file_size}};
+    }
     Json cells = Json::array();
     for (const auto& cell : results.cells) cells.push_back(cell_json(cell));
     doc["cells"] = std::move(cells);
@@ -144,6 +166,22 @@ Results parse_results_json(const std::string& text) {
     for (const auto& note : array_at(plan, "notes")) {
         results.plan.notes.push_back(note.get<std::string>());
     }
+    std::string experiment = string_at(plan, "experiment");
+    results.plan.experiment = experiment.empty() ? Experiment::matrix : parse_experiment(experiment);
+    if (results.plan.experiment != Experiment::matrix) results.plan.max_throughput = false;
+    const Json& settings = member(plan, "settings");
+    if (settings.is_object()) {
+        auto& s = results.plan.settings;
+        s.cost_us = static_cast<std::uint32_t>(number_at(settings, "cost_us", s.cost_us));
+        s.overload_target_ms = static_cast<std::int64_t>(
+            number_at(settings, "overload_target_ms", static_cast<double>(s.overload_target_ms)));
+        s.deadline_ms = static_cast<std::int64_t>(
+            number_at(settings, "deadline_ms", static_cast<double>(s.deadline_ms)));
+        s.load_factors.clear();
+        for (const auto& f : array_at(settings, "load_factors")) s.load_factors.push_back(f.get<double>());
+        s.disk_files = static_cast<std::uint32_t>(count_at(settings, "disk_files"));
+        s.disk_file_size = count_at(settings, "disk_file_size");
+    }
     for (const auto& c : array_at(doc, "cells")) {
         CellResult r;
         r.cell.server.name = string_at(c, "server");
@@ -176,12 +214,25 @@ Results parse_results_json(const std::string& text) {
         r.server_processes = static_cast<std::uint32_t>(count_at(c, "server_processes"));
         r.wall_s = number_at(c, "wall_s");
         for (const auto& w : array_at(c, "warnings")) r.warnings.push_back(w.get<std::string>());
+        std::string cell_experiment = string_at(c, "experiment");
+        if (!cell_experiment.empty()) {
+            r.cell.experiment = parse_experiment(cell_experiment);
+            r.cell.server.variant = string_at(c, "variant");
+            for (const auto& f : array_at(c, "flags")) r.cell.server.flags.push_back(f.get<std::string>());
+            r.cell.phase = string_at(c, "phase");
+            r.cell.rate = number_at(c, "offered_rps");
+            r.cell.load_factor = number_at(c, "load_factor");
+            r.deadline_ms = number_at(c, "deadline_ms");
+            r.good = count_at(c, "good");
+            r.good_rps = number_at(c, "good_rps");
+            r.ok_p99_us = number_at(c, "ok_p99_us");
+        }
         results.cells.push_back(std::move(r));
     }
     // Servers in the order of first appearance, as the plan had them.
     for (const auto& r : results.cells) {
         bool seen = false;
-        for (const auto& s : results.plan.servers) seen = seen || s.name == r.cell.server.name;
+        for (const auto& s : results.plan.servers) seen = seen || s.label() == r.cell.server.label();
         if (!seen) results.plan.servers.push_back(r.cell.server);
     }
     return results;

@@ -28,6 +28,25 @@ std::string cell_text(const CellResult* r) {
 
 std::string format_summary(const Results& results, const std::vector<Claim>& claims) {
     const auto& plan = results.plan;
+    if (plan.experiment != Experiment::matrix) {
+        std::string out = fmt::format(
+            "c10k compare --experiment {}: {} server variants (warm-up {} ms, measured {} ms per "
+            "cell){}\n",
+            experiment_name(plan.experiment), plan.servers.size(), plan.warmup_ms,
+            plan.duration_ms, plan.quick ? ", --quick" : "");
+        out += fmt::format("machine: {}\nkernel:  {}\ncommit:  {}\nstarted: {} ({:.0f} s)\n",
+                           results.info.machine, results.info.kernel, results.info.commit,
+                           results.info.started, results.info.wall_s);
+        for (const auto& note : plan.notes) out += "note: " + note + "\n";
+        out += experiment_summary(results);
+        out += "\nclaims:\n";
+        for (const auto& claim : claims) {
+            if (claim.verdict == Verdict::not_measured && !claim.evidence.empty()) continue;
+            out += fmt::format("  [{}] {}\n    {}\n", verdict_name(claim.verdict),
+                               claim.statement, claim.reason);
+        }
+        return out;
+    }
     std::string out = fmt::format(
         "c10k compare: {} servers x {} sizes x {} connection counts at {:g} req/s open loop "
         "(warm-up {} ms, measured {} ms per cell){}\n",
@@ -83,7 +102,8 @@ std::string write_report(const std::string& dir, const Results& results) {
     std::filesystem::path base(dir);
     std::filesystem::create_directories(base);
     auto claims = evaluate_claims(results);
-    auto charts = build_charts(results);
+    auto charts = results.plan.experiment == Experiment::matrix ? build_charts(results)
+                                                                : experiment_charts(results);
     write_text(base / "results.json", format_results_json(results));
     write_text(base / "results.csv", format_results_csv(results));
     for (const auto& chart : charts) write_text(base / chart.file, chart.svg);

@@ -38,6 +38,12 @@ struct CellResult {
     double rss_bytes_per_connection = 0;
     std::uint32_t server_processes = 0;
     double wall_s = 0;              ///< how long the whole cell took, start to stop
+    /// With a client deadline (the overload experiment): 200 responses within it, per second,
+    /// and the p99 of the 200 responses alone (the admitted requests; fast 503s left out).
+    std::uint64_t good = 0;
+    double good_rps = 0;
+    double ok_p99_us = 0;
+    double deadline_ms = 0;         ///< 0: no deadline was given
     std::vector<std::string> warnings;
 
     /// Share of one core the server used during the measured interval (0..1 per core).
@@ -65,7 +71,8 @@ struct Results {
     const CellResult* find(const std::string& server, std::uint64_t size,
                            std::uint32_t connections) const {
         for (const auto& result : cells) {
-            if (result.cell.mode == LoadMode::open_loop && result.cell.server.name == server &&
+            if (result.cell.experiment == Experiment::matrix &&
+                result.cell.mode == LoadMode::open_loop && result.cell.server.name == server &&
                 result.cell.size == size && result.cell.connections == connections) {
                 return &result;
             }
@@ -75,7 +82,8 @@ struct Results {
     /// The maximum-throughput cell of `server` at `size`, or nullptr.
     const CellResult* find_max(const std::string& server, std::uint64_t size) const {
         for (const auto& result : cells) {
-            if (result.cell.mode == LoadMode::max_throughput && result.cell.server.name == server &&
+            if (result.cell.experiment == Experiment::matrix &&
+                result.cell.mode == LoadMode::max_throughput && result.cell.server.name == server &&
                 result.cell.size == size) {
                 return &result;
             }

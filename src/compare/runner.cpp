@@ -67,25 +67,6 @@ std::string join_counts(const std::map<std::string, std::uint64_t>& counts,
     return out;
 }
 
-/// Every size gets a file SIZE.txt of printable bytes; the same files for every server.
-void make_docroot(const std::string& root, const std::vector<std::uint64_t>& sizes) {
-    std::filesystem::create_directories(root);
-    for (auto size : sizes) {
-        std::string body(size, 'x');
-        for (std::uint64_t i = 63; i < size; i += 64) body[i] = '\n';
-        std::ofstream(fmt::format("{}/{}.txt", root, size), std::ios::trunc) << body;
-    }
-    // Readable by the unprivileged workers nginx, h2o and lighttpd switch to when run as root.
-    for (const auto& entry : std::filesystem::recursive_directory_iterator(root)) {
-        ::chmod(entry.path().c_str(), entry.is_directory() ? 0755 : 0644);
-    }
-    std::filesystem::path up = root;
-    while (up.has_parent_path() && up != up.root_path()) {
-        up = up.parent_path();
-        if (up.string().rfind("/tmp/c10k-compare", 0) == 0) ::chmod(up.c_str(), 0755);
-    }
-}
-
 std::string cell_label(const Cell& cell) {
     if (cell.mode == LoadMode::max_throughput) {
         return fmt::format("{} {} B, max throughput ({} conns)", cell.server.name, cell.size,
@@ -122,20 +103,6 @@ std::vector<std::string> bench_command(const Plan& plan, const Cell& cell,
         argv.push_back(fmt::format("{}", plan.rate));
     }
     return argv;
-}
-
-/// Waits for `pid` up to `timeout`; kills it past that. Returns the wait status, or -1 when it
-/// had to be killed.
-int wait_bounded(pid_t pid, std::chrono::seconds timeout) {
-    auto deadline = Clock::now() + timeout;
-    int status = 0;
-    while (Clock::now() < deadline) {
-        if (::waitpid(pid, &status, WNOHANG) == pid) return status;
-        std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    ::kill(pid, SIGKILL);
-    ::waitpid(pid, &status, 0);
-    return -1;
 }
 
 CellResult run_cell(const Plan& plan, const Cell& cell, const RunnerOptions& options,
@@ -212,6 +179,39 @@ CellResult run_cell(const Plan& plan, const Cell& cell, const RunnerOptions& opt
 
 }  // namespace
 
+/// Every size gets a file SIZE.txt of printable bytes; the same files for every server.
+void make_docroot(const std::string& root, const std::vector<std::uint64_t>& sizes) {
+    std::filesystem::create_directories(root);
+    for (auto size : sizes) {
+        std::string body(size, 'x');
+        for (std::uint64_t i = 63; i < size; i += 64) body[i] = '\n';
+        std::ofstream(fmt::format("{}/{}.txt", root, size), std::ios::trunc) << body;
+    }
+    // Readable by the unprivileged workers nginx, h2o and lighttpd switch to when run as root.
+    for (const auto& entry : std::filesystem::recursive_directory_iterator(root)) {
+        ::chmod(entry.path().c_str(), entry.is_directory() ? 0755 : 0644);
+    }
+    std::filesystem::path up = root;
+    while (up.has_parent_path() && up != up.root_path()) {
+        up = up.parent_path();
+        if (up.string().rfind("/tmp/c10k-compare", 0) == 0) ::chmod(up.c_str(), 0755);
+    }
+}
+
+/// Waits for `pid` up to `timeout`; kills it past that. Returns the wait status, or -1 when it
+/// had to be killed.
+int wait_bounded(pid_t pid, std::chrono::seconds timeout) {
+    auto deadline = Clock::now() + timeout;
+    int status = 0;
+    while (Clock::now() < deadline) {
+        if (::waitpid(pid, &status, WNOHANG) == pid) return status;
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    ::kill(pid, SIGKILL);
+    ::waitpid(pid, &status, 0);
+    return -1;
+}
+
 CellResult cell_from_bench_json(const Cell& cell, const std::string& text) {
     Json report = parse_json(text);
     if (string_at(report, "schema") != "c10k-bench/1") {
@@ -249,6 +249,14 @@ CellResult cell_from_bench_json(const Cell& cell, const std::string& text) {
     r.p50_us = number_at(latency, "p50");
     r.p99_us = number_at(latency, "p99");
     r.p999_us = number_at(latency, "p999");
+    // "deadline" is null unless the bench was given --deadline.
+    const Json& deadline = member(report, "deadline");
+    if (deadline.is_object()) {
+        r.deadline_ms = number_at(deadline, "deadline_s") * 1000.0;
+        r.good = count_at(deadline, "good");
+        r.good_rps = number_at(deadline, "good_rps");
+        r.ok_p99_us = number_at(member(deadline, "ok_latency_us"), "p99");
+    }
     // "server" is null when the load generator was not told which process to watch.
     const Json& server = member(report, "server");
     r.cpu_s = number_at(server, "cpu_s");

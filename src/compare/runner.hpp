@@ -3,7 +3,11 @@
 // on CPU 1 against it, read the bench's JSON report, judge whether the server held the load,
 // stop the server. A cell that fails is recorded with its reason and the run goes on.
 
+#include <sys/types.h>
+
+#include <chrono>
 #include <functional>
+#include <vector>
 #include <string>
 
 #include "compare/matrix.hpp"
@@ -27,6 +31,13 @@ CellResult cell_from_bench_json(const Cell& cell, const std::string& json);
 /// Decides `held` and `failure` from the counts already in `result` (errors, connections,
 /// statuses). `server_exit` is non-empty when the server died during the cell.
 void judge_cell(CellResult& result, const std::string& server_exit);
+
+/// Writes SIZE.txt of printable bytes for every size into `root` (created if needed).
+void make_docroot(const std::string& root, const std::vector<std::uint64_t>& sizes);
+
+/// Waits for `pid` up to `timeout`; kills it past that. Returns the wait status, or -1 when it
+/// had to be killed.
+int wait_bounded(pid_t pid, std::chrono::seconds timeout);
 
 /// Runs every cell of `plan`; never throws for a failing cell.
 Results run_plan(const Plan& plan, const RunnerOptions& options);

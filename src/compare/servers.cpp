@@ -52,18 +52,22 @@ void write_file(const std::string& path, const std::string& text) {
 
 /// nginx as bench/servers.sh runs it: one worker, sendfile, no access log, keep-alive
 /// connections never closed by request count, enough worker_connections for 15,000 clients.
-std::vector<std::string> nginx_command(const LaunchOptions& options, int port) {
+/// The "aio threads" variant (the disk experiment) hands file reads to nginx's default thread
+/// pool, the counterpart of c10k's disk helpers.
+std::vector<std::string> nginx_command(const ServerSpec& spec, const LaunchOptions& options,
+                                       int port) {
     std::string dir = options.work_dir + "/nginx";
+    std::string aio = spec.variant == "aio threads" ? "  aio threads;\n" : "";
     ::mkdir(dir.c_str(), 0755);
     write_file(dir + "/nginx.conf",
                fmt::format("daemon off;\nworker_processes 1;\nerror_log {0}/error.log;\n"
                            "pid {0}/nginx.pid;\nworker_rlimit_nofile {1};\n"
                            "events {{ worker_connections {1}; }}\n"
                            "http {{ access_log off; sendfile on; keepalive_requests 1000000;\n"
-                           "  keepalive_timeout 120s;\n"
+                           "  keepalive_timeout 120s;\n{4}"
                            "  types {{ text/plain txt; }}\n"
                            "  server {{ listen 127.0.0.1:{2}; root {3}; }} }}\n",
-                           dir, kAnchorMaxConnections, port, options.root));
+                           dir, kAnchorMaxConnections, port, options.root, aio));
     return {find_binary("nginx"), "-p", dir, "-c", dir + "/nginx.conf"};
 }
 
@@ -110,6 +114,8 @@ std::vector<std::string> engine_command(const ServerSpec& spec, const LaunchOpti
             // 2,000 requests/s send every 7.5 s), so idle closes never count as errors.
             "--keepalive-timeout", "120s",
             "--shutdown-grace", "1s"});
+    // An experiment's variant: --overload-target, --no-helpers, --no-cache, --synthetic-cost.
+    command.insert(command.end(), spec.flags.begin(), spec.flags.end());
     return command;
 }
 
@@ -222,7 +228,7 @@ std::unique_ptr<ServerProcess> ServerProcess::start(const ServerSpec& spec,
     if (spec.kind == ServerKind::engine) {
         argv = engine_command(spec, options, port);
     } else if (spec.name == "nginx") {
-        argv = nginx_command(options, port);
+        argv = nginx_command(spec, options, port);
     } else if (spec.name == "h2o") {
         argv = h2o_command(options, port);
     } else if (spec.name == "lighttpd") {

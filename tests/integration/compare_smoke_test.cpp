@@ -115,5 +115,87 @@ TEST(CompareSmoke, BadFlagsExitNonZeroWithAMessage) {
     EXPECT_NE(anchors.output.find("unknown anchor"), std::string::npos) << anchors.output;
 }
 
+// The experiments beside the matrix, each on the smallest plan that still has every section:
+// half-second cells after 100 ms of warm-up. They check what the report holds, not figures.
+
+TEST(CompareSmoke, OverloadExperimentReportsCapacityRampAndGoodput) {
+    TempDir out;
+    CommandResult run = run_command({"compare", "--experiment", "overload", "--engines", "epoll",
+                                     "--anchors", "nginx", "--load-factors", "2", "--cost", "200",
+                                     "--connections", "20", "--duration", "500ms", "--warmup",
+                                     "100ms", "--out", out.path()},
+                                    60'000);
+    ASSERT_EQ(run.status, 0) << run.output;
+    EXPECT_NE(run.output.find("capacity of epoll"), std::string::npos) << run.output;
+    EXPECT_NE(run.output.find("epoll (overload 20ms)"), std::string::npos) << run.output;
+    // nginx cannot burn CPU per request: it is named as not comparable, not measured.
+    EXPECT_NE(run.output.find("nginx not comparable"), std::string::npos) << run.output;
+    EXPECT_NE(run.output.find("Dropping requests early"), std::string::npos) << run.output;
+    std::string json = slurp(out.path() + "/results.json");
+    EXPECT_NE(json.find("\"experiment\": \"overload\""), std::string::npos);
+    auto phases = strings_of(json, "phase");
+    EXPECT_EQ(phases, (std::vector<std::string>{"capacity", "ramp", "ramp"})) << json;
+    // Every cell carries a goodput (how much, on a loaded machine, is not for a test to say).
+    EXPECT_EQ(numbers_of(json, "good_rps").size(), 3u);
+    auto requests = numbers_of(json, "requests");
+    ASSERT_EQ(requests.size(), 3u);
+    EXPECT_GT(requests[0], 0);  // the capacity was measured
+    std::string chart = slurp(out.path() + "/overload_goodput.svg");
+    EXPECT_EQ(chart.rfind("<svg", 0), 0u);
+    EXPECT_NE(chart.find(">epoll (overload 20ms)<"), std::string::npos);
+    std::string html = slurp(out.path() + "/index.html");
+    EXPECT_NE(html.find("Experiment: overload"), std::string::npos);
+    EXPECT_NE(html.find("overload_p99.svg"), std::string::npos);
+}
+
+TEST(CompareSmoke, DiskExperimentReportsCachedP99IdleAndBusy) {
+    TempDir out;
+    CommandResult run = run_command(
+        {"compare", "--experiment", "disk", "--engines", "epoll", "--anchors", "none",
+         "--disk-files", "2", "--disk-file-size", "1048576", "--connections", "5", "--rate", "100",
+         "--duration", "500ms", "--warmup", "100ms", "--out", out.path()},
+        60'000);
+    ASSERT_EQ(run.status, 0) << run.output;
+    EXPECT_NE(run.output.find("epoll (no helpers)"), std::string::npos) << run.output;
+    EXPECT_NE(run.output.find("Helper threads for disk reads"), std::string::npos) << run.output;
+    std::string json = slurp(out.path() + "/results.json");
+    auto phases = strings_of(json, "phase");
+    EXPECT_EQ(phases, (std::vector<std::string>{"idle", "busy", "cold", "idle", "busy", "cold"}))
+        << json;
+    for (const auto& failure : strings_of(json, "failure")) EXPECT_EQ(failure, "");
+    EXPECT_NE(slurp(out.path() + "/disk_p99.svg").find(">epoll (no helpers)<"), std::string::npos);
+    // The default data folder inside --out is removed afterwards.
+    EXPECT_FALSE(std::filesystem::exists(out.path() + "/disk-data"));
+}
+
+TEST(CompareSmoke, CachingExperimentTogglesCacheAndSendfileAtTwoCounts) {
+    TempDir out;
+    CommandResult run = run_command({"compare", "--experiment", "caching", "--engines", "epoll",
+                                     "--anchors", "none", "--connections", "5,50", "--rate", "200",
+                                     "--duration", "500ms", "--warmup", "100ms", "--out",
+                                     out.path()},
+                                    60'000);
+    ASSERT_EQ(run.status, 0) << run.output;
+    EXPECT_NE(run.output.find("epoll (no cache, no sendfile)"), std::string::npos) << run.output;
+    EXPECT_NE(run.output.find("Caching and zero-copy"), std::string::npos) << run.output;
+    std::string json = slurp(out.path() + "/results.json");
+    auto variants = strings_of(json, "variant");
+    ASSERT_EQ(variants.size(), 8u) << json;
+    EXPECT_EQ(std::set<std::string>(variants.begin(), variants.end()),
+              (std::set<std::string>{"", "no cache", "no sendfile", "no cache, no sendfile"}));
+    EXPECT_NE(slurp(out.path() + "/caching_cpu.svg").find(">50 conns<"), std::string::npos);
+    EXPECT_NE(slurp(out.path() + "/index.html").find("Experiment: caching"), std::string::npos);
+}
+
+TEST(CompareSmoke, BadExperimentFlagsExitNonZeroWithAMessage) {
+    CommandResult unknown = run_command({"compare", "--experiment", "latency"});
+    EXPECT_EQ(unknown.status, 2);
+    EXPECT_NE(unknown.output.find("unknown experiment 'latency'"), std::string::npos)
+        << unknown.output;
+    CommandResult factors = run_command({"compare", "--experiment", "overload", "--load-factors", "2x"});
+    EXPECT_EQ(factors.status, 2);
+    EXPECT_NE(factors.output.find("--load-factors"), std::string::npos) << factors.output;
+}
+
 }  // namespace
 }  // namespace c10k::test

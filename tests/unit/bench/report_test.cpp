@@ -322,5 +322,25 @@ TEST(RunStats, SerializeRoundTripsAndMerges) {
     EXPECT_FALSE(back.deserialize(bytes));
 }
 
+TEST(RunStats, DeadlineCountsTravelAndTheJsonReportsThem) {
+    BenchReport report = sample_report(false);
+    report.options.deadline_ns = 200'000'000;
+    report.stats.good = 42;
+    report.stats.ok_corrected.record(1500);
+    report.stats.ok_corrected.record(2500);
+    RunStats back;
+    ASSERT_TRUE(back.deserialize(report.stats.serialize()));
+    EXPECT_EQ(back.good, 42u);
+    EXPECT_EQ(back.ok_corrected.count(), 2u);
+    back.merge(report.stats);
+    EXPECT_EQ(back.good, 84u);
+    std::string json = format_json(report);
+    EXPECT_NE(json.find("\"deadline\": {\"deadline_s\": 0.2, \"good\": 42,"), std::string::npos)
+        << json;
+    EXPECT_NE(json.find("\"ok_latency_us\": {"), std::string::npos);
+    report.options.deadline_ns = 0;
+    EXPECT_NE(format_json(report).find("\"deadline\": null"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace c10k::bench
