@@ -57,13 +57,15 @@ Claim drop_early_goodput(const Results& results) {
         auto o2 = point_at(without, kOverloadFactor);
         double peak_with = peak_goodput(with);
         double peak_without = peak_goodput(without);
-        if (!w2 || !o2 || peak_with <= 0 || peak_without <= 0) {
+        if (!w2 || !o2) {
             c.evidence.push_back(
                 fmt::format("{}: no {}x point of both variants", name, kOverloadFactor));
             continue;
         }
-        double share_with = w2->good_rps / peak_with;
-        double share_without = o2->good_rps / peak_without;
+        // A variant whose goodput was nil at every step collapsed: it is judged (0% of its
+        // peak), not left out as unmeasured.
+        double share_with = peak_with > 0 ? w2->good_rps / peak_with : 0.0;
+        double share_without = peak_without > 0 ? o2->good_rps / peak_without : 0.0;
         c.evidence.push_back(fmt::format(
             "{}: goodput at {}x = {:.0f}/s, {:.0f}% of its peak {:.0f}/s (p99 of 200s {:.1f} ms); "
             "without control {:.0f}/s, {:.0f}% of {:.0f}/s (p99 {:.1f} ms)",

@@ -87,6 +87,13 @@ TEST(DropEarlyClaim, NotReproducedBelowNinetyPercentAndNotMeasuredWithoutData) {
     EXPECT_NE(none.reason.find("--experiment overload"), std::string::npos);
 }
 
+TEST(DropEarlyClaim, AControlledVariantWithNoGoodputAtAllIsJudgedNotLeftOut) {
+    // Nothing good at any step (a backlog in the load generator, say): a collapse, 0% of peak.
+    Claim c = drop_early_goodput(ramp({500, 1000, 300}, {0, 0, 0}));
+    EXPECT_EQ(c.verdict, Verdict::not_reproduced) << c.reason;
+    EXPECT_FALSE(c.evidence.empty());
+}
+
 Results disk(double idle, double busy_with, double busy_without) {
     Results results;
     results.plan.experiment = Experiment::disk;
