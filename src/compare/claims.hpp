@@ -55,4 +55,8 @@ std::vector<Claim> evaluate_claims(const Results& results);
 
 std::string verdict_name(Verdict verdict);
 
+/// The id of the claim an experiment is run to judge ("drop-early-goodput" for overload...);
+/// empty for the matrix, which judges several.
+std::string experiment_claim_id(Experiment experiment);
+
 }  // namespace c10k::compare

@@ -242,4 +242,13 @@ Claim caching_matters_at_low_concurrency(const Results& results) {
     return c;
 }
 
+std::string experiment_claim_id(Experiment experiment) {
+    switch (experiment) {
+        case Experiment::overload: return "drop-early-goodput";
+        case Experiment::disk: return "amped-helpers";
+        case Experiment::caching: return "caching-low-concurrency";
+        default: return "";
+    }
+}
+
 }  // namespace c10k::compare

@@ -41,7 +41,12 @@ std::string format_summary(const Results& results, const std::vector<Claim>& cla
         out += experiment_summary(results);
         out += "\nclaims:\n";
         for (const auto& claim : claims) {
-            if (claim.verdict == Verdict::not_measured && !claim.evidence.empty()) continue;
+            // Another experiment's claim with stray evidence is left out; this experiment's
+            // own claim is always shown, whatever its verdict.
+            if (claim.verdict == Verdict::not_measured && !claim.evidence.empty() &&
+                claim.id != experiment_claim_id(plan.experiment)) {
+                continue;
+            }
             out += fmt::format("  [{}] {}\n    {}\n", verdict_name(claim.verdict),
                                claim.statement, claim.reason);
         }

@@ -94,6 +94,15 @@ TEST(DropEarlyClaim, AControlledVariantWithNoGoodputAtAllIsJudgedNotLeftOut) {
     EXPECT_FALSE(c.evidence.empty());
 }
 
+TEST(ExperimentClaims, EachExperimentNamesTheClaimItJudges) {
+    // The text report always shows this claim for its experiment, whatever the verdict.
+    EXPECT_EQ(experiment_claim_id(Experiment::overload), drop_early_goodput(Results{}).id);
+    EXPECT_EQ(experiment_claim_id(Experiment::disk), helpers_keep_cached_fast(Results{}).id);
+    EXPECT_EQ(experiment_claim_id(Experiment::caching),
+              caching_matters_at_low_concurrency(Results{}).id);
+    EXPECT_EQ(experiment_claim_id(Experiment::matrix), "");
+}
+
 Results disk(double idle, double busy_with, double busy_without) {
     Results results;
     results.plan.experiment = Experiment::disk;
