@@ -71,14 +71,16 @@ TEST(TimerWheel, OverdueTimersFireAtTheNextAdvance) {
 }
 
 TEST(TimerWheel, NextTimeoutPointsAtTheEarliestOccupiedSlot) {
+    // Declared before the wheel: still scheduled at the end, they must outlive it (the wheel's
+    // destructor unlinks them).
+    Timer t;
+    Timer sooner;
     TimerWheel wheel(0, 100, 1024);
     EXPECT_EQ(wheel.next_timeout_ms(0), -1);
-    Timer t;
     wheel.schedule(t, 5000);
     std::int64_t wait = wheel.next_timeout_ms(0);
     EXPECT_GE(wait, 5000);
     EXPECT_LE(wait, 5100);
-    Timer sooner;
     wheel.schedule(sooner, 300);
     wait = wheel.next_timeout_ms(0);
     EXPECT_GE(wait, 300);
