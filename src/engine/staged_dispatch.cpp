@@ -73,10 +73,13 @@ void LoopLink::close() {
 bool LoopLink::post(std::unique_ptr<HandlerJob> job) {
     std::lock_guard<std::mutex> lock(mutex_);
     if (mailbox_ == nullptr) return false;
-    // The mailbox takes copyable tasks; the job is shared only to ride in one.
+    // The mailbox takes copyable tasks; the job is shared only to ride in one. It is moved in,
+    // so that the task holds the only reference: the job (and the response's non-atomic
+    // reference counts) must end on the loop's thread, never here after the loop ran the task.
     std::shared_ptr<HandlerJob> carried(std::move(job));
     StageDispatcher* dispatcher = dispatcher_;
-    mailbox_->post([dispatcher, carried] { dispatcher->complete(*carried); });
+    mailbox_->post(
+        [dispatcher, carried = std::move(carried)] { dispatcher->complete(*carried); });
     return true;
 }
 
