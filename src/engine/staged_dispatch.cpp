@@ -190,11 +190,7 @@ void StageDispatcher::handle(const http::Request& request, http::Response& respo
         // the loop, as Session does for a loop that lags, so the work queued finishes sooner.
         stage.shed_report().count_request(stage.queue_delay_us());
         if (context_ != nullptr) context_->count(&http::LoopMetrics::overload_shed_requests);
-        response.set_status(503);
-        response.add_header("Retry-After", "1");
-        response.add_header("Content-Type", "text/plain; charset=utf-8");
-        response.set_body("server overloaded; retry later\n");
-        if (stage.overload().severe()) response.close_connection();
+        http::answer_overloaded(response, stage.overload().severe());
         return;
     }
     auto* ticket = new Ticket;

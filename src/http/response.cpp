@@ -116,4 +116,13 @@ void Response::clear() {
     body_offset_ = body_length_ = 0;
 }
 
+void answer_overloaded(Response& response, bool severe) {
+    response.set_status(503);
+    response.add_header("Retry-After", "1");
+    response.add_header("Content-Type", "text/plain; charset=utf-8");
+    response.set_body("server overloaded; retry later\n");
+    // Far over: the client goes too, and comes back (if at all) after Retry-After.
+    if (severe) response.close_connection();
+}
+
 }  // namespace c10k::http

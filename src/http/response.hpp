@@ -33,6 +33,12 @@ struct OpenFile : core::RefCounted {
 /// The standard reason phrase for a status code ("Not Found"), or "Unknown".
 std::string_view reason_phrase(int status);
 
+class Response;
+/// Overload control's canned answer (docs/OVERLOAD.md): 503 with Retry-After, a short body,
+/// and the connection closed too when `severe`. Costs next to nothing, so that the work
+/// already admitted finishes sooner.
+void answer_overloaded(Response& response, bool severe);
+
 class Response {
 public:
     enum class BodyKind : std::uint8_t { none, text, blob, file };

@@ -506,12 +506,7 @@ void Session::dispatch() {
         // Overloaded (a standing queue, core/overload.hpp): a canned answer that costs next to
         // nothing, so that the work already admitted finishes sooner.
         context_.count(&LoopMetrics::overload_shed_requests);
-        response.set_status(503);
-        response.add_header("Retry-After", "1");
-        response.add_header("Content-Type", "text/plain; charset=utf-8");
-        response.set_body("server overloaded; retry later\n");
-        // Far over: the client goes too, and comes back (if at all) after Retry-After.
-        if (gate->state().severe()) response.close_connection();
+        answer_overloaded(response, gate->state().severe());
     } else {
         current_request_ = &request;
         context_.handler().handle(request, response);
