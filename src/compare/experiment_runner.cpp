@@ -18,6 +18,7 @@
 #include <fmt/core.h>
 
 #include "compare/experiments.hpp"
+#include "compare/runner.hpp"
 #include "compare/servers.hpp"
 
 namespace c10k::compare {
@@ -397,16 +398,8 @@ void run_caching(Context& ctx) {
 
 Results run_experiment(const Plan& plan, const RunnerOptions& options) {
     Results results;
-    results.plan = plan;
-    results.info = describe_machine(std::filesystem::current_path().string());
-    for (const auto& server : plan.servers) {
-        if (server.kind == ServerKind::anchor) {
-            results.info.versions[server.name] = anchor_version(server.name);
-        }
-    }
-    char pattern[] = "/tmp/c10k-compare-XXXXXX";
-    if (::mkdtemp(pattern) == nullptr) throw std::runtime_error("mkdtemp failed");
-    Context ctx{plan, options, pattern, -1, -1, results};
+    std::string work = begin_run(plan, results);
+    Context ctx{plan, options, work, -1, -1, results};
     make_docroot(ctx.work + "/root", plan.sizes);
     become_subreaper();
     ::signal(SIGPIPE, SIG_IGN);

@@ -343,8 +343,7 @@ RunInfo describe_machine(const std::string& source_dir) {
     return info;
 }
 
-Results run_plan(const Plan& plan, const RunnerOptions& options) {
-    Results results;
+std::string begin_run(const Plan& plan, Results& results) {
     results.plan = plan;
     results.info = describe_machine(std::filesystem::current_path().string());
     for (const auto& server : plan.servers) {
@@ -354,7 +353,12 @@ Results run_plan(const Plan& plan, const RunnerOptions& options) {
     }
     char pattern[] = "/tmp/c10k-compare-XXXXXX";
     if (::mkdtemp(pattern) == nullptr) throw std::runtime_error("mkdtemp failed");
-    std::string work = pattern;
+    return pattern;
+}
+
+Results run_plan(const Plan& plan, const RunnerOptions& options) {
+    Results results;
+    std::string work = begin_run(plan, results);
     make_docroot(work + "/root", plan.sizes);
     become_subreaper();
     ::signal(SIGPIPE, SIG_IGN);

@@ -45,4 +45,8 @@ Results run_plan(const Plan& plan, const RunnerOptions& options);
 /// Machine, kernel, commit and time of the run, for the report.
 RunInfo describe_machine(const std::string& source_dir);
 
+/// What every run starts with: the plan, the machine, the anchors' versions, and a fresh
+/// working directory under /tmp (returned; the caller removes it).
+std::string begin_run(const Plan& plan, Results& results);
+
 }  // namespace c10k::compare
