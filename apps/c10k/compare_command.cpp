@@ -47,6 +47,7 @@ struct CompareFlags {
     std::string load_factors;
     std::uint32_t disk_files = 64;
     std::uint64_t disk_file_size = 16u << 20;
+    double disk_cold_rate = 8;
     std::string data_dir;
 };
 
@@ -122,6 +123,11 @@ compare::Plan plan_from_flags(const CompareFlags& flags) {
     }
     settings.disk_files = flags.disk_files;
     settings.disk_file_size = flags.disk_file_size;
+    if (!(flags.disk_cold_rate >= 0)) {
+        throw std::invalid_argument("--disk-cold-rate: files per second, 0 or more (0: as fast as "
+                                    "the readers can)");
+    }
+    settings.cold_rate = flags.disk_cold_rate;
     settings.data_dir = flags.data_dir;
     std::vector<std::string> known;
     std::vector<std::string> available;
@@ -217,6 +223,9 @@ static const CommandRegistrar registrar{[](CLI::App& app) {
                     "0.5,1,1.5,2,3)");
     cmd->add_option("--disk-files", flags->disk_files, "disk: files of the cold data set")
         ->capture_default_str();
+    cmd->add_option("--disk-cold-rate", flags->disk_cold_rate,
+                    "disk: cold files per second the readers fetch in all (default 8; 0: closed "
+                    "loop)");
     cmd->add_option("--disk-file-size", flags->disk_file_size,
                     "disk: bytes per cold file (default 16 MiB: 1 GiB in all)");
     cmd->add_option("--data-dir", flags->data_dir,

@@ -314,9 +314,13 @@ void run_disk(Context& ctx) {
                   "idle", plan.rate};
         Cell busy = idle;
         busy.phase = "busy";
-        Cell reader{
-            spec,  s.disk_file_size, s.cold_connections, LoadMode::max_throughput, Experiment::disk,
-            "cold"};
+        Cell reader{spec,
+                    s.disk_file_size,
+                    s.cold_connections,
+                    s.cold_rate > 0 ? LoadMode::open_loop : LoadMode::max_throughput,
+                    Experiment::disk,
+                    "cold",
+                    s.cold_rate};
         evict(ctx, data + "/cold");
         std::string error;
         auto server =
@@ -338,6 +342,9 @@ void run_disk(Context& ctx) {
         std::vector<std::string> cold_args;
         for (const auto& path : cold) cold_args.push_back(base + path);
         cold_args.insert(cold_args.end(), {"-c", std::to_string(s.cold_connections)});
+        if (s.cold_rate > 0) {
+            cold_args.insert(cold_args.end(), {"--rate", fmt::format("{:g}", s.cold_rate)});
+        }
         auto readers =
             start_bench(ctx, "cold", cold_args, *server, plan.warmup_ms, plan.duration_ms + 1000);
         auto cached_run =

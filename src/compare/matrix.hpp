@@ -69,7 +69,11 @@ struct ExperimentSettings {
     std::uint32_t capacity_connections = 16;   ///< overload: closed loop finding the capacity
     std::uint32_t disk_files = 64;             ///< disk: the cold data set's files...
     std::uint64_t disk_file_size = 16u << 20;  ///< ...and their size (1 GiB in all)
-    std::uint32_t cold_connections = 8;        ///< disk: closed-loop readers of the cold set
+    std::uint32_t cold_connections = 8;        ///< disk: readers of the cold set...
+    /// ...and the files per second they fetch in all, open loop (0: closed loop, as fast as
+    /// they can). Paced by default: unpaced, loopback sendfile of gigabytes a second fills the
+    /// server's CPU, and the cached requests' p99 measures that, not the disk.
+    double cold_rate = 8;
     std::string data_dir;                      ///< disk: where the cold set is written
 };
 

@@ -51,9 +51,10 @@ std::string disk_text(const Results& results) {
     const auto& s = results.plan.settings;
     std::string out = fmt::format(
         "\ndisk: p99 (ms) of cached {}-byte requests at {:g}/s, idle and while {} readers fetch "
-        "a cold data set of {} x {} bytes (evicted every 200 ms)\n",
+        "a cold data set of {} x {} bytes ({}; evicted every 200 ms)\n",
         results.plan.sizes.empty() ? 128 : results.plan.sizes.front(), results.plan.rate,
-        s.cold_connections, s.disk_files, s.disk_file_size);
+        s.cold_connections, s.disk_files, s.disk_file_size,
+        s.cold_rate > 0 ? fmt::format("{:g} files/s in all", s.cold_rate) : "as fast as they can");
     out += fmt::format("  {:<28} {:>10} {:>10} {:>14}\n", "server", "idle p99", "busy p99",
                        "cold reads/s");
     for (const auto& label : cell_labels(results)) {

@@ -118,7 +118,8 @@ std::string format_results_json(const Results& results) {
                                    {"deadline_ms", s.deadline_ms},
                                    {"load_factors", s.load_factors},
                                    {"disk_files", s.disk_files},
-                                   {"disk_file_size", s.disk_file_size}};
+                                   {"disk_file_size", s.disk_file_size},
+                                   {"disk_cold_rate", s.cold_rate}};
     }
     Json cells = Json::array();
     for (const auto& cell : results.cells) cells.push_back(cell_json(cell));
@@ -181,6 +182,7 @@ Results parse_results_json(const std::string& text) {
         for (const auto& f : array_at(settings, "load_factors")) s.load_factors.push_back(f.get<double>());
         s.disk_files = static_cast<std::uint32_t>(count_at(settings, "disk_files"));
         s.disk_file_size = count_at(settings, "disk_file_size");
+        s.cold_rate = number_at(settings, "disk_cold_rate", 0);
     }
     for (const auto& c : array_at(doc, "cells")) {
         CellResult r;

@@ -16,12 +16,19 @@ OverloadDetector::OverloadDetector(std::int64_t target_us, std::int64_t interval
 OverloadLevel OverloadDetector::observe(std::int64_t now_us, std::int64_t delay_us) {
     if (target_us_ == 0) return level_;
     if (delay_us <= target_us_) {
-        // The queue was empty enough once: no standing queue, whatever came before.
+        // The queue was short this once. That ends a run above the target; it ends an overload
+        // only a whole interval after the last sample above the target, since while shedding
+        // every admitted request is one that waited no longer than the target.
         above_since_us_ = -1;
         severe_above_since_us_ = -1;
-        level_ = OverloadLevel::normal;
+        if (level_ == OverloadLevel::normal || now_us - last_above_us_ >= interval_us_) {
+            level_ = OverloadLevel::normal;
+        } else {
+            level_ = OverloadLevel::shedding;
+        }
         return level_;
     }
+    last_above_us_ = now_us;
     if (above_since_us_ < 0) {
         above_since_us_ = now_us;
         run_min_us_ = delay_us;

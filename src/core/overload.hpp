@@ -38,9 +38,13 @@ private:
 ///
 /// The rule: the level rises to `shedding` once every sample for at least `interval_us` was
 /// above `target_us` (the minimum over the interval exceeds the target), and to `severe` once
-/// every sample for an interval was above `severe_factor` x target. One sample at or under the
-/// target ends the overload at once (the queue drained, if only for a moment); one at or under
-/// the severe threshold brings `severe` back to `shedding`.
+/// every sample for an interval was above `severe_factor` x target. It falls back only once the
+/// queue stayed short: `normal` again at a sample at or under the target that comes a whole
+/// interval after the last sample above it, and `severe` back to `shedding` at a sample at or
+/// under the severe threshold. While overloaded the gates admit a request only when its own
+/// wait is at or under the target (Meta's CoDel for request queues: the queue timeout is the
+/// interval while the queue drains now and then, the target while it stands), so a sample
+/// under the target is what an admitted request looks like and must not end the overload.
 class OverloadDetector {
 public:
     static constexpr std::int64_t kDefaultIntervalUs = 100'000;  ///< CoDel's 100 ms
@@ -56,6 +60,12 @@ public:
 
     OverloadLevel level() const { return level_; }
     bool enabled() const { return target_us_ > 0; }
+    /// Whether a request that waited `delay_us` is served at the current level: always when
+    /// normal, and while overloaded only if it waited no longer than the target (an older one
+    /// is answered 503 at once, so that the time goes to requests whose clients still wait).
+    bool admits(std::int64_t delay_us) const {
+        return level_ == OverloadLevel::normal || delay_us <= target_us_;
+    }
     std::int64_t target_us() const { return target_us_; }
     /// The least delay seen since the current run above target began (for the log line).
     std::int64_t run_min_us() const { return run_min_us_; }
@@ -66,6 +76,7 @@ private:
     std::int64_t severe_us_;
     std::int64_t above_since_us_ = -1;         ///< first sample of the run above target; -1: none
     std::int64_t severe_above_since_us_ = -1;  ///< the same for the severe threshold
+    std::int64_t last_above_us_ = 0;           ///< the last sample above the target
     std::int64_t run_min_us_ = 0;
     OverloadLevel level_ = OverloadLevel::normal;
 };

@@ -72,7 +72,7 @@ ssize_t send_file_piece(int fd, const http::FileRange& range, const FileOutput& 
 }  // namespace
 
 bool write_output(int fd, http::Session& session, bool& blocked, const FileOutput& how,
-                  http::FileRange* uncached) {
+                  http::FileRange* uncached, std::uint64_t* trusted) {
     if (uncached != nullptr) *uncached = {};
     iovec iov[kMaxIovecs];
     while (session.has_output()) {
@@ -91,7 +91,15 @@ bool write_output(int fd, http::Session& session, bool& blocked, const FileOutpu
             if (!session.front_file(range)) break;
             FileOutput piece_how = how;
             piece_how.check_cache = how.check_cache && uncached != nullptr;
+            std::uint64_t trust = trusted != nullptr ? *trusted : 0;
+            if (piece_how.check_cache && trust > 0) {
+                // A helper just read these bytes: send them, and no more, unchecked. Only
+                // they: sendfile would otherwise read on into the next, uncached, megabytes.
+                piece_how.check_cache = false;
+                range.length = std::min(range.length, trust);
+            }
             n = send_file_piece(fd, range, piece_how, wanted);
+            if (n > 0 && trust > 0) *trusted -= std::min<std::uint64_t>(trust, n);
             if (n == kNotCached) {
                 *uncached = range;
                 uncached->length = std::min(range.length, kCheckedBytes);

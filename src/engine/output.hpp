@@ -21,8 +21,12 @@ struct FileOutput {
 /// socket buffer is full (wait for writability before calling again). Returns false when the
 /// connection must be closed: a write error, or a file that shrank under us (framing lost).
 /// With `how.check_cache`, stops at a file range whose next bytes are not in memory and sets
-/// `uncached` to it (length 0 otherwise): read it into the page cache, then call again.
+/// `uncached` to it (length 0 otherwise): read it into the page cache, then call again with
+/// `trusted` pointing at the number of bytes that read brought in: they are sent without a
+/// check (a page evicted again at once must not send the connection round the helpers
+/// forever), the bytes after them are checked again, and `*trusted` is left at what is still
+/// unsent of them.
 bool write_output(int fd, http::Session& session, bool& blocked, const FileOutput& how = {},
-                  http::FileRange* uncached = nullptr);
+                  http::FileRange* uncached = nullptr, std::uint64_t* trusted = nullptr);
 
 }  // namespace c10k::engine

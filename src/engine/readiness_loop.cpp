@@ -63,7 +63,9 @@ struct ReadinessLoop::Connection : Watched, core::TimerNode {
     bool hangup_seen = false;    // the poller reported the peer's close: read until EOF
     bool write_blocked = false;  // the socket buffer was full at the last write
     bool disk_wait = false;      // a helper reads the next file range: send nothing until then
-    bool skip_cache_check = false;  // a helper just read it: send it, even if evicted again
+    /// Bytes at the front of the file output that a helper just read: sent even if evicted
+    /// again, and only they unchecked (write_output).
+    std::uint64_t trusted_bytes = 0;
     bool lingering = false;
     bool closed = false;  // closed during this batch; freed after it
     std::uint32_t interest = 0;
@@ -468,10 +470,12 @@ void ReadinessLoop::drive(Connection& conn) {
 bool ReadinessLoop::flush(Connection& conn) {
     if (!helpers_) return write_output(conn.fd, conn.session, conn.write_blocked, file_output_);
     FileOutput how = file_output_;
-    how.check_cache = !conn.skip_cache_check;
-    conn.skip_cache_check = false;
+    how.check_cache = true;
     http::FileRange uncached;
-    if (!write_output(conn.fd, conn.session, conn.write_blocked, how, &uncached)) return false;
+    if (!write_output(conn.fd, conn.session, conn.write_blocked, how, &uncached,
+                      &conn.trusted_bytes)) {
+        return false;
+    }
     if (uncached.length == 0 || read_on_helper(conn, uncached)) return true;
     // No helper could take it (out of descriptors): read on the loop, as without helpers.
     return write_output(conn.fd, conn.session, conn.write_blocked, file_output_);
@@ -513,7 +517,7 @@ void ReadinessLoop::on_disk_read(Connection& conn, std::uint64_t wanted, DiskRea
         close(conn);
         return;
     }
-    conn.skip_cache_check = true;
+    conn.trusted_bytes = wanted;
     drive(conn);
 }
 

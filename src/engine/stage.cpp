@@ -38,6 +38,50 @@ void Stage::sample_delay(std::int64_t now) {
     overload_state_.set(detector_->observe(now, delay));
 }
 
+void Stage::take_stale(std::int64_t now, std::vector<std::unique_ptr<StageWork>>& stale) {
+    if (!overload_state_.overloaded()) return;
+    while (!queue_.empty() && now - queue_.front()->enqueued_us_ > overload_target_us_) {
+        stale.push_back(std::move(queue_.front()));
+        queue_.pop_front();
+        ++stats_.dequeued;
+    }
+}
+
+void Stage::expire_stale(http::Handler* handler, std::vector<std::unique_ptr<StageWork>>& stale,
+                         bool on_worker) {
+    std::int64_t now = now_us();
+    std::vector<std::unique_ptr<StageWork>> kept;
+    for (auto& work : stale) {
+        std::int64_t waited = std::max<std::int64_t>(now - work->enqueued_us_, 0);
+        if (work->expire(work)) {
+            shed_report_.count_request(waited);
+            std::lock_guard<std::mutex> lock(mutex_);
+            ++stats_.expired;
+            ++stats_.completed;
+        } else if (on_worker) {
+            StageWork* raw = work.get();
+            raw->run(handler, work);
+            work.reset();
+            std::lock_guard<std::mutex> lock(mutex_);
+            ++stats_.completed;
+        } else {
+            kept.push_back(std::move(work));
+        }
+    }
+    stale.clear();
+    if (kept.empty()) return;
+    // The controller's sweep does not run work (it would stop ticking): back to the workers,
+    // at the front, in the order it was in.
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        for (auto it = kept.rbegin(); it != kept.rend(); ++it) {
+            queue_.push_front(std::move(*it));
+            --stats_.dequeued;
+        }
+    }
+    wake_.notify_one();
+}
+
 void Stage::start() {
     std::lock_guard<std::mutex> lock(mutex_);
     while (stats_.threads < controller_.rule().bounds.min_threads) start_thread();
@@ -88,8 +132,12 @@ void Stage::worker_main(Worker* self) {
         }
         std::int64_t now = now_us();
         sample_delay(now);
+        std::vector<std::unique_ptr<StageWork>> stale;
+        take_stale(now, stale);
         std::unique_ptr<StageWork> work;
-        if (overload_state_.overloaded()) {
+        if (queue_.empty()) {
+            // All of it was stale.
+        } else if (overload_state_.overloaded()) {
             work = std::move(queue_.back());
             queue_.pop_back();
             ++stats_.taken_newest_first;
@@ -97,10 +145,17 @@ void Stage::worker_main(Worker* self) {
             work = std::move(queue_.front());
             queue_.pop_front();
         }
-        ++stats_.dequeued;
-        stats_.wait_us +=
-            static_cast<std::uint64_t>(std::max<std::int64_t>(now - work->enqueued_us_, 0));
+        if (work) {
+            ++stats_.dequeued;
+            stats_.wait_us +=
+                static_cast<std::uint64_t>(std::max<std::int64_t>(now - work->enqueued_us_, 0));
+        }
         lock.unlock();
+        expire_stale(handler.get(), stale, true);
+        if (!work) {
+            lock.lock();
+            continue;
+        }
         StageWork* raw = work.get();
         raw->run(handler.get(), work);  // may move `work` on to another stage
         work.reset();
@@ -115,6 +170,7 @@ void Stage::worker_main(Worker* self) {
 
 StageDecision Stage::control() {
     std::list<Worker> done;
+    std::vector<std::unique_ptr<StageWork>> stale;
     StageDecision decision = StageDecision::hold;
     {
         std::lock_guard<std::mutex> lock(mutex_);
@@ -126,7 +182,9 @@ StageDecision Stage::control() {
         if (stopping_) return decision;
         // Also sampled here, so that a stage whose admission stopped while it was overloaded
         // (nothing queued, nothing dequeued) sees its queue drained and lets work in again.
-        sample_delay(now_us());
+        std::int64_t now = now_us();
+        sample_delay(now);
+        take_stale(now, stale);
         StageSample sample;
         sample.queue_depth = queue_.size();
         // Threads already asked to retire are no longer counted: the rule sees the pool it made.
@@ -143,6 +201,8 @@ StageDecision Stage::control() {
         }
     }
     if (decision == StageDecision::shrink) wake_.notify_all();
+    // Work stuck behind threads that all block still gets its 503 in time.
+    expire_stale(nullptr, stale, false);
     for (auto& worker : done) worker.thread.join();  // it has left worker_main's loop
     return decision;
 }

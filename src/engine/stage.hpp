@@ -27,6 +27,10 @@ class StageWork {
 public:
     virtual ~StageWork() = default;
     virtual void run(http::Handler* handler, std::unique_ptr<StageWork>& self) = 0;
+    /// An overloaded stage found this work waiting longer than its target: answer it at once
+    /// without doing it (a canned 503) and return true, or return false when it cannot be
+    /// (its answer has begun), and it is run as usual.
+    virtual bool expire(std::unique_ptr<StageWork>& /*self*/) { return false; }
 
 private:
     friend class Stage;
@@ -45,6 +49,7 @@ struct StageStats {
     std::uint64_t threads_started = 0;
     std::uint64_t threads_stopped = 0;
     std::uint64_t taken_newest_first = 0;  ///< dequeued LIFO, while the stage was overloaded
+    std::uint64_t expired = 0;  ///< answered 503 unrun: waited past the target while overloaded
 };
 
 class Stage {
@@ -61,7 +66,9 @@ public:
     /// is the age of the oldest work still queued, sampled at each dequeue and each controller
     /// tick, and fed to a core::OverloadDetector (CoDel's rule). While overloaded, threads take
     /// the newest work first (Meta's adaptive LIFO: under a standing queue the newest request
-    /// is the one whose client still waits), and overload() says so to whoever admits work.
+    /// is the one whose client still waits), work that waited longer than the target is
+    /// expired (StageWork::expire; Meta's CoDel queue timeout), and overload() says so to
+    /// whoever admits work.
     void enable_overload(std::int64_t target_us);
     const core::OverloadState& overload() const { return overload_state_; }
     /// Where the admitting side counts what it shed, logged by the controller once a second.
@@ -86,6 +93,13 @@ private:
     };
     void start_thread();  // mutex_ held
     void sample_delay(std::int64_t now_us);  // mutex_ held
+    /// While overloaded, moves the work that waited past the target (the oldest, at the
+    /// front) to `stale`, to be expired outside the lock. mutex_ held.
+    void take_stale(std::int64_t now_us, std::vector<std::unique_ptr<StageWork>>& stale);
+    /// Expires what take_stale took; what cannot be expired is run `on_worker`, or queued
+    /// again at the front from the controller. mutex_ not held.
+    void expire_stale(http::Handler* handler, std::vector<std::unique_ptr<StageWork>>& stale,
+                      bool on_worker);
     void worker_main(Worker* self);
 
     std::string name_;

@@ -119,6 +119,15 @@ void HandlerJob::run(http::Handler* handler, std::unique_ptr<StageWork>& self) {
     }
 }
 
+bool HandlerJob::expire(std::unique_ptr<StageWork>& self) {
+    if (handled_) return false;
+    handled_ = true;
+    expired_ = true;
+    http::answer_overloaded(response_, false);
+    send_back(self);
+    return true;
+}
+
 void HandlerJob::handle(http::Handler* handler, std::unique_ptr<StageWork>& self) {
     handled_ = true;
     if (services_->handler_delay_ms > 0) {
@@ -185,9 +194,11 @@ void StageDispatcher::handle(const http::Request& request, http::Response& respo
         return;
     }
     Stage& stage = *services_.handler_stage;
-    if (stage.overload().overloaded()) {
-        // The handler stage's queue stands (Stage::enable_overload): a canned answer here, on
-        // the loop, as Session does for a loop that lags, so the work queued finishes sooner.
+    if (stage.overload().severe()) {
+        // The handler stage's queue stands far above its target (Stage::enable_overload), even
+        // though stale work there is expired: its threads are stuck. A canned answer here, on
+        // the loop, as Session does for a loop that lags. Short of that the request is queued:
+        // the stage serves the newest first and expires what waited past the target.
         stage.shed_report().count_request(stage.queue_delay_us());
         if (context_ != nullptr) context_->count(&http::LoopMetrics::overload_shed_requests);
         http::answer_overloaded(response, stage.overload().severe());
@@ -212,6 +223,9 @@ void StageDispatcher::handle(const http::Request& request, http::Response& respo
 void StageDispatcher::complete(HandlerJob& job) {
     Ticket* ticket = job.ticket();
     tickets_.erase(ticket);
+    if (job.expired() && context_ != nullptr) {
+        context_->count(&http::LoopMetrics::overload_shed_requests);
+    }
     if (ticket->pending) ticket->pending.respond(job.response());
     delete ticket;
 }

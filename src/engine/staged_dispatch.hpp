@@ -62,8 +62,11 @@ public:
     HandlerJob(const http::Request& request, Ticket* ticket, LoopLink& link,
                const StageServices& services);
     void run(http::Handler* handler, std::unique_ptr<StageWork>& self) override;
+    /// Not yet handled: answered with the canned 503 of overload control and sent back.
+    bool expire(std::unique_ptr<StageWork>& self) override;
 
     Ticket* ticket() const { return ticket_; }
+    bool expired() const { return expired_; }
     http::Response& response() { return response_; }
 
 private:
@@ -78,6 +81,7 @@ private:
     http::Request request_;
     http::Response response_;
     Ticket* ticket_;
+    bool expired_ = false;
     LoopLink* link_;
     const StageServices* services_;
     bool handled_ = false;  ///< the handler ran; what is left is the file stage's read-ahead

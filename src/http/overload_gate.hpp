@@ -25,13 +25,13 @@ public:
     std::int64_t ready_at_us() const { return ready_at_us_; }
 
     /// A request is about to be dispatched: counts its wait as a sample and says whether it is
-    /// served (true) or shed with a 503 (false).
+    /// served (true) or shed with a 503 (false): while overloaded only a request that waited
+    /// no longer than the target is served (core::OverloadDetector::admits).
     bool admit() {
         std::int64_t now = core::monotonic_us();
         std::int64_t delay = now > ready_at_us_ ? now - ready_at_us_ : 0;
-        core::OverloadLevel level = detector_.observe(now, delay);
-        state_.set(level);
-        if (level == core::OverloadLevel::normal) return true;
+        state_.set(detector_.observe(now, delay));
+        if (detector_.admits(delay)) return true;
         report_->count_request(delay);
         return false;
     }

@@ -1,9 +1,9 @@
 // Overload control on the staged engine, end to end: the loops hand requests to the handler
 // stage at once, so what waits is the stage's queue, and that is what --overload-target
 // watches there (Stage::enable_overload). One handler thread, requests that burn 50 ms of CPU
-// on it: a queue stands, later requests get 503 with Retry-After at once, every request that
-// was queued is answered in full, and once the queue drains requests are served again. No
-// test here asserts a time.
+// on it: a queue stands, the requests that waited past the target get 503 with Retry-After
+// instead of being run, every request is answered (in full when it was run), and once the
+// queue drains requests are served again. No test here asserts a time.
 
 #include <poll.h>
 
@@ -39,50 +39,30 @@ TEST(StagedOverload, AStandingHandlerQueueShedsNewRequestsAndServesWhatItQueued)
         queued.push_back(std::make_unique<HttpClient>(server.port()));
         queued.back()->send("GET /cost/50000 HTTP/1.1\r\nHost: test\r\n\r\n");
     }
-    // Four answers out means the thread took its fourth request, 150 ms of queue after the
-    // first: by CoDel's rule (100 ms above the target) the stage was overloaded then, and
-    // 19 or more requests still wait.
-    std::vector<bool> answered(kQueued, false);
+    // The thread serves a few; by CoDel's rule (100 ms of the oldest queued request above the
+    // target) the stage is overloaded after the third, and what still waits has waited longer
+    // than the target: it is answered at once with the canned 503 (expired, never run), not
+    // after seconds of other requests' work. Every request gets an answer, whole.
     std::vector<HttpResponse> answers;
-    while (answers.size() < 4) {
-        std::vector<pollfd> fds;
-        std::vector<int> index;
-        for (int i = 0; i < kQueued; ++i) {
-            if (answered[i]) continue;
-            fds.push_back(pollfd{queued[i]->fd(), POLLIN, 0});
-            index.push_back(i);
-        }
-        ASSERT_GT(::poll(fds.data(), fds.size(), 20'000), 0) << server.output();
-        for (std::size_t k = 0; k < fds.size(); ++k) {
-            if ((fds[k].revents & (POLLIN | POLLHUP | POLLERR)) == 0) continue;
-            HttpResponse r;
-            ASSERT_TRUE(queued[index[k]]->read_response(r, 20'000)) << server.output();
-            answered[index[k]] = true;
-            answers.push_back(r);
-        }
-    }
-    // New requests now get the canned 503 at once, never reaching the stage.
-    std::size_t shed = 0;
-    for (int i = 0; i < 4; ++i) {
-        HttpResponse r = fetch(server.port(), "/cost/1000");
-        EXPECT_EQ(r.status, 503) << server.output();
-        if (r.status == 503) {
-            EXPECT_EQ(r.header("Retry-After"), "1");
-            ++shed;
-        }
-    }
-    // Everything queued is answered in full: overload never drops admitted work.
     for (int i = 0; i < kQueued; ++i) {
-        if (answered[i]) continue;
         HttpResponse r;
         ASSERT_TRUE(queued[i]->read_response(r, 20'000)) << server.output();
         answers.push_back(r);
     }
-    ASSERT_EQ(answers.size(), static_cast<std::size_t>(kQueued));
+    std::size_t served = 0, shed = 0;
     for (const HttpResponse& r : answers) {
-        EXPECT_EQ(r.status, 200);
-        EXPECT_EQ(r.body, "burned 50000 us\n");
+        if (r.status == 200) {
+            EXPECT_EQ(r.body, "burned 50000 us\n");
+            ++served;
+        } else {
+            EXPECT_EQ(r.status, 503);
+            EXPECT_EQ(r.header("Retry-After"), "1");
+            ++shed;
+        }
     }
+    EXPECT_GE(served, 1u);
+    EXPECT_GE(shed, 1u) << "a queue of " << kQueued << " x 50 ms never counted as overload";
+    EXPECT_EQ(served + shed, static_cast<std::size_t>(kQueued));
     // Drained: the controller's next tick (every 100 ms) sees an empty queue, and requests
     // are served again. Paced so that the attempts span several ticks.
     int status = 0;

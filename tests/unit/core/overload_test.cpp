@@ -44,15 +44,41 @@ TEST(OverloadDetector, ShedsOnceTheMinimumStaysAboveTheTargetForAnInterval) {
     EXPECT_EQ(detector.observe(150'000, 8'000), OverloadLevel::shedding);
 }
 
-TEST(OverloadDetector, StopsWhenTheDelayFallsBackToTheTarget) {
+TEST(OverloadDetector, StopsOnceTheDelayStayedAtTheTargetForAnInterval) {
     OverloadDetector detector(kTarget, kInterval);
     detector.observe(0, 10'000);
     ASSERT_EQ(detector.observe(120'000, 10'000), OverloadLevel::shedding);
-    EXPECT_EQ(detector.observe(130'000, kTarget), OverloadLevel::normal);
+    // A request that waited no longer than the target is what shedding admits: it does not
+    // end the overload while samples above the target keep coming.
+    EXPECT_EQ(detector.observe(130'000, kTarget), OverloadLevel::shedding);
+    EXPECT_EQ(detector.observe(140'000, 10'000), OverloadLevel::shedding);
+    EXPECT_EQ(detector.observe(200'000, 1'000), OverloadLevel::shedding);
+    EXPECT_EQ(detector.observe(239'999, 1'000), OverloadLevel::shedding);
+    // A whole interval after the last sample above the target: the queue has drained.
+    EXPECT_EQ(detector.observe(240'000, 1'000), OverloadLevel::normal);
     // And it takes a whole interval above the target again to shed again.
-    EXPECT_EQ(detector.observe(140'000, 10'000), OverloadLevel::normal);
-    EXPECT_EQ(detector.observe(239'999, 10'000), OverloadLevel::normal);
-    EXPECT_EQ(detector.observe(240'000, 10'000), OverloadLevel::shedding);
+    EXPECT_EQ(detector.observe(250'000, 10'000), OverloadLevel::normal);
+    EXPECT_EQ(detector.observe(349'999, 10'000), OverloadLevel::normal);
+    EXPECT_EQ(detector.observe(350'000, 10'000), OverloadLevel::shedding);
+}
+
+TEST(OverloadDetector, ALoopThatWentIdleLearnsItFromTheNextRequest) {
+    OverloadDetector detector(kTarget, kInterval);
+    detector.observe(0, 10'000);
+    ASSERT_EQ(detector.observe(100'000, 10'000), OverloadLevel::shedding);
+    // No work for a second, then a fresh request: the overload is over at once.
+    EXPECT_EQ(detector.observe(1'100'000, 100), OverloadLevel::normal);
+}
+
+TEST(OverloadDetector, WhileOverloadedOnlyRequestsThatWaitedNoLongerThanTheTargetAreAdmitted) {
+    OverloadDetector detector(kTarget, kInterval);
+    EXPECT_TRUE(detector.admits(50'000));  // normal: everything is served, bursts included
+    detector.observe(0, 10'000);
+    ASSERT_EQ(detector.observe(100'000, 10'000), OverloadLevel::shedding);
+    EXPECT_TRUE(detector.admits(0));
+    EXPECT_TRUE(detector.admits(kTarget));
+    EXPECT_FALSE(detector.admits(kTarget + 1));
+    EXPECT_FALSE(detector.admits(50'000));
 }
 
 TEST(OverloadDetector, SevereOnlyWhenFarAboveTheTargetForAnInterval) {
@@ -66,7 +92,9 @@ TEST(OverloadDetector, SevereOnlyWhenFarAboveTheTargetForAnInterval) {
     EXPECT_EQ(detector.observe(120'000, 30'000), OverloadLevel::shedding);
     EXPECT_EQ(detector.observe(219'999, 30'000), OverloadLevel::shedding);
     EXPECT_EQ(detector.observe(220'000, 30'000), OverloadLevel::severe);
-    EXPECT_EQ(detector.observe(230'000, 100), OverloadLevel::normal);
+    // Under the target: no longer severe, and normal an interval after the last sample above.
+    EXPECT_EQ(detector.observe(230'000, 100), OverloadLevel::shedding);
+    EXPECT_EQ(detector.observe(320'000, 100), OverloadLevel::normal);
 }
 
 TEST(OverloadDetector, ADelayJustOverTheTargetNeverMakesItSevere) {

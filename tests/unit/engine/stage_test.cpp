@@ -114,7 +114,84 @@ private:
     std::vector<int>& order_;
 };
 
-TEST(Stage, AStandingQueueIsOverloadAndIsServedNewestFirstUntilItDrains) {
+/// Work that an overloaded stage may answer without doing: it records which way it went.
+class ExpirableWork final : public StageWork {
+public:
+    ExpirableWork(int number, std::mutex& mutex, std::vector<int>& ran, std::vector<int>& expired)
+        : number_(number), mutex_(mutex), ran_(ran), expired_(expired) {}
+    void run(http::Handler*, std::unique_ptr<StageWork>&) override {
+        std::lock_guard<std::mutex> lock(mutex_);
+        ran_.push_back(number_);
+    }
+    bool expire(std::unique_ptr<StageWork>&) override {
+        std::lock_guard<std::mutex> lock(mutex_);
+        expired_.push_back(number_);
+        return true;
+    }
+
+private:
+    int number_;
+    std::mutex& mutex_;
+    std::vector<int>& ran_;
+    std::vector<int>& expired_;
+};
+
+/// Holds the stage's only thread until its queue is overloaded (CoDel's 100 ms interval of
+/// the oldest work older than the target), ticking the controller, bounded by a count.
+void wait_until_overloaded(Stage& stage) {
+    for (int tick = 0; tick < 5000 && !stage.overload().overloaded(); ++tick) {
+        stage.control();
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+}
+
+TEST(Stage, AStandingQueueExpiresStaleWorkAndServesTheNewestFirstUntilItDrains) {
+    Stage stage("test", quick_rule(1, 1));
+    stage.enable_overload(50'000);  // 50 ms: fresh work pushed below stays fresh when run
+    stage.start();
+    Gate gate;
+    std::unique_ptr<StageWork> blocker = std::make_unique<GatedWork>(gate);
+    ASSERT_TRUE(stage.push(blocker));
+    std::mutex mutex;
+    std::vector<int> ran, expired;
+    for (int i = 1; i <= 3; ++i) {
+        std::unique_ptr<StageWork> work = std::make_unique<ExpirableWork>(i, mutex, ran, expired);
+        ASSERT_TRUE(stage.push(work));
+    }
+    wait_until_overloaded(stage);
+    ASSERT_TRUE(stage.overload().overloaded());
+    EXPECT_GE(stage.queue_delay_us(), 50'000);
+    // The stale work was answered by the controller's sweep, unrun, though no thread was free.
+    {
+        std::lock_guard<std::mutex> lock(mutex);
+        EXPECT_EQ(expired, (std::vector<int>{1, 2, 3}));
+        EXPECT_TRUE(ran.empty());
+    }
+    // Fresh work while overloaded: taken newest first.
+    for (int i = 4; i <= 6; ++i) {
+        std::unique_ptr<StageWork> work = std::make_unique<ExpirableWork>(i, mutex, ran, expired);
+        ASSERT_TRUE(stage.push(work));
+    }
+    gate.open();
+    while (stage.stats().completed < 7) std::this_thread::yield();
+    {
+        std::lock_guard<std::mutex> lock(mutex);
+        EXPECT_EQ(ran, (std::vector<int>{6, 5, 4}));
+        EXPECT_EQ(expired, (std::vector<int>{1, 2, 3}));
+    }
+    EXPECT_EQ(stage.stats().expired, 3u);
+    EXPECT_EQ(stage.stats().taken_newest_first, 3u);
+    // Drained: the overload ends an interval after the last sample above the target.
+    for (int tick = 0; tick < 5000 && stage.overload().overloaded(); ++tick) {
+        stage.control();
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    EXPECT_FALSE(stage.overload().overloaded());
+    EXPECT_EQ(stage.queue_delay_us(), 0);
+    stage.stop();
+}
+
+TEST(Stage, StaleWorkThatCannotBeExpiredIsStillRunInOrder) {
     Stage stage("test", quick_rule(1, 1));
     stage.enable_overload(1000);  // 1 ms
     stage.start();
@@ -123,33 +200,24 @@ TEST(Stage, AStandingQueueIsOverloadAndIsServedNewestFirstUntilItDrains) {
     ASSERT_TRUE(stage.push(blocker));
     std::mutex mutex;
     std::vector<int> order;
-    constexpr int kQueued = 6;
+    constexpr int kQueued = 4;
     for (int i = 1; i <= kQueued; ++i) {
         std::unique_ptr<StageWork> work = std::make_unique<NumberedWork>(i, mutex, order);
         ASSERT_TRUE(stage.push(work));
     }
-    // The only thread is held: the queue stands, and the controller's ticks sample its oldest
-    // work growing older. Waits for the state (CoDel's 100 ms interval), bounded by a count.
-    for (int tick = 0; tick < 5000 && !stage.overload().overloaded(); ++tick) {
-        stage.control();
-        std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    }
+    wait_until_overloaded(stage);
     ASSERT_TRUE(stage.overload().overloaded());
-    EXPECT_GE(stage.queue_delay_us(), 1000);
-
+    {
+        // The controller swept it and put it back: nothing ran on the controller's thread.
+        std::lock_guard<std::mutex> lock(mutex);
+        EXPECT_TRUE(order.empty());
+    }
+    EXPECT_EQ(stage.stats().queue_depth, static_cast<std::size_t>(kQueued));
     gate.open();
     while (stage.stats().completed < kQueued + 1) std::this_thread::yield();
-    // Each dequeue still found the oldest work waiting: all of it was taken newest first.
-    {
-        std::lock_guard<std::mutex> lock(mutex);
-        EXPECT_EQ(order, (std::vector<int>{6, 5, 4, 3, 2, 1}));
-    }
-    EXPECT_EQ(stage.stats().taken_newest_first, static_cast<std::uint64_t>(kQueued));
-    // Drained: the next tick samples an empty queue, and work is admitted again, in order.
-    stage.control();
-    EXPECT_FALSE(stage.overload().overloaded());
-    EXPECT_EQ(stage.queue_delay_us(), 0);
-    stage.stop();
+    std::lock_guard<std::mutex> lock(mutex);
+    EXPECT_EQ(order, (std::vector<int>{1, 2, 3, 4}));
+    EXPECT_EQ(stage.stats().expired, 0u);
 }
 
 TEST(Stage, WithoutATargetTheQueueStaysFirstInFirstOut) {
