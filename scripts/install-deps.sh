@@ -50,6 +50,8 @@ test_packages=(
   clang libclang-rt-14-dev
   # anchors measured beside c10k (compare draws its own SVG charts)
   nginx h2o lighttpd wrk nghttp2-client
+  # compare's overload experiment burns CPU per request inside nginx with its embedded Perl
+  libnginx-mod-http-perl
   # bench/redis_fanout.sh's chart of Redis CPU per message (the script skips it without gnuplot)
   gnuplot-nox
   # the live scoreboard demo's test in a real browser (headless), with a font to render text

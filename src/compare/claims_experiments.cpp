@@ -76,6 +76,27 @@ Claim drop_early_goodput(const Results& results) {
         if (share_with >= kNearPeak) ++near_peak;
         if (share_without < kNearPeak) ++collapsed_without;
     }
+    // The anchors have no overload control: their curves are evidence of what happens without
+    // it in other servers, not part of the verdict.
+    std::vector<std::string> anchors;
+    for (const auto& r : results.cells) {
+        const auto& s = r.cell.server;
+        if (r.cell.experiment != Experiment::overload || s.kind != ServerKind::anchor) continue;
+        if (std::find(anchors.begin(), anchors.end(), s.label()) == anchors.end()) {
+            anchors.push_back(s.label());
+        }
+    }
+    for (const auto& label : anchors) {
+        auto curve = goodput_curve(results, label);
+        auto at = point_at(curve, kOverloadFactor);
+        double peak = peak_goodput(curve);
+        if (!at) continue;
+        c.evidence.push_back(fmt::format(
+            "{} (no overload control): goodput at {}x = {:.0f}/s, {:.0f}% of its peak {:.0f}/s "
+            "(p99 of 200s {:.1f} ms)",
+            label, kOverloadFactor, at->good_rps, peak > 0 ? at->good_rps / peak * 100 : 0.0,
+            peak, at->ok_p99_us / 1000.0));
+    }
     if (judged == 0) {
         c.reason = fmt::format(
             "needs the overload experiment (--experiment overload) with a {}x "

@@ -171,7 +171,10 @@ void run_overload(Context& ctx) {
     std::uint32_t connections = plan.connections.front();
     std::string ready = fmt::format("/{}.txt", plan.sizes.front());
     for (const auto& base : plan.servers) {
-        if (!base.variant.empty()) continue;
+        // An engine's plain server is measured for its capacity and its variants are offered
+        // the same loads; an anchor (its one variant burns the cost) is its own group.
+        bool anchor = base.kind == ServerKind::anchor;
+        if (!base.variant.empty() && !anchor) continue;
         // Capacity: closed loop on the server without overload control; every variant of this
         // engine is then offered the same loads, so that their goodput compares.
         auto started = Clock::now();
@@ -206,7 +209,7 @@ void run_overload(Context& ctx) {
                 base.name, connections, server_queue_ms, capacity, s.overload_target_ms));
         }
         for (const auto& spec : plan.servers) {
-            if (spec.name != base.name) continue;
+            if (spec.name != base.name || spec.kind != base.kind) continue;
             for (std::size_t i = 0; i < s.load_factors.size(); ++i) {
                 auto cell_started = Clock::now();
                 Cell cell{spec,

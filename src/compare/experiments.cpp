@@ -58,6 +58,14 @@ std::vector<std::string> anchors_of(const PlanOptions& options) {
     return anchors;
 }
 
+/// The variant under which an anchor burns --cost per request in the overload experiment
+/// (compare/servers.cpp writes the handler), or empty where none is configured.
+std::string cost_variant_of(const std::string& anchor) {
+    if (anchor == "nginx") return "perl";
+    if (anchor == "h2o") return "mruby";
+    return {};
+}
+
 }  // namespace
 
 Plan make_experiment_plan(const PlanOptions& options,
@@ -85,12 +93,27 @@ Plan make_experiment_plan(const PlanOptions& options,
                 with.insert(with.end(), {"--overload-target", target});
                 plan.servers.push_back(engine(name, "overload " + target, with));
             }
+            // The anchors burn the same CPU per request in their own scripting module, on
+            // their own event loop, as --synthetic-cost does on c10k's: nginx in its embedded
+            // Perl, h2o in its mruby. Neither has overload control; lighttpd is left out (no
+            // such module is configured for it).
             for (const auto& name : anchors) {
-                plan.notes.push_back(fmt::format(
-                    "anchor {} not comparable in the overload experiment: it has no request that "
-                    "burns a set amount of CPU, and putting c10k behind it as an upstream would "
-                    "measure c10k's overload control, not {}'s; it is not run",
-                    name, name));
+                std::string variant = cost_variant_of(name);
+                if (variant.empty()) {
+                    plan.notes.push_back(fmt::format(
+                        "anchor {} not run in the overload experiment: no scripting module is "
+                        "configured to burn a set amount of CPU per request in it (nginx uses "
+                        "its Perl module, h2o its mruby)",
+                        name));
+                    continue;
+                }
+                if (anchor_installed != nullptr && !anchor_installed(name)) {
+                    plan.notes.push_back(fmt::format("anchor {} skipped: not installed", name));
+                    continue;
+                }
+                ServerSpec spec{name, ServerKind::anchor, architecture_of(name, ServerKind::anchor)};
+                spec.variant = variant;
+                plan.servers.push_back(spec);
             }
             plan.connections = kOverloadConnections;
             break;

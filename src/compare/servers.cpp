@@ -50,35 +50,84 @@ void write_file(const std::string& path, const std::string& text) {
     if (!out) throw std::runtime_error("cannot write " + path);
 }
 
+constexpr const char* kNginxPerlModule = "/usr/lib/nginx/modules/ngx_http_perl_module.so";
+
+/// The overload experiment's `GET /cost/<us>` in nginx's embedded Perl: burns that many
+/// microseconds of the worker's CPU time (the clock c10k's --synthetic-cost reads), on the
+/// event loop, and answers 200 with the same short body.
+const char* const kNginxPerlCost = R"(    location /cost/ {
+      perl 'sub {
+        my $r = shift;
+        my ($us) = $r->uri =~ m{^/cost/(\d+)$};
+        $us //= 0;
+        my $clock = Time::HiRes::CLOCK_THREAD_CPUTIME_ID();
+        my $end = Time::HiRes::clock_gettime($clock) + $us / 1e6;
+        1 while Time::HiRes::clock_gettime($clock) < $end;
+        $r->send_http_header("text/plain");
+        $r->print("burned $us us\n");
+        return OK;
+      }';
+    }
+)";
+
 /// nginx as bench/servers.sh runs it: one worker, sendfile, no access log, keep-alive
 /// connections never closed by request count, enough worker_connections for 15,000 clients.
 /// The "aio threads" variant (the disk experiment) hands file reads to nginx's default thread
-/// pool, the counterpart of c10k's disk helpers.
+/// pool, the counterpart of c10k's disk helpers; the "perl" variant (the overload experiment)
+/// adds the CPU-burning location.
 std::vector<std::string> nginx_command(const ServerSpec& spec, const LaunchOptions& options,
                                        int port) {
     std::string dir = options.work_dir + "/nginx";
     std::string aio = spec.variant == "aio threads" ? "  aio threads;\n" : "";
+    std::string module, http_extra, location;
+    if (spec.variant == "perl") {
+        if (::access(kNginxPerlModule, R_OK) != 0) {
+            throw std::runtime_error(
+                "nginx's Perl module is missing (Debian package libnginx-mod-http-perl, which "
+                "make test installs)");
+        }
+        module = fmt::format("load_module {};\n", kNginxPerlModule);
+        http_extra = "  perl_require Time/HiRes.pm;\n";
+        location = kNginxPerlCost;
+    }
     ::mkdir(dir.c_str(), 0755);
     write_file(dir + "/nginx.conf",
-               fmt::format("daemon off;\nworker_processes 1;\nerror_log {0}/error.log;\n"
+               fmt::format("{5}daemon off;\nworker_processes 1;\nerror_log {0}/error.log;\n"
                            "pid {0}/nginx.pid;\nworker_rlimit_nofile {1};\n"
                            "events {{ worker_connections {1}; }}\n"
                            "http {{ access_log off; sendfile on; keepalive_requests 1000000;\n"
-                           "  keepalive_timeout 120s;\n{4}"
+                           "  keepalive_timeout 120s;\n{4}{6}"
                            "  types {{ text/plain txt; }}\n"
-                           "  server {{ listen 127.0.0.1:{2}; root {3}; }} }}\n",
-                           dir, kAnchorMaxConnections, port, options.root, aio));
+                           "  server {{ listen 127.0.0.1:{2}; root {3};\n{7}  }} }}\n",
+                           dir, kAnchorMaxConnections, port, options.root, aio, module,
+                           http_extra, location));
     return {find_binary("nginx"), "-p", dir, "-c", dir + "/nginx.conf"};
 }
 
-/// h2o with one thread: the event loop alone, as bench/servers.sh configures it.
-std::vector<std::string> h2o_command(const LaunchOptions& options, int port) {
+/// The overload experiment's `GET /cost/<us>` in h2o's mruby: burns that many microseconds on
+/// the event loop and answers 200 with the same short body. mruby has no thread CPU clock, so
+/// it waits on the wall clock; the server is alone on its CPU, where the two agree.
+const char* const kH2oMrubyCost = R"(      /cost:
+        mruby.handler: |
+          Proc.new do |env|
+            us = env["PATH_INFO"].sub("/", "").to_i
+            t0 = Time.now
+            while (Time.now - t0) * 1000000 < us do end
+            [200, {"content-type" => "text/plain"}, ["burned #{us} us\n"]]
+          end
+)";
+
+/// h2o with one thread: the event loop alone, as bench/servers.sh configures it; the "mruby"
+/// variant (the overload experiment) adds the CPU-burning path.
+std::vector<std::string> h2o_command(const ServerSpec& spec, const LaunchOptions& options,
+                                     int port) {
     std::string path = options.work_dir + "/h2o.conf";
     write_file(path, fmt::format("listen: {{host: 127.0.0.1, port: {}}}\nnum-threads: 1\n"
                                  "max-connections: {}\nhttp1-request-timeout: 120\n"
-                                 "hosts:\n  default:\n    paths:\n      /:\n"
+                                 "hosts:\n  default:\n    paths:\n{}      /:\n"
                                  "        file.dir: {}\n",
-                                 port, kAnchorMaxConnections, options.root));
+                                 port, kAnchorMaxConnections,
+                                 spec.variant == "mruby" ? kH2oMrubyCost : "", options.root));
     return {find_binary("h2o"), "-c", path};
 }
 
@@ -230,7 +279,7 @@ std::unique_ptr<ServerProcess> ServerProcess::start(const ServerSpec& spec,
     } else if (spec.name == "nginx") {
         argv = nginx_command(spec, options, port);
     } else if (spec.name == "h2o") {
-        argv = h2o_command(options, port);
+        argv = h2o_command(spec, options, port);
     } else if (spec.name == "lighttpd") {
         argv = lighttpd_command(options, port);
     } else {
