@@ -7,6 +7,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -202,7 +203,8 @@ bool probe_once(int port, const std::string& path) {
 
 }  // namespace
 
-pid_t spawn_process(const std::vector<std::string>& argv, const std::string& log_path, int cpu) {
+pid_t spawn_process(const std::vector<std::string>& argv, const std::string& log_path, int cpu,
+                    int nice) {
     std::vector<char*> args;
     for (const auto& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
     args.push_back(nullptr);
@@ -221,6 +223,7 @@ pid_t spawn_process(const std::vector<std::string>& argv, const std::string& log
             CPU_SET(cpu, &set);
             ::sched_setaffinity(0, sizeof set, &set);
         }
+        if (nice != 0) ::setpriority(PRIO_PROCESS, 0, nice);
         int null = ::open("/dev/null", O_RDONLY);
         ::dup2(null, 0);
         ::dup2(log, 1);

@@ -67,9 +67,10 @@ bool anchor_installed(const std::string& name);
 /// The anchor's version line ("nginx/1.22.1"), or empty.
 std::string anchor_version(const std::string& name);
 
-/// Starts `argv` with stdout and stderr to `log_path`, pinned to `cpu` (-1: not pinned).
-/// Returns the PID; throws std::runtime_error if fork fails.
-pid_t spawn_process(const std::vector<std::string>& argv, const std::string& log_path, int cpu);
+/// Starts `argv` with stdout and stderr to `log_path`, pinned to `cpu` (-1: not pinned), at
+/// `nice` (0: as compare runs). Returns the PID; throws std::runtime_error if fork fails.
+pid_t spawn_process(const std::vector<std::string>& argv, const std::string& log_path, int cpu,
+                    int nice = 0);
 
 /// A port on 127.0.0.1 that was free a moment ago (bound with port 0 and released).
 int pick_free_port();
