@@ -35,6 +35,7 @@ ClientLoop::ClientLoop(const BenchOptions& options, const std::vector<Target>& t
       sending_total_(sending_total),
       depth_(options.new_connection_per_request ? 1 : std::max<std::uint32_t>(1, options.pipeline)),
       conns_(connections.size()),
+      deadlines_(connections.size()),
       read_buffer_(64 * 1024) {
     for (std::uint32_t i = 0; i < connections.size(); ++i) {
         Connection& conn = conns_[i];
@@ -100,7 +101,9 @@ void ClientLoop::open_initial_connections() {
         if (control_.stop_ns.load() != 0) break;
         while (connecting_ < std::max<std::uint32_t>(1, options_.connect_batch) &&
                next < order.size()) {
-            start_connect(conns_[order[next++]]);
+            Connection& conn = conns_[order[next++]];
+            start_connect(conn);
+            store_deadline(conn);
         }
         wait_for_events(now_ns_ + 10'000'000);
         housekeeping();
@@ -109,6 +112,7 @@ void ClientLoop::open_initial_connections() {
 
 void ClientLoop::wait_for_start() {
     phase_ = Phase::waiting;
+    store_all_deadlines();
     control_.ready.fetch_add(1);
     publish_live();
     // Connections stay serviced while waiting (a server may close some); 2 ms steps are plenty.
@@ -136,6 +140,7 @@ void ClientLoop::run_schedule() {
     }
     std::make_heap(heap_.begin(), heap_.end(), later);
     phase_ = Phase::running;
+    store_all_deadlines();
     while (true) {
         now_ns_ = core::monotonic_ns();
         std::int64_t stop = control_.stop_ns.load();
@@ -169,20 +174,26 @@ void ClientLoop::fire_due_sends() {
             }
         }
         pump(conn);
+        store_deadline(conn);
     }
 }
 
 void ClientLoop::drain() {
     phase_ = Phase::draining;
+    store_all_deadlines();
     // Requests intended before the end are still owed an answer: wait for them, but never
     // longer than the read timeout (shorter when the run was interrupted).
     std::int64_t budget = options_.timeout_ns;
     if (control_.stop_ns.load() != 0) budget = std::min<std::int64_t>(budget, 500'000'000);
     std::int64_t deadline = now_ns_ + budget;
     while (now_ns_ < deadline) {
-        bool outstanding = std::any_of(conns_.begin(), conns_.end(),
-                                       [](const Connection& c) { return c.queued() > 0; });
-        if (!outstanding) break;
+        // Nothing is queued while draining (no sends fire, closed loop adds none), so a
+        // connection that owed nothing owes nothing later: look on from where the last look
+        // stopped instead of over every connection each 10 ms.
+        while (drained_before_ < conns_.size() && conns_[drained_before_].queued() == 0) {
+            drained_before_++;
+        }
+        if (drained_before_ == conns_.size()) break;
         wait_for_events(std::min(deadline, now_ns_ + 10'000'000));
         if (now_ns_ >= next_housekeeping_ns_) housekeeping();
     }
@@ -210,7 +221,10 @@ bool ClientLoop::wants_connection(const Connection& conn) const {
 
 void ClientLoop::housekeeping() {
     next_housekeeping_ns_ = now_ns_ + housekeeping_interval_ns;
-    for (auto& conn : conns_) {
+    // Only the connections whose deadline has come, not every connection each time (a cache
+    // miss per connection, 20,000 per loop): the checks are those made before, for the due ones.
+    deadlines_.sweep(now_ns_, [&](std::uint32_t index) {
+        Connection& conn = conns_[index];
         if (conn.state == ConnectionState::connecting) {
             if (now_ns_ - conn.connect_started_ns > options_.connect_timeout_ns) {
                 connect_failed(conn, ETIMEDOUT);
@@ -222,8 +236,24 @@ void ClientLoop::housekeeping() {
         } else if (now_ns_ >= conn.retry_at_ns && wants_connection(conn)) {
             start_connect(conn);
         }
-    }
+        store_deadline(conn);
+    });
     publish_live();
+}
+
+std::int64_t ClientLoop::deadline_of(const Connection& conn) const {
+    // The first time at which housekeeping() would act on `conn` as it is now. The front
+    // request is the oldest one written; answers only move it later.
+    if (conn.state == ConnectionState::connecting) {
+        return DeadlineTable::past(conn.connect_started_ns, options_.connect_timeout_ns);
+    }
+    if (conn.state == ConnectionState::open) {
+        if (conn.in_flight == 0) return DeadlineTable::never;
+        return DeadlineTable::past(conn.queue[conn.head].sent_ns, options_.timeout_ns);
+    }
+    // Closed: wanted again after a phase change (store_all_deadlines) or a queued request
+    // (fire_due_sends stores the deadline after queueing).
+    return wants_connection(conn) ? conn.retry_at_ns : DeadlineTable::never;
 }
 
 void ClientLoop::publish_live() {
@@ -254,7 +284,13 @@ void ClientLoop::wait_for_events(std::int64_t until_ns) {
                            static_cast<int>((wait_ns + 999'999) / 1'000'000));
     }
     now_ns_ = core::monotonic_ns();
-    for (int i = 0; i < ready; ++i) handle_event(events[i].data.u64, events[i].events);
+    for (int i = 0; i < ready; ++i) {
+        handle_event(events[i].data.u64, events[i].events);
+        // An event changes only its own connection: store its deadline again (see
+        // DeadlineTable), even for a stale event, where it is unchanged.
+        auto index = static_cast<std::uint32_t>(events[i].data.u64 & 0xffffffffu);
+        if (index < conns_.size()) store_deadline(conns_[index]);
+    }
     if (ready > 0) now_ns_ = core::monotonic_ns();
 }
 

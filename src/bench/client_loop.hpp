@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "bench/connection.hpp"
+#include "bench/deadline_table.hpp"
 #include "bench/options.hpp"
 #include "bench/run_control.hpp"
 #include "bench/stats.hpp"
@@ -48,6 +49,13 @@ private:
     void drain();
     void fire_due_sends();
     void housekeeping();
+    /// When housekeeping next has something to do for `conn` (see DeadlineTable).
+    std::int64_t deadline_of(const Connection& conn) const;
+    void store_deadline(const Connection& conn) { deadlines_.set(conn.index, deadline_of(conn)); }
+    /// After a phase change, which decides whether a closed connection is wanted.
+    void store_all_deadlines() {
+        for (const auto& conn : conns_) store_deadline(conn);
+    }
     void wait_for_events(std::int64_t until_ns);
     void publish_live();
     bool wants_connection(const Connection& conn) const;
@@ -79,6 +87,10 @@ private:
     std::uint32_t sending_total_;
     std::uint32_t depth_;
     std::vector<Connection> conns_;
+    /// Each connection's next deadline, so that housekeeping visits only those due.
+    DeadlineTable deadlines_;
+    /// drain(): connections before this one owed nothing when last looked at.
+    std::size_t drained_before_ = 0;
     std::vector<std::uint32_t> global_index_;
     core::unique_fd epoll_;
     std::vector<char> read_buffer_;

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "bench/client_loop.hpp"
+#include "bench/deadline_table.hpp"
 #include "bench/options.hpp"
 #include "bench/push_control.hpp"
 #include "bench/push_http.hpp"
@@ -105,8 +106,14 @@ private:
     void wait_for_start();
     void run_measured();
     void drain();
-    bool caught_up() const;
+    bool caught_up();
     void housekeeping();
+    /// When housekeeping next has something to do for `sub` (see DeadlineTable).
+    std::int64_t deadline_of(const Subscriber& sub) const;
+    void store_deadline(const Subscriber& sub) { deadlines_.set(sub.index, deadline_of(sub)); }
+    bool reconnects_wanted() const {
+        return phase_ == Phase::waiting || phase_ == Phase::running || phase_ == Phase::draining;
+    }
     void publish_live();
     void wait_for_events(std::int64_t until_ns);
     void final_counts();
@@ -171,8 +178,13 @@ private:
     websocket::Options ws_options_;
     std::string ws_scratch_;  ///< decoded envelope strings
     std::vector<Subscriber> subs_;
+    /// Each subscriber's next deadline, so that housekeeping visits only those due.
+    DeadlineTable deadlines_;
+    /// drain(): subscribers before this one were caught up when last looked at.
+    std::size_t caught_up_before_ = 0;
     /// Subscribers closed during event handling that may subscribe again now.
     std::vector<std::uint32_t> reconnect_now_;
+    std::vector<std::uint32_t> reconnect_batch_;  ///< reconnect_now_'s taken contents, reused
     std::string scratch_;
     core::unique_fd epoll_;
     std::vector<char> read_buffer_;

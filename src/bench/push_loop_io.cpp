@@ -273,8 +273,7 @@ void PushLoop::drop(Subscriber& sub, DropReason reason) {
 }
 
 void PushLoop::maybe_reconnect(Subscriber& sub) {
-    bool wanted = phase_ == Phase::waiting || phase_ == Phase::running || phase_ == Phase::draining;
-    if (wanted && sub.state == ConnectionState::closed && now_ns_ >= sub.retry_at_ns) {
+    if (reconnects_wanted() && sub.state == ConnectionState::closed && now_ns_ >= sub.retry_at_ns) {
         start_connect(sub);
     }
 }

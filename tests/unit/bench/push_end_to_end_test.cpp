@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <string>
 #include <vector>
 
@@ -346,6 +347,48 @@ TEST(PushEndToEnd, RefusedSubscriptionsAreCountedAsFailed) {
     EXPECT_EQ(s.connected, 0u);
     EXPECT_EQ(s.failed, 3u);
     EXPECT_GE(s.bad_status.at(404), 3u);
+}
+
+TEST(PushEndToEnd, UnansweredSubscribesTimeOutAndSubscribeAgain) {
+    // A server that accepts and never answers: every subscribe runs into --connect-timeout,
+    // and each subscriber comes back after its backoff, only to time out again. Both are the
+    // housekeeping sweep's to notice, as no socket event ever arrives.
+    testing::TestServer server([](int& fd, testing::TestServer& s) {
+        std::string buffer;
+        while (s.read_request(fd, buffer)) {
+        }
+    });
+    BenchOptions options;
+    options.urls = {server.url("/live/x")};
+    options.push.transport = PushTransport::sse;
+    options.push.subscribers = 3;
+    options.duration_ns = 1'000'000'000;
+    options.connect_timeout_ns = 200'000'000;
+    BenchReport report = run_bench(options);
+    const PushStats& s = report.push->subscribers;
+    EXPECT_EQ(s.connected, 0u);
+    EXPECT_EQ(s.failed, 3u);
+    EXPECT_EQ(s.open, 0u);
+    // More timeouts, and more connections, than subscribers: they tried again after timing out.
+    EXPECT_GT(s.connect_failures.count(ETIMEDOUT) ? s.connect_failures.at(ETIMEDOUT) : 0u, 3u);
+    EXPECT_GT(server.connections(), 3);
+}
+
+TEST(LongPollEndToEnd, RefusedPollsAskAgainAfterABackoff) {
+    // A keep-alive server that answers every poll with 404: each subscriber waits its backoff
+    // and asks again on the same connection. The sweep sends those later polls: no socket
+    // event is due when the backoff ends.
+    testing::TestServer server(testing::answer_with(testing::ok_response("no", 404)));
+    BenchOptions options;
+    options.urls = {server.url("/live/x")};
+    options.push.transport = PushTransport::long_poll;
+    options.push.subscribers = 3;
+    options.duration_ns = 1'000'000'000;
+    BenchReport report = run_bench(options);
+    const PushStats& s = report.push->subscribers;
+    EXPECT_GT(s.bad_status.count(404) ? s.bad_status.at(404) : 0u, 3u);
+    EXPECT_EQ(server.connections(), 3);  // asked again on the same connections
+    EXPECT_EQ(s.reconnects, 0u);
 }
 
 TEST(PushOptionsCheck, BadCombinationsAreRefusedWithASentence) {
