@@ -29,7 +29,11 @@ constexpr ssize_t kNotCached = -2;
 
 ssize_t send_file_piece(int fd, const http::FileRange& range, const FileOutput& how,
                         std::size_t& wanted) {
-    if (how.use_sendfile) {
+    // A small range that must be checked goes by the copying path: there the check is the read
+    // itself (RWF_NOWAIT), while for sendfile it is an mmap + mincore + munmap, which for a
+    // file of a few kilobytes costs more than the copy that sendfile saves (docs/AMPED.md).
+    bool small_checked = how.check_cache && range.length <= kCopyBufferBytes;
+    if (how.use_sendfile && !small_checked) {
         std::uint64_t piece = std::min(range.length, kMaxSendfileBytes);
         if (how.check_cache) {
             piece = std::min(piece, kCheckedBytes);
