@@ -26,7 +26,12 @@ void UringLoop::offer_buffers() {
     // receive through the whole pool (8 MiB, 2,048 pages): every copy into a cold line and
     // page. A few offered at a time, topped up before each submit with the ones returned last,
     // keep the pool's hot part small; a receive that finds none offered (ENOBUFS, while spare
-    // ones wait) doubles the offer, so a burst over many connections gets what it needs.
+    // ones wait) doubles the offer, so a burst over many connections gets what it needs; a
+    // second without one halves it again (buffers already offered stay until used).
+    if (offer_target_ > kFirstOffer && context_.now_s() > offer_grown_s_) {
+        offer_target_ /= 2;
+        offer_grown_s_ = context_.now_s();
+    }
     int added = 0;
     while (offered_ < offer_target_ && !spare_buffers_.empty()) {
         std::uint16_t buffer = spare_buffers_.back();
@@ -141,6 +146,7 @@ void UringLoop::on_receive(Connection& conn, const io_uring_cqe& cqe) {
             // Only the offered ones ran out: offer more from now on, and re-arm this receive
             // after this batch, when offer_buffers() has topped the ring up.
             offer_target_ = std::min(offer_target_ * 2, kBufferCount);
+            offer_grown_s_ = context_.now_s();
             recycled_ = true;
         }
         // Otherwise every buffer is held (received while sends were in flight): re-arming now

@@ -217,6 +217,7 @@ private:
     std::vector<std::uint16_t> spare_buffers_;
     unsigned offered_ = 0;  // in the ring and not yet taken by a receive
     unsigned offer_target_ = kFirstOffer;
+    std::int64_t offer_grown_s_ = 0;  // when offer_target_ last moved
     std::vector<std::uint32_t> free_slots_;  // of the registered files; empty if unsupported
     std::vector<std::unique_ptr<Listener>> listeners_;
     Connection* connections_ = nullptr;   // open ones
