@@ -6,7 +6,8 @@
 #
 # usage: bench/engines.sh [--binary PATH] [--rounds N] [--duration S] [--connections C]
 #                         [--pipeline] [SERVER...]
-# SERVER: bare, or ENGINE[:EXTRA-FLAGS] (e.g. prefork:--processes=64). Default: all engines.
+# SERVER: bare, or ENGINE[@BINARY][:EXTRA-FLAGS] (e.g. prefork:--processes=64; uring@old/c10k
+# runs an older build beside this one, for an A/B in one run). Default: all engines.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -30,12 +31,13 @@ port=18090
 tick=$(getconf CLK_TCK)
 
 start() {  # spec -> PID
-  local spec=$1 engine=${1%%:*} flags=""
+  local spec=$1 engine=${1%%:*} flags="" bin=$binary
   [ "$spec" = "${spec#*:}" ] || flags=${spec#*:}
+  case "$engine" in *@*) bin=${engine#*@}; engine=${engine%%@*} ;; esac
   if [ "$engine" = bare ]; then
     taskset -c 0 "$work/bare_epoll" $port > "$work/bare.log" 2>&1 &
   else
-    taskset -c 0 "$binary" serve --root "$root" --listen 127.0.0.1:$port --threads 1 \
+    taskset -c 0 "$bin" serve --root "$root" --listen 127.0.0.1:$port --threads 1 \
       --engine "$engine" ${flags//=/ } > "$work/$engine.log" 2>&1 &
   fi
   echo $!

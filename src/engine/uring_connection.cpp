@@ -17,10 +17,31 @@ std::size_t UringLoop::buffer_memory_bytes() const {
 }
 
 void UringLoop::recycle(std::uint16_t buffer) {
-    io_uring_buf_ring_add(buffer_ring_, buffer_base_ + std::size_t{buffer} * kBufferBytes,
-                          kBufferBytes, buffer, io_uring_buf_ring_mask(kBufferCount), 0);
-    io_uring_buf_ring_advance(buffer_ring_, 1);
+    spare_buffers_.push_back(buffer);
     recycled_ = true;
+}
+
+void UringLoop::offer_buffers() {
+    // The kernel takes the ring's buffers in order, so offering all of them would cycle each
+    // receive through the whole pool (8 MiB, 2,048 pages): every copy into a cold line and
+    // page. A few offered at a time, topped up before each submit with the ones returned last,
+    // keep the pool's hot part small; a receive that finds none offered (ENOBUFS, while spare
+    // ones wait) doubles the offer, so a burst over many connections gets what it needs; a
+    // second without one halves it again (buffers already offered stay until used).
+    if (offer_target_ > kFirstOffer && context_.now_s() > offer_grown_s_) {
+        offer_target_ /= 2;
+        offer_grown_s_ = context_.now_s();
+    }
+    int added = 0;
+    while (offered_ < offer_target_ && !spare_buffers_.empty()) {
+        std::uint16_t buffer = spare_buffers_.back();
+        spare_buffers_.pop_back();
+        io_uring_buf_ring_add(buffer_ring_, buffer_base_ + std::size_t{buffer} * kBufferBytes,
+                              kBufferBytes, buffer, io_uring_buf_ring_mask(kBufferCount), added);
+        ++added;
+        ++offered_;
+    }
+    if (added > 0) io_uring_buf_ring_advance(buffer_ring_, added);
 }
 
 void UringLoop::rearm_starved() {
@@ -31,6 +52,43 @@ void UringLoop::rearm_starved() {
         conn->starved = false;
         drive(*conn);
     }
+}
+
+void UringLoop::register_file(Connection& conn) {
+    // The slot is filled by an SQE of this batch, not a register call of its own: accepting
+    // costs no extra system call. Sends keep naming the descriptor until its completion came.
+    if (free_slots_.empty()) return;
+    conn.slot = free_slots_.back();
+    free_slots_.pop_back();
+    conn.slot_fd = conn.fd;
+    io_uring_prep_files_update(sqe(), &conn.slot_fd, 1, static_cast<int>(conn.slot));
+    io_uring_sqe_set_data64(last_sqe_, tag(&conn, op_register));
+    ++conn.in_flight;
+}
+
+void UringLoop::on_registered(Connection& conn, int result) {
+    --conn.in_flight;
+    conn.slot_ready = result == 1 && !conn.closed;
+}
+
+void UringLoop::release_file(Connection& conn) {
+    if (conn.slot == kNoSlot) return;
+    if (ring_ready_) {
+        // Emptied by an SQE too; it runs after every SQE already queued (sends still naming
+        // the slot), and operations in flight keep the file they were issued with.
+        static int empty = -1;
+        io_uring_prep_files_update(sqe(), &empty, 1, static_cast<int>(conn.slot));
+        io_uring_sqe_set_data64(last_sqe_, op_ignore);
+        free_slots_.push_back(conn.slot);
+    }
+    conn.slot = kNoSlot;
+    conn.slot_ready = false;
+}
+
+void UringLoop::set_send_target(Connection& conn) {
+    if (!conn.slot_ready) return;
+    last_sqe_->fd = static_cast<int>(conn.slot);
+    last_sqe_->flags |= IOSQE_FIXED_FILE;
 }
 
 void UringLoop::arm_receive(Connection& conn) {
@@ -56,6 +114,7 @@ void UringLoop::on_receive(Connection& conn, const io_uring_cqe& cqe) {
         --conn.in_flight;
     }
     if (cqe.flags & IORING_CQE_F_BUFFER) {
+        --offered_;
         auto buffer = static_cast<std::uint16_t>(cqe.flags >> IORING_CQE_BUFFER_SHIFT);
         if (cqe.res <= 0 || conn.closed || conn.lingering) {
             recycle(buffer);  // after close, or while lingering: discarded
@@ -83,8 +142,15 @@ void UringLoop::on_receive(Connection& conn, const io_uring_cqe& cqe) {
             conn.session.on_peer_closed();
         }
     } else if (cqe.res == -ENOBUFS && !conn.receiving) {
-        // Every buffer is held (received while sends were in flight): re-arming now would
-        // only fail again at once. Wait until one is given back.
+        if (!spare_buffers_.empty()) {
+            // Only the offered ones ran out: offer more from now on, and re-arm this receive
+            // after this batch, when offer_buffers() has topped the ring up.
+            offer_target_ = std::min(offer_target_ * 2, kBufferCount);
+            offer_grown_s_ = context_.now_s();
+            recycled_ = true;
+        }
+        // Otherwise every buffer is held (received while sends were in flight): re-arming now
+        // would only fail again at once. Wait until one is given back.
         conn.starved = true;
         starved_.push_back(&conn);
         return;
@@ -161,6 +227,7 @@ void UringLoop::start_send(Connection& conn) {
             conn.message.msg_iovlen = count;
             io_uring_prep_sendmsg(sqe(), conn.fd, &conn.message, MSG_NOSIGNAL);
         }
+        set_send_target(conn);
         io_uring_sqe_set_data64(last_sqe_, tag(&conn, op_send));
         conn.sending = true;
         ++conn.in_flight;
@@ -344,6 +411,7 @@ void UringLoop::close(Connection& conn) {
         ::shutdown(conn.fd, SHUT_RDWR);
         cancel_receive(conn);
     }
+    release_file(conn);
     for (const HeldInput& input : conn.held) recycle(input.buffer);
     conn.held.clear();
     if (conn.starved) std::erase(starved_, &conn);

@@ -5,6 +5,7 @@
 
 #include <poll.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 
 #include <algorithm>
 #include <cstring>
@@ -89,6 +90,7 @@ int UringLoop::serve() {
     for (;;) {
         context_.tick();
         heartbeat_.tick(context_.now_ms());
+        offer_buffers();
         int wait = wait_timeout_ms();
         __kernel_timespec timeout{wait / 1000, (wait % 1000) * 1'000'000LL};
         io_uring_cqe* cqe = nullptr;
@@ -163,18 +165,32 @@ std::string UringLoop::setup() {
     result = io_uring_register_buf_ring(&ring_, &registration, 0);
     if (result < 0) return describe_uring_error("io_uring_register_buf_ring", -result);
     io_uring_buf_ring_init(buffer_ring_);
-    for (unsigned i = 0; i < kBufferCount; ++i) {
-        io_uring_buf_ring_add(buffer_ring_, buffer_base_ + std::size_t{i} * kBufferBytes,
-                              kBufferBytes, static_cast<std::uint16_t>(i),
-                              io_uring_buf_ring_mask(kBufferCount), static_cast<int>(i));
+    spare_buffers_.reserve(kBufferCount);
+    for (unsigned i = kBufferCount; i > 0; --i) {
+        spare_buffers_.push_back(static_cast<std::uint16_t>(i - 1));
     }
-    io_uring_buf_ring_advance(buffer_ring_, static_cast<int>(kBufferCount));
+    offer_buffers();
+    // Each io_uring_enter then names the ring by its index in the ring's own table instead of
+    // a descriptor the kernel must look up (5.18+; without it, the descriptor works as before).
+    io_uring_register_ring_fd(&ring_);
+    // A sparse table of registered files (5.19+), as large as the descriptor limit allows:
+    // connections take a slot when accepted (register_file). Refused: sends use descriptors.
+    rlimit limit{};
+    unsigned slots = kFixedFiles;
+    if (::getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < slots) {
+        slots = static_cast<unsigned>(limit.rlim_cur);
+    }
+    if (slots > 0 && io_uring_register_files_sparse(&ring_, slots) == 0) {
+        free_slots_.reserve(slots);
+        for (unsigned i = slots; i > 0; --i) free_slots_.push_back(i - 1);
+    }
     return {};
 }
 
 io_uring_sqe* UringLoop::sqe() {
     io_uring_sqe* entry = io_uring_get_sqe(&ring_);
     while (entry == nullptr) {  // the queue is full: hand this batch over, then go on
+        offer_buffers();
         io_uring_submit(&ring_);
         entry = io_uring_get_sqe(&ring_);
     }
@@ -231,6 +247,9 @@ void UringLoop::complete(const io_uring_cqe& cqe) {
             break;
         case op_watch:
             on_watch(*static_cast<Watch*>(object), cqe.res);
+            break;
+        case op_register:
+            on_registered(*static_cast<Connection*>(object), cqe.res);
             break;
         case op_stop:
             begin_shutdown();
@@ -340,6 +359,7 @@ void UringLoop::on_accept(Listener& listener, const io_uring_cqe& cqe) {
     // Accepted by the kernel before the stop's cancel reached the accept: a client like any
     // other, answered once (Connection: close). Dropping it would cut off its request.
     if (stopping_) conn->session.request_close();
+    register_file(*conn);
     drive(*conn);
 }
 
