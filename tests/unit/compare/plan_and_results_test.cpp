@@ -199,7 +199,8 @@ TEST(ResultsJson, WritesTheCommittedLayoutOfFigures) {
 
 TEST(ResultsJson, LoadsTheCommittedResults) {
     for (const char* name :
-         {"/docs/results/results.json", "/docs/results/prefork-rerun/results.json"}) {
+         {"/docs/results/results.json", "/docs/results/overload/results.json",
+          "/docs/results/disk/results.json", "/docs/results/caching/results.json"}) {
         SCOPED_TRACE(name);
         std::string text = slurp(std::string(C10K_SOURCE_DIR) + name);
         ASSERT_FALSE(text.empty());
