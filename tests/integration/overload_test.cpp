@@ -12,6 +12,7 @@
 #include "support/admin_scrape.hpp"
 #include "support/http_client.hpp"
 #include "support/server_process.hpp"
+#include "support/shed_answers.hpp"
 
 namespace c10k::test {
 namespace {
@@ -85,22 +86,13 @@ TEST_P(OverloadOnEngine, ShedsLaterRequestsOfAStandingQueueAndRecovers) {
     ASSERT_FALSE(answers.empty()) << server.output();
     // The first was admitted before any queue stood, and finished with 200.
     EXPECT_EQ(answers.front().status, 200);
-    std::size_t served = 0;
-    std::size_t shed = 0;
-    for (const HttpResponse& r : answers) {
-        if (r.status == 200) {
-            // Every request admitted was answered in full: none follows a shed one.
-            EXPECT_EQ(shed, 0u) << "a request was served after one was shed";
-            EXPECT_EQ(r.body, "burned 50000 us\n");
-            ++served;
-        } else {
-            EXPECT_EQ(r.status, 503);
-            EXPECT_EQ(r.header("Retry-After"), "1");
-            ++shed;
-        }
-    }
-    EXPECT_GE(served, 1u);
-    EXPECT_GE(shed, 1u) << server.output();
+    ShedTally tally = tally_shed_answers(answers, "burned 50000 us\n");
+    // Every request admitted was answered in full, and none follows a shed one: each waited
+    // longer than the one before it.
+    EXPECT_EQ(tally.served_after_shed, 0u) << "a request was served after one was shed";
+    EXPECT_GE(tally.served, 1u);
+    EXPECT_GE(tally.shed, 1u) << server.output();
+    std::size_t shed = tally.shed;
 
     // The load stopped: once the loop has caught up, requests are served again. A client that
     // arrives just as the last long batch ends may still be counted as having waited through
