@@ -27,13 +27,17 @@ constexpr std::size_t kCopyBufferBytes = 64u << 10;
 /// or `not_cached` (only when checking the cache).
 constexpr ssize_t kNotCached = -2;
 
+/// Whether the piece goes by sendfile, or is read into a buffer and sent. A small range that
+/// must be checked goes by the copying path: there the check is the read itself
+/// (RWF_NOWAIT), while for sendfile it is an mmap + mincore + munmap, which for a file of a
+/// few kilobytes costs more than the copy that sendfile saves (docs/AMPED.md).
+bool by_sendfile(const http::FileRange& range, const FileOutput& how) {
+    return how.use_sendfile && !(how.check_cache && range.length <= kCopyBufferBytes);
+}
+
 ssize_t send_file_piece(int fd, const http::FileRange& range, const FileOutput& how,
                         std::size_t& wanted) {
-    // A small range that must be checked goes by the copying path: there the check is the read
-    // itself (RWF_NOWAIT), while for sendfile it is an mmap + mincore + munmap, which for a
-    // file of a few kilobytes costs more than the copy that sendfile saves (docs/AMPED.md).
-    bool small_checked = how.check_cache && range.length <= kCopyBufferBytes;
-    if (how.use_sendfile && !small_checked) {
+    if (by_sendfile(range, how)) {
         std::uint64_t piece = std::min(range.length, kMaxSendfileBytes);
         if (how.check_cache) {
             piece = std::min(piece, kCheckedBytes);
@@ -84,6 +88,7 @@ bool write_output(int fd, http::Session& session, bool& blocked, const FileOutpu
         std::size_t wanted = 0;
         ssize_t n;
         bool file = count == 0;
+        bool sendfile_used = false;
         if (!file) {
             for (std::size_t i = 0; i < count; ++i) wanted += iov[i].iov_len;
             // send() skips the iovec import that writev pays for; most responses are one
@@ -102,6 +107,7 @@ bool write_output(int fd, http::Session& session, bool& blocked, const FileOutpu
                 piece_how.check_cache = false;
                 range.length = std::min(range.length, trust);
             }
+            sendfile_used = by_sendfile(range, piece_how);
             n = send_file_piece(fd, range, piece_how, wanted);
             if (n > 0 && trust > 0) *trusted -= std::min<std::uint64_t>(trust, n);
             if (n == kNotCached) {
@@ -120,7 +126,7 @@ bool write_output(int fd, http::Session& session, bool& blocked, const FileOutpu
             return false;
         }
         session.consume(static_cast<std::size_t>(n));
-        if (static_cast<std::size_t>(n) < wanted && (!file || !how.use_sendfile)) {
+        if (static_cast<std::size_t>(n) < wanted && !sendfile_used) {
             // A short write means the socket buffer is full (epoll(7)); the next writable event
             // says when to go on, without a write that would only return EAGAIN. Not so for
             // sendfile, which also stops short when the file's side does: only EAGAIN is proof.

@@ -49,35 +49,34 @@ void Stage::take_stale(std::int64_t now, std::vector<std::unique_ptr<StageWork>>
 
 void Stage::expire_stale(http::Handler* handler, std::vector<std::unique_ptr<StageWork>>& stale,
                          bool on_worker) {
+    if (stale.empty()) return;  // the usual case: every dequeue passes here
     std::int64_t now = now_us();
     std::vector<std::unique_ptr<StageWork>> kept;
+    std::uint64_t expired = 0, ran = 0;
     for (auto& work : stale) {
         std::int64_t waited = std::max<std::int64_t>(now - work->enqueued_us_, 0);
         if (work->expire(work)) {
             shed_report_.count_request(waited);
-            std::lock_guard<std::mutex> lock(mutex_);
-            ++stats_.expired;
-            ++stats_.completed;
+            ++expired;
         } else if (on_worker) {
             StageWork* raw = work.get();
             raw->run(handler, work);
             work.reset();
-            std::lock_guard<std::mutex> lock(mutex_);
-            ++stats_.completed;
+            ++ran;
         } else {
             kept.push_back(std::move(work));
         }
     }
     stale.clear();
+    std::lock_guard<std::mutex> lock(mutex_);
+    stats_.expired += expired;
+    stats_.completed += expired + ran;
     if (kept.empty()) return;
     // The controller's sweep does not run work (it would stop ticking): back to the workers,
     // at the front, in the order it was in.
-    {
-        std::lock_guard<std::mutex> lock(mutex_);
-        for (auto it = kept.rbegin(); it != kept.rend(); ++it) {
-            queue_.push_front(std::move(*it));
-            --stats_.dequeued;
-        }
+    for (auto it = kept.rbegin(); it != kept.rend(); ++it) {
+        queue_.push_front(std::move(*it));
+        --stats_.dequeued;
     }
     wake_.notify_one();
 }

@@ -201,7 +201,7 @@ void StageDispatcher::handle(const http::Request& request, http::Response& respo
         // the stage serves the newest first and expires what waited past the target.
         stage.shed_report().count_request(stage.queue_delay_us());
         if (context_ != nullptr) context_->count(&http::LoopMetrics::overload_shed_requests);
-        http::answer_overloaded(response, stage.overload().severe());
+        http::answer_overloaded(response, true);
         return;
     }
     auto* ticket = new Ticket;
