@@ -113,6 +113,10 @@ TEST(CompareSmoke, BadFlagsExitNonZeroWithAMessage) {
     CommandResult anchors = run_command({"compare", "--anchors", "apache"});
     EXPECT_EQ(anchors.status, 2);
     EXPECT_NE(anchors.output.find("unknown anchor"), std::string::npos) << anchors.output;
+
+    CommandResult cold = run_command({"compare", "--experiment", "disk", "--disk-cold-rate", "-1"});
+    EXPECT_EQ(cold.status, 2);
+    EXPECT_NE(cold.output.find("--disk-cold-rate"), std::string::npos) << cold.output;
 }
 
 // The experiments beside the matrix, each on the smallest plan that still has every section:
