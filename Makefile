@@ -129,7 +129,7 @@ SMOKE_FUZZ_SECONDS ?= 15
 hardening-smoke: fuzz-smoke sanitize-smoke
 
 fuzz-smoke: fuzz-build
-	@set -e; rm -rf build-fuzz/smoke-corpus; for pair in "session path" "range_conditional response_parser" "websocket proxy_response" "proxy_protocol"; do \
+	@set -e; rm -rf build-fuzz/smoke-corpus; for pair in "session path" "range_conditional response_parser" "websocket proxy_response" "proxy_protocol fastcgi_records"; do \
 	  pids=""; for t in $$pair; do \
 	    mkdir -p build-fuzz/smoke-corpus/$$t; \
 	    dict=fuzz/http.dict; if [ -f fuzz/$$t.dict ]; then dict=fuzz/$$t.dict; fi; \

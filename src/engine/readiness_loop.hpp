@@ -39,7 +39,7 @@ struct LoopStats {
     std::uint64_t shed_overloaded = 0;  ///< new connections refused: severely overloaded
 };
 
-class ReadinessLoop : private http::DescriptorWatcher {
+class ReadinessLoop final : private http::DescriptorWatcher {
 public:
     ReadinessLoop(std::unique_ptr<Poller> poller, std::vector<core::unique_fd> listeners,
                   std::unique_ptr<http::Handler> handler, LoopShared shared);

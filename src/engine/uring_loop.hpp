@@ -34,7 +34,7 @@
 
 namespace c10k::engine {
 
-class UringLoop : private http::DescriptorWatcher {
+class UringLoop final : private http::DescriptorWatcher {
 public:
     UringLoop(std::vector<core::unique_fd> listeners, std::unique_ptr<http::Handler> handler,
               LoopShared shared);
