@@ -111,7 +111,9 @@ fi
 mkdir -p "$out"
 rm -f "$out/summary.txt"
 # shellcheck source=bench/servers.sh
+requested_port=$port
 source bench/servers.sh  # $root, $work, tree_ticks (its exit trap is replaced below)
+port=$requested_port     # servers.sh sets its own default port, which is not --port
 publish_port=$((port + 1)) admin_port=$((port + 2))
 tick=$(getconf CLK_TCK)
 say() { echo "$*" | tee -a "$out/summary.txt"; }
