@@ -23,12 +23,16 @@
 # or limits too low for the count (run as root to have them raised).
 #
 # usage: bench/million.sh [--connections N] [--hold S] [--processes P] [--rate R] [--sse]
+#                         [--sndbuf SIZE] [--rcvbuf SIZE]
 #                         [--port PORT] [--binary PATH] [--out DIR] [--limits-only]
 #   --connections N  connections to hold (default 1000000)
 #   --hold S         seconds to hold them once all are open (default 60)
 #   --processes P    server processes (default: enough for the count, see above)
 #   --rate R         requests/s over all connections while holding (default N/100); not --sse
 #   --sse            SSE subscribers of one channel instead, one publish every 10 s
+#   --sndbuf SIZE    SO_SNDBUF of every connection, both ends (c10k serve and c10k bench
+#                    --sndbuf): bytes, or with k or m, e.g. 16k (default: the kernel's)
+#   --rcvbuf SIZE    SO_RCVBUF of every connection, both ends, likewise (default: the kernel's)
 #   --port PORT      the server's port; PORT+1 takes publishes, PORT+2 serves /metrics
 #                    (default 18080)
 #   --binary PATH    the c10k binary (default build/c10k)
@@ -39,16 +43,18 @@ caller=$PWD
 cd "$(dirname "$0")/.."
 
 connections=1000000 hold=60 processes="" rate="" sse=0 port=18080 binary=build/c10k out=""
-limits_only=0
+limits_only=0 sndbuf="" rcvbuf=""
 while [ $# -gt 0 ]; do
   case "$1" in
-    --connections|--hold|--processes|--rate|--port|--binary|--out)
+    --connections|--hold|--processes|--rate|--sndbuf|--rcvbuf|--port|--binary|--out)
       [ $# -ge 2 ] || { echo "$1 needs a value (see --help)" >&2; exit 2; } ;;&
     --connections) connections=$2; shift 2 ;;
     --hold) hold=$2; shift 2 ;;
     --processes) processes=$2; shift 2 ;;
     --rate) rate=$2; shift 2 ;;
     --sse) sse=1; shift ;;
+    --sndbuf) sndbuf=$2; shift 2 ;;
+    --rcvbuf) rcvbuf=$2; shift 2 ;;
     --limits-only) limits_only=1; shift ;;
     --port) port=$2; shift 2 ;;
     --binary) binary=$2; [[ $binary = /* ]] || binary=$caller/$binary; shift 2 ;;
@@ -67,6 +73,16 @@ whole --hold "$hold" 1
 whole --port "$port" 1
 [ "$port" -le 65533 ] || { echo "--port must leave PORT+2 below 65536" >&2; exit 2; }
 [ -z "$processes" ] || whole --processes "$processes" 1
+buffer_flags=()  # the same sizes for both programs: each end of a connection is one of theirs
+for flag in sndbuf rcvbuf; do
+  size=${!flag}
+  [ -n "$size" ] || continue
+  if ! [[ $size =~ ^[0-9]+[kKmM]?$ ]] || [[ $size =~ ^0+[kKmM]?$ ]]; then
+    echo "--$flag must be a size in bytes above 0 (e.g. 65536, 64k or 4m), not '$size'" >&2
+    exit 2
+  fi
+  buffer_flags+=("--$flag" "$size")
+done
 if [ -n "$rate" ]; then
   [ $sse -eq 0 ] || { echo "--rate is for request runs; --sse publishes every 10 s" >&2; exit 2; }
   if ! [[ $rate =~ ^[0-9]+(\.[0-9]+)?$ ]] || ! awk -v r="$rate" 'BEGIN {exit !(r > 0)}'; then
@@ -95,7 +111,9 @@ fi
 mkdir -p "$out"
 rm -f "$out/summary.txt"
 # shellcheck source=bench/servers.sh
+requested_port=$port
 source bench/servers.sh  # $root, $work, tree_ticks (its exit trap is replaced below)
+port=$requested_port     # servers.sh sets its own default port, which is not --port
 publish_port=$((port + 1)) admin_port=$((port + 2))
 tick=$(getconf CLK_TCK)
 say() { echo "$*" | tee -a "$out/summary.txt"; }
@@ -245,7 +263,8 @@ push_flags=()
 # Idle connections must outlive the ramp and the hold: the keep-alive timeout is an hour more.
 "$binary" serve --engine epoll --processes "$processes" --threads 1 --root "$root" \
   --listen "127.0.0.1:$port" --admin-listen "127.0.0.1:$admin_port" \
-  --keepalive-timeout "$((hold + 3600))s" "${push_flags[@]}" > "$out/server.log" 2>&1 &
+  --keepalive-timeout "$((hold + 3600))s" "${push_flags[@]}" "${buffer_flags[@]}" \
+  > "$out/server.log" 2>&1 &
 server_pid=$!
 # Ready when every process listens: SO_REUSEPORT deals connections only to listeners that
 # exist, and a process that started late would leave its share to the others.
@@ -268,8 +287,8 @@ else
     --publish "http://127.0.0.1:$publish_port/pub/million" --publish-rate 0.1 --message-size 200)
 fi
 t0=$(now) server_ticks0=$(tree_ticks $server_pid)
-"$binary" bench "${bench_args[@]}" -d "${hold}s" --connect-timeout 30s --timeout 10s \
-  --server-pid $server_pid --json "$out/bench.json" -q > "$out/bench.out" 2>&1 &
+"$binary" bench "${bench_args[@]}" "${buffer_flags[@]}" -d "${hold}s" --connect-timeout 30s \
+  --timeout 10s --server-pid $server_pid --json "$out/bench.json" -q > "$out/bench.out" 2>&1 &
 bench_pid=$!
 tty=0
 [ -t 2 ] && tty=1
@@ -360,7 +379,8 @@ seconds=$(jq '.duration_s | round' "$json")
 # machines each side would carry about half).
 say "per-connection memory budget at $connections connections, sampled while holding" \
   "(server RSS ${server_rss0} KB -> ${server_rss} KB over $processes processes; client RSS" \
-  "$client_rss KB over $bench_procs processes; TCP sockets in use +$((inuse1 - inuse0)))"
+  "$client_rss KB over $bench_procs processes; TCP sockets in use +$((inuse1 - inuse0));" \
+  "socket buffers: SO_SNDBUF ${sndbuf:-kernel default}, SO_RCVBUF ${rcvbuf:-kernel default})"
 awk -v n="$connections" -v s0="$server_rss0" -v s1="$server_rss" -v c="$client_rss" \
   -v k0="$slab0" -v k1="$slab1" -v p0="$pages0" -v p1="$pages1" -v page="$(getconf PAGESIZE)" '
   function row(name, b) { printf "  %-44s %10.0f %12.2f GB\n", name, b, b * 1e6 / 1e9; total += b }

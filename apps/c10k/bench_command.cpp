@@ -3,6 +3,7 @@
 // file only turns flags into BenchOptions and the report into output; the work is in src/bench.
 
 #include <signal.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -13,9 +14,11 @@
 
 #include <fmt/core.h>
 
+#include "bench/client_socket.hpp"
 #include "bench/report.hpp"
 #include "bench/runner.hpp"
 #include "commands.hpp"
+#include "core/socket_buffers.hpp"
 
 namespace {
 
@@ -32,6 +35,35 @@ std::string check_duration(const std::string& text) {
 
 void to_ns(const std::string& text, std::int64_t& out) { c10k::bench::parse_duration(text, out); }
 
+/// Checks a buffer size flag (--sndbuf, --rcvbuf) while parsing, so a typo is reported by name.
+std::string check_buffer_size(const std::string& text) {
+    int bytes = 0;
+    std::string error;
+    if (c10k::core::parse_buffer_size(text, bytes, error)) return {};
+    return error;
+}
+
+/// The size of a flag check_buffer_size let through; 0 (the kernel's default) when not given.
+int buffer_size(const std::string& text) {
+    int bytes = 0;
+    std::string error;
+    if (!text.empty()) c10k::core::parse_buffer_size(text, bytes, error);
+    return bytes;
+}
+
+/// Warns once when the kernel caps the buffers asked for (net.core.wmem_max / rmem_max): the
+/// run goes on with what it gave, but the operator should know the sizes are not the ones asked.
+void warn_if_capped(const c10k::core::SocketBuffers& buffers) {
+    if (buffers.empty()) return;
+    int fd = c10k::bench::open_client_socket(AF_INET, buffers);
+    if (fd < 0) return;  // the connections will say why
+    std::string shortfall = c10k::core::socket_buffer_shortfall(fd, buffers);
+    ::close(fd);
+    if (!shortfall.empty()) {
+        std::fprintf(stderr, "c10k bench: warning: --sndbuf/--rcvbuf: %s\n", shortfall.c_str());
+    }
+}
+
 struct BenchFlags {
     c10k::bench::BenchOptions options;
     std::string arrival = "uniform";
@@ -40,6 +72,8 @@ struct BenchFlags {
     std::string timeout = "5s";
     std::string connect_timeout = "5s";
     std::string deadline;
+    std::string sndbuf;
+    std::string rcvbuf;
     std::string json_path;
     std::string csv_path;
     bool quiet = false;
@@ -69,6 +103,8 @@ void run(BenchFlags& flags) {
         if (o.deadline_ns <= 0) usage_error("--deadline must be above 0, e.g. --deadline 200ms");
     }
     o.request.close_after = o.new_connection_per_request;
+    o.buffers.send_bytes = buffer_size(flags.sndbuf);
+    o.buffers.receive_bytes = buffer_size(flags.rcvbuf);
     bool publishing_flags = !o.push.publish_url.empty() || o.push.publish_rate != 0 ||
                             !o.push.publish_token.empty() || o.push.connect_rate != 0;
     if (!flags.ws_given && (o.ws.echo || o.ws.deflate || o.ws.text)) {
@@ -111,6 +147,7 @@ void run(BenchFlags& flags) {
     }
     struct sigaction action {};
     action.sa_handler = on_interrupt;
+    warn_if_capped(o.buffers);
     sigaction(SIGINT, &action, nullptr);
     sigaction(SIGTERM, &action, nullptr);
     signal(SIGPIPE, SIG_IGN);
@@ -194,6 +231,15 @@ const c10k::app::CommandRegistrar registrar{[](CLI::App& app) {
         ->check(check_duration);
     cmd->add_option("--connect-batch", o.connect_batch,
                     "connects in progress at once per thread while opening (default 256)");
+    cmd->add_option("--sndbuf", flags->sndbuf,
+                    "SO_SNDBUF of every connection, set before connect(): bytes, or with k or m "
+                    "(e.g. 16k); capped at net.core.wmem_max (default: the kernel's, autotuned)")
+        ->check(check_buffer_size);
+    cmd->add_option("--rcvbuf", flags->rcvbuf,
+                    "SO_RCVBUF of every connection, set before connect() (so the window scale "
+                    "follows it): bytes, or with k or m; capped at net.core.rmem_max (default: "
+                    "the kernel's, autotuned)")
+        ->check(check_buffer_size);
     cmd->add_option("--server-pid", o.server_pids,
                     "server process to sample CPU and RSS from /proc, with its threads and "
                     "children (repeatable; default none)");

@@ -31,6 +31,7 @@
 #include "core/net.hpp"
 #include "core/reopen.hpp"
 #include "core/sd_notify.hpp"
+#include "core/socket_buffers.hpp"
 #include "core/unique_fd.hpp"
 #include "engine/engine.hpp"
 #include "engine/engines.hpp"
@@ -78,7 +79,9 @@ struct ServeFlags {
     std::string synthetic_cost;         ///< --synthetic-cost PREFIX: empty is off
     std::uint32_t thread_stack_kb = 64;
     std::vector<std::string> stage_threads;  ///< --stage-threads STAGE=MIN..MAX (staged engine)
-    int processes = 0;  ///< 0: one process (prefork: its default number of workers)
+    int processes = 0;   ///< 0: one process (prefork: its default number of workers)
+    std::string sndbuf;  ///< --sndbuf SIZE: empty leaves the kernel's default
+    std::string rcvbuf;  ///< --rcvbuf SIZE
     std::vector<std::string> proxy_protocol_from;  ///< peers that send a PROXY header
     std::string config_path;  ///< --config, for its [[host]] tables (vhost_flags.hpp)
     /// Those tables, as apply_config_file read and checked them (one read of the file).
@@ -114,6 +117,8 @@ struct PreparedServe {
     std::string root;
     bool prefork = false;
     int processes = 1;
+    /// --sndbuf / --rcvbuf, set on every listening socket (and so on every accepted one).
+    core::SocketBuffers buffers;
     /// `c10k proxy --mode tcp`: `engine` is the layer-4 relay, made from these flags in every
     /// process of a group.
     bool tcp_relay = false;
@@ -171,6 +176,18 @@ std::vector<core::Endpoint> parse_listen(const std::vector<std::string>& texts) 
         endpoints.push_back(endpoint);
     }
     return endpoints;
+}
+
+/// --sndbuf / --rcvbuf: each size, or 0 where the flag is not given (the kernel's default).
+core::SocketBuffers parse_buffers(const ServeFlags& flags) {
+    core::SocketBuffers buffers;
+    std::string error;
+    if (!flags.sndbuf.empty() && !core::parse_buffer_size(flags.sndbuf, buffers.send_bytes, error))
+        throw std::runtime_error("--sndbuf " + error);
+    if (!flags.rcvbuf.empty() &&
+        !core::parse_buffer_size(flags.rcvbuf, buffers.receive_bytes, error))
+        throw std::runtime_error("--rcvbuf " + error);
+    return buffers;
 }
 
 /// --synthetic-cost PREFIX: the benchmark aid in front of everything else of the site.
@@ -261,6 +278,7 @@ PreparedServe prepare_serve(const ServeFlags& flags) {
     if (prefork) config.threads = flags.processes > 0 ? flags.processes : kDefaultPreforkWorkers;
     prepared.prefork = prefork;
     prepared.processes = prefork ? 1 : std::max(flags.processes, 1);
+    prepared.buffers = parse_buffers(flags);
     {
         std::int64_t us = 0;
         std::string error;
@@ -368,17 +386,18 @@ PreparedServe prepare_serve(const ServeFlags& flags) {
 
 /// The listening sockets: the ones a predecessor passed on at a reload or an upgrade, or the
 /// ones systemd passed (socket activation: they replace --listen), then the server's own (the
-/// --listen ones when nothing was passed, the publish and admin listeners always).
+/// --listen ones when nothing was passed, the publish and admin listeners always). Every one
+/// gets `options`' socket buffers.
 engine::ListenerSet bind_listeners(const ServeFlags& flags,
                                    const std::vector<core::Endpoint>& endpoints,
-                                   core::Handover& handover) {
+                                   const core::ListenOptions& options, core::Handover& handover) {
     std::string error;
     if (!core::take_handover(handover, error)) {
         throw std::runtime_error(fmt::format("taking over from the running server: {}", error));
     }
     if (handover.from > 0) {
         std::vector<std::string> messages;
-        engine::ListenerSet listeners(std::move(handover.sockets), endpoints, messages);
+        engine::ListenerSet listeners(std::move(handover.sockets), endpoints, messages, options);
         for (const auto& message : messages) std::printf("c10k: %s\n", message.c_str());
         return listeners;
     }
@@ -389,7 +408,7 @@ engine::ListenerSet bind_listeners(const ServeFlags& flags,
             "check ListenStream= in the .socket unit",
             std::strerror(inherited.error())));
     }
-    if (inherited->empty()) return engine::ListenerSet(endpoints);
+    if (inherited->empty()) return engine::ListenerSet(endpoints, options);
     std::vector<core::unique_fd> fds;
     for (auto& listener : *inherited) fds.push_back(std::move(listener.fd));
     std::vector<core::Endpoint> own(endpoints.begin() + static_cast<std::ptrdiff_t>(std::min(
@@ -399,7 +418,7 @@ engine::ListenerSet bind_listeners(const ServeFlags& flags,
         "c10k: socket activation: serving the %zu socket%s systemd passed instead of "
         "--listen\n",
         fds.size(), fds.size() == 1 ? "" : "s");
-    return engine::ListenerSet(std::move(fds), own);
+    return engine::ListenerSet(std::move(fds), own, options);
 }
 
 /// Writes this process's pid to `path` (a new file renamed over it, so that a reader never
@@ -481,7 +500,18 @@ int run_prepared(const ServeFlags& flags, PreparedServe& prepared, engine::StopS
     bool local_channels = hub && !hub->external() && !prefork && flags.engine != "fork";
     bool group_channels = local_channels && processes > 1;
     core::Handover handover;
-    engine::ListenerSet listeners = bind_listeners(flags, prepared.endpoints, handover);
+    core::ListenOptions listen_options;
+    listen_options.buffers = prepared.buffers;
+    engine::ListenerSet listeners =
+        bind_listeners(flags, prepared.endpoints, listen_options, handover);
+    if (!prepared.buffers.empty() && !listeners.shared().empty()) {
+        // Every listener got the same sizes and the same caps: one reading tells for all.
+        std::string shortfall =
+            core::socket_buffer_shortfall(listeners.shared().front(), prepared.buffers);
+        if (!shortfall.empty()) {
+            core::log(core::LogLevel::warn, "--sndbuf/--rcvbuf: {}", shortfall);
+        }
+    }
     prepared.config.heartbeat = server_heartbeat(
         [from = handover.from, what = handover.what, pid_file = flags.pid_file] {
             if (from <= 0) return;
@@ -746,6 +776,18 @@ void add_serve_options(CLI::App& cmd, ServeFlags& flags, ServeMode& mode, bool s
                    "the page cache lacks; default 1..4); repeat for each stage. Each pool's "
                    "controller grows it while its queue stays long and shrinks it when threads "
                    "stay idle (docs/STAGED.md)")
+        ->type_name("TEXT");
+    cmd.add_option("--sndbuf", flags.sndbuf,
+                   "SO_SNDBUF of every listening socket, which accepted connections inherit: "
+                   "bytes, or with k or m (e.g. 16k); the kernel doubles it and caps it at "
+                   "net.core.wmem_max (a warning at start says so), and a fixed size turns off "
+                   "send-buffer autotuning (default: the kernel's, tuned by net.ipv4.tcp_wmem)")
+        ->type_name("TEXT");
+    cmd.add_option("--rcvbuf", flags.rcvbuf,
+                   "SO_RCVBUF of every listening socket, set before listen() so that accepted "
+                   "connections inherit it and the window scale follows it: bytes, or with k or "
+                   "m; capped at net.core.rmem_max, and a fixed size turns off receive-buffer "
+                   "autotuning (default: the kernel's, tuned by net.ipv4.tcp_rmem)")
         ->type_name("TEXT");
     cmd.add_option("--processes", flags.processes,
                    "Event engines: run N server processes, each with its own SO_REUSEPORT "

@@ -12,6 +12,7 @@
 #include <cerrno>
 
 #include "bench/client_loop.hpp"
+#include "bench/client_socket.hpp"
 #include "core/clock.hpp"
 #include "core/net.hpp"
 
@@ -35,7 +36,7 @@ ErrorKind connect_error_kind(int error) {
 void ClientLoop::start_connect(Connection& conn) {
     const Target& target = targets_[conn.target];
     int family = target.endpoint.family();
-    int fd = ::socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    int fd = open_client_socket(family, options_.buffers);
     if (fd < 0) {
         connect_failed(conn, errno);
         return;
@@ -45,7 +46,6 @@ void ClientLoop::start_connect(Connection& conn) {
     conn.state = ConnectionState::connecting;
     conn.connect_started_ns = now_ns_;
     connecting_++;
-    core::set_no_delay(fd);
     if (conn.source != 0 && family == AF_INET) {
         // Past ~28,000 connections to one destination the ephemeral ports of one source address
         // run out. Binding another 127.0.0.x with IP_BIND_ADDRESS_NO_PORT lets connect() pick

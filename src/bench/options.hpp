@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "bench/target.hpp"
+#include "core/socket_buffers.hpp"
 
 namespace c10k::bench {
 
@@ -92,6 +93,9 @@ struct BenchOptions {
     /// Connects in progress at once per thread while opening connections, so that opening
     /// 100,000 connections does not overflow the server's listen backlog.
     std::uint32_t connect_batch = 256;
+    /// SO_SNDBUF / SO_RCVBUF of every connection to the URLs, set before connect() (--sndbuf,
+    /// --rcvbuf); zeros leave the kernel's defaults.
+    core::SocketBuffers buffers;
 
     /// Server processes to sample from /proc (each with its threads and descendants).
     std::vector<pid_t> server_pids;

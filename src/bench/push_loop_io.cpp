@@ -13,6 +13,7 @@
 
 #include <fmt/core.h>
 
+#include "bench/client_socket.hpp"
 #include "bench/push_loop.hpp"
 #include "bench/push_message.hpp"
 #include "core/net.hpp"
@@ -36,7 +37,7 @@ void PushLoop::start_connect(Subscriber& sub) {
         sub.settling = true;
         in_progress_++;
     }
-    int fd = ::socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    int fd = open_client_socket(family, options_.buffers);
     if (fd < 0) {
         connect_failed(sub, errno);
         return;
@@ -44,7 +45,6 @@ void PushLoop::start_connect(Subscriber& sub) {
     sub.fd = fd;
     sub.generation++;
     sub.state = ConnectionState::connecting;
-    core::set_no_delay(fd);
     if (sub.source != 0 && family == AF_INET) {
         // As in ClientLoop: past ~28,000 subscribers per destination one source address runs
         // out of ports; IP_BIND_ADDRESS_NO_PORT lets connect() choose the port per 4-tuple.

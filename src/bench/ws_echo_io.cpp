@@ -13,6 +13,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "bench/client_socket.hpp"
 #include "bench/ws_echo_loop.hpp"
 #include "bench/ws_message.hpp"
 #include "core/net.hpp"
@@ -47,7 +48,7 @@ void WsEchoLoop::start_connect(EchoConnection& conn) {
         conn.settling = true;
         in_progress_++;
     }
-    int fd = ::socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    int fd = open_client_socket(family, options_.buffers);
     if (fd < 0) {
         connect_failed(conn, errno);
         return;
@@ -55,7 +56,6 @@ void WsEchoLoop::start_connect(EchoConnection& conn) {
     conn.fd = fd;
     conn.generation++;
     conn.state = ConnectionState::connecting;
-    core::set_no_delay(fd);
     if (conn.source != 0 && family == AF_INET) {
         // As in ClientLoop: IP_BIND_ADDRESS_NO_PORT lets connect() choose the port per 4-tuple.
         int one = 1;

@@ -93,6 +93,7 @@ Result<unique_fd> listen_on(const Endpoint& endpoint, const ListenOptions& optio
     if (endpoint.family() == AF_INET6) {
         ::setsockopt(fd.get(), IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
     }
+    if (auto set = apply_socket_buffers(fd.get(), options.buffers); !set) return Errno{set.error()};
     if (::bind(fd.get(), reinterpret_cast<const sockaddr*>(&endpoint.address), endpoint.length) !=
         0)
         return last_errno();

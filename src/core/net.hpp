@@ -7,6 +7,7 @@
 #include <string_view>
 
 #include "core/result.hpp"
+#include "core/socket_buffers.hpp"
 #include "core/unique_fd.hpp"
 
 namespace c10k::core {
@@ -31,9 +32,13 @@ struct ListenOptions {
     /// SO_REUSEPORT: each loop gets its own listener and the kernel spreads connections.
     bool reuse_port = true;
     bool nonblocking = true;
+    /// SO_SNDBUF / SO_RCVBUF, set before listen() so that accepted sockets inherit them; 0
+    /// leaves the kernel's default.
+    SocketBuffers buffers;
 };
 
-/// socket + SO_REUSEADDR (+ SO_REUSEPORT) + bind + listen. IPv6 listeners are IPV6_V6ONLY.
+/// socket + SO_REUSEADDR (+ SO_REUSEPORT) + buffers + bind + listen. IPv6 listeners are
+/// IPV6_V6ONLY.
 Result<unique_fd> listen_on(const Endpoint& endpoint, const ListenOptions& options);
 
 /// The address a socket is bound to (for listeners opened on port 0).

@@ -13,9 +13,7 @@ namespace c10k::engine {
 namespace {
 
 /// Binds one more SO_REUSEPORT socket to `endpoint`, throwing with a clear message.
-core::unique_fd bind_more(const core::Endpoint& endpoint, int backlog) {
-    core::ListenOptions options;
-    options.backlog = backlog;
+core::unique_fd bind_more(const core::Endpoint& endpoint, const core::ListenOptions& options) {
     auto fd = core::listen_on(endpoint, options);
     if (!fd) {
         throw std::runtime_error(fmt::format("cannot open another listener on {}: {}",
@@ -33,11 +31,29 @@ bool same_address(const core::Endpoint& wanted, const core::Endpoint& bound) {
     return text.substr(0, text.rfind(':')) == wanted_text.substr(0, wanted_text.rfind(':'));
 }
 
+/// The set's own sockets are SO_REUSEPORT and non-blocking whatever the caller passed: every
+/// loop binds its own, and every engine accepts until EAGAIN.
+core::ListenOptions set_options(const core::ListenOptions& given) {
+    core::ListenOptions options = given;
+    options.reuse_port = true;
+    options.nonblocking = true;
+    return options;
+}
+
+/// Sets the buffers on a socket that listens already (inherited, or passed on at a handover).
+void apply_buffers(int fd, const core::SocketBuffers& buffers) {
+    if (auto set = core::apply_socket_buffers(fd, buffers); !set) {
+        throw std::runtime_error(fmt::format("setting the socket buffers of listener {}: {}", fd,
+                                             std::strerror(set.error())));
+    }
+}
+
 }  // namespace
 
 ListenerSet::ListenerSet(std::vector<core::unique_fd> inherited,
-                         const std::vector<core::Endpoint>& endpoints, int backlog)
-    : ListenerSet(endpoints, backlog) {
+                         const std::vector<core::Endpoint>& endpoints,
+                         const core::ListenOptions& options)
+    : ListenerSet(endpoints, options) {
     std::vector<core::Endpoint> all;
     Set first;
     for (auto& fd : inherited) {
@@ -54,6 +70,7 @@ ListenerSet::ListenerSet(std::vector<core::unique_fd> inherited,
             throw std::runtime_error(fmt::format("an inherited listener (descriptor {}): {}",
                                                  fd.get(), std::strerror(bound.error())));
         }
+        apply_buffers(fd.get(), options_.buffers);
         all.push_back(*bound);
         first.push_back(std::move(fd));
     }
@@ -72,8 +89,8 @@ ListenerSet::ListenerSet(std::vector<core::unique_fd> inherited,
 
 ListenerSet::ListenerSet(std::vector<core::InheritedSocket> handed,
                          const std::vector<core::Endpoint>& endpoints,
-                         std::vector<std::string>& messages, int backlog)
-    : backlog_(backlog) {
+                         std::vector<std::string>& messages, const core::ListenOptions& options)
+    : options_(set_options(options)) {
     Set first;
     std::vector<core::Endpoint> unbound;
     std::vector<std::size_t> unbound_index;
@@ -92,6 +109,7 @@ ListenerSet::ListenerSet(std::vector<core::InheritedSocket> handed,
             for (std::size_t m = k; m < handed.size(); ++m) {
                 if (taken[m] || handed[m].endpoint != from) continue;
                 taken[m] = true;
+                apply_buffers(handed[m].fd.get(), options_.buffers);
                 if (!first[i]) {
                     first[i] = std::move(handed[m].fd);
                     shared_[i] = handed[m].shared;
@@ -114,7 +132,7 @@ ListenerSet::ListenerSet(std::vector<core::InheritedSocket> handed,
         handed[k].fd.reset();
     }
     if (!unbound.empty()) {
-        ListenerSet fresh(unbound, backlog);
+        ListenerSet fresh(unbound, options_);
         for (std::size_t j = 0; j < unbound.size(); ++j) {
             first[unbound_index[j]] = std::move(fresh.sets_[0][j]);
             endpoints_[unbound_index[j]] = fresh.endpoints_[j];
@@ -125,10 +143,10 @@ ListenerSet::ListenerSet(std::vector<core::InheritedSocket> handed,
     sets_.push_back(std::move(first));
 }
 
-ListenerSet::ListenerSet(const std::vector<core::Endpoint>& endpoints, int backlog)
-    : backlog_(backlog) {
-    core::ListenOptions options;
-    options.backlog = backlog;
+ListenerSet::ListenerSet(const std::vector<core::Endpoint>& endpoints,
+                         const core::ListenOptions& given)
+    : options_(set_options(given)) {
+    const core::ListenOptions& options = options_;
     Set first;
     for (const auto& endpoint : endpoints) {
         // SO_REUSEPORT would let this server silently share a port with another process of the
@@ -182,7 +200,7 @@ void ListenerSet::open_set(std::size_t process) {
             set.push_back(std::move(spare_[i].front()));
             spare_[i].erase(spare_[i].begin());
         } else {
-            set.push_back(bind_more(endpoints_[i], backlog_));
+            set.push_back(bind_more(endpoints_[i], options_));
         }
     }
     register_set(set);

@@ -24,22 +24,29 @@ class ListenerSet {
 public:
     /// Binds the first listener of each endpoint. Throws std::runtime_error with a clear
     /// message (busy port, permission) so that start-up fails before any engine runs.
-    explicit ListenerSet(const std::vector<core::Endpoint>& endpoints, int backlog = 4096);
+    /// `options` (backlog, socket buffers) apply to every socket the set opens, then and later;
+    /// its reuse_port and nonblocking stay as the set needs them.
+    explicit ListenerSet(const std::vector<core::Endpoint>& endpoints,
+                         const core::ListenOptions& options = {});
     /// Socket activation: `inherited` (listening sockets systemd passed) become the first
     /// endpoints, and `endpoints` (the ones the server binds itself) follow. Every loop shares
     /// an inherited socket's one accept queue (dups of it): the server cannot bind more
     /// sockets to an address it may have no right to, and systemd may not have set
-    /// SO_REUSEPORT on it.
+    /// SO_REUSEPORT on it. Socket buffers in `options` are set on the inherited sockets too
+    /// (listening already: they reach the connections accepted from then on).
     ListenerSet(std::vector<core::unique_fd> inherited,
-                const std::vector<core::Endpoint>& endpoints, int backlog = 4096);
+                const std::vector<core::Endpoint>& endpoints,
+                const core::ListenOptions& options = {});
     /// A handover: each endpoint takes the sockets a predecessor passed on for the same
     /// address (a port 0 endpoint: for the same host at the same index), first the one every
     /// loop shares, or the first loop's and then one per further loop, in order; endpoints
     /// nobody passed on are bound. Passed-on sockets no endpoint wants are closed (their queued
     /// clients are reset: the operator removed that address). `messages` gets a line for each.
+    /// Socket buffers in `options` are set on the passed-on sockets too, so that a reload
+    /// that changes them takes effect for the connections accepted after it.
     ListenerSet(std::vector<core::InheritedSocket> handed,
                 const std::vector<core::Endpoint>& endpoints, std::vector<std::string>& messages,
-                int backlog = 4096);
+                const core::ListenOptions& options = {});
 
     /// The endpoints with their concrete ports.
     const std::vector<core::Endpoint>& endpoints() const { return endpoints_; }
@@ -86,7 +93,7 @@ private:
     std::size_t next_ = 0;                             ///< the set for_loop hands out next
     std::size_t loops_per_process_ = 0;                ///< 0: no group prepared
     std::size_t first_only_count_ = 0;
-    int backlog_;
+    core::ListenOptions options_;
 };
 
 }  // namespace c10k::engine

@@ -65,6 +65,8 @@ TEST(MillionScript, BadOptionsSayWhatIsWrongBeforeStartingAnything) {
         {{"--connections", "50000", "--processes", "1"}, "use --processes"},
         {{"--sse", "--rate", "10"}, "--rate is for request runs"},
         {{"--frobnicate"}, "unknown option --frobnicate"},
+        {{"--sndbuf", "0"}, "--sndbuf must be a size in bytes above 0 (e.g. 65536, 64k or 4m)"},
+        {{"--rcvbuf", "8kb"}, "--rcvbuf must be a size in bytes above 0"},
         {{"--binary", "/nonexistent/c10k"}, "no c10k binary at /nonexistent/c10k"},
     };
     for (const auto& c : cases) {
