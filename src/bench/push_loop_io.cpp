@@ -112,7 +112,7 @@ void PushLoop::send_request(Subscriber& sub) {
         // The handshake is whole: build_ws_request() ended it.
     } else if (sse()) {
         // What an EventSource sends: its last event ID buffer, whatever the id looked like.
-        const std::string& last = sub.sse.last_event_id();
+        std::string last = sub.sse.last_event_id();
         if (!last.empty())
             scratch_ += fmt::format("Last-Event-ID: {}\r\n", last);
     } else if (sub.have_resume || sub.have_id) {
