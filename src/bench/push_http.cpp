@@ -46,14 +46,8 @@ void PushResponseParser::reset(const Callbacks* callbacks, void* context) {
 }
 
 void PushResponseParser::release_headers() {
-    // swap, not clear(): clear keeps the capacity, and a loop holds thousands of parsers.
-    std::string().swap(field_);
-    std::string().swap(value_);
-    std::string().swap(content_type_);
-    std::string().swap(etag_);
-    std::string().swap(event_);
-    std::string().swap(ws_accept_);
-    std::string().swap(ws_extensions_);
+    // Freed, not cleared: clear() keeps the capacity, and a loop holds thousands of parsers.
+    head_.reset();
     wanted_ = Wanted::none;
 }
 
@@ -66,68 +60,73 @@ int PushResponseParser::on_message_begin(llhttp_t* parser) {
 
 int PushResponseParser::on_header_field(llhttp_t* parser, const char* at, std::size_t length) {
     auto& self = self_of(parser);
+    std::string& field = self.head_text().field;
     // Field names arrive in pieces when a read ends inside one; only short names can be wanted.
     // A longer name is none of the wanted ones: a lone '-' stands for it.
-    if (self.field_.size() + length <= 32) {
-        self.field_.append(at, length);
+    if (field.size() + length <= 32) {
+        field.append(at, length);
     } else {
-        self.field_.clear();
-        self.field_.push_back('-');
+        field.clear();
+        field.push_back('-');
     }
     return 0;
 }
 
 int PushResponseParser::on_header_field_complete(llhttp_t* parser) {
     auto& self = self_of(parser);
-    if (same_name(self.field_, "content-type")) {
+    std::string& field = self.head_text().field;
+    if (same_name(field, "content-type")) {
         self.wanted_ = Wanted::content_type;
-    } else if (same_name(self.field_, "etag")) {
+    } else if (same_name(field, "etag")) {
         self.wanted_ = Wanted::etag;
-    } else if (same_name(self.field_, "x-event")) {
+    } else if (same_name(field, "x-event")) {
         self.wanted_ = Wanted::event;
-    } else if (same_name(self.field_, "sec-websocket-accept")) {
+    } else if (same_name(field, "sec-websocket-accept")) {
         self.wanted_ = Wanted::ws_accept;
-    } else if (same_name(self.field_, "sec-websocket-extensions")) {
+    } else if (same_name(field, "sec-websocket-extensions")) {
         self.wanted_ = Wanted::ws_extensions;
     } else {
         self.wanted_ = Wanted::none;
     }
-    self.field_.clear();
+    field.clear();
     return 0;
 }
 
 int PushResponseParser::on_header_value(llhttp_t* parser, const char* at, std::size_t length) {
     auto& self = self_of(parser);
     if (self.wanted_ == Wanted::none) return 0;
-    if (self.value_.size() + length > max_header_bytes) return -1;
-    self.value_.append(at, length);
+    std::string& value = self.head_text().value;
+    if (value.size() + length > max_header_bytes) return -1;
+    value.append(at, length);
     return 0;
 }
 
 int PushResponseParser::on_header_value_complete(llhttp_t* parser) {
     auto& self = self_of(parser);
+    if (self.wanted_ == Wanted::none) return 0;
+    HeadText& text = self.head_text();
     switch (self.wanted_) {
         case Wanted::content_type:
-            self.content_type_.swap(self.value_);
+            text.content_type.swap(text.value);
             break;
         case Wanted::etag:
-            self.etag_.swap(self.value_);
+            text.etag.swap(text.value);
             break;
         case Wanted::event:
-            self.event_.swap(self.value_);
+            text.event.swap(text.value);
             break;
         case Wanted::ws_accept:
-            self.ws_accept_.swap(self.value_);
+            text.ws_accept.swap(text.value);
             break;
         case Wanted::ws_extensions:
             // Several header lines form one list (RFC 9110 5.3).
-            if (!self.ws_extensions_.empty()) self.ws_extensions_ += ", ";
-            self.ws_extensions_ += self.value_;
+            if (!text.ws_extensions.empty()) text.ws_extensions += ", ";
+            text.ws_extensions += text.value;
             break;
         case Wanted::none:
             break;
     }
-    self.value_.clear();
+    text.value.clear();
     self.wanted_ = Wanted::none;
     return 0;
 }
@@ -141,11 +140,13 @@ int PushResponseParser::on_headers_complete(llhttp_t* parser) {
     if (interim) return no_body;
     Head head;
     head.status = status;
-    head.content_type = self.content_type_;
-    head.etag = self.etag_;
-    head.event = self.event_;
-    head.ws_accept = self.ws_accept_;
-    head.ws_extensions = self.ws_extensions_;
+    if (self.head_) {
+        head.content_type = self.head_->content_type;
+        head.etag = self.head_->etag;
+        head.event = self.head_->event;
+        head.ws_accept = self.head_->ws_accept;
+        head.ws_extensions = self.head_->ws_extensions;
+    }
     bool go_on = self.callbacks_->on_head(self.context_, head);
     self.release_headers();
     if (!go_on) return HPE_PAUSED;
@@ -176,7 +177,7 @@ PushResponseParser::Outcome PushResponseParser::feed(const char* data, std::size
     llhttp_errno_t error = llhttp_execute(&parser_, data, size);
     if (error == HPE_PAUSED_UPGRADE) {
         // llhttp stops at the end of a 101's head; what follows is the new protocol's.
-        upgrade_offset_ = static_cast<std::size_t>(llhttp_get_error_pos(&parser_) - data);
+        upgrade_offset_ = static_cast<std::uint32_t>(llhttp_get_error_pos(&parser_) - data);
         return Outcome::upgraded;
     }
     return classify(error);

@@ -8,6 +8,8 @@
 #include <llhttp.h>
 
 #include <cstddef>
+#include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -66,19 +68,28 @@ private:
     Outcome classify(llhttp_errno_t error) const;
     void release_headers();
 
+    /// The wanted headers' text, kept only while a head is being parsed.
+    struct HeadText {
+        std::string field;
+        std::string value;
+        std::string content_type;
+        std::string etag;
+        std::string event;
+        std::string ws_accept;
+        std::string ws_extensions;
+    };
+    HeadText& head_text() {
+        if (!head_) head_ = std::make_unique<HeadText>();
+        return *head_;
+    }
+
     llhttp_t parser_{};
     const Callbacks* callbacks_ = nullptr;
     void* context_ = nullptr;
-    // Header text is kept only while a head is being parsed, and only for the wanted headers;
-    // the strings are released once the head has been reported.
-    std::string field_;
-    std::string value_;
-    std::string content_type_;
-    std::string etag_;
-    std::string event_;
-    std::string ws_accept_;
-    std::string ws_extensions_;
-    std::size_t upgrade_offset_ = 0;
+    // A subscriber holds its parser for as long as its stream lasts, and a push run holds up
+    // to a million: the header text lives apart, made at a head's start and freed at its end.
+    std::unique_ptr<HeadText> head_;
+    std::uint32_t upgrade_offset_ = 0;  ///< within one feed(), whose reads are far smaller
     Wanted wanted_ = Wanted::none;
     bool in_message_ = false;
 };

@@ -83,7 +83,8 @@ SseParser::Outcome SseParser::parse(const char* data, std::size_t size, InFeed& 
             if (++bom_matched_ == sizeof bom) bom_done_ = true;
             continue;
         }
-        if (bom_matched_ > 0) spill().partial.append(reinterpret_cast<const char*>(bom), bom_matched_);
+        if (bom_matched_ > 0)
+            spill().partial.append(reinterpret_cast<const char*>(bom), bom_matched_);
         bom_done_ = true;
     }
     while (i < size) {

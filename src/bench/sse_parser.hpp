@@ -83,8 +83,7 @@ private:
                   void* context);
     /// `stable`: `text` lies in the bytes being fed (not in the spill's partial line, which is
     /// reused at once), so views of it may be kept until feed() returns.
-    bool line(std::string_view text, bool stable, InFeed& in_feed, OnEvent on_event,
-              void* context);
+    bool line(std::string_view text, bool stable, InFeed& in_feed, OnEvent on_event, void* context);
     void set_last_event_id(std::string_view value);
     std::string_view data_so_far(const InFeed& in_feed) const;
     void dispatch(InFeed& in_feed, OnEvent on_event, void* context);
@@ -93,9 +92,9 @@ private:
         return *spill_;
     }
 
-    std::unique_ptr<Spill> spill_;         ///< null between events
+    std::unique_ptr<Spill> spill_;          ///< null between events
     std::unique_ptr<std::string> id_text_;  ///< the last event ID when IdKind::text
-    std::uint64_t id_number_ = 0;          ///< the last event ID when IdKind::number
+    std::uint64_t id_number_ = 0;           ///< the last event ID when IdKind::number
     std::uint64_t retry_ms_ = 0;
     std::uint64_t comments_ = 0;
     std::uint32_t max_bytes_;

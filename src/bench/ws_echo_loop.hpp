@@ -95,7 +95,9 @@ private:
     void housekeeping();
     /// When housekeeping next has something to do for `conn` (see DeadlineTable).
     std::int64_t deadline_of(const EchoConnection& conn) const;
-    void store_deadline(const EchoConnection& conn) { deadlines_.set(conn.index, deadline_of(conn)); }
+    void store_deadline(const EchoConnection& conn) {
+        deadlines_.set(conn.index, deadline_of(conn));
+    }
     void store_all_deadlines() {
         for (const auto& conn : conns_) store_deadline(conn);
     }

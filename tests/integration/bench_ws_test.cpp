@@ -278,8 +278,7 @@ TEST(BenchWs, EchoHandshakeThatNeverAnswersTimesOutAndIsTriedAgain) {
     ASSERT_TRUE(report.websocket.has_value());
     EXPECT_EQ(report.websocket->handshakes, 0u);
     EXPECT_EQ(report.stats.connect_failures[ETIMEDOUT], 2u);  // each connection's first attempt
-    EXPECT_GT(report.stats.errors[static_cast<std::size_t>(bench::ErrorKind::connect_timeout)],
-              0u);
+    EXPECT_GT(report.stats.errors[static_cast<std::size_t>(bench::ErrorKind::connect_timeout)], 0u);
     // Every attempt left one connection in the backlog: more than one per connection means the
     // timed-out ones were tried again.
     int attempts = 0;

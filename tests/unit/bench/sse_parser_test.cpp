@@ -131,9 +131,9 @@ TEST(SseParser, IdsThatAreNotPlainNumbersComeBackAsSent) {
         EXPECT_EQ(parser.last_event_id(), id);
     }
     // A number after text, and an empty id after a number, replace what was there.
-    expect_everywhere("id: x\ndata: a\n\nid: 9\ndata: b\n\nid:\ndata: c\n\n",
-                      {{"", "a", "x", true, true}, {"", "b", "9", true, true},
-                       {"", "c", "", true, true}});
+    expect_everywhere(
+        "id: x\ndata: a\n\nid: 9\ndata: b\n\nid:\ndata: c\n\n",
+        {{"", "a", "x", true, true}, {"", "b", "9", true, true}, {"", "c", "", true, true}});
 }
 
 TEST(SseParser, AnIdleParserIsSmall) {
