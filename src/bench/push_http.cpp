@@ -13,10 +13,6 @@ bool same_name(const std::string& name, const char* wanted) {
     return ::strcasecmp(name.c_str(), wanted) == 0;
 }
 
-PushResponseParser& self_of(llhttp_t* parser) {
-    return *static_cast<PushResponseParser*>(parser->data);
-}
-
 }  // namespace
 
 const llhttp_settings_t& PushResponseParser::settings() {
@@ -36,11 +32,9 @@ const llhttp_settings_t& PushResponseParser::settings() {
     return instance;
 }
 
-void PushResponseParser::reset(const Callbacks* callbacks, void* context) {
+void PushResponseParser::reset() {
     llhttp_init(&parser_, HTTP_RESPONSE, &settings());
-    parser_.data = this;
-    callbacks_ = callbacks;
-    context_ = context;
+    parser_.data = nullptr;  // set for the length of each feed() and finish()
     in_message_ = false;
     release_headers();
 }
@@ -147,15 +141,16 @@ int PushResponseParser::on_headers_complete(llhttp_t* parser) {
         head.ws_accept = self.head_->ws_accept;
         head.ws_extensions = self.head_->ws_extensions;
     }
-    bool go_on = self.callbacks_->on_head(self.context_, head);
+    auto& feeding = feeding_of(parser);
+    bool go_on = feeding.callbacks->on_head(feeding.context, head);
     self.release_headers();
     if (!go_on) return HPE_PAUSED;
     return no_body;
 }
 
 int PushResponseParser::on_body(llhttp_t* parser, const char* at, std::size_t length) {
-    auto& self = self_of(parser);
-    return self.callbacks_->on_body(self.context_, at, length) ? 0 : HPE_PAUSED;
+    auto& feeding = feeding_of(parser);
+    return feeding.callbacks->on_body(feeding.context, at, length) ? 0 : HPE_PAUSED;
 }
 
 int PushResponseParser::on_message_complete(llhttp_t* parser) {
@@ -164,7 +159,8 @@ int PushResponseParser::on_message_complete(llhttp_t* parser) {
     int status = parser->status_code;
     if (status >= 100 && status < 200 && status != 101) return 0;  // interim: the final follows
     bool keep_alive = llhttp_should_keep_alive(parser) != 0;
-    return self.callbacks_->on_complete(self.context_, keep_alive) ? 0 : HPE_PAUSED;
+    auto& feeding = feeding_of(parser);
+    return feeding.callbacks->on_complete(feeding.context, keep_alive) ? 0 : HPE_PAUSED;
 }
 
 PushResponseParser::Outcome PushResponseParser::classify(llhttp_errno_t error) const {
@@ -173,8 +169,12 @@ PushResponseParser::Outcome PushResponseParser::classify(llhttp_errno_t error) c
     return Outcome::parse_error;
 }
 
-PushResponseParser::Outcome PushResponseParser::feed(const char* data, std::size_t size) {
+PushResponseParser::Outcome PushResponseParser::feed(const char* data, std::size_t size,
+                                                     const Callbacks& callbacks, void* context) {
+    Feeding feeding{this, &callbacks, context};
+    parser_.data = &feeding;
     llhttp_errno_t error = llhttp_execute(&parser_, data, size);
+    parser_.data = nullptr;
     if (error == HPE_PAUSED_UPGRADE) {
         // llhttp stops at the end of a 101's head; what follows is the new protocol's.
         upgrade_offset_ = static_cast<std::uint32_t>(llhttp_get_error_pos(&parser_) - data);
@@ -183,8 +183,11 @@ PushResponseParser::Outcome PushResponseParser::feed(const char* data, std::size
     return classify(error);
 }
 
-PushResponseParser::Outcome PushResponseParser::finish() {
+PushResponseParser::Outcome PushResponseParser::finish(const Callbacks& callbacks, void* context) {
+    Feeding feeding{this, &callbacks, context};
+    parser_.data = &feeding;
     llhttp_errno_t error = llhttp_finish(&parser_);
+    parser_.data = nullptr;
     if (error == HPE_OK && in_message_) return Outcome::parse_error;
     return classify(error);
 }

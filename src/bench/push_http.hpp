@@ -43,11 +43,13 @@ public:
         upgraded,
     };
 
-    /// Starts a new connection. `callbacks` must outlive the parser's use.
-    void reset(const Callbacks* callbacks, void* context);
-    Outcome feed(const char* data, std::size_t size);
+    /// Starts a new connection.
+    void reset();
+    /// Parses `size` bytes, reporting to `callbacks` with `context`. Both are given per call,
+    /// not kept: a push run holds a parser per subscriber, and they are the same for all.
+    Outcome feed(const char* data, std::size_t size, const Callbacks& callbacks, void* context);
     /// The peer closed: completes a close-delimited body; an incomplete response is an error.
-    Outcome finish();
+    Outcome finish(const Callbacks& callbacks, void* context);
     /// Part of a response has arrived but not all of it.
     bool in_message() const { return in_message_; }
     /// After Outcome::upgraded: how many bytes of the last feed() belonged to HTTP.
@@ -55,6 +57,14 @@ public:
 
 private:
     enum class Wanted : unsigned char { none, content_type, etag, event, ws_accept, ws_extensions };
+    /// What llhttp's callbacks reach through its `data` pointer during one feed() or finish().
+    struct Feeding {
+        PushResponseParser* self;
+        const Callbacks* callbacks;
+        void* context;
+    };
+    static Feeding& feeding_of(llhttp_t* parser) { return *static_cast<Feeding*>(parser->data); }
+    static PushResponseParser& self_of(llhttp_t* parser) { return *feeding_of(parser).self; }
 
     static int on_message_begin(llhttp_t* parser);
     static int on_header_field(llhttp_t* parser, const char* at, std::size_t length);
@@ -84,8 +94,6 @@ private:
     }
 
     llhttp_t parser_{};
-    const Callbacks* callbacks_ = nullptr;
-    void* context_ = nullptr;
     // A subscriber holds its parser for as long as its stream lasts, and a push run holds up
     // to a million: the header text lives apart, made at a head's start and freed at its end.
     std::unique_ptr<HeadText> head_;

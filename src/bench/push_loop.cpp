@@ -50,7 +50,6 @@ PushLoop::PushLoop(const BenchOptions& options, const std::vector<Target>& targe
     ws_options_ = ws_client_options();
     for (std::uint32_t i = 0; i < subscribers.size(); ++i) {
         Subscriber& sub = subs_[i];
-        sub.loop = this;
         sub.index = i;
         sub.target = subscribers[i].target;
         sub.source = subscribers[i].source;

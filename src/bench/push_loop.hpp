@@ -28,6 +28,14 @@
 namespace c10k::bench {
 
 class PushLoop;
+struct Subscriber;
+
+/// The context of parser and WebSocket callbacks: which loop, which subscriber. Parsers are
+/// given it per read, from the stack, so that no subscriber keeps a pointer to its loop.
+struct SubscriberRef {
+    PushLoop* loop;
+    Subscriber* sub;
+};
 
 /// Why a subscriber's connection is being closed, which decides when it subscribes again.
 enum class DropReason : std::uint8_t {
@@ -45,6 +53,7 @@ struct SubscriberExtra {
     std::string poll_body;  ///< long-poll: the start of the answer's body, enough for `t=`
     /// WebSocket: the Connection once the 101 arrived; null while closed or handshaking.
     std::unique_ptr<WsLink> ws;
+    SubscriberRef ws_context{};    ///< WebSocket: the context `ws` reports with
     std::int64_t poll_due_ns = 0;  ///< long-poll: when to ask again; 0 while a poll is out
     std::uint64_t poll_id = 0;     ///< long-poll: the answer's ETag id
     /// Where the server said to go on from (long-poll: after history-lost; WebSocket: its
@@ -65,7 +74,6 @@ struct Subscriber {
     PushResponseParser http;
     SseParser sse;
     std::unique_ptr<SubscriberExtra> extra;  ///< null for an SSE subscriber whose request went out
-    PushLoop* loop = nullptr;
     std::int64_t connect_started_ns = 0;
     std::int64_t retry_at_ns = 0;  ///< while closed: do not connect before this
     std::uint64_t first_id = 0;    ///< the first id this subscriber ever saw

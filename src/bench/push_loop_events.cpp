@@ -28,23 +28,23 @@ bool is_event_stream(std::string_view content_type) {
 }  // namespace
 
 bool PushLoop::head_thunk(void* context, const PushResponseParser::Head& head) {
-    auto* sub = static_cast<Subscriber*>(context);
-    return sub->loop->on_head(*sub, head);
+    auto* ref = static_cast<SubscriberRef*>(context);
+    return ref->loop->on_head(*ref->sub, head);
 }
 
 bool PushLoop::body_thunk(void* context, const char* data, std::size_t size) {
-    auto* sub = static_cast<Subscriber*>(context);
-    return sub->loop->on_body(*sub, data, size);
+    auto* ref = static_cast<SubscriberRef*>(context);
+    return ref->loop->on_body(*ref->sub, data, size);
 }
 
 bool PushLoop::complete_thunk(void* context, bool keep_alive) {
-    auto* sub = static_cast<Subscriber*>(context);
-    return sub->loop->on_complete(*sub, keep_alive);
+    auto* ref = static_cast<SubscriberRef*>(context);
+    return ref->loop->on_complete(*ref->sub, keep_alive);
 }
 
 void PushLoop::event_thunk(void* context, const SseParser::Event& event) {
-    auto* sub = static_cast<Subscriber*>(context);
-    sub->loop->on_event(*sub, event);
+    auto* ref = static_cast<SubscriberRef*>(context);
+    ref->loop->on_event(*ref->sub, event);
 }
 
 bool PushLoop::on_head(Subscriber& sub, const PushResponseParser::Head& head) {
@@ -77,7 +77,8 @@ bool PushLoop::on_head(Subscriber& sub, const PushResponseParser::Head& head) {
 bool PushLoop::on_body(Subscriber& sub, const char* data, std::size_t size) {
     if (websocket()) return true;  // a refusal's body: on_head has flagged it already
     if (sse()) {
-        if (sub.sse.feed(data, size, &PushLoop::event_thunk, &sub) != SseParser::Outcome::ok) {
+        SubscriberRef ref{this, &sub};
+        if (sub.sse.feed(data, size, &PushLoop::event_thunk, &ref) != SseParser::Outcome::ok) {
             stats_.protocol_errors++;
             sub.drop = DropReason::refused;
             return false;

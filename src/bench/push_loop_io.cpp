@@ -80,7 +80,7 @@ void PushLoop::on_connected(Subscriber& sub) {
     sub.answered = false;
     sub.drop = DropReason::none;
     if (sub.extra) sub.extra->unsent.clear();
-    sub.http.reset(&callbacks_, &sub);
+    sub.http.reset();
     sub.sse.reset();
     if (options_.push.transport == PushTransport::long_poll) {
         // A long-poll subscriber is subscribed once it can ask; each answer is one message.
@@ -202,7 +202,8 @@ void PushLoop::on_readable(Subscriber& sub, bool until_eof) {
                 if (!until_eof && size < read_buffer_.size()) break;
                 continue;
             }
-            auto outcome = sub.http.feed(read_buffer_.data(), size);
+            SubscriberRef ref{this, &sub};
+            auto outcome = sub.http.feed(read_buffer_.data(), size, callbacks_, &ref);
             if (outcome == PushResponseParser::Outcome::upgraded && websocket()) {
                 // The 101's head ended inside this read: the rest is the first WebSocket bytes.
                 std::size_t used = std::min(sub.http.upgrade_offset(), size);
@@ -227,7 +228,8 @@ void PushLoop::on_readable(Subscriber& sub, bool until_eof) {
             if (sub.ws()) {
                 ws_peer_closed(sub);
             } else {
-                sub.http.finish();
+                SubscriberRef ref{this, &sub};
+                sub.http.finish(callbacks_, &ref);
             }
             drop(sub,
                  sub.drop == DropReason::refused ? DropReason::refused : DropReason::stream_closed);

@@ -57,8 +57,9 @@ bool PushLoop::on_ws_head(Subscriber& sub, const PushResponseParser::Head& head)
     if (check.deflate) stats_.ws.deflate_agreed++;
     static const WsLinkCallbacks callbacks{&PushLoop::ws_message_thunk, &PushLoop::ws_close_thunk,
                                            &PushLoop::ws_output_thunk};
-    extra.ws =
-        std::make_unique<WsLink>(ws_options_, callbacks, &sub, now_ns_ / 1'000'000, check.deflate);
+    extra.ws_context = SubscriberRef{this, &sub};
+    extra.ws = std::make_unique<WsLink>(ws_options_, callbacks, &extra.ws_context,
+                                        now_ns_ / 1'000'000, check.deflate);
     sub.subscribed = true;
     open_++;
     settle(sub);
@@ -87,18 +88,18 @@ bool PushLoop::feed_ws(Subscriber& sub, const char* data, std::size_t size) {
 }
 
 void PushLoop::ws_message_thunk(void* context, websocket::MessageType, std::string_view payload) {
-    auto* sub = static_cast<Subscriber*>(context);
-    sub->loop->on_ws_message(*sub, payload);
+    auto* ref = static_cast<SubscriberRef*>(context);
+    ref->loop->on_ws_message(*ref->sub, payload);
 }
 
 void PushLoop::ws_close_thunk(void* context, std::uint16_t code) {
-    auto* sub = static_cast<Subscriber*>(context);
-    sub->loop->on_ws_close(*sub, code);
+    auto* ref = static_cast<SubscriberRef*>(context);
+    ref->loop->on_ws_close(*ref->sub, code);
 }
 
 void PushLoop::ws_output_thunk(void* context, std::string frames) {
     // Pongs and the close reply: queued, and flushed once feed() has returned.
-    static_cast<Subscriber*>(context)->need_extra().unsent += frames;
+    static_cast<SubscriberRef*>(context)->sub->need_extra().unsent += frames;
 }
 
 void PushLoop::ws_peer_closed(Subscriber& sub) {
