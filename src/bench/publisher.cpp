@@ -167,7 +167,7 @@ void Publisher::on_connected() {
     state_ = State::open;
     failures_ = 0;
     close_after_ = false;
-    parser_.reset(&callbacks_, this);
+    parser_.reset();
 }
 
 void Publisher::write_out() {
@@ -189,7 +189,7 @@ void Publisher::read_in() {
     while (state_ == State::open) {
         ssize_t n = ::recv(fd_, buffer, sizeof buffer, 0);
         if (n > 0) {
-            auto outcome = parser_.feed(buffer, static_cast<std::size_t>(n));
+            auto outcome = parser_.feed(buffer, static_cast<std::size_t>(n), callbacks_, this);
             if (outcome == PushResponseParser::Outcome::ok) continue;
             // Stopped: the server said it closes, so what is still out is lost with it. Either
             // way the connection is over.
@@ -197,7 +197,7 @@ void Publisher::read_in() {
             return;
         }
         if (n == 0) {
-            parser_.finish();
+            parser_.finish(callbacks_, this);
             fail_connection();
             return;
         }

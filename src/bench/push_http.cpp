@@ -13,10 +13,6 @@ bool same_name(const std::string& name, const char* wanted) {
     return ::strcasecmp(name.c_str(), wanted) == 0;
 }
 
-PushResponseParser& self_of(llhttp_t* parser) {
-    return *static_cast<PushResponseParser*>(parser->data);
-}
-
 }  // namespace
 
 const llhttp_settings_t& PushResponseParser::settings() {
@@ -36,24 +32,16 @@ const llhttp_settings_t& PushResponseParser::settings() {
     return instance;
 }
 
-void PushResponseParser::reset(const Callbacks* callbacks, void* context) {
+void PushResponseParser::reset() {
     llhttp_init(&parser_, HTTP_RESPONSE, &settings());
-    parser_.data = this;
-    callbacks_ = callbacks;
-    context_ = context;
+    parser_.data = nullptr;  // set for the length of each feed() and finish()
     in_message_ = false;
     release_headers();
 }
 
 void PushResponseParser::release_headers() {
-    // swap, not clear(): clear keeps the capacity, and a loop holds thousands of parsers.
-    std::string().swap(field_);
-    std::string().swap(value_);
-    std::string().swap(content_type_);
-    std::string().swap(etag_);
-    std::string().swap(event_);
-    std::string().swap(ws_accept_);
-    std::string().swap(ws_extensions_);
+    // Freed, not cleared: clear() keeps the capacity, and a loop holds thousands of parsers.
+    head_.reset();
     wanted_ = Wanted::none;
 }
 
@@ -66,68 +54,73 @@ int PushResponseParser::on_message_begin(llhttp_t* parser) {
 
 int PushResponseParser::on_header_field(llhttp_t* parser, const char* at, std::size_t length) {
     auto& self = self_of(parser);
+    std::string& field = self.head_text().field;
     // Field names arrive in pieces when a read ends inside one; only short names can be wanted.
     // A longer name is none of the wanted ones: a lone '-' stands for it.
-    if (self.field_.size() + length <= 32) {
-        self.field_.append(at, length);
+    if (field.size() + length <= 32) {
+        field.append(at, length);
     } else {
-        self.field_.clear();
-        self.field_.push_back('-');
+        field.clear();
+        field.push_back('-');
     }
     return 0;
 }
 
 int PushResponseParser::on_header_field_complete(llhttp_t* parser) {
     auto& self = self_of(parser);
-    if (same_name(self.field_, "content-type")) {
+    std::string& field = self.head_text().field;
+    if (same_name(field, "content-type")) {
         self.wanted_ = Wanted::content_type;
-    } else if (same_name(self.field_, "etag")) {
+    } else if (same_name(field, "etag")) {
         self.wanted_ = Wanted::etag;
-    } else if (same_name(self.field_, "x-event")) {
+    } else if (same_name(field, "x-event")) {
         self.wanted_ = Wanted::event;
-    } else if (same_name(self.field_, "sec-websocket-accept")) {
+    } else if (same_name(field, "sec-websocket-accept")) {
         self.wanted_ = Wanted::ws_accept;
-    } else if (same_name(self.field_, "sec-websocket-extensions")) {
+    } else if (same_name(field, "sec-websocket-extensions")) {
         self.wanted_ = Wanted::ws_extensions;
     } else {
         self.wanted_ = Wanted::none;
     }
-    self.field_.clear();
+    field.clear();
     return 0;
 }
 
 int PushResponseParser::on_header_value(llhttp_t* parser, const char* at, std::size_t length) {
     auto& self = self_of(parser);
     if (self.wanted_ == Wanted::none) return 0;
-    if (self.value_.size() + length > max_header_bytes) return -1;
-    self.value_.append(at, length);
+    std::string& value = self.head_text().value;
+    if (value.size() + length > max_header_bytes) return -1;
+    value.append(at, length);
     return 0;
 }
 
 int PushResponseParser::on_header_value_complete(llhttp_t* parser) {
     auto& self = self_of(parser);
+    if (self.wanted_ == Wanted::none) return 0;
+    HeadText& text = self.head_text();
     switch (self.wanted_) {
         case Wanted::content_type:
-            self.content_type_.swap(self.value_);
+            text.content_type.swap(text.value);
             break;
         case Wanted::etag:
-            self.etag_.swap(self.value_);
+            text.etag.swap(text.value);
             break;
         case Wanted::event:
-            self.event_.swap(self.value_);
+            text.event.swap(text.value);
             break;
         case Wanted::ws_accept:
-            self.ws_accept_.swap(self.value_);
+            text.ws_accept.swap(text.value);
             break;
         case Wanted::ws_extensions:
             // Several header lines form one list (RFC 9110 5.3).
-            if (!self.ws_extensions_.empty()) self.ws_extensions_ += ", ";
-            self.ws_extensions_ += self.value_;
+            if (!text.ws_extensions.empty()) text.ws_extensions += ", ";
+            text.ws_extensions += text.value;
             break;
         case Wanted::none:
             break;
     }
-    self.value_.clear();
+    text.value.clear();
     self.wanted_ = Wanted::none;
     return 0;
 }
@@ -141,20 +134,23 @@ int PushResponseParser::on_headers_complete(llhttp_t* parser) {
     if (interim) return no_body;
     Head head;
     head.status = status;
-    head.content_type = self.content_type_;
-    head.etag = self.etag_;
-    head.event = self.event_;
-    head.ws_accept = self.ws_accept_;
-    head.ws_extensions = self.ws_extensions_;
-    bool go_on = self.callbacks_->on_head(self.context_, head);
+    if (self.head_) {
+        head.content_type = self.head_->content_type;
+        head.etag = self.head_->etag;
+        head.event = self.head_->event;
+        head.ws_accept = self.head_->ws_accept;
+        head.ws_extensions = self.head_->ws_extensions;
+    }
+    auto& feeding = feeding_of(parser);
+    bool go_on = feeding.callbacks->on_head(feeding.context, head);
     self.release_headers();
     if (!go_on) return HPE_PAUSED;
     return no_body;
 }
 
 int PushResponseParser::on_body(llhttp_t* parser, const char* at, std::size_t length) {
-    auto& self = self_of(parser);
-    return self.callbacks_->on_body(self.context_, at, length) ? 0 : HPE_PAUSED;
+    auto& feeding = feeding_of(parser);
+    return feeding.callbacks->on_body(feeding.context, at, length) ? 0 : HPE_PAUSED;
 }
 
 int PushResponseParser::on_message_complete(llhttp_t* parser) {
@@ -163,7 +159,8 @@ int PushResponseParser::on_message_complete(llhttp_t* parser) {
     int status = parser->status_code;
     if (status >= 100 && status < 200 && status != 101) return 0;  // interim: the final follows
     bool keep_alive = llhttp_should_keep_alive(parser) != 0;
-    return self.callbacks_->on_complete(self.context_, keep_alive) ? 0 : HPE_PAUSED;
+    auto& feeding = feeding_of(parser);
+    return feeding.callbacks->on_complete(feeding.context, keep_alive) ? 0 : HPE_PAUSED;
 }
 
 PushResponseParser::Outcome PushResponseParser::classify(llhttp_errno_t error) const {
@@ -172,18 +169,25 @@ PushResponseParser::Outcome PushResponseParser::classify(llhttp_errno_t error) c
     return Outcome::parse_error;
 }
 
-PushResponseParser::Outcome PushResponseParser::feed(const char* data, std::size_t size) {
+PushResponseParser::Outcome PushResponseParser::feed(const char* data, std::size_t size,
+                                                     const Callbacks& callbacks, void* context) {
+    Feeding feeding{this, &callbacks, context};
+    parser_.data = &feeding;
     llhttp_errno_t error = llhttp_execute(&parser_, data, size);
+    parser_.data = nullptr;
     if (error == HPE_PAUSED_UPGRADE) {
         // llhttp stops at the end of a 101's head; what follows is the new protocol's.
-        upgrade_offset_ = static_cast<std::size_t>(llhttp_get_error_pos(&parser_) - data);
+        upgrade_offset_ = static_cast<std::uint32_t>(llhttp_get_error_pos(&parser_) - data);
         return Outcome::upgraded;
     }
     return classify(error);
 }
 
-PushResponseParser::Outcome PushResponseParser::finish() {
+PushResponseParser::Outcome PushResponseParser::finish(const Callbacks& callbacks, void* context) {
+    Feeding feeding{this, &callbacks, context};
+    parser_.data = &feeding;
     llhttp_errno_t error = llhttp_finish(&parser_);
+    parser_.data = nullptr;
     if (error == HPE_OK && in_message_) return Outcome::parse_error;
     return classify(error);
 }

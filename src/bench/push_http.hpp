@@ -8,6 +8,8 @@
 #include <llhttp.h>
 
 #include <cstddef>
+#include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -41,11 +43,13 @@ public:
         upgraded,
     };
 
-    /// Starts a new connection. `callbacks` must outlive the parser's use.
-    void reset(const Callbacks* callbacks, void* context);
-    Outcome feed(const char* data, std::size_t size);
+    /// Starts a new connection.
+    void reset();
+    /// Parses `size` bytes, reporting to `callbacks` with `context`. Both are given per call,
+    /// not kept: a push run holds a parser per subscriber, and they are the same for all.
+    Outcome feed(const char* data, std::size_t size, const Callbacks& callbacks, void* context);
     /// The peer closed: completes a close-delimited body; an incomplete response is an error.
-    Outcome finish();
+    Outcome finish(const Callbacks& callbacks, void* context);
     /// Part of a response has arrived but not all of it.
     bool in_message() const { return in_message_; }
     /// After Outcome::upgraded: how many bytes of the last feed() belonged to HTTP.
@@ -53,6 +57,14 @@ public:
 
 private:
     enum class Wanted : unsigned char { none, content_type, etag, event, ws_accept, ws_extensions };
+    /// What llhttp's callbacks reach through its `data` pointer during one feed() or finish().
+    struct Feeding {
+        PushResponseParser* self;
+        const Callbacks* callbacks;
+        void* context;
+    };
+    static Feeding& feeding_of(llhttp_t* parser) { return *static_cast<Feeding*>(parser->data); }
+    static PushResponseParser& self_of(llhttp_t* parser) { return *feeding_of(parser).self; }
 
     static int on_message_begin(llhttp_t* parser);
     static int on_header_field(llhttp_t* parser, const char* at, std::size_t length);
@@ -66,19 +78,26 @@ private:
     Outcome classify(llhttp_errno_t error) const;
     void release_headers();
 
+    /// The wanted headers' text, kept only while a head is being parsed.
+    struct HeadText {
+        std::string field;
+        std::string value;
+        std::string content_type;
+        std::string etag;
+        std::string event;
+        std::string ws_accept;
+        std::string ws_extensions;
+    };
+    HeadText& head_text() {
+        if (!head_) head_ = std::make_unique<HeadText>();
+        return *head_;
+    }
+
     llhttp_t parser_{};
-    const Callbacks* callbacks_ = nullptr;
-    void* context_ = nullptr;
-    // Header text is kept only while a head is being parsed, and only for the wanted headers;
-    // the strings are released once the head has been reported.
-    std::string field_;
-    std::string value_;
-    std::string content_type_;
-    std::string etag_;
-    std::string event_;
-    std::string ws_accept_;
-    std::string ws_extensions_;
-    std::size_t upgrade_offset_ = 0;
+    // A subscriber holds its parser for as long as its stream lasts, and a push run holds up
+    // to a million: the header text lives apart, made at a head's start and freed at its end.
+    std::unique_ptr<HeadText> head_;
+    std::uint32_t upgrade_offset_ = 0;  ///< within one feed(), whose reads are far smaller
     Wanted wanted_ = Wanted::none;
     bool in_message_ = false;
 };

@@ -50,7 +50,6 @@ PushLoop::PushLoop(const BenchOptions& options, const std::vector<Target>& targe
     ws_options_ = ws_client_options();
     for (std::uint32_t i = 0; i < subscribers.size(); ++i) {
         Subscriber& sub = subs_[i];
-        sub.loop = this;
         sub.index = i;
         sub.target = subscribers[i].target;
         sub.source = subscribers[i].source;
@@ -217,7 +216,7 @@ void PushLoop::housekeeping() {
                 connect_failed(sub, ETIMEDOUT);
             }
         } else if (sub.state == ConnectionState::open) {
-            if (sub.poll_due_ns != 0 && now_ns_ >= sub.poll_due_ns) send_request(sub);
+            if (sub.poll_due_ns() != 0 && now_ns_ >= sub.poll_due_ns()) send_request(sub);
         } else {
             maybe_reconnect(sub);
         }
@@ -233,7 +232,7 @@ std::int64_t PushLoop::deadline_of(const Subscriber& sub) const {
         return DeadlineTable::past(sub.connect_started_ns, options_.connect_timeout_ns);
     }
     if (sub.state == ConnectionState::open) {
-        return sub.poll_due_ns != 0 ? sub.poll_due_ns : DeadlineTable::never;
+        return sub.poll_due_ns() != 0 ? sub.poll_due_ns() : DeadlineTable::never;
     }
     // Closed: wait_for_start() stores every deadline again when reconnects become wanted.
     return reconnects_wanted() ? sub.retry_at_ns : DeadlineTable::never;

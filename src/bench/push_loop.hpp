@@ -28,6 +28,14 @@
 namespace c10k::bench {
 
 class PushLoop;
+struct Subscriber;
+
+/// The context of parser and WebSocket callbacks: which loop, which subscriber. Parsers are
+/// given it per read, from the stack, so that no subscriber keeps a pointer to its loop.
+struct SubscriberRef {
+    PushLoop* loop;
+    Subscriber* sub;
+};
 
 /// Why a subscriber's connection is being closed, which decides when it subscribes again.
 enum class DropReason : std::uint8_t {
@@ -36,51 +44,68 @@ enum class DropReason : std::uint8_t {
     refused,        ///< not a subscription (bad status, bad framing): back off first
 };
 
-/// One subscriber: its socket, its parsers and where it is in its channel's sequence. No
-/// buffer of its own while idle: the receive buffer belongs to the loop.
-struct Subscriber {
-    PushResponseParser http;
-    SseParser sse;
+/// What only long-poll and WebSocket subscribers use, and an SSE subscriber only while the
+/// socket has not taken all of its request: kept apart and made when first needed, so that an
+/// SSE subscriber (the million-subscriber case) carries none of it. Freed when the socket
+/// closes unless it holds a resume position (which outlives the connection).
+struct SubscriberExtra {
     std::string unsent;     ///< the part of a request the socket did not take at once
     std::string poll_body;  ///< long-poll: the start of the answer's body, enough for `t=`
     /// WebSocket: the Connection once the 101 arrived; null while closed or handshaking.
     std::unique_ptr<WsLink> ws;
-    PushLoop* loop = nullptr;
+    SubscriberRef ws_context{};    ///< WebSocket: the context `ws` reports with
+    std::int64_t poll_due_ns = 0;  ///< long-poll: when to ask again; 0 while a poll is out
+    std::uint64_t poll_id = 0;     ///< long-poll: the answer's ETag id
+    /// Where the server said to go on from (long-poll: after history-lost; WebSocket: its
+    /// `subscribed` position), asked instead of last_id until the next message arrives.
+    std::uint64_t resume_id = 0;
+    std::uint16_t poll_status = 0;
+    bool poll_has_id = false;
+    bool poll_history_lost = false;
+    bool have_resume = false;
+    /// WebSocket: the Sec-WebSocket-Key of the handshake under way (base64 of 16 bytes).
+    std::array<char, 24> ws_key{};
+};
+
+/// One subscriber: its socket, its parsers and where it is in its channel's sequence. No
+/// buffer of its own while idle: the receive buffer belongs to the loop. A push run holds up to
+/// a million of these, so fields are ordered to pack and the flags are single bits.
+struct Subscriber {
+    PushResponseParser http;
+    SseParser sse;
+    std::unique_ptr<SubscriberExtra> extra;  ///< null for an SSE subscriber whose request went out
     std::int64_t connect_started_ns = 0;
     std::int64_t retry_at_ns = 0;  ///< while closed: do not connect before this
-    std::int64_t poll_due_ns = 0;  ///< long-poll: when to ask again; 0 while a poll is out
     std::uint64_t first_id = 0;    ///< the first id this subscriber ever saw
     std::uint64_t last_id = 0;     ///< the highest id it has seen
-    std::uint64_t poll_id = 0;     ///< long-poll: the answer's ETag id
-    /// Long-poll: where the server said to go on from after history-lost (asked instead of
-    /// last_id until the next message arrives).
-    std::uint64_t resume_id = 0;
+    /// Not on the publisher's channel: the last message's `seq=` (see PushStats::gap_lost).
+    std::uint64_t last_seq = 0;
     int fd = -1;
     std::uint32_t generation = 0;  ///< bumped per socket, so stale epoll events are ignored
     std::uint32_t index = 0;
     std::uint32_t target = 0;
     std::uint32_t source = 0;  ///< IPv4 source address (host order), 0 for any
-    std::uint16_t poll_status = 0;
     ConnectionState state = ConnectionState::closed;
     DropReason drop = DropReason::none;  ///< set inside parser callbacks, acted on after
-    bool subscribed = false;             ///< SSE: an event stream was accepted on this connection
-    bool answered = false;               ///< a response head arrived on this connection
-    bool ever_subscribed = false;
-    bool settling = false;  ///< a subscribe is under way (counts against the batch)
-    bool have_id = false;
-    bool expected = false;  ///< on the channel the publisher publishes to
-    bool poll_has_id = false;
-    bool poll_history_lost = false;
-    bool have_resume = false;
-    /// Not on the publisher's channel: the last message's `seq=` (see PushStats::gap_lost).
-    bool have_seq = false;
-    std::uint64_t last_seq = 0;
+    std::uint8_t failures = 0;           ///< consecutive refusals, for the retry backoff
+    bool subscribed : 1 = false;         ///< SSE: an event stream was accepted on this connection
+    bool answered : 1 = false;           ///< a response head arrived on this connection
+    bool ever_subscribed : 1 = false;
+    bool settling : 1 = false;  ///< a subscribe is under way (counts against the batch)
+    bool have_id : 1 = false;
+    bool expected : 1 = false;  ///< on the channel the publisher publishes to
+    bool have_seq : 1 = false;  ///< last_seq holds a `seq=`
     /// The server said history was lost: the next id starts a new sequence instead of being
     /// checked against the last one (a recreated channel's ids jump by millions).
-    bool resync = false;
-    std::uint8_t failures = 0;  ///< consecutive refusals, for the retry backoff
-    /// WebSocket: the Sec-WebSocket-Key of the handshake under way (base64 of 16 bytes).
-    std::array<char, 24> ws_key{};
+    bool resync : 1 = false;
+
+    SubscriberExtra& need_extra() {
+        if (!extra) extra = std::make_unique<SubscriberExtra>();
+        return *extra;
+    }
+    WsLink* ws() const { return extra ? extra->ws.get() : nullptr; }
+    std::int64_t poll_due_ns() const { return extra ? extra->poll_due_ns : 0; }
+    bool has_unsent() const { return extra && !extra->unsent.empty(); }
 };
 
 class PushLoop {

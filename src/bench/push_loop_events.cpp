@@ -28,23 +28,23 @@ bool is_event_stream(std::string_view content_type) {
 }  // namespace
 
 bool PushLoop::head_thunk(void* context, const PushResponseParser::Head& head) {
-    auto* sub = static_cast<Subscriber*>(context);
-    return sub->loop->on_head(*sub, head);
+    auto* ref = static_cast<SubscriberRef*>(context);
+    return ref->loop->on_head(*ref->sub, head);
 }
 
 bool PushLoop::body_thunk(void* context, const char* data, std::size_t size) {
-    auto* sub = static_cast<Subscriber*>(context);
-    return sub->loop->on_body(*sub, data, size);
+    auto* ref = static_cast<SubscriberRef*>(context);
+    return ref->loop->on_body(*ref->sub, data, size);
 }
 
 bool PushLoop::complete_thunk(void* context, bool keep_alive) {
-    auto* sub = static_cast<Subscriber*>(context);
-    return sub->loop->on_complete(*sub, keep_alive);
+    auto* ref = static_cast<SubscriberRef*>(context);
+    return ref->loop->on_complete(*ref->sub, keep_alive);
 }
 
 void PushLoop::event_thunk(void* context, const SseParser::Event& event) {
-    auto* sub = static_cast<Subscriber*>(context);
-    sub->loop->on_event(*sub, event);
+    auto* ref = static_cast<SubscriberRef*>(context);
+    ref->loop->on_event(*ref->sub, event);
 }
 
 bool PushLoop::on_head(Subscriber& sub, const PushResponseParser::Head& head) {
@@ -64,27 +64,30 @@ bool PushLoop::on_head(Subscriber& sub, const PushResponseParser::Head& head) {
         sub.failures = 0;
         return true;
     }
-    sub.poll_status = static_cast<std::uint16_t>(head.status);
+    SubscriberExtra& extra = sub.need_extra();
+    extra.poll_status = static_cast<std::uint16_t>(head.status);
     auto id = parse_etag_id(head.etag);
-    sub.poll_has_id = id.has_value();
-    sub.poll_id = id.value_or(0);
-    sub.poll_history_lost = head.event == history_lost_event;
-    sub.poll_body.clear();
+    extra.poll_has_id = id.has_value();
+    extra.poll_id = id.value_or(0);
+    extra.poll_history_lost = head.event == history_lost_event;
+    extra.poll_body.clear();
     return true;
 }
 
 bool PushLoop::on_body(Subscriber& sub, const char* data, std::size_t size) {
     if (websocket()) return true;  // a refusal's body: on_head has flagged it already
     if (sse()) {
-        if (sub.sse.feed(data, size, &PushLoop::event_thunk, &sub) != SseParser::Outcome::ok) {
+        SubscriberRef ref{this, &sub};
+        if (sub.sse.feed(data, size, &PushLoop::event_thunk, &ref) != SseParser::Outcome::ok) {
             stats_.protocol_errors++;
             sub.drop = DropReason::refused;
             return false;
         }
         return true;
     }
-    if (sub.poll_body.size() < poll_body_prefix) {
-        sub.poll_body.append(data, std::min(size, poll_body_prefix - sub.poll_body.size()));
+    std::string& body = sub.need_extra().poll_body;
+    if (body.size() < poll_body_prefix) {
+        body.append(data, std::min(size, poll_body_prefix - body.size()));
     }
     return true;
 }
@@ -107,8 +110,9 @@ bool PushLoop::on_complete(Subscriber& sub, bool keep_alive) {
 }
 
 void PushLoop::on_poll_answer(Subscriber& sub) {
-    int status = sub.poll_status;
-    sub.poll_due_ns = now_ns_;  // ask again at once, unless below says otherwise
+    SubscriberExtra& extra = sub.need_extra();
+    int status = extra.poll_status;
+    extra.poll_due_ns = now_ns_;  // ask again at once, unless below says otherwise
     if (status == 304) {
         // The server's long-poll timeout: nothing new; ask again with the same id.
         stats_.poll_timeouts++;
@@ -117,27 +121,27 @@ void PushLoop::on_poll_answer(Subscriber& sub) {
     if (status != 200) {
         // Not an answer to a poll: try again later rather than hammer the server.
         stats_.bad_status[status]++;
-        sub.poll_due_ns = now_ns_ + (100'000'000LL << std::min<std::uint32_t>(sub.failures, 4));
+        extra.poll_due_ns = now_ns_ + (100'000'000LL << std::min<std::uint32_t>(sub.failures, 4));
         if (sub.failures < 255) sub.failures++;
         return;
     }
     sub.failures = 0;
-    if (sub.poll_history_lost) {
+    if (extra.poll_history_lost) {
         // The server no longer holds what this subscriber asked for; its ETag says where to go
         // on from. What was missed is counted from the publisher's acknowledged ids.
         if (counting()) count(sub, [](PushStats& s) { s.history_lost++; });
         sub.resync = sub.have_id;
-        if (sub.poll_has_id) {
-            sub.resume_id = sub.poll_id;
-            sub.have_resume = true;
+        if (extra.poll_has_id) {
+            extra.resume_id = extra.poll_id;
+            extra.have_resume = true;
         }
         return;
     }
-    if (!sub.poll_has_id) {
+    if (!extra.poll_has_id) {
         if (counting()) stats_.without_id++;
         return;
     }
-    on_message(sub, sub.poll_id, sub.poll_body);
+    on_message(sub, extra.poll_id, extra.poll_body);
 }
 
 void PushLoop::on_event(Subscriber& sub, const SseParser::Event& event) {
@@ -192,7 +196,7 @@ void PushLoop::on_message(Subscriber& sub, std::uint64_t id, std::string_view da
     sub.last_id = id;
     sub.have_seq = seq.has_value();
     sub.last_seq = seq.value_or(0);
-    sub.have_resume = false;
+    if (sub.extra) sub.extra->have_resume = false;
     // A message counts when it was sent within the measured interval: by its `t=` when it has
     // one (the publisher's clock and this loop's share one offset, so the bounds are exact),
     // else by when it arrived.

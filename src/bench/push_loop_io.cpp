@@ -79,8 +79,8 @@ void PushLoop::on_connected(Subscriber& sub) {
     sub.subscribed = false;
     sub.answered = false;
     sub.drop = DropReason::none;
-    sub.unsent.clear();
-    sub.http.reset(&callbacks_, &sub);
+    if (sub.extra) sub.extra->unsent.clear();
+    sub.http.reset();
     sub.sse.reset();
     if (options_.push.transport == PushTransport::long_poll) {
         // A long-poll subscriber is subscribed once it can ask; each answer is one message.
@@ -112,45 +112,55 @@ void PushLoop::send_request(Subscriber& sub) {
         // The handshake is whole: build_ws_request() ended it.
     } else if (sse()) {
         // What an EventSource sends: its last event ID buffer, whatever the id looked like.
-        const std::string& last = sub.sse.last_event_id();
-        if (!last.empty())
-            scratch_ += fmt::format("Last-Event-ID: {}\r\n", last);
-    } else if (sub.have_resume || sub.have_id) {
-        scratch_ += fmt::format("Last-Event-ID: {}\r\n",
-                                sub.have_resume ? sub.resume_id : sub.last_id);
+        std::string last = sub.sse.last_event_id();
+        if (!last.empty()) scratch_ += fmt::format("Last-Event-ID: {}\r\n", last);
+    } else if (sub.extra && sub.extra->have_resume) {
+        scratch_ += fmt::format("Last-Event-ID: {}\r\n", sub.extra->resume_id);
+    } else if (sub.have_id) {
+        scratch_ += fmt::format("Last-Event-ID: {}\r\n", sub.last_id);
     }
     if (!websocket()) scratch_ += "\r\n";
-    sub.poll_due_ns = 0;
-    sub.poll_body.clear();
-    if (!sub.unsent.empty()) {
-        sub.unsent += scratch_;  // an earlier request is still going out: keep the order
+    if (sub.extra) {
+        sub.extra->poll_due_ns = 0;
+        sub.extra->poll_body.clear();
+    }
+    if (sub.has_unsent()) {
+        sub.extra->unsent += scratch_;  // an earlier request is still going out: keep the order
         flush(sub);
         return;
     }
     ssize_t n = ::send(sub.fd, scratch_.data(), scratch_.size(), MSG_NOSIGNAL);
     if (n < 0) {
         if (errno == EAGAIN || errno == EWOULDBLOCK) {
-            sub.unsent = scratch_;
+            sub.need_extra().unsent = scratch_;
             return;
         }
         drop(sub, DropReason::stream_closed);
         return;
     }
-    if (static_cast<std::size_t>(n) < scratch_.size()) sub.unsent = scratch_.substr(n);
+    if (static_cast<std::size_t>(n) < scratch_.size()) sub.need_extra().unsent = scratch_.substr(n);
 }
 
 void PushLoop::flush(Subscriber& sub) {
-    while (!sub.unsent.empty() && sub.state == ConnectionState::open) {
-        ssize_t n = ::send(sub.fd, sub.unsent.data(), sub.unsent.size(), MSG_NOSIGNAL);
+    if (!sub.extra) return;
+    std::string& unsent = sub.extra->unsent;
+    while (!unsent.empty() && sub.state == ConnectionState::open) {
+        ssize_t n = ::send(sub.fd, unsent.data(), unsent.size(), MSG_NOSIGNAL);
         if (n < 0) {
             if (errno == EAGAIN || errno == EWOULDBLOCK) return;  // EPOLLOUT comes back
             if (errno == EINTR) continue;
             drop(sub, DropReason::stream_closed);
             return;
         }
-        sub.unsent.erase(0, static_cast<std::size_t>(n));
+        unsent.erase(0, static_cast<std::size_t>(n));
     }
-    if (sub.unsent.empty()) std::string().swap(sub.unsent);
+    if (!unsent.empty()) return;
+    // An SSE subscriber needs its extra state only for this: it holds nothing else.
+    if (sse()) {
+        sub.extra.reset();
+    } else {
+        std::string().swap(unsent);
+    }
 }
 
 void PushLoop::handle_event(std::uint64_t data, std::uint32_t events) {
@@ -170,7 +180,7 @@ void PushLoop::handle_event(std::uint64_t data, std::uint32_t events) {
         on_connected(sub);
         if (sub.state != ConnectionState::open) return;
     }
-    if ((events & EPOLLOUT) && !sub.unsent.empty()) flush(sub);
+    if ((events & EPOLLOUT) && sub.has_unsent()) flush(sub);
     if (sub.state == ConnectionState::open &&
         (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))) {
         // Without a hang-up, a short read means the socket is empty (edge-triggered: any later
@@ -187,12 +197,13 @@ void PushLoop::on_readable(Subscriber& sub, bool until_eof) {
             receipt_ns_ = realtime_ns();
             if (counting()) stats_.bytes_read += static_cast<std::uint64_t>(n);
             auto size = static_cast<std::size_t>(n);
-            if (sub.ws) {
+            if (sub.ws()) {
                 if (!feed_ws(sub, read_buffer_.data(), size)) return;
                 if (!until_eof && size < read_buffer_.size()) break;
                 continue;
             }
-            auto outcome = sub.http.feed(read_buffer_.data(), size);
+            SubscriberRef ref{this, &sub};
+            auto outcome = sub.http.feed(read_buffer_.data(), size, callbacks_, &ref);
             if (outcome == PushResponseParser::Outcome::upgraded && websocket()) {
                 // The 101's head ended inside this read: the rest is the first WebSocket bytes.
                 std::size_t used = std::min(sub.http.upgrade_offset(), size);
@@ -214,10 +225,11 @@ void PushLoop::on_readable(Subscriber& sub, bool until_eof) {
         if (n == 0) {
             // The end of a close-delimited body completes it (and may be a long-poll answer).
             receipt_ns_ = realtime_ns();
-            if (sub.ws) {
+            if (sub.ws()) {
                 ws_peer_closed(sub);
             } else {
-                sub.http.finish();
+                SubscriberRef ref{this, &sub};
+                sub.http.finish(callbacks_, &ref);
             }
             drop(sub,
                  sub.drop == DropReason::refused ? DropReason::refused : DropReason::stream_closed);
@@ -225,11 +237,12 @@ void PushLoop::on_readable(Subscriber& sub, bool until_eof) {
         }
         if (errno == EAGAIN || errno == EWOULDBLOCK) break;
         if (errno == EINTR) continue;
-        if (sub.ws) ws_peer_closed(sub);
+        if (sub.ws()) ws_peer_closed(sub);
         drop(sub, DropReason::stream_closed);
         return;
     }
-    if (sub.state == ConnectionState::open && sub.poll_due_ns != 0 && sub.poll_due_ns <= now_ns_) {
+    if (sub.state == ConnectionState::open && sub.poll_due_ns() != 0 &&
+        sub.poll_due_ns() <= now_ns_) {
         send_request(sub);  // long-poll: ask again on the same connection at once
     }
 }
@@ -247,10 +260,18 @@ void PushLoop::close_socket(Subscriber& sub) {
     if (sub.subscribed) open_--;
     sub.subscribed = false;
     sub.state = ConnectionState::closed;
-    sub.poll_due_ns = 0;
-    std::string().swap(sub.unsent);
-    std::string().swap(sub.poll_body);
-    sub.ws.reset();  // never from inside the Connection's own callbacks (they only flag)
+    if (sub.extra) {
+        // Never from inside the Connection's own callbacks (they only flag): this frees it.
+        if (sub.extra->have_resume) {
+            SubscriberExtra& extra = *sub.extra;
+            extra.poll_due_ns = 0;
+            std::string().swap(extra.unsent);
+            std::string().swap(extra.poll_body);
+            extra.ws.reset();
+        } else {
+            sub.extra.reset();  // nothing in it outlives the connection
+        }
+    }
 }
 
 void PushLoop::drop(Subscriber& sub, DropReason reason) {

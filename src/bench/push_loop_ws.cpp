@@ -20,24 +20,26 @@ constexpr std::string_view unsubscribed_event = "unsubscribed";
 }  // namespace
 
 void PushLoop::build_ws_request(Subscriber& sub) {
+    SubscriberExtra& extra = sub.need_extra();
     std::string key = websocket::make_client_key();
-    std::memcpy(sub.ws_key.data(), key.data(), std::min(key.size(), sub.ws_key.size()));
+    std::memcpy(extra.ws_key.data(), key.data(), std::min(key.size(), extra.ws_key.size()));
     // Resume where this subscriber is: after the last id it saw, or, before its first message,
     // at the channel position the server reported when it subscribed.
     std::optional<std::uint64_t> resume;
-    if (sub.have_resume) {
-        resume = sub.resume_id;
+    if (extra.have_resume) {
+        resume = extra.resume_id;
     } else if (sub.have_id) {
         resume = sub.last_id;
     }
     scratch_.clear();
     append_ws_request(scratch_, ws_requests_[sub.target],
-                      std::string_view(sub.ws_key.data(), sub.ws_key.size()), resume);
+                      std::string_view(extra.ws_key.data(), extra.ws_key.size()), resume);
 }
 
 bool PushLoop::on_ws_head(Subscriber& sub, const PushResponseParser::Head& head) {
+    SubscriberExtra& extra = sub.need_extra();
     WsHandshakeCheck check = check_ws_handshake(
-        head, std::string_view(sub.ws_key.data(), sub.ws_key.size()), options_.ws.deflate);
+        head, std::string_view(extra.ws_key.data(), extra.ws_key.size()), options_.ws.deflate);
     switch (check.outcome) {
         case WsHandshakeCheck::Outcome::refused:
             stats_.bad_status[head.status]++;
@@ -55,8 +57,9 @@ bool PushLoop::on_ws_head(Subscriber& sub, const PushResponseParser::Head& head)
     if (check.deflate) stats_.ws.deflate_agreed++;
     static const WsLinkCallbacks callbacks{&PushLoop::ws_message_thunk, &PushLoop::ws_close_thunk,
                                            &PushLoop::ws_output_thunk};
-    sub.ws =
-        std::make_unique<WsLink>(ws_options_, callbacks, &sub, now_ns_ / 1'000'000, check.deflate);
+    extra.ws_context = SubscriberRef{this, &sub};
+    extra.ws = std::make_unique<WsLink>(ws_options_, callbacks, &extra.ws_context,
+                                        now_ns_ / 1'000'000, check.deflate);
     sub.subscribed = true;
     open_++;
     settle(sub);
@@ -67,16 +70,17 @@ bool PushLoop::on_ws_head(Subscriber& sub, const PushResponseParser::Head& head)
 }
 
 bool PushLoop::feed_ws(Subscriber& sub, const char* data, std::size_t size) {
-    if (!sub.ws) {
+    WsLink* link = sub.ws();
+    if (!link) {
         // Upgraded without an accepted head cannot happen (on_ws_head stops the parser first).
         stats_.protocol_errors++;
         drop(sub, DropReason::refused);
         return false;
     }
-    if (size > 0) sub.ws->connection().feed(data, size, now_ns_ / 1'000'000);
-    if (!sub.unsent.empty()) flush(sub);
+    if (size > 0) link->connection().feed(data, size, now_ns_ / 1'000'000);
+    if (sub.has_unsent()) flush(sub);
     if (sub.state != ConnectionState::open) return false;  // the flush found the socket gone
-    if (sub.ws->connection().finished() || sub.drop != DropReason::none) {
+    if (link->connection().finished() || sub.drop != DropReason::none) {
         drop(sub, sub.drop == DropReason::none ? DropReason::stream_closed : sub.drop);
         return false;
     }
@@ -84,29 +88,29 @@ bool PushLoop::feed_ws(Subscriber& sub, const char* data, std::size_t size) {
 }
 
 void PushLoop::ws_message_thunk(void* context, websocket::MessageType, std::string_view payload) {
-    auto* sub = static_cast<Subscriber*>(context);
-    sub->loop->on_ws_message(*sub, payload);
+    auto* ref = static_cast<SubscriberRef*>(context);
+    ref->loop->on_ws_message(*ref->sub, payload);
 }
 
 void PushLoop::ws_close_thunk(void* context, std::uint16_t code) {
-    auto* sub = static_cast<Subscriber*>(context);
-    sub->loop->on_ws_close(*sub, code);
+    auto* ref = static_cast<SubscriberRef*>(context);
+    ref->loop->on_ws_close(*ref->sub, code);
 }
 
 void PushLoop::ws_output_thunk(void* context, std::string frames) {
     // Pongs and the close reply: queued, and flushed once feed() has returned.
-    static_cast<Subscriber*>(context)->unsent += frames;
+    static_cast<SubscriberRef*>(context)->sub->need_extra().unsent += frames;
 }
 
 void PushLoop::ws_peer_closed(Subscriber& sub) {
-    if (!sub.ws) return;
+    if (!sub.ws()) return;
     // Reports 1006 through on_ws_close unless a close handshake already ended it.
-    sub.ws->connection().on_peer_closed();
+    sub.ws()->connection().on_peer_closed();
 }
 
 void PushLoop::on_ws_close(Subscriber& sub, std::uint16_t code) {
     if (counting() && phase_ != Phase::done) stats_.ws.close_codes[code]++;
-    if (sub.ws && sub.ws->connection().failed()) {
+    if (sub.ws() && sub.ws()->connection().failed()) {
         // The server broke the protocol: a refusal, retried after a pause.
         stats_.protocol_errors++;
         sub.drop = DropReason::refused;
@@ -139,8 +143,9 @@ void PushLoop::on_ws_message(Subscriber& sub, std::string_view payload) {
         // Before its first message a subscriber resumes from here, so a drop loses nothing.
         auto position = parse_decimal_id(envelope.last_id);
         if (!sub.have_id && position) {
-            sub.resume_id = *position;
-            sub.have_resume = true;
+            SubscriberExtra& extra = sub.need_extra();
+            extra.resume_id = *position;
+            extra.have_resume = true;
         }
     } else if (envelope.event == history_lost_event) {
         if (counting()) count(sub, [](PushStats& s) { s.history_lost++; });

@@ -88,7 +88,7 @@ void WsEchoLoop::on_connected(EchoConnection& conn) {
     conn.state = ConnectionState::open;
     conn.close_pending = false;
     conn.refused = false;
-    conn.http.reset(&callbacks_, &conn);
+    conn.http.reset();
     std::string key = websocket::make_client_key();
     std::memcpy(conn.key.data(), key.data(), std::min(key.size(), conn.key.size()));
     scratch_.clear();
@@ -147,7 +147,7 @@ void WsEchoLoop::on_readable(EchoConnection& conn, bool until_eof) {
             if (conn.ws) {
                 if (!feed_ws(conn, read_buffer_.data(), size)) return;
             } else {
-                auto outcome = conn.http.feed(read_buffer_.data(), size);
+                auto outcome = conn.http.feed(read_buffer_.data(), size, callbacks_, &conn);
                 if (outcome == PushResponseParser::Outcome::upgraded && conn.ws) {
                     std::size_t used = std::min(conn.http.upgrade_offset(), size);
                     if (!feed_ws(conn, read_buffer_.data() + used, size - used)) return;

@@ -15,6 +15,7 @@
 
 #include "bench/client_loop.hpp"
 #include "bench/connection.hpp"
+#include "bench/deadline_table.hpp"
 #include "bench/options.hpp"
 #include "bench/push_http.hpp"
 #include "bench/run_control.hpp"
@@ -92,6 +93,14 @@ private:
     void drain();
     void fire_due_sends();
     void housekeeping();
+    /// When housekeeping next has something to do for `conn` (see DeadlineTable).
+    std::int64_t deadline_of(const EchoConnection& conn) const;
+    void store_deadline(const EchoConnection& conn) {
+        deadlines_.set(conn.index, deadline_of(conn));
+    }
+    void store_all_deadlines() {
+        for (const auto& conn : conns_) store_deadline(conn);
+    }
     void wait_for_events(std::int64_t until_ns);
     void publish_live();
     bool wants_connection(const EchoConnection& conn) const;
@@ -131,6 +140,10 @@ private:
     std::vector<WsRequest> requests_;
     websocket::Options ws_options_;
     std::vector<EchoConnection> conns_;
+    /// Each connection's next deadline, so that housekeeping visits only those due.
+    DeadlineTable deadlines_;
+    /// drain(): connections before this one owed nothing when last looked at.
+    std::size_t drained_before_ = 0;
     std::vector<std::uint32_t> global_index_;
     core::unique_fd epoll_;
     std::vector<char> read_buffer_;
@@ -140,6 +153,7 @@ private:
     std::vector<std::pair<std::int64_t, std::uint32_t>> heap_;
     /// Connections closed inside event handling that may connect again now.
     std::vector<std::uint32_t> reconnect_now_;
+    std::vector<std::uint32_t> reconnect_batch_;  ///< reconnect_now_'s taken contents, reused
     WsEchoStats stats_;
     PushResponseParser::Callbacks callbacks_;
     Phase phase_ = Phase::connecting;

@@ -3,7 +3,13 @@
 // every subscriber, compressed or not), a subscriber the server cuts off must come back and
 // resume without loss, and the echo mode must time messages without errors.
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <fstream>
 #include <iterator>
@@ -242,6 +248,48 @@ TEST(BenchWs, EchoRefusedHandshakeIsCountedByStatus) {
     EXPECT_EQ(report.websocket->handshakes, 0u);
     EXPECT_FALSE(report.websocket->refused.empty());
     EXPECT_GT(report.stats.errors[static_cast<std::size_t>(bench::ErrorKind::bad_status_line)], 0u);
+}
+
+TEST(BenchWs, EchoHandshakeThatNeverAnswersTimesOutAndIsTriedAgain) {
+    // A listener that never accepts: the kernel completes each connect into its backlog, so
+    // every handshake goes out and is never answered. Only housekeeping ends such an attempt
+    // (at --connect-timeout, from the deadline it keeps per connection; without it the run
+    // would never get past connecting), and the connection must then be tried again.
+    // Non-blocking, so that counting the backlog at the end stops when it is empty.
+    int silent = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    ASSERT_GE(silent, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t length = sizeof address;
+    ASSERT_EQ(::bind(silent, reinterpret_cast<sockaddr*>(&address), length), 0);
+    ASSERT_EQ(::listen(silent, 64), 0);
+    ASSERT_EQ(::getsockname(silent, reinterpret_cast<sockaddr*>(&address), &length), 0);
+    bench::BenchOptions options;
+    options.urls = {"http://127.0.0.1:" + std::to_string(ntohs(address.sin_port)) + "/echo"};
+    options.connections = 2;
+    options.rate = 20;
+    options.ws.echo = true;
+    options.duration_ns = 1'000'000'000;
+    options.timeout_ns = 300'000'000;
+    options.connect_timeout_ns = 200'000'000;
+    bench::BenchReport report = bench::run_bench(options);
+    EXPECT_EQ(report.stats.requests, 0u);
+    ASSERT_TRUE(report.websocket.has_value());
+    EXPECT_EQ(report.websocket->handshakes, 0u);
+    EXPECT_EQ(report.stats.connect_failures[ETIMEDOUT], 2u);  // each connection's first attempt
+    EXPECT_GT(report.stats.errors[static_cast<std::size_t>(bench::ErrorKind::connect_timeout)], 0u);
+    // Every attempt left one connection in the backlog: more than one per connection means the
+    // timed-out ones were tried again.
+    int attempts = 0;
+    while (true) {
+        int accepted = ::accept4(silent, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (accepted < 0) break;
+        ::close(accepted);
+        attempts++;
+    }
+    ::close(silent);
+    EXPECT_GT(attempts, 2);
 }
 
 TEST(BenchWs, EchoFlagsNeedWs) {

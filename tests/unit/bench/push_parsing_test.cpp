@@ -55,9 +55,11 @@ std::vector<Recorder::Response> parse_everywhere(const std::string& text) {
     for (std::size_t cut = 0; cut <= text.size(); ++cut) {
         Recorder recorder;
         PushResponseParser parser;
-        parser.reset(&recorder.callbacks, &recorder);
-        EXPECT_EQ(parser.feed(text.data(), cut), PushResponseParser::Outcome::ok) << cut;
-        EXPECT_EQ(parser.feed(text.data() + cut, text.size() - cut),
+        parser.reset();
+        EXPECT_EQ(parser.feed(text.data(), cut, recorder.callbacks, &recorder),
+                  PushResponseParser::Outcome::ok)
+            << cut;
+        EXPECT_EQ(parser.feed(text.data() + cut, text.size() - cut, recorder.callbacks, &recorder),
                   PushResponseParser::Outcome::ok)
             << cut;
         if (cut == 0) {
@@ -120,20 +122,21 @@ TEST(PushResponseParser, InterimResponsesAreSkippedAndGarbageIsAnError) {
     EXPECT_EQ(responses[0].status, 200);
     Recorder recorder;
     PushResponseParser parser;
-    parser.reset(&recorder.callbacks, &recorder);
+    parser.reset();
     std::string garbage = "SSH-2.0-OpenSSH\r\n";
-    EXPECT_EQ(parser.feed(garbage.data(), garbage.size()),
+    EXPECT_EQ(parser.feed(garbage.data(), garbage.size(), recorder.callbacks, &recorder),
               PushResponseParser::Outcome::parse_error);
 }
 
 TEST(PushResponseParser, CloseDelimitedBodyEndsAtFinish) {
     Recorder recorder;
     PushResponseParser parser;
-    parser.reset(&recorder.callbacks, &recorder);
+    parser.reset();
     std::string text = "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n\r\ndata: a\n\n";
-    EXPECT_EQ(parser.feed(text.data(), text.size()), PushResponseParser::Outcome::ok);
+    EXPECT_EQ(parser.feed(text.data(), text.size(), recorder.callbacks, &recorder),
+              PushResponseParser::Outcome::ok);
     EXPECT_TRUE(parser.in_message());
-    EXPECT_EQ(parser.finish(), PushResponseParser::Outcome::ok);
+    EXPECT_EQ(parser.finish(recorder.callbacks, &recorder), PushResponseParser::Outcome::ok);
     ASSERT_EQ(recorder.responses.size(), 1u);
     EXPECT_TRUE(recorder.responses[0].complete);
     EXPECT_EQ(recorder.responses[0].body, "data: a\n\n");

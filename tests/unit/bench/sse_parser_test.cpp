@@ -114,6 +114,34 @@ TEST(SseParser, IdPersistsEventTypeDoesNot) {
                        {"", "c", "", true, true}});
 }
 
+TEST(SseParser, IdsThatAreNotPlainNumbersComeBackAsSent) {
+    // Decimal ids are kept as numbers; anything whose text a number would not give back (a
+    // leading zero, a space, a sign, letters, a value past 64 bits) must still be reported and
+    // resent exactly.
+    for (std::string id : {"007", " 5", "-1", "abc-12", "18446744073709551616", "0x10"}) {
+        expect_everywhere("id: " + id + "\ndata: a\n\ndata: b\n\n",
+                          {{"", "a", id, true, true}, {"", "b", id, false, true}});
+        SseParser parser;
+        parse({"id: " + id + "\n\n"}, &parser);
+        EXPECT_EQ(parser.last_event_id(), id);
+    }
+    for (std::string id : {"0", "42", "18446744073709551615"}) {
+        SseParser parser;
+        parse({"id: " + id + "\n\n"}, &parser);
+        EXPECT_EQ(parser.last_event_id(), id);
+    }
+    // A number after text, and an empty id after a number, replace what was there.
+    expect_everywhere(
+        "id: x\ndata: a\n\nid: 9\ndata: b\n\nid:\ndata: c\n\n",
+        {{"", "a", "x", true, true}, {"", "b", "9", true, true}, {"", "c", "", true, true}});
+}
+
+TEST(SseParser, AnIdleParserIsSmall) {
+    // A push run holds one per subscriber, up to a million in all; between events it keeps
+    // no copy of what it parsed (see sse_parser.hpp), and this bounds what it keeps inline.
+    EXPECT_LE(sizeof(SseParser), 48u);
+}
+
 TEST(SseParser, IdWithNulIsIgnored) {
     using namespace std::string_literals;
     std::string stream = "id: 3\ndata: a\n\nid: 4\0x\ndata: b\n\n"s;

@@ -180,15 +180,15 @@ TEST(WsHandshake, ParserHandsOverTheBytesAfterThe101) {
     };
     callbacks.on_body = [](void*, const char*, std::size_t) { return true; };
     callbacks.on_complete = [](void*, bool) { return true; };
-    parser.reset(&callbacks, &seen);
+    parser.reset();
     std::string head =
         "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
         "Sec-WebSocket-Accept: abc=\r\nSec-WebSocket-Extensions: permessage-deflate\r\n"
         "Sec-WebSocket-Extensions: x\r\n\r\n";
     std::string bytes = head + "\x81\x02hi";
     // Split inside the head: the first part is all HTTP.
-    EXPECT_EQ(parser.feed(bytes.data(), 10), PushResponseParser::Outcome::ok);
-    EXPECT_EQ(parser.feed(bytes.data() + 10, bytes.size() - 10),
+    EXPECT_EQ(parser.feed(bytes.data(), 10, callbacks, &seen), PushResponseParser::Outcome::ok);
+    EXPECT_EQ(parser.feed(bytes.data() + 10, bytes.size() - 10, callbacks, &seen),
               PushResponseParser::Outcome::upgraded);
     EXPECT_EQ(parser.upgrade_offset(), head.size() - 10);
     EXPECT_EQ(seen.status, 101);
