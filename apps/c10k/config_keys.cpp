@@ -39,12 +39,14 @@ config::Kind derive_kind(const CLI::Option& option, const std::string& flag) {
         return config::Kind::string;
     } else if (type == "DURATION") {
         return config::Kind::duration;
+    } else if (type == "SIZE") {
+        return config::Kind::size;
     } else if (type == "FLOAT") {
         return config::Kind::number;
     }
     throw std::logic_error(fmt::format(
         "option --{} (type {}, up to {} values) has no config kind: give it a type name the "
-        "config layer knows (TEXT, INT, UINT, FLOAT, BOOLEAN, DURATION) or add a kind to "
+        "config layer knows (TEXT, INT, UINT, FLOAT, BOOLEAN, DURATION, SIZE) or add a kind to "
         "src/config",
         flag, type, option.get_items_expected_max()));
 }

@@ -782,13 +782,13 @@ void add_serve_options(CLI::App& cmd, ServeFlags& flags, ServeMode& mode, bool s
                    "bytes, or with k or m (e.g. 16k); the kernel doubles it and caps it at "
                    "net.core.wmem_max (a warning at start says so), and a fixed size turns off "
                    "send-buffer autotuning (default: the kernel's, tuned by net.ipv4.tcp_wmem)")
-        ->type_name("TEXT");
+        ->type_name("SIZE");
     cmd.add_option("--rcvbuf", flags.rcvbuf,
                    "SO_RCVBUF of every listening socket, set before listen() so that accepted "
                    "connections inherit it and the window scale follows it: bytes, or with k or "
                    "m; capped at net.core.rmem_max, and a fixed size turns off receive-buffer "
                    "autotuning (default: the kernel's, tuned by net.ipv4.tcp_rmem)")
-        ->type_name("TEXT");
+        ->type_name("SIZE");
     cmd.add_option("--processes", flags.processes,
                    "Event engines: run N server processes, each with its own SO_REUSEPORT "
                    "listeners and --threads loops (how to go past the per-process descriptor "

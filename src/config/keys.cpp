@@ -38,6 +38,8 @@ std::string describe_kind(Kind kind) {
             return "a string";
         case Kind::duration:
             return "a duration string such as \"10s\", \"250ms\" or \"2m\"";
+        case Kind::size:
+            return "a number of bytes, or a string such as \"64k\" or \"4m\"";
         case Kind::string_list:
             return "an array of strings, e.g. [\"a\", \"b\"]";
         case Kind::number:
@@ -58,6 +60,8 @@ std::string kind_name(Kind kind) {
             return "string";
         case Kind::duration:
             return "duration";
+        case Kind::size:
+            return "size";
         case Kind::string_list:
             return "array of strings";
         case Kind::number:

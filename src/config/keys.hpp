@@ -21,6 +21,7 @@ enum class Kind {
     duration,          ///< a string core::parse_duration_us accepts: "10s", "250ms", "2m"
     string_list,       ///< an array of strings; the flag is repeated once per element
     number,            ///< an integer or a floating-point number
+    size,              ///< bytes: an integer, or a string with k or m ("64k"); the flag checks it
 };
 
 /// One key: `[table] name`, mirroring the long flag `--flag`.

@@ -205,6 +205,17 @@ private:
                 setting.values.push_back(std::to_string(value));
                 break;
             }
+            case Kind::size:
+                // A number is bytes; a string keeps its suffix for the flag's parser, which
+                // says what is wrong with either (as it does for the flag itself).
+                if (node.is_integer()) {
+                    setting.values.push_back(std::to_string(node.as_integer()->get()));
+                } else if (node.is_string()) {
+                    setting.values.push_back(node.as_string()->get());
+                } else {
+                    return wrong_type();
+                }
+                break;
             case Kind::string:
                 if (!node.is_string()) return wrong_type();
                 setting.values.push_back(node.as_string()->get());

@@ -36,6 +36,7 @@ std::string default_literal(const Key& key) {
         case Kind::integer:
         case Kind::unsigned_integer:
         case Kind::number:
+        case Kind::size:
             return key.default_values.empty() ? "" : key.default_values.front();
         case Kind::string:
         case Kind::duration:
@@ -58,6 +59,10 @@ std::string render_reference(const KeyTable& table, std::string_view command) {
         "flag given on the command line wins over the file. A key left out keeps the flag's "
         "default. Durations are strings such as \"250ms\", \"10s\", \"2m\" or \"1h\".\n",
         command);
+    if (std::any_of(table.keys.begin(), table.keys.end(),
+                    [](const Key& key) { return key.kind == Kind::size; })) {
+        text += "Sizes are a number of bytes, or a string with k or m such as \"64k\".\n";
+    }
     bool flagless = std::any_of(table.keys.begin(), table.keys.end(),
                                 [](const Key& key) { return key.flag.empty(); });
     if (flagless) {

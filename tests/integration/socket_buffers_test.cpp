@@ -56,9 +56,21 @@ TEST(SocketBuffers, BadSizesAreRefusedWithWhatToWriteInstead) {
 
 TEST(SocketBuffers, AConfigFileSizeIsCheckedAndABadOneNamesItsLine) {
     TempDir dir;
-    std::string good = dir.write("good.toml", "[server]\nsndbuf = \"16k\"\nrcvbuf = \"65536\"\n");
+    // A size is a string with its suffix or a plain number of bytes, as nginx's sndbuf=16k.
+    std::string good = dir.write("good.toml", "[server]\nsndbuf = \"16k\"\nrcvbuf = 65536\n");
     CommandResult ok = run_command({"serve", "-t", "--config", good, "--root", dir.path()});
     EXPECT_EQ(ok.status, 0) << ok.output;
+    std::string zero = dir.write("zero.toml", "[server]\nsndbuf = 0\n");
+    CommandResult none = run_command({"serve", "-t", "--config", zero, "--root", dir.path()});
+    EXPECT_EQ(none.status, 1) << none.output;
+    EXPECT_NE(none.output.find(zero + ":2: [server] sndbuf: --sndbuf '0'"), std::string::npos)
+        << none.output;
+    std::string wrong = dir.write("wrong.toml", "[server]\nsndbuf = true\n");
+    CommandResult typed = run_command({"serve", "-t", "--config", wrong, "--root", dir.path()});
+    EXPECT_EQ(typed.status, 1) << typed.output;
+    EXPECT_NE(typed.output.find("a number of bytes, or a string such as \"64k\""),
+              std::string::npos)
+        << typed.output;
     std::string bad = dir.write("bad.toml", "[server]\nthreads = 1\nrcvbuf = \"0\"\n");
     CommandResult refused = run_command({"serve", "-t", "--config", bad, "--root", dir.path()});
     EXPECT_EQ(refused.status, 1) << refused.output;
