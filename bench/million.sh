@@ -23,13 +23,15 @@
 # or limits too low for the count (run as root to have them raised).
 #
 # usage: bench/million.sh [--connections N] [--hold S] [--processes P] [--rate R] [--sse]
-#                         [--sndbuf SIZE] [--rcvbuf SIZE]
+#                         [--message-size B] [--sndbuf SIZE] [--rcvbuf SIZE]
 #                         [--port PORT] [--binary PATH] [--out DIR] [--limits-only]
 #   --connections N  connections to hold (default 1000000)
 #   --hold S         seconds to hold them once all are open (default 60)
 #   --processes P    server processes (default: enough for the count, see above)
 #   --rate R         requests/s over all connections while holding (default N/100); not --sse
 #   --sse            SSE subscribers of one channel instead, one publish every 10 s
+#   --message-size B --sse: bytes per message (default 200); a large one is a burst that
+#                    fills every subscriber's socket buffers at once (see "peak" below)
 #   --sndbuf SIZE    SO_SNDBUF of every connection, both ends (c10k serve and c10k bench
 #                    --sndbuf): bytes, or with k or m, e.g. 16k (default: the kernel's)
 #   --rcvbuf SIZE    SO_RCVBUF of every connection, both ends, likewise (default: the kernel's)
@@ -43,16 +45,17 @@ caller=$PWD
 cd "$(dirname "$0")/.."
 
 connections=1000000 hold=60 processes="" rate="" sse=0 port=18080 binary=build/c10k out=""
-limits_only=0 sndbuf="" rcvbuf=""
+limits_only=0 sndbuf="" rcvbuf="" message_size=""
 while [ $# -gt 0 ]; do
   case "$1" in
-    --connections|--hold|--processes|--rate|--sndbuf|--rcvbuf|--port|--binary|--out)
+    --connections|--hold|--processes|--rate|--sndbuf|--rcvbuf|--message-size|--port|--binary|--out)
       [ $# -ge 2 ] || { echo "$1 needs a value (see --help)" >&2; exit 2; } ;;&
     --connections) connections=$2; shift 2 ;;
     --hold) hold=$2; shift 2 ;;
     --processes) processes=$2; shift 2 ;;
     --rate) rate=$2; shift 2 ;;
     --sse) sse=1; shift ;;
+    --message-size) message_size=$2; shift 2 ;;
     --sndbuf) sndbuf=$2; shift 2 ;;
     --rcvbuf) rcvbuf=$2; shift 2 ;;
     --limits-only) limits_only=1; shift ;;
@@ -73,6 +76,10 @@ whole --hold "$hold" 1
 whole --port "$port" 1
 [ "$port" -le 65533 ] || { echo "--port must leave PORT+2 below 65536" >&2; exit 2; }
 [ -z "$processes" ] || whole --processes "$processes" 1
+if [ -n "$message_size" ]; then
+  [ $sse -eq 1 ] || { echo "--message-size is for --sse runs (what each publish carries)" >&2; exit 2; }
+  whole --message-size "$message_size" 16
+fi
 buffer_flags=()  # the same sizes for both programs: each end of a connection is one of theirs
 for flag in sndbuf rcvbuf; do
   size=${!flag}
@@ -122,7 +129,7 @@ say() { echo "$*" | tee -a "$out/summary.txt"; }
 restore=() missing=() checked=() server_children=""
 cleanup() {
   local p i
-  for p in ${bench_pid:-} ${server_pid:-}; do kill -TERM "$p" 2>/dev/null || true; done
+  for p in ${sampler_pid:-} ${bench_pid:-} ${server_pid:-}; do kill -TERM "$p" 2>/dev/null || true; done
   for p in ${bench_pid:-} ${server_pid:-} $server_children; do
     for i in $(seq 1 200); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
     kill -KILL "$p" 2>/dev/null || true
@@ -131,7 +138,7 @@ cleanup() {
     echo "${restore[i]#*=}" > "$(sysctl_path "${restore[i]%%=*}")" &&
       echo "limit ${restore[i]%%=*} restored to ${restore[i]#*=}" >&2
   done
-  restore=() bench_pid="" server_pid="" server_children=""
+  restore=() bench_pid="" server_pid="" server_children="" sampler_pid=""
   rm -rf "$work"
   [ "$drop_out" -eq 0 ] || rm -rf "$out"
 }
@@ -284,7 +291,7 @@ if [ $sse -eq 0 ]; then
   bench_args=(--connections "$connections" --rate "$rate" "$url")
 else
   bench_args=(--sse "$connections" "http://127.0.0.1:$port/live/million"
-    --publish "http://127.0.0.1:$publish_port/pub/million" --publish-rate 0.1 --message-size 200)
+    --publish "http://127.0.0.1:$publish_port/pub/million" --publish-rate 0.1 --message-size "${message_size:-200}")
 fi
 t0=$(now) server_ticks0=$(tree_ticks $server_pid)
 "$binary" bench "${bench_args[@]}" "${buffer_flags[@]}" -d "${hold}s" --connect-timeout 30s \
@@ -312,6 +319,21 @@ while kill -0 $bench_pid 2>/dev/null; do
   sleep 0.5
 done
 [ $tty -eq 0 ] || echo >&2
+# The TCP buffer memory of all sockets at its highest while holding, sampled five times a
+# second: the mid-hold sample finds idle connections' buffers empty, but a publish fills every
+# subscriber's at once, and that burst is what SO_SNDBUF/SO_RCVBUF bound.
+if [ -n "$ramp_done" ]; then
+  (
+    peak=$(tcp_pages)
+    echo "$peak" > "$work/tcp_peak"
+    while kill -0 $bench_pid 2>/dev/null; do
+      now_pages=$(tcp_pages)
+      [ "$now_pages" -le "$peak" ] || { peak=$now_pages; echo "$peak" > "$work/tcp_peak"; }
+      sleep 0.2
+    done
+  ) &
+  sampler_pid=$!
+fi
 bench_procs=0 client_rss=0 server_rss=$server_rss0 slab1=$slab0 pages1=$pages0 inuse1=$inuse0
 if [ -n "$ramp_done" ]; then
   ramp_s=$(elapsed "$t0" "$ramp_done")
@@ -337,6 +359,8 @@ if [ -n "$ramp_done" ]; then
 fi
 bench_rc=0
 wait $bench_pid || bench_rc=$?
+[ -z "${sampler_pid:-}" ] || wait "$sampler_pid" 2>/dev/null || true
+sampler_pid=""
 bench_pid=""
 kill -TERM $server_pid 2>/dev/null || true
 for i in $(seq 1 200); do kill -0 $server_pid 2>/dev/null || break; sleep 0.1; done
@@ -392,6 +416,12 @@ awk -v n="$connections" -v s0="$server_rss0" -v s1="$server_rss" -v c="$client_r
     row("kernel TCP buffers (sockstat mem growth)", (p1 - p0) * page / n)
     printf "  %-44s %10.0f %12.2f GB\n", "total", total, total * 1e6 / 1e9
   }' | tee -a "$out/summary.txt"
+if [ -s "$work/tcp_peak" ]; then
+  peak=$(cat "$work/tcp_peak")
+  say "kernel TCP buffers at their peak while holding: $(awk -v p0="$pages0" -v p="$peak" \
+    -v n="$connections" -v page="$(getconf PAGESIZE)" \
+    'BEGIN {b = (p - p0) * page; printf "%.0f bytes per connection (%.1f MB in all)", b / n, b / 1e6}')"
+fi
 if [ -s "$work/slabinfo1" ]; then
   say "kernel slab growth by cache, bytes per connection: $(awk -v n="$connections" '
     NR == FNR {before[$1] = $2; next}
