@@ -67,6 +67,8 @@ TEST(MillionScript, BadOptionsSayWhatIsWrongBeforeStartingAnything) {
         {{"--frobnicate"}, "unknown option --frobnicate"},
         {{"--sndbuf", "0"}, "--sndbuf must be a size in bytes above 0 (e.g. 65536, 64k or 4m)"},
         {{"--rcvbuf", "8kb"}, "--rcvbuf must be a size in bytes above 0"},
+        {{"--message-size", "16384"}, "--message-size is for --sse runs"},
+        {{"--sse", "--message-size", "8"}, "--message-size must be a whole number of at least 16"},
         {{"--binary", "/nonexistent/c10k"}, "no c10k binary at /nonexistent/c10k"},
     };
     for (const auto& c : cases) {
