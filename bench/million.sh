@@ -119,7 +119,7 @@ mkdir -p "$out"
 rm -f "$out/summary.txt"
 # shellcheck source=bench/servers.sh
 requested_port=$port
-source bench/servers.sh  # $root, $work, tree_ticks (its exit trap is replaced below)
+source bench/servers.sh  # $root, $work (its exit trap is replaced below)
 port=$requested_port     # servers.sh sets its own default port, which is not --port
 publish_port=$((port + 1)) admin_port=$((port + 2))
 tick=$(getconf CLK_TCK)
@@ -305,7 +305,7 @@ else
   bench_args=(--sse "$connections" "http://127.0.0.1:$port/live/million"
     --publish "http://127.0.0.1:$publish_port/pub/million" --publish-rate 0.1 --message-size "${message_size:-200}")
 fi
-t0=$(now) server_ticks0=$(tree_ticks $server_pid)
+t0=$(now) server_ticks0=$(tree_sample $server_pid | awk '{print $1}')
 "$binary" bench "${bench_args[@]}" "${buffer_flags[@]}" -d "${hold}s" --connect-timeout 30s \
   --timeout 10s --server-pid $server_pid --json "$out/bench.json" -q > "$out/bench.out" 2>&1 &
 bench_pid=$!
@@ -335,6 +335,10 @@ done
 # second: the mid-hold sample finds idle connections' buffers empty, but a publish fills every
 # subscriber's at once, and that burst is what SO_SNDBUF/SO_RCVBUF bound.
 if [ -n "$ramp_done" ]; then
+  # The first publish comes now, and a million subscribers' fan-out keeps both cores busy for
+  # seconds at a time: the samples (short processes reading /proc) must not queue behind it
+  # until the hold is over. Root may raise this shell's priority, which its children inherit.
+  [ "$(id -u)" -ne 0 ] || renice -n -10 -p $$ > /dev/null 2>&1 || true
   (
     peak=$(tcp_pages)
     echo "$peak" > "$work/tcp_peak"
@@ -349,16 +353,12 @@ fi
 bench_procs=0 client_rss=0 server_rss=$server_rss0 slab1=$slab0 pages1=$pages0 inuse1=$inuse0
 if [ -n "$ramp_done" ]; then
   ramp_s=$(elapsed "$t0" "$ramp_done")
-  server_ticks1=$(tree_ticks $server_pid) bench_ticks1=$(tree_ticks $bench_pid)
+  { read -r server_ticks1 _ _; read -r bench_ticks1 _ _; } < <(tree_sample $server_pid $bench_pid)
   say "opened $connections connections in $ramp_s s: $(awk -v n="$connections" -v s="$ramp_s" 'BEGIN {printf "%.0f", n / s}') connections/s;" \
     "CPU per connect: server $(awk -v t=$((server_ticks1 - server_ticks0)) -v hz="$tick" -v n="$connections" 'BEGIN {printf "%.1f", t / hz * 1e6 / n}') us," \
     "client $(awk -v t="$bench_ticks1" -v hz="$tick" -v n="$connections" 'BEGIN {printf "%.1f", t / hz * 1e6 / n}') us"
   # --- hold: sample halfway, well before c10k bench ends its interval and closes ----------
   sleep "$(awk -v h="$hold" 'BEGIN {print h * 0.5}')"
-  # A million subscribers' fan-out keeps both cores busy for seconds at a time; the sample
-  # (a few hundred short processes reading /proc) must not queue behind it until the hold
-  # is over. Root may raise this shell's priority, which its children inherit.
-  [ "$(id -u)" -ne 0 ] || renice -n -10 -p $$ > /dev/null 2>&1 || true
   t2=$(now)
   { read -r server_ticks2 server_rss _; read -r bench_ticks2 client_rss bench_procs; } \
     < <(tree_sample $server_pid $bench_pid)
