@@ -13,8 +13,8 @@
 # sample memory and CPU halfway through the hold; report. --sse: the connections are SSE
 # subscribers of one channel, and a message is published every 10 s.
 #
-# The report: memory per connection for the server (RSS growth of all its processes), the client
-# (RSS of the bench processes) and the kernel (growth of Slab in /proc/meminfo and of the TCP
+# The report: memory per connection for the server (PSS growth of all its processes), the client
+# (PSS of the bench processes) and the kernel (growth of Slab in /proc/meminfo and of the TCP
 # pages in /proc/net/sockstat: both ends of each loopback connection), as a budget table; the
 # connect rate; CPU of both sides; errors. docs/MILLION.md describes the method and the limits.
 # The raw files (bench.json, bench.out, server.log, summary.txt) go to --out. The last line is
@@ -243,10 +243,13 @@ say "c1m: $connections $mode, held $hold s; server $processes processes, client"
 slab_kb() { awk '/^Slab:/ {print $2}' /proc/meminfo; }
 tcp_pages() { awk '/^TCP:/ {for (i = 1; i < NF; i++) if ($i == "mem") print $(i + 1)}' /proc/net/sockstat; }
 tcp_inuse() { awk '/^TCP:/ {print $3}' /proc/net/sockstat; }
-# ROOT...: for each root, "TICKS RSS_KB PROCESSES" of its process tree (utime+stime of the
-# processes and their reaped children, resident memory, count), from one read of every
-# /proc/PID/stat. One pass, not a pgrep and an awk per process: with a million subscribers'
-# fan-out on both cores, a few hundred short processes took over a minute.
+# ROOT...: for each root, "TICKS RSS_KB PROCESSES PSS_KB" of its process tree (utime+stime of
+# the processes and their reaped children, resident memory, count, proportional resident
+# memory), from one read of every /proc/PID/stat and the tree's smaps_rollup. One pass, not a
+# pgrep and an awk per process: with a million subscribers' fan-out on both cores, a few
+# hundred short processes took over a minute. PSS is what the budget uses: forked workers
+# share their parent's pages (c10k bench's parent holds the whole connection plan when it
+# forks), and RSS counts each shared page once in every process that maps it.
 tree_sample() {
   cat /proc/[0-9]*/stat 2>/dev/null | awk -v roots="$*" -v page_kb=$(($(getconf PAGESIZE) / 1024)) '
     {
@@ -259,13 +262,18 @@ tree_sample() {
         t = 0; r = 0; c = 0
         for (p in parent) {
           for (q = p; q != "" && q != 0 && q != root[i]; q = parent[q]) {}
-          if (q == root[i]) { t += ticks[p]; r += rss[p]; c++ }
+          if (q == root[i]) {
+            t += ticks[p]; r += rss[p]; c++
+            file = "/proc/" p "/smaps_rollup"
+            while ((getline line < file) > 0) if (line ~ /^Pss:/) { split(line, w, " "); pss += w[2] }
+            close(file)
+          }
         }
-        print t, r, c
+        print t, r, c, pss; pss = 0
       }
     }'
 }
-rss_kb() { tree_sample "$1" | awk '{print $2}'; }  # RSS of a process tree, KB
+pss_kb() { tree_sample "$1" | awk '{print $4}'; }  # PSS of a process tree, KB
 server_open() {  # connections open in all server processes, the metrics request left out
   curl -s --max-time 5 "http://127.0.0.1:$admin_port/metrics" |
     awk '/^c10k_connections\{/ {n += $2} END {print (n > 0 ? n - 1 : 0)}'
@@ -294,7 +302,7 @@ for i in $(seq 1 300); do
   [ "$i" -lt 300 ] || { echo "c10k serve did not listen in 30 s:" >&2; cat "$out/server.log" >&2; exit 1; }
   sleep 0.1
 done
-server_rss0=$(rss_kb $server_pid)
+server_rss0=$(pss_kb $server_pid)
 server_children=$(pgrep -P $server_pid | tr "\n" " " || true)  # stopped by pid should the parent not
 
 # --- ramp ------------------------------------------------------------------------------------
@@ -360,7 +368,7 @@ if [ -n "$ramp_done" ]; then
   # --- hold: sample halfway, well before c10k bench ends its interval and closes ----------
   sleep "$(awk -v h="$hold" 'BEGIN {print h * 0.5}')"
   t2=$(now)
-  { read -r server_ticks2 server_rss _; read -r bench_ticks2 client_rss bench_procs; } \
+  { read -r server_ticks2 _ _ server_rss; read -r bench_ticks2 _ bench_procs client_rss; } \
     < <(tree_sample $server_pid $bench_pid)
   slab1=$(slab_kb) pages1=$(tcp_pages) inuse1=$(tcp_inuse) held_now=$(($(server_open) - sse))  # less the publisher
   slab_caches > "$work/slabinfo1"
@@ -414,7 +422,7 @@ seconds=$(jq '.duration_s | round' "$json")
 # Bytes per connection; the kernel's part covers both sockets of a loopback connection (on two
 # machines each side would carry about half).
 say "per-connection memory budget at $connections connections, sampled while holding" \
-  "(server RSS ${server_rss0} KB -> ${server_rss} KB over $processes processes; client RSS" \
+  "(server PSS ${server_rss0} KB -> ${server_rss} KB over $processes processes; client PSS" \
   "$client_rss KB over $bench_procs processes; TCP sockets in use +$((inuse1 - inuse0));" \
   "socket buffers: SO_SNDBUF ${sndbuf:-kernel default}, SO_RCVBUF ${rcvbuf:-kernel default})"
 awk -v n="$connections" -v s0="$server_rss0" -v s1="$server_rss" -v c="$client_rss" \
@@ -422,8 +430,8 @@ awk -v n="$connections" -v s0="$server_rss0" -v s1="$server_rss" -v c="$client_r
   function row(name, b) { printf "  %-44s %10.0f %12.2f GB\n", name, b, b * 1e6 / 1e9; total += b }
   BEGIN {
     printf "  %-44s %10s %15s\n", "part", "bytes/conn", "x 1,000,000"
-    row("server user space (RSS growth)", (s1 - s0) * 1024 / n)
-    row("client user space (RSS, fixed costs too)", c * 1024 / n)
+    row("server user space (PSS growth)", (s1 - s0) * 1024 / n)
+    row("client user space (PSS, fixed costs too)", c * 1024 / n)
     row("kernel slab (both sockets; Slab growth)", (k1 - k0) * 1024 / n)
     row("kernel TCP buffers (sockstat mem growth)", (p1 - p0) * page / n)
     printf "  %-44s %10.0f %12.2f GB\n", "total", total, total * 1e6 / 1e9
