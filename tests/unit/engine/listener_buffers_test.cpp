@@ -15,6 +15,7 @@
 #include "core/unique_fd.hpp"
 #include "engine/listeners.hpp"
 #include "support/connect.hpp"
+#include "support/endpoint.hpp"
 
 namespace c10k::engine {
 namespace {
@@ -28,12 +29,7 @@ int reported(int fd, int option) {
     return value;
 }
 
-core::Endpoint endpoint(const std::string& text) {
-    core::Endpoint result;
-    std::string error;
-    EXPECT_TRUE(core::parse_endpoint(text, result, error)) << error;
-    return result;
-}
+using test::endpoint;
 
 core::ListenOptions with_buffers(int send, int receive) {
     core::ListenOptions options;

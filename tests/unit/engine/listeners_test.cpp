@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "engine/listeners.hpp"
+#include "support/endpoint.hpp"
 
 namespace c10k::engine {
 namespace {
@@ -28,12 +29,7 @@ std::uint64_t cookie(int fd) {
     return value;
 }
 
-core::Endpoint endpoint(const std::string& text) {
-    core::Endpoint result;
-    std::string error;
-    EXPECT_TRUE(core::parse_endpoint(text, result, error)) << error;
-    return result;
-}
+using test::endpoint;
 
 /// What a predecessor with `set` passes on: a dup of every socket its loops accept on, with
 /// the endpoint index, as the signal handler's table says it.
